@@ -1,0 +1,3 @@
+from tempgen.cli import main
+
+main()

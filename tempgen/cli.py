@@ -1,0 +1,235 @@
+"""The command line: the only place that reads flags and writes output."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from tempgen import __version__
+from tempgen.errors import TempgenError
+
+DEFAULT_MODEL = "shakespeare-char"
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class TempgenGroup(click.Group):
+    """Turns every failure into one line on stderr: exit 2 for usage, 1 for bad input,
+    130 for Ctrl-C. Anything else is a bug and keeps its traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            rv = super().main(args, prog_name or "tempgen", complete_var,
+                              standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "tempgen"
+            _fail(f"{exc.format_message()} (see '{where} --help')", 2)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except TempgenError as exc:
+            _fail(str(exc), 1)
+        except (click.Abort, KeyboardInterrupt):
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
+
+
+model_option = click.option(
+    "-m", "--model", "model_spec", default=DEFAULT_MODEL, show_default=True,
+    metavar="MODEL", help="A bundled model's name (see `tempgen models`) or a model file.")
+encoding_options = [
+    click.option("--encoding", default="utf-8", show_default=True,
+                 help="Text encoding of the input."),
+    click.option("--errors", "errors", type=click.Choice(["strict", "replace"]),
+                 default="strict", show_default=True,
+                 help="On undecodable bytes: stop with an error, or replace them with U+FFFD."),
+]
+
+
+def _with(options):
+    def deco(f):
+        for opt in reversed(options):
+            f = opt(f)
+        return f
+    return deco
+
+
+@click.group(cls=TempgenGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="tempgen")
+def cli():
+    """tempgen: see and use temperature sampling with n-gram language models.
+
+    \b
+    Examples:
+      tempgen sample --temperature 0.6
+      tempgen train my.txt -o my.npz --order 6
+      tempgen eval held-out.txt -m my.npz
+      tempgen models
+    """
+
+
+def main() -> None:
+    cli()
+
+
+# ===================================================================== train
+@cli.command(context_settings=CONTEXT)
+@click.argument("corpus", metavar="CORPUS")
+@click.option("-o", "--output", required=True, metavar="MODEL",
+              help="Where to write the model file (.npz).")
+@click.option("--level", type=click.Choice(["char", "word"]), default="char", show_default=True,
+              help="Tokens are characters, or words and punctuation.")
+@click.option("--order", type=click.IntRange(1, 10), default=None,
+              help="n-gram order, 1-10.  [default: 7 for char, 3 for word]")
+@click.option("--name", default=None, help="Model name.  [default: output file name]")
+@click.option("--per-line", is_flag=True,
+              help="Treat each line as its own sequence starting afresh (one name per line, "
+                   "one sentence per line), as KenLM does.")
+@_with(encoding_options)
+def train(corpus, output, level, order, name, per_line, encoding, errors):
+    """Train an n-gram model (modified Kneser-Ney) on CORPUS, a text file or - for stdin.
+
+    \b
+    Examples:
+      tempgen train sample_models/corpora/names.txt -o names.npz --order 5 --per-line
+      cat *.txt | tempgen train - -o mine.npz --level word
+    """
+    from pathlib import Path
+
+    from tempgen.corpus import read_corpus
+    from tempgen.train import train_model
+    from tempgen.modelfile import save
+    from tempgen.progress import progress_bar
+
+    started = time.perf_counter()
+    order = order or (7 if level == "char" else 3)
+    name = name or Path(output).stem
+    with progress_bar(order + 2) as advance:
+        text = read_corpus(corpus, encoding, errors)
+        advance("tokenizing")
+        model = train_model(text, level, order, name, per_line,
+                            progress=lambda m, n: advance(f"counting order {m}/{n}"))
+        size = save(model, output)
+        advance("saved")
+    ngrams = "/".join(f"{n:,}" for n in model.ngram.num_ngrams)
+    _note(f"trained {name}: {model.tokens:,} tokens, vocabulary {len(model.tokenizer):,}, "
+          f"n-grams {ngrams}, {time.perf_counter() - started:.1f} s, "
+          f"{size / 1e6:.1f} MB -> {output}")
+
+
+# ===================================================================== eval
+@cli.command("eval", context_settings=CONTEXT)
+@click.argument("text_file", metavar="TEXT")
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_with(encoding_options)
+def eval_cmd(text_file, model_spec, as_json, encoding, errors):
+    """Score TEXT (a file, or - for stdin) under a model: bits per token and perplexity.
+
+    The text is scored as one stream from the begin symbol; for a char model every newline
+    is a character. Tokens outside the model's vocabulary are counted, not scored.
+
+    \b
+    Examples:
+      tempgen eval sample_models/corpora/names.txt -m names-char
+      tempgen eval play.txt -m shakespeare-char --json
+    """
+    from tempgen.corpus import read_corpus
+    from tempgen.metrics import evaluate
+    from tempgen.modelfile import load
+
+    model = load(model_spec)
+    text = read_corpus(text_file, encoding, errors).text
+    if not text:
+        raise TempgenError(f"{text_file}: empty text, nothing to score")
+    result = evaluate(model, text)
+    if result.unknown_tokens:
+        _warn_unknown(result.unknown_tokens, model.level)
+    if result.tokens == 0:
+        raise TempgenError(f"{text_file}: no token of the text is in the model's vocabulary")
+    if as_json:
+        click.echo(json.dumps({"model": model.name, **result.to_dict()}))
+    else:
+        from tempgen.render import evaluation_table, print_view
+        print_view(evaluation_table(model, result))
+
+
+def _warn_unknown(tokens: list[str], level: str) -> None:
+    shown = ", ".join(repr(t) for t in tokens[:10]) + (" ..." if len(tokens) > 10 else "")
+    kind = "characters" if level == "char" else "words"
+    _note(f"warning: {len(tokens)} unknown {kind} (not in the model's vocabulary): {shown}")
+
+
+# ===================================================================== models
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def models(as_json):
+    """List the bundled models.
+
+    \b
+    Example:
+      tempgen models --json
+    """
+    from tempgen.modelfile import bundled_models, read_meta
+
+    rows = []
+    for name, path in bundled_models().items():
+        meta = read_meta(path)
+        rows.append({"name": name, "level": meta["level"], "order": meta["order"],
+                     "vocab": len(meta["vocab"]), "per_line": meta["per_line"],
+                     "size": path.stat().st_size,
+                     "corpus": meta["corpus"].get("name", ""), "tokens": meta["tokens"]})
+    if as_json:
+        click.echo(json.dumps(rows))
+    else:
+        from tempgen.render import models_table, print_view
+        print_view(models_table(rows))
+
+
+# ===================================================================== sample
+@cli.command(context_settings=CONTEXT)
+@model_option
+@click.option("-t", "--temperature", type=click.FloatRange(min=0), default=1.0,
+              show_default=True, help="0 = greedy, 1 = the model itself, inf = uniform.")
+@click.option("-p", "--prompt", default="", help="Text to continue.")
+@click.option("-n", "--length", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Tokens to generate.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed (printed to stderr when not given).")
+def sample(model_spec, temperature, prompt, length, seed):
+    """Generate text at one temperature.
+
+    \b
+    Examples:
+      tempgen sample --temperature 0.6 --seed 1
+      tempgen sample -m shakespeare-word -p "KING" -n 50
+    """
+    import numpy as np
+
+    from tempgen.decode import generate, start_contexts
+    from tempgen.modelfile import load
+
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**32)
+        _note(f"seed: {seed}")
+    model = load(model_spec)
+    unknown = model.tokenizer.unknown_tokens(prompt)
+    if unknown:
+        _warn_unknown(unknown, model.level)
+    ids = model.tokenizer.encode(prompt)
+    rng = np.random.default_rng(seed)
+    ctx = start_contexts(model.ngram, ids, 1)
+    out = [model.tokenizer.vocab[s.tokens[0]]
+           for s in generate(model.ngram, ctx, np.array([temperature]), [rng], length)]
+    click.echo(prompt + model.tokenizer.join(out))

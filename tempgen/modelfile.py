@@ -1,0 +1,298 @@
+"""The model file: a versioned .npz (a zip of .npy arrays) plus a JSON metadata entry.
+
+Layout (format version 1):
+  meta.npy                 uint8 bytes of a UTF-8 JSON object (see `_meta`)
+  ctx_children_{k}.npy     k = 1..N-1, unsigned ints, one per context of length k-1
+  ctx_first_{k}.npy        k = 1..N-1, unsigned ints in 0..V (V is the begin symbol)
+  succ_count_{m}.npy       m = 1..N, unsigned ints >= 1, one per context of length m-1
+  succ_token_{m}.npy       m = 1..N, unsigned ints in 0..V-1, increasing within a context
+  succ_adj_{m}.npy         m = 1..N, unsigned ints >= 1 (adjusted Kneser–Ney counts)
+
+Loading never unpickles (allow_pickle=False) and checks every array's dtype, shape and range;
+any problem is one TempgenError naming the file. Saving is atomic and byte-deterministic.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tempgen import __version__
+from tempgen.errors import TempgenError
+from tempgen.ngram import MAX_ORDER, NGramModel, discounts_from_counts
+from tempgen.tokenizer import Tokenizer
+
+FORMAT = "tempgen-model"
+FORMAT_VERSION = 1
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "sample_models"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class Model:
+    """A tokenizer, its n-gram model, and where they came from."""
+
+    tokenizer: Tokenizer
+    ngram: NGramModel
+    name: str
+    tokens: int  # training tokens
+    corpus: dict = field(default_factory=dict)  # name, sha256, size (bytes)
+
+    @property
+    def level(self) -> str:
+        return self.tokenizer.level
+
+
+# ===================================================================== saving
+def _meta(model: Model) -> dict:
+    ng = model.ngram
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "tempgen_version": __version__,
+        "name": model.name,
+        "level": model.level,
+        "order": ng.order,
+        "per_line": ng.boundary is not None,
+        "vocab": model.tokenizer.vocab,
+        "discounts": [list(map(float, d)) for d in ng.discounts],
+        "ngrams": ng.num_ngrams,
+        "tokens": int(model.tokens),
+        "corpus": dict(model.corpus),
+    }
+
+
+def to_bytes(model: Model) -> bytes:
+    """The model file's exact bytes (deterministic: no timestamps, sorted keys)."""
+    meta = json.dumps(_meta(model), sort_keys=True, ensure_ascii=True).encode()
+    arrays = {"meta": np.frombuffer(meta, dtype=np.uint8), **model.ngram.arrays()}
+    buf = io.BytesIO()
+    # Stored, not deflated: the arrays are already narrow integers, and a plain copy
+    # loads several times faster than inflating.
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, arr in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
+            npy = io.BytesIO()
+            np.lib.format.write_array(npy, np.ascontiguousarray(arr), allow_pickle=False)
+            zf.writestr(info, npy.getvalue())
+    return buf.getvalue()
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` via a temporary file in the same folder and a rename, so the
+    target is either untouched or complete."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise TempgenError(f"{path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # as open() would create it, not mkstemp's 0600
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise TempgenError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise
+
+
+def save(model: Model, path: str | os.PathLike) -> int:
+    """Save atomically; returns the file size in bytes."""
+    data = to_bytes(model)
+    atomic_write(path, data)
+    return len(data)
+
+
+# ===================================================================== loading
+def bundled_models() -> dict[str, Path]:
+    """Bundled model names -> files."""
+    if not BUNDLED_DIR.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.npz"))}
+
+
+def resolve(spec: str) -> Path:
+    """A bundled model's name, or a path to a model file."""
+    bundled = bundled_models()
+    if spec in bundled:
+        return bundled[spec]
+    path = Path(spec)
+    if path.exists():
+        if path.is_dir():
+            raise TempgenError(f"{spec}: is a directory, not a model file")
+        return path
+    names = ", ".join(bundled) or "none"
+    raise TempgenError(f"unknown model {spec!r}: not a file, nor a bundled model ({names})")
+
+
+def load(spec: str | os.PathLike) -> Model:
+    """Load a model by bundled name or path; every failure is one TempgenError."""
+    path = resolve(str(spec))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TempgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return from_bytes(data, str(path))
+
+
+def read_meta(path: str | os.PathLike) -> dict:
+    """Only the metadata of a model file (cheap: no arrays are read)."""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("meta.npy") as f:
+            return _parse_meta(np.lib.format.read_array(f, allow_pickle=False))
+    except TempgenError as exc:
+        raise TempgenError(f"{path}: {exc}") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+        raise TempgenError(f"{path}: not a readable tempgen model ({type(exc).__name__})"
+                           ) from None
+
+
+def from_bytes(data: bytes, label: str = "<model>") -> Model:
+    """Parse and validate a model file's bytes."""
+    try:
+        return _parse(data)
+    except TempgenError as exc:
+        raise TempgenError(f"{label}: {exc}") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile):
+        raise TempgenError(f"{label}: not a tempgen model (not a valid zip/npz file)") from None
+    except (ValueError, OSError, EOFError, KeyError, IndexError, TypeError, OverflowError,
+            MemoryError, NotImplementedError, UnicodeDecodeError, RuntimeError) as exc:
+        # Damaged bytes surface from zlib, zipfile or the .npy header parser in many guises.
+        raise TempgenError(f"{label}: damaged model file ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0][:120] if str(exc) else 'no detail'})"
+                           ) from None
+
+
+def _parse(data: bytes) -> Model:
+    if not data:
+        raise TempgenError("empty file, not a tempgen model")
+    if not data.startswith(b"PK"):
+        raise TempgenError("not a tempgen model (not an npz file)")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = set(zf.namelist())
+        if "meta.npy" not in names:
+            raise TempgenError("not a tempgen model (no metadata entry)")
+        arrays = {n[:-4]: _read_npy(zf, n) for n in sorted(names) if n.endswith(".npy")}
+    meta = _parse_meta(arrays.pop("meta"))
+    order, vocab = meta["order"], meta["vocab"]
+    tokenizer = Tokenizer.from_dict({"level": meta["level"], "vocab": vocab})
+    expected = set(_array_names(order))
+    if set(arrays) != expected:
+        missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
+        raise TempgenError(f"arrays do not match order {order} "
+                           f"(missing {missing[:3]}, unexpected {extra[:3]})")
+    v = len(vocab)
+    _check_structure(arrays, order, v, meta["ngrams"])
+    boundary = None
+    if meta["per_line"]:
+        if "\n" not in tokenizer.index:
+            raise TempgenError("per-line model without a newline token")
+        boundary = tokenizer.index["\n"]
+    discounts = np.array(meta["discounts"], dtype=np.float64)
+    for m in range(1, order + 1):
+        if not np.allclose(discounts[m - 1], discounts_from_counts(arrays[f"succ_adj_{m}"]),
+                           rtol=0, atol=1e-9):
+            raise TempgenError(f"discounts of order {m} contradict the counts")
+    ngram = NGramModel(order, v, discounts,
+                       {k: arrays[f"ctx_children_{k}"] for k in range(1, order)},
+                       {k: arrays[f"ctx_first_{k}"] for k in range(1, order)},
+                       {m: arrays[f"succ_count_{m}"] for m in range(1, order + 1)},
+                       {m: arrays[f"succ_token_{m}"] for m in range(1, order + 1)},
+                       {m: arrays[f"succ_adj_{m}"] for m in range(1, order + 1)},
+                       boundary)
+    ngram.check_sorted()
+    return Model(tokenizer, ngram, meta["name"], meta["tokens"], meta["corpus"])
+
+
+def _read_npy(zf: zipfile.ZipFile, name: str) -> np.ndarray:
+    with zf.open(name) as f:
+        arr = np.lib.format.read_array(f, allow_pickle=False)
+    if arr.dtype.kind != "u" or arr.ndim != 1:
+        raise TempgenError(f"array {name[:-4]} must be 1-D unsigned integers, "
+                           f"got {arr.ndim}-D {arr.dtype}")
+    return arr
+
+
+def _array_names(order: int) -> list[str]:
+    names = [f"{p}_{k}" for k in range(1, order) for p in ("ctx_children", "ctx_first")]
+    return names + [f"{p}_{m}" for m in range(1, order + 1)
+                    for p in ("succ_count", "succ_token", "succ_adj")]
+
+
+def _parse_meta(raw: np.ndarray) -> dict:
+    if raw.dtype != np.uint8:
+        raise TempgenError("metadata entry is not bytes")
+    try:
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise TempgenError("metadata is not valid JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise TempgenError("not a tempgen model (foreign metadata)")
+    version = meta.get("format_version")
+    if not isinstance(version, int):
+        raise TempgenError("metadata has no format version")
+    if version > FORMAT_VERSION:
+        raise TempgenError(f"format version {version} is newer than this tempgen reads "
+                           f"({FORMAT_VERSION}); upgrade tempgen")
+    if version < 1:
+        raise TempgenError(f"unknown format version {version}")
+    checks = {
+        "name": lambda x: isinstance(x, str),
+        "level": lambda x: x in ("char", "word"),
+        "order": lambda x: isinstance(x, int) and 1 <= x <= MAX_ORDER,
+        "per_line": lambda x: isinstance(x, bool),
+        "vocab": lambda x: isinstance(x, list) and len(x) > 0,
+        "tokens": lambda x: isinstance(x, int) and x > 0,
+        "corpus": lambda x: isinstance(x, dict),
+        "ngrams": lambda x: isinstance(x, list) and all(isinstance(n, int) for n in x),
+        "discounts": lambda x: isinstance(x, list) and all(
+            isinstance(d, list) and len(d) == 3
+            and all(isinstance(v, (int, float)) for v in d) for d in x),
+    }
+    for key, ok in checks.items():
+        if key not in meta or not ok(meta[key]):
+            raise TempgenError(f"metadata field {key!r} is missing or invalid")
+    if len(meta["ngrams"]) != meta["order"] or len(meta["discounts"]) != meta["order"]:
+        raise TempgenError("metadata n-gram counts or discounts do not match the order")
+    return meta
+
+
+def _check_structure(arrays: dict, order: int, v: int, ngrams: list[int]) -> None:
+    """Every size, range and ordering the query code relies on."""
+    n_ctx = [1]
+    for k in range(1, order):
+        children, first = arrays[f"ctx_children_{k}"], arrays[f"ctx_first_{k}"]
+        _expect(len(children) == n_ctx[-1], f"ctx_children_{k} has the wrong length")
+        _expect(int(children.sum(dtype=np.uint64)) == len(first),
+                f"ctx_children_{k} does not add up to ctx_first_{k}")
+        _expect(first.size == 0 or int(first.max()) <= v, f"ctx_first_{k} holds a bad token")
+        n_ctx.append(len(first))
+    for m in range(1, order + 1):
+        count, tok, adj = (arrays[f"{p}_{m}"] for p in ("succ_count", "succ_token", "succ_adj"))
+        _expect(len(count) == n_ctx[m - 1], f"succ_count_{m} has the wrong length")
+        _expect(count.size == 0 or int(count.min()) >= 1, f"succ_count_{m} has an empty context")
+        _expect(int(count.sum(dtype=np.uint64)) == len(tok) == len(adj),
+                f"succ_count_{m} does not add up to succ_token_{m}")
+        _expect(len(tok) == ngrams[m - 1], f"order {m} has {len(tok)} n-grams, "
+                                           f"metadata says {ngrams[m - 1]}")
+        _expect(tok.size == 0 or int(tok.max()) < v, f"succ_token_{m} holds a bad token")
+        _expect(adj.size == 0 or int(adj.min()) >= 1, f"succ_adj_{m} holds a zero count")
+    _expect(len(arrays["succ_token_1"]) == v, "every vocabulary token needs a unigram")
+
+
+def _expect(cond: bool, message: str) -> None:
+    if not cond:
+        raise TempgenError(message)

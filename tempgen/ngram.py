@@ -1,0 +1,448 @@
+"""Interpolated modified Kneser–Ney n-gram model over token ids (Chen & Goodman 1998, as KenLM).
+
+Token ids are 0..V-1; BOS = V is the begin symbol (a context, never predicted). In a context
+array any other value (e.g. -1 for an unknown token or for "before the text") is a wall: the
+model backs off to the part of the context after it.
+
+What is stored is integer statistics only:
+  * contexts of each length k = 1..N-1 as a suffix trie: context k-grams sorted by
+    (rank of their suffix (k-1)-gram, oldest token) — `ctx_children[k]` (per parent) and
+    `ctx_first[k]` (per context);
+  * for each order m = 1..N the successors of every context of length m-1, sorted by
+    (context rank, token) — `succ_count[m]`, `succ_token[m]` and the adjusted counts
+    `succ_adj[m]` (raw counts at the top order and for n-grams starting with BOS,
+    continuation counts N1+(• w) otherwise).
+Probabilities are derived from them in float64 (`_derive`), so a model file round-trips exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tempgen.errors import TempgenError
+
+MAX_ORDER = 10
+FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback, for tiny corpora
+_KEY_BITS = 63  # bits of one sort key (smaller only to test the multi-pass sort)
+
+
+class NGramModel:
+    """An n-gram model of order `order` over `vocab_size` tokens.
+
+    `boundary` is the id of the newline token when the model is per-line (every line is its
+    own sequence starting with BOS, as KenLM treats sentences), else None.
+    """
+
+    def __init__(self, order, vocab_size, discounts, ctx_children, ctx_first,
+                 succ_count, succ_token, succ_adj, boundary=None):
+        self.order = int(order)
+        self.vocab_size = int(vocab_size)
+        self.bos = self.vocab_size
+        self.boundary = boundary
+        self.discounts = np.asarray(discounts, dtype=np.float64)  # (order, 3): D1, D2, D3+
+        self.ctx_children = ctx_children  # k -> (n_ctx[k-1],) children per parent context
+        self.ctx_first = ctx_first  # k -> (n_ctx[k],) oldest token of each context
+        self.succ_count = succ_count  # m -> (n_ctx[m-1],) successors per context
+        self.succ_token = succ_token  # m -> (n_entries[m],)
+        self.succ_adj = succ_adj  # m -> (n_entries[m],) adjusted counts
+        self._derive()
+
+    # ----------------------------------------------------------------- derived tables
+    def _derive(self) -> None:
+        """Search keys, CSR offsets, u (discounted mass) and gamma (back-off weight) per order.
+
+        Arrays are built in place and in the narrowest dtype that holds them: loading is
+        dominated by touching fresh memory.
+        """
+        base = self.vocab_size + 2
+        self._base = base
+        self.ctx_keys, self.offsets, self.gamma = {}, {}, {}
+        self._succ_keys = {}
+        for k in range(1, self.order):
+            n_parent = len(self.ctx_children[k])
+            dt = np.int32 if n_parent * base < 2**31 else np.int64
+            keys = np.repeat(np.arange(n_parent, dtype=dt), self.ctx_children[k])
+            keys *= base
+            keys += self.ctx_first[k]
+            self.ctx_keys[k] = keys
+        self.inv_denom = {}
+        for m in range(1, self.order + 1):
+            count = self.succ_count[m]
+            adj = self.succ_adj[m]
+            dt = np.int32 if len(adj) < 2**31 else np.int64
+            offsets = np.zeros(len(count) + 1, dtype=dt)
+            np.cumsum(count, out=offsets[1:])
+            d1, d2, d3 = self.discounts[m - 1]
+            # Per-context sums as differences of running sums taken at the offsets: one
+            # pass for sum_w a(h w), one for the (n1, n2) pair packed in 32-bit halves.
+            total = _sums_at(adj, offsets)
+            packed = _sums_at((adj == 1).view(np.uint8).astype(np.int64)
+                              | ((adj == 2).view(np.uint8).astype(np.int64) << 32), offsets)
+            n1 = (packed & 0xFFFFFFFF).astype(np.float64)
+            n2 = (packed >> 32).astype(np.float64)
+            denom = total.astype(np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gamma = (d1 * n1 + d2 * n2 + d3 * (count - n1 - n2)) / denom
+            self.offsets[m] = offsets
+            with np.errstate(divide="ignore"):
+                self.inv_denom[m] = 1.0 / denom
+            self.gamma[m] = gamma
+        # discount by adjusted count: index 0 unused, 3 stands for 3+
+        self._disc = np.concatenate([np.zeros((self.order, 1)), self.discounts], axis=1)
+
+    def _u(self, m: int, entries: np.ndarray, ctx: np.ndarray) -> np.ndarray:
+        """Discounted mass (a - D(a)) / sum_w a(h w) of order-m entries of contexts `ctx`."""
+        a = self.succ_adj[m][entries]
+        return (a - self._disc[m - 1][np.minimum(a, 3)]) * self.inv_denom[m][ctx]
+
+    def succ_keys(self, m: int) -> np.ndarray:
+        """Sorted keys context_rank * V + token of the order-m entries (built on first use)."""
+        if m not in self._succ_keys:
+            count = self.succ_count[m]
+            keys = np.repeat(np.arange(len(count), dtype=np.int64), count)
+            keys *= self.vocab_size
+            keys += self.succ_token[m]
+            self._succ_keys[m] = keys
+        return self._succ_keys[m]
+
+    def check_sorted(self) -> None:
+        """Every table must be strictly increasing for the searches to be right."""
+        for k in range(1, self.order):
+            if np.any(np.diff(self.ctx_keys[k]) <= 0):
+                raise TempgenError(f"contexts of length {k} are not sorted")
+        for m in range(1, self.order + 1):
+            tok = self.succ_token[m]
+            rising = tok[1:] > tok[:-1]
+            rising[self.offsets[m][1:-1] - 1] = True  # a new context may start anywhere
+            if not rising.all():
+                raise TempgenError(f"successors of order {m} are not sorted")
+
+    @property
+    def num_ngrams(self) -> list[int]:
+        """Distinct n-grams per order, 1..N."""
+        return [len(self.succ_token[m]) for m in range(1, self.order + 1)]
+
+    # ----------------------------------------------------------------- queries
+    def _walls(self, contexts: np.ndarray) -> np.ndarray:
+        """Contexts with per-line resets applied: the last newline becomes BOS, all before it -1."""
+        ctx = np.asarray(contexts, dtype=np.int64)
+        if self.boundary is None or ctx.shape[1] == 0:
+            return ctx
+        is_nl = ctx == self.boundary
+        cols = np.arange(ctx.shape[1])
+        last = np.where(is_nl, cols, -1).max(axis=1, keepdims=True)
+        out = np.where(cols < last, -1, ctx)
+        return np.where(cols == last, self.bos, out)
+
+    def context_ranks(self, contexts: np.ndarray) -> list[np.ndarray]:
+        """For contexts (batch, order-1), the rank of each suffix of length k = 0..order-1.
+
+        Returns a list of (batch,) int64 arrays; -1 where that suffix was never a context
+        in training (so neither is any longer one).
+        """
+        ctx = self._walls(contexts)
+        batch = ctx.shape[0]
+        ranks = [np.zeros(batch, dtype=np.int64)]
+        for k in range(1, self.order):
+            prev = ranks[-1]
+            tok = ctx[:, -k] if k <= ctx.shape[1] else np.full(batch, -1)
+            ok = (prev >= 0) & (tok >= 0) & (tok <= self.bos)
+            ranks.append(np.where(ok, _find(self.ctx_keys[k], prev * self._base + tok), -1))
+        return ranks
+
+    def probs(self, contexts: np.ndarray) -> np.ndarray:
+        """Next-token probabilities, (batch, order-1) int contexts -> (batch, vocab) float64."""
+        contexts = _as_contexts(contexts, self.order)
+        ranks = self.context_ranks(contexts)
+        batch = contexts.shape[0]
+        row = np.full((batch, self.vocab_size), 1.0 / self.vocab_size)
+        for m in range(1, self.order + 1):
+            c = ranks[m - 1]
+            hit = np.flatnonzero(c >= 0)
+            if hit.size == 0:
+                break
+            scale = np.ones(batch)
+            scale[hit] = self.gamma[m][c[hit]]
+            row *= scale[:, None]
+            starts = self.offsets[m][c[hit]]
+            lengths = self.offsets[m][c[hit] + 1] - starts
+            rows = np.repeat(hit, lengths)
+            entry = np.arange(lengths.sum()) + np.repeat(starts - np.cumsum(lengths) + lengths,
+                                                         lengths)
+            u = self._u(m, entry, c[rows])
+            row[rows, self.succ_token[m][entry]] += u
+        return row
+
+    def logprobs(self, contexts: np.ndarray) -> np.ndarray:
+        """Natural-log next-token probabilities: (batch, order-1) -> (batch, vocab)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.probs(contexts))
+
+    def score(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """ln p(target | context) for each row: (batch, order-1), (batch,) -> (batch,).
+
+        Targets must be vocabulary ids. Only the asked entries are looked up, so this is far
+        cheaper than `logprobs` when the whole row is not needed (evaluation).
+        """
+        contexts = _as_contexts(contexts, self.order)
+        targets = np.asarray(targets, dtype=np.int64)
+        # Rows sorted by reversed context make every search below run on (nearly) sorted
+        # needles, which is ~10x faster than random ones on large tables.
+        order = _history_order(self._walls(contexts), self._base)
+        ranks = self.context_ranks(contexts[order])
+        targets = targets[order]
+        p = np.full(len(targets), 1.0 / self.vocab_size)
+        for m in range(1, self.order + 1):
+            c = ranks[m - 1]
+            hit = c >= 0
+            if not hit.any():
+                break
+            pos = np.where(hit, _find(self.succ_keys(m), c * self.vocab_size + targets), -1)
+            cc = np.maximum(c, 0)
+            p = np.where(hit, self.gamma[m][cc] * p, p)
+            p = p + np.where(pos >= 0, self._u(m, np.maximum(pos, 0), cc), 0.0)
+        out = np.empty_like(p)
+        out[order] = np.log(p)
+        return out
+
+    def ngram_seen(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Whether each full top-order n-gram (context + target) occurred in training: (batch,).
+
+        A row whose context is cut short (by the text start or an unknown token) holds no
+        top-order n-gram and is False.
+        """
+        contexts = _as_contexts(contexts, self.order)
+        c = self.context_ranks(contexts)[-1]
+        want = c * self.vocab_size + np.asarray(targets, dtype=np.int64)
+        return (c >= 0) & (_find(self.succ_keys(self.order), want) >= 0)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The stored statistics by name (the model file's arrays)."""
+        out = {}
+        for k in range(1, self.order):
+            out[f"ctx_children_{k}"] = self.ctx_children[k]
+            out[f"ctx_first_{k}"] = self.ctx_first[k]
+        for m in range(1, self.order + 1):
+            out[f"succ_count_{m}"] = self.succ_count[m]
+            out[f"succ_token_{m}"] = self.succ_token[m]
+            out[f"succ_adj_{m}"] = self.succ_adj[m]
+        return out
+
+
+def _find(keys: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Index of each of `want` in the sorted array `keys`, or -1 where it is absent."""
+    if len(keys) == 0:
+        return np.full(np.shape(want), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+    return np.where(keys[pos] == want, pos, -1)
+
+
+def _sums_at(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Sum of `values` over each CSR range [offsets[i], offsets[i+1]): (len(offsets)-1,)."""
+    cs = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, out=cs[1:])
+    return np.diff(cs[offsets])
+
+
+def _as_contexts(contexts, order: int) -> np.ndarray:
+    ctx = np.asarray(contexts, dtype=np.int64)
+    if ctx.ndim != 2 or ctx.shape[1] != order - 1:
+        raise ValueError(f"contexts must have shape (batch, {order - 1}), got {ctx.shape}")
+    return ctx
+
+
+def _history_order(contexts: np.ndarray, base: int) -> np.ndarray:
+    """Row order sorting contexts by last token, then the one before, and so on."""
+    if contexts.shape[1] == 0:
+        return np.arange(len(contexts))
+    digits = np.clip(contexts[:, ::-1] + 1, 0, base - 1)  # walls (-1 and others) sort first
+    bits = int(base - 1).bit_length()
+    cols = min(digits.shape[1], 63 // bits)
+    key = np.zeros(len(contexts), dtype=np.int64)
+    for j in range(cols):
+        key = (key << bits) | digits[:, j]
+    return np.argsort(key, kind="stable")
+
+
+def stream_contexts(ids: np.ndarray, order: int, start: int) -> np.ndarray:
+    """The (len(ids), order-1) context of every position of one stream that begins with `start`
+    (BOS, or -1 to begin with no context); positions before it are -1."""
+    ids = np.asarray(ids, dtype=np.int64)
+    width = order - 1
+    padded = np.concatenate([np.full(width - 1 if width else 0, -1), [start], ids])
+    if width == 0:
+        return np.zeros((len(ids), 0), dtype=np.int64)
+    return np.lib.stride_tricks.sliding_window_view(padded[: len(padded) - 1], width)
+
+
+# ===================================================================== estimation
+def discounts_from_counts(adj: np.ndarray) -> tuple[float, float, float]:
+    """Modified-KN discounts D1, D2, D3+ from the count-of-counts of adjusted counts.
+
+    Falls back to KenLM's (0.5, 1.0, 1.5) when a count-of-counts is zero or a discount leaves
+    its range (tiny corpora), so every probability stays positive.
+    """
+    t = np.bincount(np.minimum(adj, 5), minlength=6)[1:5].astype(np.float64)
+    if np.any(t == 0):
+        return FALLBACK_DISCOUNTS
+    y = t[0] / (t[0] + 2 * t[1])
+    d = tuple(float(k - (k + 1) * y * t[k] / t[k - 1]) for k in (1, 2, 3))
+    if not all(0 < dk < k for dk, k in zip(d, (1, 2, 3), strict=True)):
+        return FALLBACK_DISCOUNTS
+    return d
+
+
+def train(ids: np.ndarray, vocab_size: int, order: int, boundary: int | None = None,
+          progress=None) -> NGramModel:
+    """Estimate a model from one stream of token ids (all in 0..vocab_size-1).
+
+    `boundary`: newline id for a per-line model. `progress(step, total)` is called as the
+    orders are counted.
+
+    Every position is sorted once by its history read backwards (its token, the one before,
+    ...). The n-grams of order m are then runs of positions sharing m digits, each order's runs
+    nested in the order below's, so counts, continuation counts and contexts all follow from
+    the run starts (`first`) with vectorised passes and searches on sorted arrays.
+    """
+    if not 1 <= order <= MAX_ORDER:
+        raise TempgenError(f"order must be between 1 and {MAX_ORDER}, got {order}")
+    if len(ids) == 0:
+        raise TempgenError("the corpus is empty: nothing to learn from")
+    bos = vocab_size
+    x = _with_bos(np.asarray(ids, dtype=np.int64), bos, boundary)
+    hist = _History(x, bos, boundary is not None)
+    perm, lcp = _sort_by_history(hist, order, vocab_size + 2)
+    n = len(x)
+    inv = np.empty(n, dtype=np.int32)
+    inv[perm] = np.arange(n, dtype=np.int32)
+    followed = np.zeros(n, dtype=bool)
+    followed[:-1] = x[1:] != bos  # a context: some token is predicted after it
+    followed_s = followed[perm]
+
+    ctx_children, ctx_first = {}, {}
+    succ_count, succ_token, succ_adj = {}, {}, {}
+    discounts = []
+    prev_first = np.zeros(1, dtype=np.int64)  # order 0: one run, the empty history
+    prev_ctx_rank = np.zeros(1, dtype=np.int64)
+    first = np.flatnonzero(lcp < 1)
+    for m in range(1, order + 1):
+        at = perm[first]
+        exists = hist.depth(at) >= m
+        valid = exists & (x[at] != bos)
+        raw = np.diff(np.append(first, n))
+        if m == order:
+            adj = raw
+        else:
+            nxt_first = np.flatnonzero(lcp < m + 1)
+            nxt_at = perm[nxt_first]
+            nxt_ok = (hist.depth(nxt_at) >= m + 1) & (x[nxt_at] != bos)
+            cont = np.bincount(np.searchsorted(first, nxt_first[nxt_ok], "right") - 1,
+                               minlength=len(first))
+            # n-grams starting with BOS have no left extension: they keep their raw count
+            has_ext = hist.depth(at) >= m + 1
+            adj = np.where(has_ext, cont, raw)
+        g = np.flatnonzero(valid)
+        at_g = at[g]
+        if m == 1:
+            ctx = np.zeros(len(g), dtype=np.int64)
+        else:  # the context is the (m-1)-gram ending one position earlier
+            ctx = prev_ctx_rank[np.searchsorted(prev_first, inv[at_g - 1], "right") - 1]
+        tok = x[at_g]
+        srt = np.argsort(ctx * vocab_size + tok)
+        n_prev_ctx = int(prev_ctx_rank.max()) + 1
+        succ_count[m] = _compact(np.bincount(ctx, minlength=n_prev_ctx))
+        succ_token[m] = _compact(tok[srt])
+        succ_adj[m] = _compact(adj[g][srt])
+        discounts.append(discounts_from_counts(adj[g]))
+        if m < order:  # contexts of length m, in suffix-trie order, for order m+1
+            is_ctx = exists & np.logical_or.reduceat(followed_s, first)
+            parent = prev_ctx_rank[np.searchsorted(prev_first, first[is_ctx], "right") - 1]
+            ctx_children[m] = _compact(np.bincount(parent, minlength=n_prev_ctx))
+            ctx_first[m] = _compact(x[at[is_ctx] - (m - 1)])
+            prev_ctx_rank = np.where(is_ctx, np.cumsum(is_ctx) - 1, -1)
+            prev_first, first = first, nxt_first
+        if progress is not None:
+            progress(m, order)
+    return NGramModel(order, vocab_size, discounts, ctx_children, ctx_first,
+                      succ_count, succ_token, succ_adj, boundary)
+
+
+class _History:
+    """How far back each position's history reaches (to the BOS of its sequence)."""
+
+    def __init__(self, x: np.ndarray, bos: int, per_line: bool):
+        self.x = x
+        self.starts = np.flatnonzero(x == bos) if per_line else np.zeros(1, dtype=np.int64)
+
+    def depth(self, at: np.ndarray) -> np.ndarray:
+        """Tokens available ending at positions `at`, their BOS included."""
+        seq = np.searchsorted(self.starts, at, "right") - 1
+        return at - self.starts[seq] + 1
+
+    def add_digit(self, key: np.ndarray, j: int, shift: int, buf: np.ndarray) -> None:
+        """key |= digit j << shift, for every position; digit j is the token j steps back
+        plus one, or 0 where the history has ended. `buf` is scratch space (no allocation)."""
+        n = len(self.x)
+        if j >= n:  # no position's history reaches this far back
+            return
+        t = buf[: n - j]
+        np.add(self.x[: n - j], 1, out=t)
+        if len(self.starts) > 1 and j > 0:  # per-line: cut at each sequence's BOS
+            t *= self.depth(np.arange(j, n)) > j
+        np.left_shift(t, shift, out=t)
+        np.bitwise_or(key[j:], t, out=key[j:])
+
+
+def _with_bos(ids: np.ndarray, bos: int, boundary: int | None) -> np.ndarray:
+    """Prefix BOS; for a per-line model also put BOS after every newline but a final one."""
+    if boundary is None:
+        return np.concatenate([[bos], ids])
+    after = np.flatnonzero(ids[:-1] == boundary) + 1
+    return np.concatenate([[bos], np.insert(ids, after, bos)])
+
+
+def _sort_by_history(hist: _History, order: int, base: int):
+    """Sort positions by (digit 0, ..., digit order-1); return the permutation and `lcp`.
+
+    lcp[i] (int8) is how many leading digits sorted position i shares with position i-1
+    (lcp[0] = 0), so the runs of order m start where lcp < m. As many digits as fit in 63
+    bits are packed into one key; when they do not all fit, the dense rank of the digits so
+    far stands in for them in the next key.
+    """
+    n = len(hist.x)
+    bits = int(base - 1).bit_length()
+    buf = np.empty(n, dtype=np.int64)
+    key = np.zeros(n, dtype=np.int64)
+    rank_lcp = None  # digits shared between the last of rank r-1 and the first of rank r
+    done = 0
+    while True:
+        rank_bits = int(key.max()).bit_length()
+        c = min(order - done, max(1, (_KEY_BITS - rank_bits) // bits))
+        key <<= bits * c
+        for t in range(c):
+            hist.add_digit(key, done + t, bits * (c - 1 - t), buf)
+        perm = np.argsort(key)
+        sk = key[perm]
+        diff = np.bitwise_xor(sk[1:], sk[:-1])
+        lcp = np.zeros(n, dtype=np.int8)
+        for t in range(1, c + 1):
+            lcp[1:] += diff < (1 << (bits * (c - t)))
+        if rank_lcp is not None:  # neighbours of different rank differ in an earlier pass
+            same = diff < (1 << (bits * c))
+            lcp[1:] = np.where(same, lcp[1:] + done, rank_lcp[sk[1:] >> (bits * c)])
+        done += c
+        if done == order:
+            return perm, lcp
+        starts = np.concatenate([[True], diff != 0])
+        rank_lcp = lcp[starts]
+        key = np.empty(n, dtype=np.int64)
+        key[perm] = np.cumsum(starts) - 1
+
+
+def _compact(a: np.ndarray) -> np.ndarray:
+    """The smallest unsigned dtype that holds `a` (files stay small, loads stay fast)."""
+    hi = int(a.max()) if a.size else 0
+    for dt in (np.uint8, np.uint16, np.uint32):
+        if hi <= np.iinfo(dt).max:
+            return a.astype(dt)
+    return a.astype(np.uint64)
