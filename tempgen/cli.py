@@ -36,6 +36,25 @@ class TempgenGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
+class Temperature(click.ParamType):
+    """A temperature: a number >= 0, or inf. NaN and negatives are usage errors."""
+
+    name = "T"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            t = value
+        else:
+            try:
+                t = float(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a number (use 0 for greedy, inf for uniform)",
+                          param, ctx)
+        if t != t or t < 0:
+            self.fail(f"{value} is not a temperature (use a number >= 0, or inf)", param, ctx)
+        return t
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"Error: {' '.join(message.split())}", err=True)
     sys.exit(code)
@@ -108,9 +127,9 @@ def train(corpus, output, level, order, name, per_line, encoding, errors):
     from pathlib import Path
 
     from tempgen.corpus import read_corpus
-    from tempgen.train import train_model
     from tempgen.modelfile import save
     from tempgen.progress import progress_bar
+    from tempgen.train import train_model
 
     started = time.perf_counter()
     order = order or (7 if level == "char" else 3)
@@ -200,7 +219,7 @@ def models(as_json):
 # ===================================================================== sample
 @cli.command(context_settings=CONTEXT)
 @model_option
-@click.option("-t", "--temperature", type=click.FloatRange(min=0), default=1.0,
+@click.option("-t", "--temperature", type=Temperature(), default=1.0,
               show_default=True, help="0 = greedy, 1 = the model itself, inf = uniform.")
 @click.option("-p", "--prompt", default="", help="Text to continue.")
 @click.option("-n", "--length", type=click.IntRange(min=1), default=300, show_default=True,
@@ -220,10 +239,10 @@ def sample(model_spec, temperature, prompt, length, seed):
     from tempgen.decode import generate, start_contexts
     from tempgen.modelfile import load
 
+    model = load(model_spec)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**32)
         _note(f"seed: {seed}")
-    model = load(model_spec)
     unknown = model.tokenizer.unknown_tokens(prompt)
     if unknown:
         _warn_unknown(unknown, model.level)

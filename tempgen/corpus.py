@@ -1,4 +1,4 @@
-"""Read text from a file or stdin. Encoding errors are reported with their byte offset, never guessed."""
+"""Read text from a file or stdin; encoding errors are reported with their byte offset."""
 
 from __future__ import annotations
 

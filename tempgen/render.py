@@ -24,10 +24,10 @@ def print_view(renderable, console: Console | None = None) -> None:
 
 def evaluation_table(model, result) -> Table:
     unit = "char" if model.level == "char" else "token"
-    table = Table(title=f"{model.name} ({model.level}, order {model.ngram.order})",
-                  show_header=False, box=None)
+    table = Table(show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column(justify="right")
+    table.add_row("model", f"{model.name} ({model.level}, order {model.ngram.order})")
     table.add_row("tokens scored", f"{result.tokens:,}")
     table.add_row(f"bits per {unit}", f"{result.bits_per_token:.4f}")
     table.add_row("perplexity", f"{result.perplexity:.3f}")
@@ -37,7 +37,8 @@ def evaluation_table(model, result) -> Table:
 
 def models_table(rows: list[dict]) -> Table:
     table = Table(title="bundled models")
-    for col, just in [("name", "left"), ("level", "left"), ("order", "right"),
+    table.add_column("name", no_wrap=True)
+    for col, just in [ ("level", "left"), ("order", "right"),
                       ("vocab", "right"), ("size", "right"), ("corpus", "left")]:
         table.add_column(col, justify=just)
     for r in rows:

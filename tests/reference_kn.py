@@ -3,9 +3,9 @@ formulas with dicts, to check the vectorised implementation against."""
 
 from collections import defaultdict
 
-from tempgen.ngram import discounts_from_counts
-
 import numpy as np
+
+from tempgen.ngram import discounts_from_counts
 
 
 class ReferenceKN:

@@ -2,13 +2,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference_kn import ReferenceKN
 
 from tempgen import ngram
 from tempgen.errors import TempgenError
 from tempgen.ngram import stream_contexts, train
 from tempgen.tokenizer import CharTokenizer
-
-from reference_kn import ReferenceKN
 
 
 def char_model(text, order, per_line=False):

@@ -1,0 +1,166 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from tempgen import modelfile
+from tempgen.cli import cli
+
+CORPUS = "to be or not to be\nthat is the question\n" * 20
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text(CORPUS)
+    return path
+
+
+@pytest.fixture
+def model(tmp_path, corpus):
+    out = tmp_path / "m.npz"
+    result = run("train", corpus, "-o", out, "--order", 4)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def assert_one_line_error(result, code, *words):
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_train_writes_a_model_and_summarises(tmp_path, corpus):
+    out = tmp_path / "m.npz"
+    result = run("train", corpus, "-o", out, "--order", 3, "--name", "toy")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    summary = result.stderr.strip()
+    assert summary.startswith("trained toy:") and "vocabulary" in summary and "MB" in summary
+    m = modelfile.load(out)
+    assert m.name == "toy" and m.ngram.order == 3 and m.level == "char"
+    assert m.tokens == len(CORPUS) and m.corpus["name"] == "corpus.txt"
+
+
+def test_train_word_level_per_line_from_stdin(tmp_path):
+    out = tmp_path / "w.npz"
+    result = run("train", "-", "-o", out, "--level", "word", "--per-line", input=CORPUS)
+    assert result.exit_code == 0, result.output
+    m = modelfile.load(out)
+    assert m.level == "word" and m.ngram.order == 3 and m.ngram.boundary is not None
+    assert m.corpus["name"] == "<stdin>"
+
+
+def test_train_errors_replace_decodes_bad_bytes(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"abc\xffdef\n")
+    assert run("train", bad, "-o", tmp_path / "m.npz", "--errors", "replace").exit_code == 0
+    assert "\ufffd" in modelfile.load(tmp_path / "m.npz").tokenizer.vocab
+
+
+def test_eval_text_and_json(model, corpus):
+    result = run("eval", corpus, "-m", model, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["tokens"] == len(CORPUS) and data["unknown"] == 0
+    assert 0 < data["bits_per_token"] < 2 and data["perplexity"] == pytest.approx(
+        2 ** data["bits_per_token"])
+    plain = run("eval", corpus, "-m", model)
+    assert plain.exit_code == 0 and "bits per char" in plain.stdout
+    assert "\x1b[" not in plain.stdout
+
+
+def test_eval_counts_and_names_unknown_tokens(model):
+    result = run("eval", "-", "-m", model, "--json", input="to be? or not!")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["unknown"] == 2 and data["tokens"] == len("to be? or not!") - 2
+    warning = result.stderr.strip().splitlines()
+    assert len(warning) == 1 and "'?'" in warning[0] and "'!'" in warning[0]
+
+
+def test_models_lists_the_bundled_models():
+    result = run("models", "--json")
+    assert result.exit_code == 0
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert set(rows) >= {"shakespeare-char", "shakespeare-word", "names-char"}
+    assert rows["shakespeare-char"]["order"] == 7 and rows["shakespeare-word"]["level"] == "word"
+    assert rows["names-char"]["per_line"] and rows["names-char"]["corpus"] == "names.txt"
+    table = run("models")
+    assert table.exit_code == 0 and "shakespeare-word" in table.stdout
+
+
+def test_sample_is_reproducible_and_plain_when_piped(model):
+    a = run("sample", "-m", model, "-n", 40, "--seed", 5, "-t", 0.8)
+    b = run("sample", "-m", model, "-n", 40, "--seed", 5, "-t", 0.8)
+    assert a.exit_code == 0 and a.stdout == b.stdout and "\x1b[" not in a.stdout
+    assert len(a.stdout) == 41  # 40 characters and the final newline
+    unseeded = run("sample", "-m", model, "-n", 5)
+    assert unseeded.stderr.startswith("seed: ")
+
+
+def test_sample_greedy_is_deterministic_without_a_seed(model):
+    assert run("sample", "-m", model, "-t", 0, "-n", 30).stdout == \
+        run("sample", "-m", model, "-t", 0, "-n", 30).stdout
+
+
+@pytest.mark.parametrize("args,code,words", [
+    (["train", "{tmp}/missing.txt", "-o", "{tmp}/m.npz"], 1, ["missing.txt", "no such file"]),
+    (["train", "{tmp}", "-o", "{tmp}/m.npz"], 1, ["directory"]),
+    (["train", "{tmp}/empty.txt", "-o", "{tmp}/m.npz"], 1, ["empty"]),
+    (["train", "{tmp}/bad.txt", "-o", "{tmp}/m.npz"], 1, ["byte offset 3", "0xff"]),
+    (["train", "{tmp}/binary.bin", "-o", "{tmp}/m.npz"], 1, ["binary"]),
+    (["train", "{tmp}/corpus.txt", "-o", "{tmp}/m.npz", "--order", "0"], 2, ["--order", "0"]),
+    (["train", "{tmp}/corpus.txt", "-o", "{tmp}/m.npz", "--order", "11"], 2, ["--order", "11"]),
+    (["train", "{tmp}/corpus.txt", "-o", "{tmp}/m.npz", "--order", "x"], 2, ["--order"]),
+    (["train", "{tmp}/corpus.txt", "-o", "{tmp}/m.npz", "--level", "byte"], 2, ["--level"]),
+    (["train", "{tmp}/corpus.txt", "-o", "{tmp}/m.npz", "--encoding", "klingon"], 1,
+     ["klingon"]),
+    (["train", "{tmp}/corpus.txt", "-o", "{tmp}/no/dir/m.npz"], 1, ["does not exist"]),
+    (["train", "{tmp}/corpus.txt"], 2, ["-o"]),
+    (["eval", "{tmp}/corpus.txt", "-m", "no-such-model"], 1, ["no-such-model", "names-char",
+                                                              "shakespeare-char"]),
+    (["eval", "{tmp}/corpus.txt", "-m", "{tmp}/garbage.npz"], 1, ["garbage.npz"]),
+    (["eval", "{tmp}/missing.txt", "-m", "names-char"], 1, ["no such file"]),
+    (["eval", "{tmp}/bad.txt", "-m", "names-char"], 1, ["byte offset 3"]),
+    (["eval", "{tmp}/empty.txt", "-m", "names-char"], 1, ["empty"]),
+    (["sample", "-m", "nope"], 1, ["nope", "names-char"]),
+    (["sample", "-t", "-1"], 2, ["--temperature", "-1"]),
+    (["sample", "-t", "nan"], 2, ["--temperature", "nan"]),
+    (["sample", "-t", "hot"], 2, ["--temperature", "hot"]),
+    (["sample", "-n", "-1"], 2, ["--length", "-1"]),
+    (["sample", "-n", "0"], 2, ["--length", "0"]),
+    (["frobnicate"], 2, ["frobnicate"]),
+])
+def test_error_paths_are_one_line(tmp_path, corpus, args, code, words):
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "bad.txt").write_bytes(b"abc\xff\n")
+    (tmp_path / "binary.bin").write_bytes(b"\x7fELF\x00\x01\x02")
+    (tmp_path / "garbage.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    result = run(*[a.format(tmp=tmp_path) for a in args])
+    assert_one_line_error(result, code, *words)
+
+
+@pytest.mark.parametrize("command", ["train", "eval", "models", "sample"])
+def test_help_has_examples(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0 and "Example" in result.stdout
+
+
+def test_version():
+    assert run("--version").stdout.strip().endswith("0.1.0")
+
+
+def test_python_dash_m_works():
+    out = subprocess.run([sys.executable, "-m", "tempgen", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert "tempgen" in out.stdout
