@@ -66,27 +66,27 @@ class NGramModel:
             keys += self.ctx_first[k]
             self.ctx_keys[k] = keys
         self.inv_denom = {}
+        big = max(len(self.succ_adj[m]) for m in range(1, self.order + 1))
+        scratch = np.empty(big + 1, dtype=np.int64)  # one buffer for every running sum
         for m in range(1, self.order + 1):
-            count = self.succ_count[m]
-            adj = self.succ_adj[m]
-            dt = np.int32 if len(adj) < 2**31 else np.int64
-            offsets = np.zeros(len(count) + 1, dtype=dt)
+            count, adj = self.succ_count[m], self.succ_adj[m]
+            offsets = np.zeros(len(count) + 1, dtype=np.int32 if big < 2**31 else np.int64)
             np.cumsum(count, out=offsets[1:])
-            d1, d2, d3 = self.discounts[m - 1]
-            # Per-context sums as differences of running sums taken at the offsets: one
-            # pass for sum_w a(h w), one for the (n1, n2) pair packed in 32-bit halves.
-            total = _sums_at(adj, offsets)
-            packed = _sums_at((adj == 1).view(np.uint8).astype(np.int64)
-                              | ((adj == 2).view(np.uint8).astype(np.int64) << 32), offsets)
-            n1 = (packed & 0xFFFFFFFF).astype(np.float64)
-            n2 = (packed >> 32).astype(np.float64)
-            denom = total.astype(np.float64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gamma = (d1 * n1 + d2 * n2 + d3 * (count - n1 - n2)) / denom
             self.offsets[m] = offsets
+            # gamma(h) = (D1 n1(h) + D2 n2(h) + D3 n3+(h)) / sum_w a(h w), with one extra
+            # gamma of 1 at index -1 (no such context: back off fully).
+            d1, d2, d3 = self.discounts[m - 1]
+            gamma = np.empty(len(count) + 1)
+            gamma[-1] = 1.0
+            g = gamma[:-1]
+            np.multiply(count, d3, out=g)
+            g += (d1 - d3) * _sums_at(adj == 1, offsets, scratch)
+            g += (d2 - d3) * _sums_at(adj == 2, offsets, scratch)
             with np.errstate(divide="ignore"):
-                self.inv_denom[m] = 1.0 / denom
+                inv = 1.0 / _sums_at(adj, offsets, scratch)
+            g *= inv
             self.gamma[m] = gamma
+            self.inv_denom[m] = inv
         # discount by adjusted count: index 0 unused, 3 stands for 3+
         self._disc = np.concatenate([np.zeros((self.order, 1)), self.discounts], axis=1)
 
@@ -99,7 +99,8 @@ class NGramModel:
         """Sorted keys context_rank * V + token of the order-m entries (built on first use)."""
         if m not in self._succ_keys:
             count = self.succ_count[m]
-            keys = np.repeat(np.arange(len(count), dtype=np.int64), count)
+            dt = np.int32 if len(count) * self.vocab_size < 2**31 else np.int64
+            keys = np.repeat(np.arange(len(count), dtype=dt), count)
             keys *= self.vocab_size
             keys += self.succ_token[m]
             self._succ_keys[m] = keys
@@ -124,8 +125,11 @@ class NGramModel:
 
     # ----------------------------------------------------------------- queries
     def _walls(self, contexts: np.ndarray) -> np.ndarray:
-        """Contexts with per-line resets applied: the last newline becomes BOS, all before it -1."""
+        """Contexts with every token outside 0..BOS set to -1 and, for a per-line model, the
+        last newline made BOS and all before it -1."""
         ctx = np.asarray(contexts, dtype=np.int64)
+        if ctx.size and (ctx.min() < -1 or ctx.max() > self.bos):  # else: no copy at all
+            ctx = np.where((ctx < 0) | (ctx > self.bos), -1, ctx)
         if self.boundary is None or ctx.shape[1] == 0:
             return ctx
         is_nl = ctx == self.boundary
@@ -140,14 +144,13 @@ class NGramModel:
         Returns a list of (batch,) int64 arrays; -1 where that suffix was never a context
         in training (so neither is any longer one).
         """
-        ctx = self._walls(contexts)
-        batch = ctx.shape[0]
-        ranks = [np.zeros(batch, dtype=np.int64)]
+        return self._ranks(self._walls(contexts))
+
+    def _ranks(self, ctx: np.ndarray) -> list[np.ndarray]:
+        # A wall (-1) or an unmatched parent (-1) makes a key no table holds: -1 follows.
+        ranks = [np.zeros(ctx.shape[0], dtype=np.int64)]
         for k in range(1, self.order):
-            prev = ranks[-1]
-            tok = ctx[:, -k] if k <= ctx.shape[1] else np.full(batch, -1)
-            ok = (prev >= 0) & (tok >= 0) & (tok <= self.bos)
-            ranks.append(np.where(ok, _find(self.ctx_keys[k], prev * self._base + tok), -1))
+            ranks.append(_find(self.ctx_keys[k], ranks[-1] * self._base + ctx[:, -k]))
         return ranks
 
     def probs(self, contexts: np.ndarray) -> np.ndarray:
@@ -161,9 +164,7 @@ class NGramModel:
             hit = np.flatnonzero(c >= 0)
             if hit.size == 0:
                 break
-            scale = np.ones(batch)
-            scale[hit] = self.gamma[m][c[hit]]
-            row *= scale[:, None]
+            row *= self.gamma[m][c][:, None]
             starts = self.offsets[m][c[hit]]
             lengths = self.offsets[m][c[hit] + 1] - starts
             rows = np.repeat(hit, lengths)
@@ -188,19 +189,31 @@ class NGramModel:
         targets = np.asarray(targets, dtype=np.int64)
         # Rows sorted by reversed context make every search below run on (nearly) sorted
         # needles, which is ~10x faster than random ones on large tables.
-        order = _history_order(self._walls(contexts), self._base)
-        ranks = self.context_ranks(contexts[order])
+        ctx = self._walls(contexts)
+        order, key = _history_order(ctx, self._base)
         targets = targets[order]
+        # Sorted rows make every search run on (nearly) sorted needles, ~10x faster than
+        # random ones; rows with the same context share their walk through the contexts.
+        new = np.empty(len(key), dtype=bool)
+        new[:1] = True
+        if ctx.shape[1] * int(self._base - 1).bit_length() <= 63:  # the key is the context
+            np.not_equal(key[1:], key[:-1], out=new[1:])
+        else:
+            sorted_ctx = ctx[order]
+            new[1:] = np.any(sorted_ctx[1:] != sorted_ctx[:-1], axis=1)
+        first = np.flatnonzero(new)
+        which = np.cumsum(new) - 1
+        ranks = self._ranks(ctx[order[first]])
         p = np.full(len(targets), 1.0 / self.vocab_size)
         for m in range(1, self.order + 1):
-            c = ranks[m - 1]
-            hit = c >= 0
-            if not hit.any():
-                break
-            pos = np.where(hit, _find(self.succ_keys(m), c * self.vocab_size + targets), -1)
-            cc = np.maximum(c, 0)
-            p = np.where(hit, self.gamma[m][cc] * p, p)
-            p = p + np.where(pos >= 0, self._u(m, np.maximum(pos, 0), cc), 0.0)
+            c = ranks[m - 1][which]
+            p *= self.gamma[m][c]  # gamma[-1] is 1: an unmatched context passes p through
+            if m == 1:  # the unigrams are the whole vocabulary, in id order
+                pos = targets
+            else:
+                pos = _find(self.succ_keys(m), c * self.vocab_size + targets)
+            seen = pos >= 0
+            p[seen] += self._u(m, pos[seen], c[seen])
         out = np.empty_like(p)
         out[order] = np.log(p)
         return out
@@ -233,14 +246,20 @@ def _find(keys: np.ndarray, want: np.ndarray) -> np.ndarray:
     """Index of each of `want` in the sorted array `keys`, or -1 where it is absent."""
     if len(keys) == 0:
         return np.full(np.shape(want), -1, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+    pos = np.searchsorted(keys, want)
+    np.minimum(pos, len(keys) - 1, out=pos)
     return np.where(keys[pos] == want, pos, -1)
 
 
-def _sums_at(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Sum of `values` over each CSR range [offsets[i], offsets[i+1]): (len(offsets)-1,)."""
-    cs = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum(values, out=cs[1:])
+def _sums_at(values: np.ndarray, offsets: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """Sum of `values` over each CSR range [offsets[i], offsets[i+1]): (len(offsets)-1,).
+
+    A running sum in `scratch` (reused, so no fresh memory), differenced at the offsets.
+    """
+    cs = scratch[: len(values) + 1]
+    cs[0] = 0
+    cs[1:] = values  # cast first: a cumsum that casts as it goes is several times slower
+    np.cumsum(cs, out=cs)
     return np.diff(cs[offsets])
 
 
@@ -251,17 +270,17 @@ def _as_contexts(contexts, order: int) -> np.ndarray:
     return ctx
 
 
-def _history_order(contexts: np.ndarray, base: int) -> np.ndarray:
-    """Row order sorting contexts by last token, then the one before, and so on."""
-    if contexts.shape[1] == 0:
-        return np.arange(len(contexts))
-    digits = np.clip(contexts[:, ::-1] + 1, 0, base - 1)  # walls (-1 and others) sort first
+def _history_order(contexts: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row order sorting contexts by last token, then the one before, and so on; and the
+    sorted packed keys (all digits when they fit in 63 bits, else the last ones)."""
     bits = int(base - 1).bit_length()
-    cols = min(digits.shape[1], 63 // bits)
     key = np.zeros(len(contexts), dtype=np.int64)
-    for j in range(cols):
-        key = (key << bits) | digits[:, j]
-    return np.argsort(key, kind="stable")
+    for j in range(min(contexts.shape[1], 63 // bits)):
+        key <<= bits
+        key += contexts[:, -1 - j]  # the low bits are free: adding is or-ing the digit
+        key += 1  # digit = token + 1, so walls (-1) become 0 and sort first
+    order = np.argsort(key, kind="stable")
+    return order, key[order]
 
 
 def stream_contexts(ids: np.ndarray, order: int, start: int) -> np.ndarray:
@@ -282,7 +301,7 @@ def discounts_from_counts(adj: np.ndarray) -> tuple[float, float, float]:
     Falls back to KenLM's (0.5, 1.0, 1.5) when a count-of-counts is zero or a discount leaves
     its range (tiny corpora), so every probability stays positive.
     """
-    t = np.bincount(np.minimum(adj, 5), minlength=6)[1:5].astype(np.float64)
+    t = np.array([np.count_nonzero(adj == k) for k in (1, 2, 3, 4)], dtype=np.float64)
     if np.any(t == 0):
         return FALLBACK_DISCOUNTS
     y = t[0] / (t[0] + 2 * t[1])

@@ -1,0 +1,101 @@
+"""tempgen benchmarks: `make bench`. Prints figures next to their targets.
+
+Every measurement runs in a fresh Python process, so peak memory (from wait4) and cold load
+times belong to that measurement alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "sample_models" / "corpora" / "shakespeare.txt"
+
+# Held-out bits per character of KenLM's lmplz (modified Kneser-Ney) on the same split.
+KENLM_BPC = {3: 2.929, 5: 2.239, 7: 2.116}
+
+CHILD = r'''
+import json, sys, time, math
+sys.path.insert(0, {root!r})
+from tempgen.corpus import Corpus
+lines = open({corpus!r}).read().split("\n")[:-1]
+cut = (9 * len(lines)) // 10
+train = "\n".join(lines[:cut]) + "\n"
+held = "\n".join(lines[cut:]) + "\n"
+job = {job!r}
+out = {{}}
+if job["kind"] == "train":
+    from tempgen.train import train_model
+    from tempgen.metrics import evaluate
+    t = time.perf_counter()
+    model = train_model(Corpus(train, "train", "", len(train)), "char", job["order"], "bench")
+    out["train_s"] = time.perf_counter() - t
+    runs = []
+    for _ in range(3):  # the first call also builds the search keys it needs
+        t = time.perf_counter()
+        ev = evaluate(model, held)
+        runs.append(time.perf_counter() - t)
+    out["score_first_s"] = runs[0]
+    out["score_s"] = min(runs)
+    out["bpc"] = ev.bits_per_token
+    out["held_chars"] = ev.tokens
+    out["unknown"] = ev.unknown
+elif job["kind"] == "load":
+    t = time.perf_counter()
+    from tempgen import modelfile
+    t1 = time.perf_counter()
+    modelfile.load(job["model"])
+    out["import_s"] = t1 - t
+    out["load_s"] = time.perf_counter() - t1
+print(json.dumps(out))
+'''
+
+
+def child(job: dict) -> tuple[dict, float]:
+    """Run one job in a fresh interpreter; returns its result and peak RSS in MB."""
+    code = CHILD.format(root=str(ROOT), corpus=str(CORPUS), job=job)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        sys.exit(f"benchmark job {job} failed")
+    return json.loads(out), usage.ru_maxrss / 1024
+
+
+def mark(ok: bool) -> str:
+    return "ok " if ok else "MISS"
+
+
+def main() -> None:
+    print(f"tempgen benchmarks on {CORPUS.name}: train = first 90% of lines, held-out = rest")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
+    print("order  train s  peak MB  held-out bits/char  (KenLM lmplz)  scoring chars/s "
+          "(first call)")
+    for order in (3, 5, 7):
+        r, rss = child({"kind": "train", "order": order})
+        speed = r["held_chars"] / r["score_s"]
+        print(f"{order:>5}  {r['train_s']:7.2f}  {rss:7.0f}  {r['bpc']:18.4f}  "
+              f"({KENLM_BPC[order]:.3f}) {mark(r['bpc'] <= KENLM_BPC[order])}  "
+              f"{speed:15,.0f} ({r['held_chars'] / r['score_first_s']:,.0f})")
+        if order == 7:
+            last = (r, rss, speed)
+    r, rss, speed = last
+    print(f"\ntargets (order 7): training {r['train_s']:.2f} s (<= 4 s) {mark(r['train_s'] <= 4)}"
+          f" | peak memory {rss:.0f} MB (<= 2048) {mark(rss <= 2048)}"
+          f" | scoring {speed / 1e6:.2f} M chars/s, best of 3 (>= 1.5) {mark(speed >= 1.5e6)}")
+    print(f"held-out: {r['held_chars']:,} chars scored, {r['unknown']} unknown\n")
+
+    print("cold load of a bundled model (fresh process, median of 5):")
+    for name in ("shakespeare-char", "shakespeare-word", "names-char"):
+        loads = sorted(child({"kind": "load", "model": name})[0]["load_s"] for _ in range(5))
+        med = loads[2]
+        print(f"  {name:<17} {med * 1000:6.1f} ms (<= 100 ms) {mark(med <= 0.1)}")
+
+
+if __name__ == "__main__":
+    main()
