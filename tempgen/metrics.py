@@ -29,8 +29,10 @@ def stream_logprobs(ngram, ids: np.ndarray) -> np.ndarray:
     An unknown token is not scored, and later contexts back off past it.
     """
     ids = np.asarray(ids, dtype=np.int64)
-    contexts = stream_contexts(ids, ngram.order, ngram.bos)
+    contexts = stream_contexts(ids, ngram.order, ngram.bos)  # a view: no copy
     known = ids != UNKNOWN
+    if known.all():
+        return ngram.score(contexts, ids)
     return ngram.score(contexts[known], ids[known])
 
 

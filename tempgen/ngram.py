@@ -190,32 +190,30 @@ class NGramModel:
         # Rows sorted by reversed context make every search below run on (nearly) sorted
         # needles, which is ~10x faster than random ones on large tables.
         ctx = self._walls(contexts)
-        order, key = _history_order(ctx, self._base)
-        targets = targets[order]
-        # Sorted rows make every search run on (nearly) sorted needles, ~10x faster than
-        # random ones; rows with the same context share their walk through the contexts.
-        new = np.empty(len(key), dtype=bool)
-        new[:1] = True
-        if ctx.shape[1] * int(self._base - 1).bit_length() <= 63:  # the key is the context
-            np.not_equal(key[1:], key[:-1], out=new[1:])
-        else:
-            sorted_ctx = ctx[order]
-            new[1:] = np.any(sorted_ctx[1:] != sorted_ctx[:-1], axis=1)
-        first = np.flatnonzero(new)
-        which = np.cumsum(new) - 1
-        ranks = self._ranks(ctx[order[first]])
-        p = np.full(len(targets), 1.0 / self.vocab_size)
+        # Sorting rows by (reversed context, target) puts equal n-grams side by side: each is
+        # scored once, and every search runs on (nearly) sorted needles, ~10x faster than
+        # random ones on large tables.
+        rows = np.concatenate([targets[:, None], ctx], axis=1)  # the target sorts last
+        order, key, exact = _history_order(rows, self._base)
+        bits = int(self._base - 1).bit_length()
+        ngram_start = _run_starts(key) if exact else np.ones(len(key), dtype=bool)
+        first = np.flatnonzero(ngram_start)  # one sorted row per distinct n-gram
+        ctx_start = _run_starts(key[first] >> bits) if exact else np.ones(len(first), bool)
+        ctx_of = np.cumsum(ctx_start) - 1  # n-gram -> its distinct context
+        ranks = self._ranks(ctx[order[first[ctx_start]]])
+        t = targets[order[first]]
+        p = np.full(len(first), 1.0 / self.vocab_size)
         for m in range(1, self.order + 1):
-            c = ranks[m - 1][which]
+            c = ranks[m - 1][ctx_of]
             p *= self.gamma[m][c]  # gamma[-1] is 1: an unmatched context passes p through
             if m == 1:  # the unigrams are the whole vocabulary, in id order
-                pos = targets
+                pos = t
             else:
-                pos = _find(self.succ_keys(m), c * self.vocab_size + targets)
+                pos = _find(self.succ_keys(m), c * self.vocab_size + t)
             seen = pos >= 0
             p[seen] += self._u(m, pos[seen], c[seen])
-        out = np.empty_like(p)
-        out[order] = np.log(p)
+        out = np.empty(len(targets))
+        out[order] = np.log(p)[np.cumsum(ngram_start) - 1]
         return out
 
     def ngram_seen(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -270,17 +268,30 @@ def _as_contexts(contexts, order: int) -> np.ndarray:
     return ctx
 
 
-def _history_order(contexts: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row order sorting contexts by last token, then the one before, and so on; and the
-    sorted packed keys (all digits when they fit in 63 bits, else the last ones)."""
+def _history_order(rows: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Sort rows by their last column, then the one before, and so on.
+
+    Returns the row order, the sorted packed keys (the first column in the lowest bits), and
+    whether the keys hold every column (then equal keys mean equal rows); otherwise they
+    hold the last columns only.
+    """
     bits = int(base - 1).bit_length()
-    key = np.zeros(len(contexts), dtype=np.int64)
-    for j in range(min(contexts.shape[1], 63 // bits)):
+    cols = min(rows.shape[1], 63 // bits)
+    key = np.zeros(len(rows), dtype=np.int64)
+    for j in range(cols):
         key <<= bits
-        key += contexts[:, -1 - j]  # the low bits are free: adding is or-ing the digit
+        key += rows[:, -1 - j]  # the low bits are free: adding is or-ing the digit
         key += 1  # digit = token + 1, so walls (-1) become 0 and sort first
     order = np.argsort(key, kind="stable")
-    return order, key[order]
+    return order, key[order], cols == rows.shape[1]
+
+
+def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """True where a run of equal keys starts."""
+    start = np.empty(len(sorted_keys), dtype=bool)
+    start[:1] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=start[1:])
+    return start
 
 
 def stream_contexts(ids: np.ndarray, order: int, start: int) -> np.ndarray:
