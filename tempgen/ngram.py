@@ -67,7 +67,9 @@ class NGramModel:
             self.ctx_keys[k] = keys
         self.inv_denom = {}
         big = max(len(self.succ_adj[m]) for m in range(1, self.order + 1))
-        scratch = np.empty(big + 1, dtype=np.int64)  # one buffer for every running sum
+        total = max(int(self.succ_adj[m].sum(dtype=np.int64)) for m in range(1, self.order + 1))
+        # one buffer for every running sum, in the narrowest dtype that holds the totals
+        scratch = np.empty(big + 1, dtype=np.int32 if total < 2**31 else np.int64)
         for m in range(1, self.order + 1):
             count, adj = self.succ_count[m], self.succ_adj[m]
             offsets = np.zeros(len(count) + 1, dtype=np.int32 if big < 2**31 else np.int64)
