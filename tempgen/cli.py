@@ -55,6 +55,26 @@ class Temperature(click.ParamType):
         return t
 
 
+class Probability(click.ParamType):
+    """A number in [0, 1] (or (0, 1] with low_open); NaN is refused."""
+
+    name = "P"
+
+    def __init__(self, low_open: bool = False):
+        self.low_open = low_open
+
+    def convert(self, value, param, ctx):
+        try:
+            p = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        low_ok = p > 0 if self.low_open else p >= 0
+        if p != p or not low_ok or p > 1:
+            span = "(0, 1]" if self.low_open else "[0, 1]"
+            self.fail(f"{value} is not in {span}", param, ctx)
+        return p
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"Error: {' '.join(message.split())}", err=True)
     sys.exit(code)
@@ -217,38 +237,137 @@ def models(as_json):
 
 
 # ===================================================================== sample
+sampler_options = [
+    click.option("--top-k", type=click.IntRange(min=0), default=0, show_default=True,
+                 help="Keep only the K most likely tokens (0 = off)."),
+    click.option("--top-p", type=Probability(low_open=True), default=1.0, show_default=True,
+                 help="Nucleus: keep the most likely tokens up to this mass, in (0, 1]."),
+    click.option("--min-p", type=Probability(), default=0.0, show_default=True,
+                 help="Keep tokens at least this fraction as likely as the top one, in [0, 1]."),
+    click.option("--typical-p", type=Probability(low_open=True), default=1.0,
+                 show_default=True, help="Locally typical sampling mass, in (0, 1]."),
+    click.option("--samplers", metavar="LIST", default=None,
+                 help="Chain order, e.g. top_p,temperature (names: top_k, typical_p, top_p, "
+                      "min_p, temperature); unlisted samplers follow in the default order "
+                      "top_k, typical_p, top_p, min_p, temperature."),
+    click.option("-v", "--verbose", is_flag=True, help="Print the effective chain to stderr."),
+]
+output_options = [
+    click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+                 show_default=True, help="Colour tokens by probability (auto: on a terminal, "
+                                         "unless NO_COLOR is set)."),
+]
+
+
+def _chain(temperature, top_k, top_p, min_p, typical_p, samplers):
+    from tempgen.samplers import build_chain
+
+    order = tuple(n.strip() for n in samplers.split(",") if n.strip()) if samplers else None
+    settings = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "min_p": min_p,
+                "typical_p": typical_p}
+    try:
+        return build_chain(settings, order)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--samplers'") from None
+
+
+def _prompt(prompt: str) -> str:
+    if prompt == "-":
+        if sys.stdin.isatty():
+            raise click.BadParameter("'-' reads the prompt from stdin, but stdin is a terminal",
+                                     param_hint="'-p' / '--prompt'")
+        return sys.stdin.read()
+    return prompt
+
+
 @cli.command(context_settings=CONTEXT)
 @model_option
-@click.option("-t", "--temperature", type=Temperature(), default=1.0,
-              show_default=True, help="0 = greedy, 1 = the model itself, inf = uniform.")
-@click.option("-p", "--prompt", default="", help="Text to continue.")
+@click.option("-t", "--temperature", type=Temperature(), default=1.0, show_default=True,
+              help="0 = greedy, 1 = the model itself, inf = uniform.")
+@click.option("-p", "--prompt", default="", help="Text to continue; - reads it from stdin.")
 @click.option("-n", "--length", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Tokens to generate.")
+              help="Tokens to generate (at most).")
+@click.option("--num-samples", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many samples.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Random seed (printed to stderr when not given).")
-def sample(model_spec, temperature, prompt, length, seed):
+              help="Random seed; printed to stderr when not given, so any run can be replayed.")
+@click.option("--stop", "stops", multiple=True, metavar="TEXT",
+              help="End a sample at this text (repeatable; \\n is a newline). Per-line "
+                   "models stop at the end of the line by default.")
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text",
+              show_default=True, help="Plain text, or one JSON object per sample.")
+@_with(sampler_options + output_options)
+def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fmt, top_k,
+           top_p, min_p, typical_p, samplers, verbose, color):
     """Generate text at one temperature.
+
+    On a terminal each generated token is coloured by its probability; in a pipe the output
+    is exactly the text, samples separated by a blank line. Sample i of a seed is the same
+    whether generated alone or with others.
 
     \b
     Examples:
       tempgen sample --temperature 0.6 --seed 1
-      tempgen sample -m shakespeare-word -p "KING" -n 50
+      tempgen sample -m names-char --num-samples 5
+      tempgen sample -m shakespeare-word -p "KING" -n 50 --top-p 0.9
+      tempgen sample -n 200 --format jsonl --seed 3 > samples.jsonl
     """
     import numpy as np
 
-    from tempgen.decode import generate, start_contexts
+    from tempgen.decode import unescape
     from tempgen.modelfile import load
 
+    chain = _chain(temperature, top_k, top_p, min_p, typical_p, samplers)
     model = load(model_spec)
+    prompt = _prompt(prompt)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**32)
         _note(f"seed: {seed}")
+    if verbose:
+        _note(f"chain: {chain}")
     unknown = model.tokenizer.unknown_tokens(prompt)
     if unknown:
         _warn_unknown(unknown, model.level)
-    ids = model.tokenizer.encode(prompt)
-    rng = np.random.default_rng(seed)
-    ctx = start_contexts(model.ngram, ids, 1)
-    out = [model.tokenizer.vocab[s.tokens[0]]
-           for s in generate(model.ngram, ctx, np.array([temperature]), [rng], length)]
-    click.echo(prompt + model.tokenizer.join(out))
+    stops = [unescape(s) for s in stops] or (["\n"] if model.ngram.boundary is not None
+                                              else [])
+    run = dict(model=model, prompt=prompt, chain=chain, length=length, seed=seed, stops=stops)
+    if fmt == "jsonl":
+        _sample_jsonl(num_samples=num_samples, model_spec=model_spec, **run)
+    else:
+        _sample_text(num_samples=num_samples, color=color, **run)
+
+
+def _sample_text(model, prompt, chain, length, seed, stops, num_samples, color):
+    """Stream each sample as it is generated (one after another: a sample does not depend
+    on the others, so this is the same text as a batch)."""
+    from tempgen.generation import stream_sample
+    from tempgen.render import colours, legend, make_console, prompt_text, tokens_text
+
+    console = make_console(color)
+    coloured = colours(console)
+    for i in range(num_samples):
+        if i:
+            click.echo()
+        if coloured:
+            console.print(prompt_text(prompt), end="")
+        else:
+            sys.stdout.write(prompt)
+        for pieces in stream_sample(model, prompt, chain, length, seed, i, stops):
+            if coloured:
+                console.print(tokens_text(pieces), end="", soft_wrap=True)
+            else:
+                sys.stdout.write("".join(p for p, _ in pieces))
+                sys.stdout.flush()
+        click.echo()
+    if coloured:
+        make_console(color, file=sys.stderr).print(legend())
+
+
+def _sample_jsonl(model, model_spec, prompt, chain, length, seed, stops, num_samples):
+    from tempgen.generation import batch_samples
+
+    for i, s in enumerate(batch_samples(model, prompt, [chain], [0] * num_samples,
+                                        list(range(num_samples)), length, seed, stops)):
+        click.echo(json.dumps({"model": model.name, "seed": seed, "sample": i,
+                               "temperature": chain.temperature, "chain": chain.to_list(),
+                               "prompt": prompt, **s.to_dict()}))

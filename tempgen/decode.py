@@ -1,39 +1,220 @@
-"""The autoregressive loop: one model call per step for the whole batch."""
+"""The autoregressive loop: one model call per step for the whole batch.
+
+Rows are independent samples that may use different sampler chains (a sweep's temperatures)
+and share noise streams (a sweep's coupling): row r uses chain `row_chain[r]` and the Gumbel
+noise of stream `row_stream[r]`. A stream's noise is its own generator's sequence, so a row
+draws the same tokens whatever else is in the batch.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from tempgen import samplers
+from tempgen.rows import ModelRows
+from tempgen.samplers import Chain, draw, gumbel_noise
+
+CACHE_FLOATS = 1 << 24  # rows kept per run: 2 x 128 MB of float64 at most
+NOISE_FLOATS = 1 << 21  # noise pre-drawn per block: 16 MB at most
+FEW = 8  # new contexts in a step up to which rows are built one by one
 
 
 @dataclass(frozen=True)
 class Step:
     tokens: np.ndarray  # (batch,) ids drawn at this step
     model_logprob: np.ndarray  # (batch,) ln p under the model (T = 1)
-    sample_logprob: np.ndarray  # (batch,) ln q under the sampling distribution
+    sample_logprob: np.ndarray  # (batch,) ln q under the row's sampling distribution
 
 
-def start_contexts(ngram, prompt_ids: np.ndarray, batch: int) -> np.ndarray:
+def start_contexts(ngram, prompt_ids: Sequence[int], batch: int) -> np.ndarray:
     """(batch, order-1) contexts after BOS + prompt; -1 marks "before the text"."""
     width = ngram.order - 1
     hist = np.concatenate([np.full(width, -1), [ngram.bos], np.asarray(prompt_ids, np.int64)])
     return np.tile(hist[len(hist) - width:] if width else hist[:0], (batch, 1))
 
 
-def generate(ngram, contexts: np.ndarray, temperatures: np.ndarray,
-             rngs: list[np.random.Generator], steps: int) -> Iterator[Step]:
-    """Yield `steps` steps for a batch; row i draws from rngs[i] (its own stream)."""
+class _RowCache:
+    """Processed rows (log q) and model rows (log p) per (chain, context), in two growing
+    arrays; emptied when full, so memory stays bounded however long the run."""
+
+    def __init__(self, vocab: int, n_chains: int, batch: int):
+        self.capacity = max(2 * batch, CACHE_FLOATS // vocab)
+        self.vocab = vocab
+        self.index: list[dict] = [{} for _ in range(n_chains)]
+        self.logq = np.empty((min(self.capacity, 1024), vocab))
+        self.logp = np.empty_like(self.logq)
+        self.size = 0
+
+    def lookup(self, chain_ids: list[int], keys: list) -> list[int]:
+        index = self.index
+        return [index[c].get(k, -1) for c, k in zip(chain_ids, keys, strict=True)]
+
+    def full(self, n: int) -> bool:
+        return self.size + n > self.capacity
+
+    def clear(self) -> None:
+        for d in self.index:
+            d.clear()
+        self.size = 0
+
+    def add(self, chain_ids, keys, logq: np.ndarray, logp: np.ndarray) -> list[int]:
+        n = len(keys)
+        if self.size + n > len(self.logq):
+            grow = min(self.capacity, max(2 * len(self.logq), self.size + n))
+            self.logq = np.resize(self.logq, (grow, self.vocab))
+            self.logp = np.resize(self.logp, (grow, self.vocab))
+        rows = list(range(self.size, self.size + n))
+        self.logq[self.size: self.size + n] = logq
+        self.logp[self.size: self.size + n] = logp
+        self.size += n
+        for c, k, r in zip(chain_ids, keys, rows, strict=True):
+            self.index[c][k] = r
+        return rows
+
+
+class _Keys:
+    """A hashable key per row for its context, updated as tokens are appended."""
+
+    def __init__(self, contexts: np.ndarray, base: int):
+        self.width = contexts.shape[1]
+        self.base = base
+        self.packed = self.width * np.log2(base) < 62  # one int64 per context
+        self.ctx = contexts.copy()
+        if self.packed:
+            self.mod = base ** max(self.width - 1, 0)
+            self.values = np.zeros(len(contexts), dtype=np.int64)
+            for j in range(self.width):
+                self.values = self.values * base + (contexts[:, j] + 1)
+
+    def keys(self) -> list:
+        if self.packed:
+            return self.values.tolist()
+        return [row.tobytes() for row in self.ctx]
+
+    def push(self, tokens: np.ndarray) -> None:
+        if self.width == 0:
+            return
+        self.ctx[:, :-1] = self.ctx[:, 1:]
+        self.ctx[:, -1] = tokens
+        if self.packed:
+            self.values %= self.mod
+            self.values *= self.base
+            self.values += tokens + 1
+
+
+class _Noise:
+    """Gumbel noise per stream, drawn in blocks of steps (the values do not depend on the
+    block size: each is one double of the stream's generator)."""
+
+    def __init__(self, streams: Sequence[np.random.Generator], vocab: int):
+        self.streams = list(streams)
+        self.vocab = vocab
+        self.block = int(max(1, min(256, NOISE_FLOATS // (len(self.streams) * vocab))))
+        self.buf = np.empty((len(self.streams), self.block, vocab))
+        self.at = self.block
+
+    def next(self, row_stream: np.ndarray) -> np.ndarray:
+        if self.at == self.block:
+            for s, rng in enumerate(self.streams):
+                self.buf[s] = gumbel_noise(rng, (self.block, self.vocab))
+            self.at = 0
+        out = self.buf[row_stream, self.at]
+        self.at += 1
+        return out
+
+
+def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Sequence[int],
+             streams: Sequence[np.random.Generator], row_stream: Sequence[int],
+             steps: int) -> Iterator[Step]:
+    """Yield `steps` steps for a batch of rows (see the module doc for the row mappings)."""
     contexts = np.array(contexts, dtype=np.int64)
-    rows = np.arange(len(contexts))
+    batch = len(contexts)
+    row_chain_list = [int(c) for c in row_chain]
+    row_chain = np.asarray(row_chain_list)
+    row_stream = np.asarray(row_stream, dtype=np.int64)
+    cache = _RowCache(ngram.vocab_size, len(chains), batch)
+    keys = _Keys(contexts, ngram.vocab_size + 2)
+    noise = _Noise(streams, ngram.vocab_size)
+    model_rows = ModelRows(ngram)
+    rows = np.arange(batch)
     for _ in range(steps):
-        logp = ngram.logprobs(contexts)
-        logq = samplers.temperature(logp, temperatures)
-        noise = np.stack([samplers.gumbel_noise(r, ngram.vocab_size) for r in rngs])
-        tok = samplers.draw(logq, noise)
-        yield Step(tok, logp[rows, tok], logq[rows, tok])
-        if contexts.shape[1]:
-            contexts = np.concatenate([contexts[:, 1:], tok[:, None]], axis=1)
+        key_list = keys.keys()
+        at = cache.lookup(row_chain_list, key_list)
+        miss = [r for r, i in enumerate(at) if i < 0]
+        if miss and cache.full(len(miss)):  # start afresh: every row of this step misses
+            cache.clear()
+            at, miss = [-1] * batch, list(range(batch))
+        if miss:
+            # Few new contexts: build them from memoised suffix rows; many: one batched call.
+            # Both give bit-identical rows, so a row's tokens never depend on the batch.
+            found = (model_rows.rows(keys.ctx[miss]) if len(miss) <= FEW
+                     else ngram.probs(keys.ctx[miss]))
+            logp = np.log(found)
+            logq = np.empty_like(logp)
+            for c in set(row_chain[miss].tolist()):
+                sel = row_chain[miss] == c
+                logq[sel] = chains[c](logp[sel])
+            new = cache.add([row_chain_list[r] for r in miss], [key_list[r] for r in miss],
+                            logq, logp)
+            for r, i in zip(miss, new, strict=True):
+                at[r] = i
+        logq = cache.logq[at]
+        tok = draw(logq, noise.next(row_stream))
+        yield Step(tok, cache.logp[at, tok], logq[rows, tok])
+        keys.push(tok)
+
+
+def unescape(stop: str) -> str:
+    r"""Stop strings as typed on a command line: \n, \t and \\ mean newline, tab, backslash."""
+    out, i = [], 0
+    while i < len(stop):
+        if stop[i] == "\\" and i + 1 < len(stop) and stop[i + 1] in "nt\\":
+            out.append({"n": "\n", "t": "\t", "\\": "\\"}[stop[i + 1]])
+            i += 2
+        else:
+            out.append(stop[i])
+            i += 1
+    return "".join(out)
+
+
+class TextStream:
+    """One sample's text as its tokens arrive.
+
+    A stop string ends the sample and is not part of its text. Text that could still turn
+    into a stop string is held back, so what `feed` returns is final: (piece, info) pairs.
+    """
+
+    def __init__(self, joiner, stops: Sequence[str] = ()):
+        self.add = joiner
+        self.stops = [s for s in stops if s]
+        self.hold = max((len(s) for s in self.stops), default=1) - 1
+        self.text = ""
+        self.pending: list[list] = []  # [start, end, info] not yet returned
+        self.kept = 0  # tokens wholly before the end of the text
+        self.done = False
+
+    def feed(self, token: str, info=None) -> list[tuple[str, object]]:
+        if self.done:
+            return []
+        start = len(self.text)
+        self.text += self.add(token)
+        self.pending.append([start, len(self.text), info])
+        cut = min((i for s in self.stops
+                   if (i := self.text.find(s, max(0, start - self.hold))) >= 0), default=-1)
+        if cut >= 0:
+            self.done = True
+            self.text = self.text[:cut]
+            self.pending = [[a, min(b, cut), i] for a, b, i in self.pending if a < cut]
+        else:
+            self.kept += 1
+        safe = len(self.text) if self.done else len(self.text) - self.hold
+        ready = [p for p in self.pending if p[1] <= safe]
+        self.pending = self.pending[len(ready):]
+        return [(self.text[a:b], i) for a, b, i in ready]
+
+    def close(self) -> list[tuple[str, object]]:
+        """Whatever was held back, once no more tokens come."""
+        ready, self.pending = self.pending, []
+        return [(self.text[a:b], i) for a, b, i in ready]

@@ -246,7 +246,9 @@ def _find(keys: np.ndarray, want: np.ndarray) -> np.ndarray:
     """Index of each of `want` in the sorted array `keys`, or -1 where it is absent."""
     if len(keys) == 0:
         return np.full(np.shape(want), -1, dtype=np.int64)
-    pos = np.searchsorted(keys, want)
+    # Needles in the haystack's dtype, or searchsorted converts the whole haystack on every
+    # call. Safe: a needle is at most (table size) * base + token, like the keys themselves.
+    pos = np.searchsorted(keys, np.asarray(want).astype(keys.dtype, copy=False))
     np.minimum(pos, len(keys) - 1, out=pos)
     return np.where(keys[pos] == want, pos, -1)
 

@@ -7,6 +7,11 @@ import sys
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+# One scale for every view: how likely each token was when it was drawn.
+SCALE = ((0.8, "green3", "≥ 80%"), (0.5, "chartreuse3", "50–80%"), (0.2, "yellow3", "20–50%"),
+         (0.05, "dark_orange", "5–20%"), (0.0, "red1", "< 5%"))
 
 
 def make_console(color: str = "auto", file=None, width: int | None = None) -> Console:
@@ -18,8 +23,37 @@ def make_console(color: str = "auto", file=None, width: int | None = None) -> Co
                    highlight=False, soft_wrap=False)
 
 
+def colours(console: Console) -> bool:
+    """Whether this console shows colour (a terminal, and colour not turned off)."""
+    return console.is_terminal and not console.no_color
+
+
 def print_view(renderable, console: Console | None = None) -> None:
     (console or make_console()).print(renderable)
+
+
+def prob_style(p: float) -> str:
+    return next(style for floor, style, _ in SCALE if p >= floor)
+
+
+def tokens_text(pieces) -> Text:
+    """(text, probability) pairs, each coloured on the scale."""
+    text = Text()
+    for piece, p in pieces:
+        text.append(piece, style=prob_style(p))
+    return text
+
+
+def prompt_text(prompt: str) -> Text:
+    return Text(prompt, style="dim")
+
+
+def legend() -> Text:
+    text = Text("token probability: ", style="dim")
+    for _, style, label in SCALE:
+        text.append("■ ", style=style)
+        text.append(label + "  ", style="dim")
+    return text
 
 
 def evaluation_table(model, result) -> Table:
@@ -38,7 +72,7 @@ def evaluation_table(model, result) -> Table:
 def models_table(rows: list[dict]) -> Table:
     table = Table(title="bundled models")
     table.add_column("name", no_wrap=True)
-    for col, just in [ ("level", "left"), ("order", "right"),
+    for col, just in [("level", "left"), ("order", "right"),
                       ("vocab", "right"), ("size", "right"), ("corpus", "left")]:
         table.add_column(col, justify=just)
     for r in rows:

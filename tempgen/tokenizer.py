@@ -45,8 +45,14 @@ class Tokenizer:
     def split(text: str) -> list[str]:
         raise NotImplementedError
 
-    def join(self, tokens: list[str]) -> str:
+    def joiner(self, before: list[str] = ()):
+        """An incremental join: joiner(before)(token) -> the text that token adds after
+        `before` (and the tokens given so far)."""
         raise NotImplementedError
+
+    def join(self, tokens: list[str]) -> str:
+        add = self.joiner()
+        return "".join(add(t) for t in tokens)
 
     def encode(self, text: str) -> np.ndarray:
         """Token ids of `text`, shape (n,), int64; unknown tokens are UNKNOWN."""
@@ -83,6 +89,9 @@ class CharTokenizer(Tokenizer):
     def split(text: str) -> list[str]:
         return list(text)
 
+    def joiner(self, before: list[str] = ()):
+        return str
+
     def join(self, tokens: list[str]) -> str:
         return "".join(tokens)
 
@@ -113,22 +122,25 @@ class WordTokenizer(Tokenizer):
     def split(text: str) -> list[str]:
         return _WORD_RE.findall(text)
 
-    def join(self, tokens: list[str]) -> str:
-        out: list[str] = []
+    def joiner(self, before: list[str] = ()):
         prev = "\n"
         open_quote = False  # inside a "..." pair
-        for tok in tokens:
+
+        def add(tok: str) -> str:
+            nonlocal prev, open_quote
             closing = tok == '"' and open_quote
-            if not (prev == "\n" or tok == "\n" or prev in _NO_SPACE_AFTER
-                    or tok in _NO_SPACE_BEFORE or closing
-                    or prev.startswith("--") or tok.startswith("--")
-                    or (prev == '"' and open_quote)):
-                out.append(" ")
-            out.append(tok)
+            space = not (prev == "\n" or tok == "\n" or prev in _NO_SPACE_AFTER
+                         or tok in _NO_SPACE_BEFORE or closing
+                         or prev.startswith("--") or tok.startswith("--")
+                         or (prev == '"' and open_quote))
             if tok == '"':
                 open_quote = not open_quote
             prev = tok
-        return "".join(out)
+            return " " + tok if space else tok
+
+        for tok in before:
+            add(tok)
+        return add
 
 
 TOKENIZERS: dict[str, type[Tokenizer]] = {"char": CharTokenizer, "word": WordTokenizer}

@@ -5,7 +5,9 @@ import pytest
 
 from tempgen import modelfile
 from tempgen.decode import generate, start_contexts
+from tempgen.generation import streams
 from tempgen.metrics import evaluate
+from tempgen.samplers import build_chain
 
 BUNDLED = {"shakespeare-char": ("char", 7, False), "shakespeare-word": ("word", 3, False),
            "names-char": ("char", 5, True)}
@@ -27,8 +29,9 @@ def test_bundled_models_load(bundled):
 def test_bundled_models_sample(bundled):
     _, model = bundled
     ngram = model.ngram
-    steps = list(generate(ngram, start_contexts(ngram, [], 2), np.array([0.8, 1.0]),
-                          [np.random.default_rng(i) for i in range(2)], 30))
+    chains = [build_chain({"temperature": 0.8}), build_chain({"temperature": 1.0})]
+    steps = list(generate(ngram, start_contexts(ngram, [], 2), chains, [0, 1], streams(1, 2),
+                          [0, 1], 30))
     tokens = np.stack([s.tokens for s in steps], axis=1)
     assert tokens.shape == (2, 30) and tokens.max() < ngram.vocab_size
     text = model.tokenizer.decode(tokens[0])

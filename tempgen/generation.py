@@ -1,0 +1,88 @@
+"""Samples as text: prompt to contexts, per-sample noise streams, stop strings, results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tempgen.decode import TextStream, generate, start_contexts
+
+
+@dataclass
+class Sample:
+    text: str = ""
+    tokens: list[str] = field(default_factory=list)
+    model_logprobs: list[float] = field(default_factory=list)  # ln p under the model
+    sample_logprobs: list[float] = field(default_factory=list)  # ln q when drawn
+    stopped: bool = False  # ended at a stop string
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "tokens": self.tokens, "model_logprobs": self.model_logprobs,
+                "sample_logprobs": self.sample_logprobs, "stopped": self.stopped}
+
+
+def streams(seed: int, count: int) -> list[np.random.Generator]:
+    """Independent generators for samples 0..count-1 of a seed: sample i's stream is the same
+    whatever the count (SeedSequence.spawn)."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(count)]
+
+
+def _start(model, prompt: str, rows: int):
+    ids = model.tokenizer.encode(prompt)
+    prompt_tokens = model.tokenizer.split(prompt)
+    return start_contexts(model.ngram, ids, rows), prompt_tokens
+
+
+def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
+                  row_sample: Sequence[int], length: int, seed: int,
+                  stops: Sequence[str] = ()) -> list[Sample]:
+    """Generate every row in one batch. Row r uses chains[row_chain[r]] and the noise of
+    sample row_sample[r] (rows sharing a sample are coupled)."""
+    n_samples = max(row_sample) + 1
+    contexts, before = _start(model, prompt, len(row_chain))
+    vocab = model.tokenizer.vocab
+    texts = [TextStream(model.tokenizer.joiner(before), stops) for _ in row_chain]
+    out = [Sample() for _ in row_chain]
+    for step in generate(model.ngram, contexts, chains, row_chain, streams(seed, n_samples),
+                         row_sample, length):
+        for r, (tok, lp, lq) in enumerate(zip(step.tokens.tolist(), step.model_logprob.tolist(),
+                                              step.sample_logprob.tolist(), strict=True)):
+            ts = texts[r]
+            if ts.done:
+                continue
+            ts.feed(vocab[tok])
+            if ts.done:
+                continue
+            s = out[r]
+            s.tokens.append(vocab[tok])
+            s.model_logprobs.append(lp)
+            s.sample_logprobs.append(lq)
+        if all(t.done for t in texts):
+            break
+    for s, ts in zip(out, texts, strict=True):
+        s.text, s.stopped = ts.text, ts.done
+    return out
+
+
+def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
+                  stops: Sequence[str] = (), flush_every: int = 256
+                  ) -> Iterator[list[tuple[str, float]]]:
+    """Sample `index` of `seed`, alone, as lists of (text, probability when drawn) pieces,
+    a list every `flush_every` tokens at most."""
+    contexts, before = _start(model, prompt, 1)
+    vocab = model.tokenizer.vocab
+    ts = TextStream(model.tokenizer.joiner(before), stops)
+    rng = streams(seed, index + 1)[index]
+    ready: list[tuple[str, float]] = []
+    for n, step in enumerate(generate(model.ngram, contexts, [chain], [0], [rng], [0], length)):
+        ready += ts.feed(vocab[int(step.tokens[0])], float(np.exp(step.sample_logprob[0])))
+        if ts.done:
+            break
+        if (n + 1) % flush_every == 0 and ready:
+            yield ready
+            ready = []
+    ready += ts.close()
+    if ready:
+        yield ready
