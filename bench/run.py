@@ -44,6 +44,43 @@ if job["kind"] == "train":
     out["bpc"] = ev.bits_per_token
     out["held_chars"] = ev.tokens
     out["unknown"] = ev.unknown
+elif job["kind"] == "decode":
+    from tempgen import modelfile
+    from tempgen.decode import generate, start_contexts
+    from tempgen.generation import streams
+    from tempgen.samplers import build_chain
+    model = modelfile.load(job["model"])
+    g, b, n = model.ngram, job["batch"], job["steps"]
+    chain = build_chain({{"temperature": 0.8}})
+    t = time.perf_counter()
+    for _ in generate(g, start_contexts(g, [], b), [chain], [0] * b, streams(1, b),
+                      list(range(b)), n):
+        pass
+    out["tokens_per_s"] = b * n / (time.perf_counter() - t)
+elif job["kind"] == "naive":
+    # The reference point of the sampler target: a plain dict-of-Counter order-5 char
+    # sampler at T = 0.8 (no smoothing), trained on the same corpus.
+    import random
+    from collections import Counter, defaultdict
+    text = open({corpus!r}).read()
+    table = defaultdict(Counter)
+    for i in range(len(text) - 4):
+        table[text[i:i + 4]][text[i + 4]] += 1
+    dists = {{}}
+    def step(ctx):
+        if ctx not in dists:
+            c = table[ctx]
+            dists[ctx] = (list(c), [v ** (1 / 0.8) for v in c.values()])
+        keys, weights = dists[ctx]
+        return random.choices(keys, weights)[0]
+    random.seed(1)
+    ctx, out_chars = text[:4], []
+    t = time.perf_counter()
+    for _ in range(20000):
+        ch = step(ctx)
+        out_chars.append(ch)
+        ctx = ctx[1:] + ch
+    out["tokens_per_s"] = 20000 / (time.perf_counter() - t)
 elif job["kind"] == "load":
     t = time.perf_counter()
     from tempgen import modelfile
@@ -90,6 +127,17 @@ def main() -> None:
           f" | scoring {speed / 1e6:.2f} M chars/s, best of 3 (>= 1.5) {mark(speed >= 1.5e6)}")
     print(f"held-out: {r['held_chars']:,} chars scored, {r['unknown']} unknown\n")
 
+    print("sampling speed at T = 0.8 (tokens/s):")
+    naive = child({"kind": "naive"})[0]["tokens_per_s"]
+    print(f"  naive dict-of-Counter order-5 sampler, 1 stream x 20000: {naive:12,.0f}")
+    for name, batch, steps, target in (("shakespeare-char", 1, 20000, 150e3),
+                                       ("shakespeare-char", 64, 2000, 1.5e6),
+                                       ("shakespeare-word", 1, 2000, 20e3)):
+        r = child({"kind": "decode", "model": name, "batch": batch, "steps": steps})[0]
+        speed = r["tokens_per_s"]
+        print(f"  {name:<17} {batch:>2} x {steps:<5} {speed:12,.0f}  (>= {target:,.0f}) "
+              f"{mark(speed >= target)}")
+    print()
     print("cold load of a bundled model (fresh process, median of 5):")
     for name in ("shakespeare-char", "shakespeare-word", "names-char"):
         loads = sorted(child({"kind": "load", "model": name})[0]["load_s"] for _ in range(5))

@@ -32,8 +32,10 @@ def temperature(logw: np.ndarray, t) -> np.ndarray:
     """
     logw = np.asarray(logw, dtype=np.float64)
     if np.ndim(t) == 0 and 0 < t < np.inf:  # the common case, kept lean for the decode loop
-        z = logw / t
-        z -= z.max(axis=1, keepdims=True)
+        # Subtract the maximum before dividing: every value is then <= 0, so even a
+        # subnormal T gives 0 for the best token and -inf (never NaN) for the rest.
+        with np.errstate(over="ignore"):
+            z = (logw - logw.max(axis=1, keepdims=True)) / t
         z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
         return z
     t = np.broadcast_to(np.asarray(t, dtype=np.float64), logw.shape[:1])[:, None]
@@ -43,8 +45,9 @@ def temperature(logw: np.ndarray, t) -> np.ndarray:
     allowed = logw > -np.inf
     greedy = t == 0
     flat = np.isinf(t)
-    with np.errstate(invalid="ignore"):
-        z = np.where(greedy | flat, 0.0, logw / np.where(greedy | flat, 1.0, t))
+    shifted = logw - logw.max(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = np.where(greedy | flat, 0.0, shifted / np.where(greedy | flat, 1.0, t))
     z = np.where(allowed, z, -np.inf)
     z -= z.max(axis=1, keepdims=True)
     out = z - np.log(np.exp(z).sum(axis=1, keepdims=True))

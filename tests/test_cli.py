@@ -139,6 +139,15 @@ def test_sample_greedy_is_deterministic_without_a_seed(model):
     (["sample", "-t", "hot"], 2, ["--temperature", "hot"]),
     (["sample", "-n", "-1"], 2, ["--length", "-1"]),
     (["sample", "-n", "0"], 2, ["--length", "0"]),
+    (["sample", "--top-p", "1.5"], 2, ["--top-p", "1.5"]),
+    (["sample", "--top-p", "0"], 2, ["--top-p"]),
+    (["sample", "--top-k", "-3"], 2, ["--top-k", "-3"]),
+    (["sample", "--min-p", "2"], 2, ["--min-p", "2"]),
+    (["sample", "--typical-p", "nan"], 2, ["--typical-p", "nan"]),
+    (["sample", "--num-samples", "0"], 2, ["--num-samples"]),
+    (["sample", "--samplers", "top_q,temperature"], 2, ["--samplers", "top_q"]),
+    (["sample", "--format", "xml"], 2, ["--format"]),
+    (["sample", "--color", "rainbow"], 2, ["--color"]),
     (["frobnicate"], 2, ["frobnicate"]),
 ])
 def test_error_paths_are_one_line(tmp_path, corpus, args, code, words):
@@ -164,3 +173,58 @@ def test_python_dash_m_works():
     out = subprocess.run([sys.executable, "-m", "tempgen", "--version"], capture_output=True,
                          text=True, check=True)
     assert "tempgen" in out.stdout
+
+
+def test_sample_jsonl_objects(model):
+    result = run("sample", "-m", model, "-n", 30, "--num-samples", 3, "--seed", 4,
+                 "--format", "jsonl", "-t", 0.7, "--top-k", 5, "-p", "to ")
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 3 and [d["sample"] for d in lines] == [0, 1, 2]
+    for d in lines:
+        assert d["seed"] == 4 and d["temperature"] == 0.7 and d["prompt"] == "to "
+        assert d["chain"] == [{"name": "top_k", "value": 5}, {"name": "temperature",
+                                                              "value": 0.7}]
+        assert len(d["tokens"]) == len(d["model_logprobs"]) == len(d["sample_logprobs"]) == 30
+        assert "".join(d["tokens"]) == d["text"]
+        assert all(lp <= 0 for lp in d["model_logprobs"] + d["sample_logprobs"])
+    text = run("sample", "-m", model, "-n", 30, "--num-samples", 3, "--seed", 4, "-t", 0.7,
+               "--top-k", 5, "-p", "to ")
+    assert text.stdout == "\n\n".join("to " + d["text"] for d in lines) + "\n"
+
+
+def test_sample_prompt_from_stdin_and_stop(model):
+    result = run("sample", "-m", model, "-p", "-", "--stop", "\\n", "-n", 200, "--seed", 1,
+                 input="to be or ")
+    assert result.exit_code == 0
+    out = result.stdout
+    assert out.startswith("to be or ") and out.count("\n") == 1 and out.endswith("\n")
+
+
+def test_sample_names_stop_after_one_name_each():
+    result = run("sample", "-m", "names-char", "--num-samples", 4, "--seed", 2)
+    assert result.exit_code == 0
+    names = result.stdout.split("\n\n")
+    assert len(names) == 4 and all(n.strip().isalpha() for n in names)
+
+
+def test_sample_verbose_prints_the_chain(model):
+    result = run("sample", "-m", model, "-n", 5, "--seed", 1, "--top-p", 0.9, "--min-p", 0.1,
+                 "--samplers", "min_p,temperature", "-v")
+    assert result.exit_code == 0
+    assert "chain: min_p=0.1 -> temperature=1 -> top_p=0.9" in result.stderr
+
+
+def test_sample_colour_only_when_asked(model, monkeypatch):
+    plain = run("sample", "-m", model, "-n", 20, "--seed", 1)
+    always = run("sample", "-m", model, "-n", 20, "--seed", 1, "--color", "always")
+    assert "\x1b[" not in plain.stdout and "\x1b[" in always.stdout
+    assert "token probability" in always.stderr
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in run("sample", "-m", model, "-n", 20, "--seed", 1).stdout
+
+
+def test_sample_warns_about_unknown_prompt_characters(model):
+    result = run("sample", "-m", model, "-p", "zzz", "-n", 5, "--seed", 1)
+    assert result.exit_code == 0 and "unknown characters" in result.stderr and "'z'" in \
+        result.stderr

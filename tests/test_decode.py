@@ -1,0 +1,123 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tempgen import decode, modelfile
+from tempgen.corpus import Corpus
+from tempgen.decode import TextStream, generate, start_contexts, unescape
+from tempgen.generation import batch_samples, stream_sample, streams
+from tempgen.rows import ModelRows
+from tempgen.samplers import build_chain
+from tempgen.tokenizer import WordTokenizer
+from tempgen.train import train_model
+
+TEXT = "the cat sat on the mat\nthe dog sat on the log\na cat and a dog\n" * 3
+
+
+@pytest.fixture(scope="module")
+def char_model():
+    return train_model(Corpus(TEXT, "toy", "", len(TEXT)), "char", 4, "toy")
+
+
+@pytest.fixture(scope="module")
+def shakespeare():
+    return modelfile.load("shakespeare-char")
+
+
+def tokens_of(samples):
+    return [s.tokens for s in samples]
+
+
+def test_same_seed_same_text(shakespeare):
+    chain = build_chain({"temperature": 0.9})
+    a = batch_samples(shakespeare, "", [chain], [0, 0], [0, 1], 80, seed=7)
+    b = batch_samples(shakespeare, "", [chain], [0, 0], [0, 1], 80, seed=7)
+    c = batch_samples(shakespeare, "", [chain], [0, 0], [0, 1], 80, seed=8)
+    assert tokens_of(a) == tokens_of(b) and tokens_of(a) != tokens_of(c)
+    assert a[0].tokens != a[1].tokens  # samples of one seed differ
+
+
+def test_sample_i_is_the_same_alone_or_in_a_batch(shakespeare):
+    chain = build_chain({"temperature": 1.0})
+    ten = batch_samples(shakespeare, "ROMEO", [chain], [0] * 10, list(range(10)), 60, seed=3)
+    alone = batch_samples(shakespeare, "ROMEO", [chain], [0], [0], 60, seed=3)
+    assert ten[0].tokens == alone[0].tokens
+    beside = batch_samples(shakespeare, "ROMEO", [chain], [0] * 3, [7, 2, 9], 60, seed=3)
+    assert [b.tokens for b in beside] == [ten[7].tokens, ten[2].tokens, ten[9].tokens]
+    streamed = "".join(p for chunk in stream_sample(shakespeare, "ROMEO", chain, 60, 3, 7)
+                       for p, _ in chunk)
+    assert streamed == ten[7].text
+
+
+def test_noise_block_and_cache_size_do_not_change_samples(shakespeare, monkeypatch):
+    chain = build_chain({"temperature": 1.2, "top_k": 20})
+    want = tokens_of(batch_samples(shakespeare, "", [chain], [0] * 4, [0, 1, 2, 3], 120, 5))
+    monkeypatch.setattr(decode, "NOISE_FLOATS", 81 * 3)  # tiny blocks
+    monkeypatch.setattr(decode, "CACHE_FLOATS", 81 * 9)  # cache emptied every few steps
+    monkeypatch.setattr(decode, "FEW", 1)  # mostly the batched path
+    assert tokens_of(batch_samples(shakespeare, "", [chain], [0] * 4, [0, 1, 2, 3], 120, 5)) \
+        == want
+
+
+def test_t_zero_is_greedy_and_logprobs_are_the_models(char_model):
+    ng = char_model.ngram
+    chains = [build_chain({"temperature": 0.0}), build_chain({"temperature": 0.7})]
+    ctx = start_contexts(ng, char_model.tokenizer.encode("the"), 2)
+    steps = list(generate(ng, ctx, chains, [0, 1], streams(1, 1), [0, 0], 40))
+    hist = ctx.copy()
+    for step in steps:
+        logp = ng.logprobs(hist)
+        assert step.tokens[0] == np.argmax(logp[0])  # greedy
+        np.testing.assert_allclose(step.model_logprob, logp[[0, 1], step.tokens], rtol=1e-12)
+        assert step.sample_logprob[0] == 0.0  # T = 0: the drawn token had q = 1
+        logq = chains[1](logp[1:2])
+        np.testing.assert_allclose(step.sample_logprob[1], logq[0, step.tokens[1]], rtol=1e-12)
+        hist = np.concatenate([hist[:, 1:], step.tokens[:, None]], axis=1)
+
+
+@pytest.mark.parametrize("name", ["shakespeare-char", "names-char", "shakespeare-word"])
+def test_incremental_rows_equal_the_models_rows_exactly(name):
+    model = modelfile.load(name)
+    ng = model.ngram
+    rng = np.random.default_rng(0)
+    text = "JULIET.\nO Romeo, Romeo! wherefore art thou Romeo?\nmary\njohn\n"
+    ctx = decode.start_contexts(ng, [], 1)
+    from tempgen.ngram import stream_contexts
+    ctx = np.concatenate([stream_contexts(model.tokenizer.encode(text), ng.order, ng.bos),
+                          rng.integers(-2, ng.vocab_size + 2, (40, ng.order - 1)), ctx])
+    rows = ModelRows(ng)
+    for chunk in (ctx[:5], ctx, ctx[3:9]):  # memoised and fresh rows alike
+        assert np.array_equal(rows.rows(chunk), ng.probs(chunk))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "ab", "\n", "x"]), max_size=30),
+       st.lists(st.sampled_from(["b", "ab", "\n", "bx", "zz"]), max_size=2))
+def test_text_stream_stops_and_holds_back(tokens, stops):
+    ts = TextStream(str, stops)
+    shown = "".join(p for t in tokens for p, _ in ts.feed(t))
+    shown += "".join(p for p, _ in ts.close())
+    full = "".join(tokens)
+    cuts = [full.find(s) for s in stops if s in full]
+    want = full[: min(cuts)] if cuts else full
+    assert shown == ts.text == want and ts.done == bool(cuts)
+
+
+def test_word_text_stream_keeps_spacing():
+    tok = WordTokenizer(["KING", ".", "\n", "O", ",", "my", "lord"])
+    ts = TextStream(tok.joiner(["KING"]), ["lord"])
+    out = "".join(p for t in [".", "\n", "O", ",", "my", "lord", "."] for p, _ in ts.feed(t))
+    assert out + "".join(p for p, _ in ts.close()) == ".\nO, my "
+
+
+def test_unescape():
+    assert unescape(r"a\nb\tc\\n\q") == "a\nb\tc\\n\\q"
+
+
+def test_names_model_stops_after_one_name():
+    model = modelfile.load("names-char")
+    samples = batch_samples(model, "", [build_chain({})], [0] * 5, list(range(5)), 40, 11,
+                            stops=["\n"])
+    for s in samples:
+        assert s.stopped and s.text and "\n" not in s.text and s.text.isalpha()
