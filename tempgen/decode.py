@@ -36,39 +36,32 @@ def start_contexts(ngram, prompt_ids: Sequence[int], batch: int) -> np.ndarray:
 
 
 class _RowCache:
-    """Processed rows (log q) and model rows (log p) per (chain, context), in two growing
-    arrays; emptied when full, so memory stays bounded however long the run."""
+    """Processed rows (log q) and model rows (log p) per (chain, context); emptied when
+    full, so memory stays bounded however long the run."""
 
     def __init__(self, vocab: int, n_chains: int, batch: int):
         self.capacity = max(2 * batch, CACHE_FLOATS // vocab)
-        self.vocab = vocab
         self.index: list[dict] = [{} for _ in range(n_chains)]
-        self.logq = np.empty((min(self.capacity, 1024), vocab))
-        self.logp = np.empty_like(self.logq)
-        self.size = 0
+        self.logq: list[np.ndarray] = []
+        self.logp: list[np.ndarray] = []
 
     def lookup(self, chain_ids: list[int], keys: list) -> list[int]:
         index = self.index
         return [index[c].get(k, -1) for c, k in zip(chain_ids, keys, strict=True)]
 
     def full(self, n: int) -> bool:
-        return self.size + n > self.capacity
+        return len(self.logq) + n > self.capacity
 
     def clear(self) -> None:
         for d in self.index:
             d.clear()
-        self.size = 0
+        self.logq, self.logp = [], []
 
     def add(self, chain_ids, keys, logq: np.ndarray, logp: np.ndarray) -> list[int]:
-        n = len(keys)
-        if self.size + n > len(self.logq):
-            grow = min(self.capacity, max(2 * len(self.logq), self.size + n))
-            self.logq = np.resize(self.logq, (grow, self.vocab))
-            self.logp = np.resize(self.logp, (grow, self.vocab))
-        rows = list(range(self.size, self.size + n))
-        self.logq[self.size: self.size + n] = logq
-        self.logp[self.size: self.size + n] = logp
-        self.size += n
+        start = len(self.logq)
+        self.logq.extend(logq)
+        self.logp.extend(logp)
+        rows = list(range(start, len(self.logq)))
         for c, k, r in zip(chain_ids, keys, rows, strict=True):
             self.index[c][k] = r
         return rows
@@ -149,7 +142,7 @@ def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Se
         if miss:
             # Few new contexts: build them from memoised suffix rows; many: one batched call.
             # Both give bit-identical rows, so a row's tokens never depend on the batch.
-            found = (model_rows.rows(keys.ctx[miss]) if len(miss) <= FEW
+            found = (np.stack(model_rows.row_list(keys.ctx[miss])) if len(miss) <= FEW
                      else ngram.probs(keys.ctx[miss]))
             logp = np.log(found)
             logq = np.empty_like(logp)
@@ -160,9 +153,11 @@ def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Se
                             logq, logp)
             for r, i in zip(miss, new, strict=True):
                 at[r] = i
-        logq = cache.logq[at]
+        logq = np.stack([cache.logq[i] for i in at])
         tok = draw(logq, noise.next(row_stream))
-        yield Step(tok, cache.logp[at, tok], logq[rows, tok])
+        toks = tok.tolist()
+        yield Step(tok, np.array([cache.logp[i][t] for i, t in zip(at, toks, strict=True)]),
+                   logq[rows, tok])
         keys.push(tok)
 
 

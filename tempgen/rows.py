@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tempgen.ngram import NGramModel, _find
+from tempgen.ngram import NGramModel
 
 MAX_ROWS_FLOATS = 1 << 24  # 128 MB of float64 rows at most; then the memo starts afresh
 
@@ -25,10 +25,8 @@ class ModelRows:
     def _reset(self) -> None:
         self.edges: list[dict] = [{} for _ in range(self.ng.order)]  # (parent, tok) -> rank
         self.memo: dict[tuple[int, int], int] = {}  # (length, rank) -> row in store
-        self.store = np.empty((min(self.capacity, 1024), self.vocab))
-        self.store[0] = self._row(np.full(self.vocab, 1.0 / self.vocab), 1, 0)
+        self.store = [self._row(np.full(self.vocab, 1.0 / self.vocab), 1, 0)]
         self.memo[(0, 0)] = 0
-        self.size = 1
 
     def _row(self, parent: np.ndarray, m: int, rank: int) -> np.ndarray:
         """The order-m row of context `rank` (length m-1) from its parent's row, with the
@@ -36,8 +34,9 @@ class ModelRows:
         ng = self.ng
         lo, hi = int(ng.offsets[m][rank]), int(ng.offsets[m][rank + 1])
         row = parent * ng.gamma[m][rank]
-        entries = np.arange(lo, hi)
-        row[ng.succ_token[m][lo:hi]] += ng._u(m, entries, np.full(hi - lo, rank))
+        a = ng.succ_adj[m][lo:hi]
+        row[ng.succ_token[m][lo:hi]] += (a - ng._disc[m - 1][np.minimum(a, 3)]) * \
+            ng.inv_denom[m][rank]
         return row
 
     def ranks(self, context: list[int]) -> list[int]:
@@ -55,8 +54,10 @@ class ModelRows:
             edge = (out[-1], tok)
             rank = self.edges[j].get(edge)
             if rank is None:
-                key = np.array([out[-1] * ng._base + tok])
-                rank = int(_find(ng.ctx_keys[j], key)[0])
+                keys = ng.ctx_keys[j]
+                key = keys.dtype.type(out[-1] * ng._base + tok)  # a Python int would make
+                pos = int(keys.searchsorted(key))  # searchsorted convert the whole table
+                rank = pos if pos < len(keys) and keys[pos] == key else -1
                 self.edges[j][edge] = rank
             if rank < 0:
                 break
@@ -67,14 +68,17 @@ class ModelRows:
 
     def rows(self, contexts: np.ndarray) -> np.ndarray:
         """Model probabilities (n, vocab) for contexts (n, order-1), as `NGramModel.probs`."""
+        return np.stack(self.row_list(contexts))
+
+    def row_list(self, contexts: np.ndarray) -> list[np.ndarray]:
+        """The same rows as a list of (vocab,) arrays (no copy of memoised rows)."""
         ranks = [self.ranks(c) for c in contexts.tolist()]
         need = sum(len(r) for r in ranks)
         if need > self.capacity // 2:  # more than the memo holds: the batched path
-            return self.ng.probs(contexts)
-        if self.size + need > self.capacity:
+            return list(self.ng.probs(contexts))
+        if len(self.store) + need > self.capacity:
             self._reset()
-        at = [self._memo_row(r) for r in ranks]
-        return self.store[at]
+        return [self.store[self._memo_row(r)] for r in ranks]
 
     def _memo_row(self, ranks: list[int]) -> int:
         k = len(ranks) - 1
@@ -92,9 +96,5 @@ class ModelRows:
         return i
 
     def _append(self, row: np.ndarray) -> int:
-        if self.size == len(self.store):
-            grow = min(self.capacity, 2 * len(self.store))
-            self.store = np.resize(self.store, (grow, self.vocab))
-        self.store[self.size] = row
-        self.size += 1
-        return self.size - 1
+        self.store.append(row)
+        return len(self.store) - 1
