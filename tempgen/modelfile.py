@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,7 +145,11 @@ def load(spec: str | os.PathLike) -> Model:
     """Load a model by bundled name or path; every failure is one TempgenError."""
     path = resolve(str(spec))
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            # Mapped, not read: the arrays become views of the page cache (kept alive by
+            # the arrays themselves), which is the fastest way in for a large model.
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
     except OSError as exc:
         raise TempgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return from_bytes(data, str(path))
@@ -151,7 +158,7 @@ def load(spec: str | os.PathLike) -> Model:
 def read_meta(path: str | os.PathLike) -> dict:
     """Only the metadata of a model file (cheap: no arrays are read)."""
     try:
-        with zipfile.ZipFile(path) as zf, zf.open("meta.npy") as f:
+        with zipfile.ZipFile(path) as zf, zf.open("meta.npy") as f:  # noqa: SIM117
             return _parse_meta(np.lib.format.read_array(f, allow_pickle=False))
     except TempgenError as exc:
         raise TempgenError(f"{path}: {exc}") from None
@@ -160,8 +167,8 @@ def read_meta(path: str | os.PathLike) -> dict:
                            ) from None
 
 
-def from_bytes(data: bytes, label: str = "<model>") -> Model:
-    """Parse and validate a model file's bytes."""
+def from_bytes(data, label: str = "<model>") -> Model:
+    """Parse and validate a model file's bytes (bytes, or a read-only mmap of the file)."""
     try:
         return _parse(data)
     except TempgenError as exc:
@@ -176,16 +183,17 @@ def from_bytes(data: bytes, label: str = "<model>") -> Model:
                            ) from None
 
 
-def _parse(data: bytes) -> Model:
-    if not data:
+def _parse(data) -> Model:
+    if not len(data):
         raise TempgenError("empty file, not a tempgen model")
-    if not data.startswith(b"PK"):
+    if data[:2] != b"PK":
         raise TempgenError("not a tempgen model (not an npz file)")
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+    with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as zf:
         names = set(zf.namelist())
         if "meta.npy" not in names:
             raise TempgenError("not a tempgen model (no metadata entry)")
-        arrays = {n[:-4]: _read_npy(zf, n) for n in sorted(names) if n.endswith(".npy")}
+        arrays = {i.filename[:-4]: _read_npy(zf, i, data) for i in zf.infolist()
+                  if i.filename.endswith(".npy")}
     meta = _parse_meta(arrays.pop("meta"))
     order, vocab = meta["order"], meta["vocab"]
     tokenizer = Tokenizer.from_dict({"level": meta["level"], "vocab": vocab})
@@ -217,11 +225,34 @@ def _parse(data: bytes) -> Model:
     return Model(tokenizer, ngram, meta["name"], meta["tokens"], meta["corpus"])
 
 
-def _read_npy(zf: zipfile.ZipFile, name: str) -> np.ndarray:
-    with zf.open(name) as f:
-        arr = np.lib.format.read_array(f, allow_pickle=False)
+def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data) -> np.ndarray:
+    """One array of the file. A stored (uncompressed) member becomes a read-only view of
+    `data`, checked against its CRC-32: no copy of the file's bytes is made."""
+    name = info.filename[:-4]
+    if info.compress_type == zipfile.ZIP_STORED:
+        at = info.header_offset
+        if data[at: at + 4] != b"PK\x03\x04":
+            raise TempgenError(f"array {name}: bad zip entry header")
+        n_name, n_extra = struct.unpack("<HH", data[at + 26: at + 30])
+        start = at + 30 + n_name + n_extra
+        payload = memoryview(data)[start: start + info.file_size]
+        if len(payload) != info.file_size or zlib.crc32(payload) != info.CRC:
+            raise TempgenError(f"array {name}: damaged (checksum mismatch)")
+        head = io.BytesIO(payload[:4096])
+        reader = {(1, 0): np.lib.format.read_array_header_1_0,
+                  (2, 0): np.lib.format.read_array_header_2_0}.get(
+                      np.lib.format.read_magic(head))
+        if reader is None:
+            raise TempgenError(f"array {name}: unsupported .npy version")
+        shape, fortran, dtype = reader(head)
+        if dtype.hasobject or fortran or len(shape) != 1:
+            raise TempgenError(f"array {name} must be 1-D unsigned integers")
+        arr = np.frombuffer(payload, dtype=dtype, count=shape[0], offset=head.tell())
+    else:
+        with zf.open(info) as f:
+            arr = np.lib.format.read_array(f, allow_pickle=False)
     if arr.dtype.kind != "u" or arr.ndim != 1:
-        raise TempgenError(f"array {name[:-4]} must be 1-D unsigned integers, "
+        raise TempgenError(f"array {name} must be 1-D unsigned integers, "
                            f"got {arr.ndim}-D {arr.dtype}")
     return arr
 
