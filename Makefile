@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/tempgen sample -m shakespeare-char -n 400 --seed 7 --temperature 0.8
+	$(BIN)/tempgen sweep -m shakespeare-char -n 300 --seed 7
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -371,3 +371,181 @@ def _sample_jsonl(model, model_spec, prompt, chain, length, seed, stops, num_sam
         click.echo(json.dumps({"model": model.name, "seed": seed, "sample": i,
                                "temperature": chain.temperature, "chain": chain.to_list(),
                                "prompt": prompt, **s.to_dict()}))
+
+
+# ===================================================================== sweep
+def _temperatures(listed: str | None, span: str | None) -> list[float]:
+    """The sweep's temperatures from --temperatures A,B,... or --range START:STOP:COUNT."""
+    if listed and span:
+        raise click.UsageError("give --temperatures or --range, not both")
+    if span:
+        parts = span.split(":")
+        try:
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            if len(parts) != 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise click.BadParameter(f"{span!r} is not START:STOP:COUNT (e.g. 0:2:5)",
+                                     param_hint="'--range'") from None
+        if count < 1:
+            raise click.BadParameter(f"COUNT must be >= 1, got {count}", param_hint="'--range'")
+        values = [start + (stop - start) * i / max(count - 1, 1) for i in range(count)]
+        hint = "'--range'"
+    else:
+        values = [v.strip() for v in (listed or DEFAULT_TEMPERATURES).split(",") if v.strip()]
+        hint = "'--temperatures'"
+    if not values:
+        raise click.BadParameter("no temperature given", param_hint=hint)
+    try:
+        return [Temperature().convert(v, None, None) for v in values]
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.format_message(), param_hint=hint) from None
+
+
+DEFAULT_TEMPERATURES = "0.2,0.5,0.8,1.0,1.5"
+
+
+@cli.command(context_settings=CONTEXT)
+@model_option
+@click.option("--temperatures", metavar="LIST", default=None,
+              help=f"Comma-separated temperatures.  [default: {DEFAULT_TEMPERATURES}]")
+@click.option("--range", "span", metavar="START:STOP:COUNT", default=None,
+              help="COUNT evenly spaced temperatures from START to STOP, e.g. 0:2:5.")
+@click.option("-p", "--prompt", default="", help="Text to continue; - reads it from stdin.")
+@click.option("-n", "--length", type=click.IntRange(min=1), default=300, show_default=True,
+              help="Tokens per sample (at most).")
+@click.option("--num-samples", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Samples per temperature.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed; printed to stderr when not given.")
+@click.option("--stop", "stops", multiple=True, metavar="TEXT",
+              help="End a sample at this text (repeatable; \\n is a newline).")
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "json"]), default="text",
+              show_default=True, help="The view (plain text in a pipe), JSON lines, or one "
+                                      "JSON document.")
+@click.option("--save-svg", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Also write the coloured view as an SVG picture.")
+@click.option("--save-html", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Also write the coloured view as an HTML page.")
+@_with(sampler_options + output_options)
+def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, stops, fmt,
+          save_svg, save_html, top_k, top_p, min_p, typical_p, samplers, verbose, color):
+    """Samples at several temperatures side by side, each token coloured by its probability.
+
+    All temperatures are decoded in one batch with coupled randomness: under one seed every
+    column uses the same Gumbel noise at each step, so columns differ only because of T.
+    The T = 0 column is greedy decoding, neighbouring temperatures agree for long stretches,
+    and column T (sample i) is exactly what `tempgen sample --temperature T` prints with the
+    same seed and sampler options.
+
+    Under each column: the mean entropy of its sampling distributions (bits per token), the
+    sample's mean log-probability under the model (T = 1) and perplexity, distinct-2 (the
+    share of distinct token pairs) and novelty (the share of its top-order n-grams that never
+    occur in the training text).
+
+    \b
+    Examples:
+      tempgen sweep
+      tempgen sweep --range 0:2:5 -p "ROMEO." -n 200 --seed 3
+      tempgen sweep -m names-char --num-samples 8 --temperatures 0.3,1,3
+      tempgen sweep --format jsonl | jq .stats
+      tempgen sweep --save-svg sweep.svg
+    """
+    import numpy as np
+
+    from tempgen.decode import unescape
+    from tempgen.generation import batch_samples
+    from tempgen.metrics import merge_stats, sample_stats
+    from tempgen.modelfile import load
+
+    temps = _temperatures(temperatures, span)
+    chains = [_chain(t, top_k, top_p, min_p, typical_p, samplers) for t in temps]
+    model = load(model_spec)
+    prompt = _prompt(prompt)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**32)
+        _note(f"seed: {seed}")
+    if verbose:
+        _note(f"chain: {chains[0]}")
+    unknown = model.tokenizer.unknown_tokens(prompt)
+    if unknown:
+        _warn_unknown(unknown, model.level)
+    stops = [unescape(s) for s in stops] or (["\n"] if model.ngram.boundary is not None
+                                              else [])
+    rows = [(c, s) for c in range(len(temps)) for s in range(num_samples)]
+    results = batch_samples(model, prompt, chains, [c for c, _ in rows], [s for _, s in rows],
+                            length, seed, stops)
+    prompt_ids = model.tokenizer.encode(prompt)
+    columns = []
+    for c, t in enumerate(temps):
+        mine = [r for (cc, _), r in zip(rows, results, strict=True) if cc == c]
+        stats = [sample_stats(model, prompt_ids, r) for r in mine]
+        columns.append({"temperature": t, "chain": chains[c], "results": mine,
+                        "sample_stats": stats, "stats": merge_stats(stats)})
+    _sweep_output(model, prompt, seed, columns, fmt, color, save_svg, save_html)
+
+
+def _sweep_output(model, prompt, seed, columns, fmt, color, save_svg, save_html):
+    from tempgen.render import colours, make_console, print_view, sweep_view
+
+    def view_columns():
+        return [{"temperature": c["temperature"], "stats": c["stats"],
+                 "samples": [[(tok_text, float(np.exp(lq))) for tok_text, lq in
+                              zip(_pieces(model, prompt, r), r.sample_logprobs, strict=True)]
+                             for r in c["results"]]} for c in columns]
+
+    import numpy as np
+
+    if save_svg or save_html:
+        _save_view(prompt, view_columns(), save_svg, save_html)
+    if fmt in ("jsonl", "json"):
+        objects = [{"model": model.name, "seed": seed, "temperature": c["temperature"],
+                    "sample": i, "chain": c["chain"].to_list(), "prompt": prompt,
+                    **r.to_dict(), "stats": st}
+                   for c in columns
+                   for i, (r, st) in enumerate(zip(c["results"], c["sample_stats"],
+                                                   strict=True))]
+        if fmt == "jsonl":
+            for obj in objects:
+                click.echo(json.dumps(obj))
+        else:
+            click.echo(json.dumps({"model": model.name, "seed": seed, "prompt": prompt,
+                                   "columns": [{"temperature": c["temperature"],
+                                                "chain": c["chain"].to_list(),
+                                                "stats": c["stats"]} for c in columns],
+                                   "samples": objects}))
+        return
+    console = make_console(color)
+    if console.is_terminal:
+        print_view(sweep_view(prompt, view_columns(), console.width), console)
+        return
+    blocks = []
+    for c in columns:
+        texts = "\n\n".join(prompt + r.text for r in c["results"])
+        blocks.append(f"T={c['temperature']:g}\n{texts}")
+    sys.stdout.write("\n\n".join(blocks) + "\n")
+
+
+def _pieces(model, prompt: str, result) -> list[str]:
+    """The text each generated token adds (with its spacing) after the prompt."""
+    add = model.tokenizer.joiner(model.tokenizer.split(prompt))
+    pieces = [add(t) for t in result.tokens]
+    return pieces
+
+
+def _save_view(prompt, columns, svg_path, html_path) -> None:
+    """Write the coloured view (as a 120-column terminal would show it) atomically."""
+    import io
+
+    from rich.console import Console
+
+    from tempgen.atomic import atomic_write
+    from tempgen.render import sweep_view
+
+    console = Console(record=True, width=120, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", highlight=False)
+    console.print(sweep_view(prompt, columns, 120))
+    if svg_path:
+        atomic_write(svg_path, console.export_svg(title="tempgen sweep", clear=False).encode())
+    if html_path:
+        atomic_write(html_path, console.export_html(clear=False).encode())

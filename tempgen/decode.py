@@ -26,6 +26,7 @@ class Step:
     tokens: np.ndarray  # (batch,) ids drawn at this step
     model_logprob: np.ndarray  # (batch,) ln p under the model (T = 1)
     sample_logprob: np.ndarray  # (batch,) ln q under the row's sampling distribution
+    entropy: np.ndarray  # (batch,) entropy of that distribution, in bits
 
 
 def start_contexts(ngram, prompt_ids: Sequence[int], batch: int) -> np.ndarray:
@@ -44,6 +45,7 @@ class _RowCache:
         self.index: list[dict] = [{} for _ in range(n_chains)]
         self.logq: list[np.ndarray] = []
         self.logp: list[np.ndarray] = []
+        self.entropy: list[float] = []
 
     def lookup(self, chain_ids: list[int], keys: list) -> list[int]:
         index = self.index
@@ -55,12 +57,15 @@ class _RowCache:
     def clear(self) -> None:
         for d in self.index:
             d.clear()
-        self.logq, self.logp = [], []
+        self.logq, self.logp, self.entropy = [], [], []
 
     def add(self, chain_ids, keys, logq: np.ndarray, logp: np.ndarray) -> list[int]:
         start = len(self.logq)
         self.logq.extend(logq)
         self.logp.extend(logp)
+        q = np.exp(logq)
+        self.entropy.extend((-np.sum(q * np.where(q > 0, logq, 0.0), axis=1) / np.log(2))
+                            .tolist())
         rows = list(range(start, len(self.logq)))
         for c, k, r in zip(chain_ids, keys, rows, strict=True):
             self.index[c][k] = r
@@ -157,7 +162,7 @@ def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Se
         tok = draw(logq, noise.next(row_stream))
         toks = tok.tolist()
         yield Step(tok, np.array([cache.logp[i][t] for i, t in zip(at, toks, strict=True)]),
-                   logq[rows, tok])
+                   logq[rows, tok], np.array([cache.entropy[i] for i in at]))
         keys.push(tok)
 
 

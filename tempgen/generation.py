@@ -16,11 +16,14 @@ class Sample:
     tokens: list[str] = field(default_factory=list)
     model_logprobs: list[float] = field(default_factory=list)  # ln p under the model
     sample_logprobs: list[float] = field(default_factory=list)  # ln q when drawn
+    entropies: list[float] = field(default_factory=list)  # bits, of each q drawn from
+    ids: list[int] = field(default_factory=list)  # the token ids
     stopped: bool = False  # ended at a stop string
 
     def to_dict(self) -> dict:
         return {"text": self.text, "tokens": self.tokens, "model_logprobs": self.model_logprobs,
-                "sample_logprobs": self.sample_logprobs, "stopped": self.stopped}
+                "sample_logprobs": self.sample_logprobs, "entropies": self.entropies,
+                "stopped": self.stopped}
 
 
 def streams(seed: int, count: int) -> list[np.random.Generator]:
@@ -47,8 +50,9 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
     out = [Sample() for _ in row_chain]
     for step in generate(model.ngram, contexts, chains, row_chain, streams(seed, n_samples),
                          row_sample, length):
-        for r, (tok, lp, lq) in enumerate(zip(step.tokens.tolist(), step.model_logprob.tolist(),
-                                              step.sample_logprob.tolist(), strict=True)):
+        for r, (tok, lp, lq, h) in enumerate(zip(
+                step.tokens.tolist(), step.model_logprob.tolist(), step.sample_logprob.tolist(),
+                step.entropy.tolist(), strict=True)):
             ts = texts[r]
             if ts.done:
                 continue
@@ -57,8 +61,10 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
                 continue
             s = out[r]
             s.tokens.append(vocab[tok])
+            s.ids.append(tok)
             s.model_logprobs.append(lp)
             s.sample_logprobs.append(lq)
+            s.entropies.append(h)
         if all(t.done for t in texts):
             break
     for s, ts in zip(out, texts, strict=True):

@@ -19,7 +19,6 @@ import json
 import mmap
 import os
 import struct
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from tempgen import __version__
+from tempgen.atomic import atomic_write
 from tempgen.errors import TempgenError
 from tempgen.ngram import MAX_ORDER, NGramModel, discounts_from_counts
 from tempgen.tokenizer import Tokenizer
@@ -86,30 +86,6 @@ def to_bytes(model: Model) -> bytes:
             np.lib.format.write_array(npy, np.ascontiguousarray(arr), allow_pickle=False)
             zf.writestr(info, npy.getvalue())
     return buf.getvalue()
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same folder and a rename, so the
-    target is either untouched or complete."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise TempgenError(f"{path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # as open() would create it, not mkstemp's 0600
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise TempgenError(f"{path}: cannot write ({exc.strerror or exc})") from None
-        raise
 
 
 def save(model: Model, path: str | os.PathLike) -> int:
