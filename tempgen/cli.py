@@ -486,15 +486,15 @@ def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, sto
 
 
 def _sweep_output(model, prompt, seed, columns, fmt, color, save_svg, save_html):
-    from tempgen.render import colours, make_console, print_view, sweep_view
+    import numpy as np
+
+    from tempgen.render import make_console, print_view, sweep_view
 
     def view_columns():
         return [{"temperature": c["temperature"], "stats": c["stats"],
-                 "samples": [[(tok_text, float(np.exp(lq))) for tok_text, lq in
-                              zip(_pieces(model, prompt, r), r.sample_logprobs, strict=True)]
+                 "samples": [list(zip(_pieces(model, prompt, r),
+                                      np.exp(r.sample_logprobs).tolist(), strict=True))
                              for r in c["results"]]} for c in columns]
-
-    import numpy as np
 
     if save_svg or save_html:
         _save_view(prompt, view_columns(), save_svg, save_html)
@@ -529,8 +529,7 @@ def _sweep_output(model, prompt, seed, columns, fmt, color, save_svg, save_html)
 def _pieces(model, prompt: str, result) -> list[str]:
     """The text each generated token adds (with its spacing) after the prompt."""
     add = model.tokenizer.joiner(model.tokenizer.split(prompt))
-    pieces = [add(t) for t in result.tokens]
-    return pieces
+    return [add(t) for t in result.tokens]
 
 
 def _save_view(prompt, columns, svg_path, html_path) -> None:
