@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +105,17 @@ def child(job: dict) -> tuple[dict, float]:
     return json.loads(out), usage.ru_maxrss / 1024
 
 
+def wall(cmd: list[str], runs: int = 5) -> float:
+    """Median wall time of a whole command, its output discarded."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                       cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[runs // 2]
+
+
 def mark(ok: bool) -> str:
     return "ok " if ok else "MISS"
 
@@ -137,6 +149,14 @@ def main() -> None:
         speed = r["tokens_per_s"]
         print(f"  {name:<17} {batch:>2} x {steps:<5} {speed:12,.0f}  (>= {target:,.0f}) "
               f"{mark(speed >= target)}")
+    print()
+    print("start-up: whole commands, wall time (median of 5):")
+    tempgen = [sys.executable, "-m", "tempgen"]
+    version = wall(tempgen + ["--version"])
+    sweep = wall(tempgen + ["sweep", "-n", "300", "--seed", "1"])
+    print(f"  tempgen --version                          {version * 1000:7.0f} ms")
+    print(f"  tempgen sweep (5 temperatures x 300 chars) {sweep * 1000:7.0f} ms = "
+          f"{sweep / version:.1f} x --version (<= 1.5 x) {mark(sweep <= 1.5 * version)}")
     print()
     print("cold load of a bundled model (fresh process, median of 5):")
     for name in ("shakespeare-char", "shakespeare-word", "names-char"):
