@@ -23,7 +23,8 @@ from tempgen.errors import TempgenError
 
 MAX_ORDER = 10
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback, for tiny corpora
-_KEY_BITS = 63  # bits of one sort key (smaller only to test the multi-pass sort)
+_KEY_BITS = 63
+DENSE_FLOATS = 1 << 22  # short contexts with dense rows: 32 MB of float64 at most  # bits of one sort key (smaller only to test the multi-pass sort)
 
 
 class NGramModel:
@@ -57,6 +58,7 @@ class NGramModel:
         base = self.vocab_size + 2
         self._base = base
         self.ctx_keys, self.offsets, self.gamma = {}, {}, {}
+        self._dense_rows = None  # built on first use by `_dense`
         self._succ_keys = {}
         for k in range(1, self.order):
             n_parent = len(self.ctx_children[k])
@@ -156,12 +158,21 @@ class NGramModel:
         return ranks
 
     def probs(self, contexts: np.ndarray) -> np.ndarray:
-        """Next-token probabilities, (batch, order-1) int contexts -> (batch, vocab) float64."""
+        """Next-token probabilities, (batch, order-1) int contexts -> (batch, vocab) float64.
+
+        Each row starts from the dense row of its longest short suffix (`_dense`), then the
+        interpolation recursion row = gamma * row + u adds the longer matched contexts.
+        """
         contexts = _as_contexts(contexts, self.order)
         ranks = self.context_ranks(contexts)
-        batch = contexts.shape[0]
-        row = np.full((batch, self.vocab_size), 1.0 / self.vocab_size)
-        for m in range(1, self.order + 1):
+        dense = self._dense()
+        top = len(dense) - 1  # longest context length held densely
+        row = np.empty((contexts.shape[0], self.vocab_size))
+        for k in range(top, -1, -1):  # each row from its longest matched dense suffix
+            todo = (ranks[k] >= 0) if k == top else (ranks[k] >= 0) & (ranks[k + 1] < 0)
+            sel = np.flatnonzero(todo)
+            row[sel] = dense[k][ranks[k][sel]]
+        for m in range(top + 2, self.order + 1):
             c = ranks[m - 1]
             hit = np.flatnonzero(c >= 0)
             if hit.size == 0:
@@ -175,6 +186,31 @@ class NGramModel:
             u = self._u(m, entry, c[rows])
             row[rows, self.succ_token[m][entry]] += u
         return row
+
+    def _dense(self) -> list[np.ndarray]:
+        """Dense rows of every context of length 0..L (built on first use), L as long as a
+        table stays small. Same operations as the recursion in `probs`: identical values."""
+        if self._dense_rows is None:
+            uniform = np.full((1, self.vocab_size), 1.0 / self.vocab_size)
+            tables = [self._extend(uniform, 1, np.zeros(1, dtype=np.int64))]
+            for k in range(1, self.order):
+                n = len(self.ctx_keys[k])
+                if n * self.vocab_size > DENSE_FLOATS:
+                    break
+                parents = (self.ctx_keys[k] // self._base).astype(np.int64)
+                tables.append(self._extend(tables[-1][parents], k + 1, np.arange(n)))
+            self._dense_rows = tables
+        return self._dense_rows
+
+    def _extend(self, parent_rows: np.ndarray, m: int, ranks: np.ndarray) -> np.ndarray:
+        """Rows of contexts `ranks` (length m-1) from their parents' rows (one per rank)."""
+        rows = parent_rows * self.gamma[m][ranks][:, None]
+        count = self.succ_count[m][ranks].astype(np.int64)
+        which = np.repeat(np.arange(len(ranks)), count)
+        entry = np.repeat(self.offsets[m][ranks].astype(np.int64) - np.cumsum(count) + count,
+                          count) + np.arange(count.sum())
+        rows[which, self.succ_token[m][entry]] += self._u(m, entry, ranks[which])
+        return rows
 
     def logprobs(self, contexts: np.ndarray) -> np.ndarray:
         """Natural-log next-token probabilities: (batch, order-1) -> (batch, vocab)."""

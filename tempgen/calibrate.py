@@ -1,0 +1,89 @@
+"""The temperature that best fits a text: argmin over T of its cross-entropy under the
+tempered model, q_T = softmax(log p / T)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tempgen.ngram import _history_order, _run_starts
+
+GOLDEN = (math.sqrt(5) - 1) / 2
+CHUNK = 1 << 20  # row entries per chunk of the log-sum-exp
+
+
+@dataclass(frozen=True)
+class Calibration:
+    t_star: float
+    bits_at_1: float
+    bits_at_t_star: float
+    curve: list[tuple[float, float]]  # (T, bits per token)
+    tokens: int
+
+    def to_dict(self) -> dict:
+        return {"t_star": self.t_star, "bits_at_1": self.bits_at_1,
+                "bits_at_t_star": self.bits_at_t_star,
+                "gain_bits": self.bits_at_1 - self.bits_at_t_star, "tokens": self.tokens,
+                "curve": [{"temperature": t, "bits": b} for t, b in self.curve]}
+
+
+class CrossEntropy:
+    """Bits per token of the targets under the tempered model, as a function of T.
+
+    With z = ln p, ln q_T(x | c) = z(x)/T - LSE_c(1/T), where LSE_c(b) = ln sum_w p(w|c)^b.
+    So CE(T) = -(A/T - sum_c n_c LSE_c(1/T)) / N: A, the log-likelihood at T = 1, is computed
+    once, and each T costs one log-sum-exp over the rows of the *distinct* contexts.
+    """
+
+    def __init__(self, ngram, contexts: np.ndarray, targets: np.ndarray):
+        contexts = np.asarray(contexts, dtype=np.int64)
+        self.n = len(targets)
+        self.total_logp = float(ngram.score(contexts, targets).sum())
+        walled = ngram._walls(contexts)
+        order, key, exact = _history_order(walled, ngram._base)
+        if exact:
+            first = np.flatnonzero(_run_starts(key))
+            self.counts = np.diff(np.append(first, len(key))).astype(np.float64)
+            unique = walled[order[first]]
+        else:
+            unique, self.counts = walled, np.ones(len(walled))
+        self.logp = ngram.logprobs(unique)  # (distinct contexts, vocab)
+
+    def lse_sum(self, beta: float) -> float:
+        """sum_c n_c * ln sum_w p(w|c)^beta, in chunks of rows."""
+        total = 0.0
+        step = max(1, CHUNK // self.logp.shape[1])
+        for lo in range(0, len(self.logp), step):
+            z = self.logp[lo:lo + step] * beta
+            m = z.max(axis=1)
+            lse = m + np.log(np.exp(z - m[:, None]).sum(axis=1))
+            total += float(lse @ self.counts[lo:lo + step])
+        return total
+
+    def __call__(self, t: float) -> float:
+        beta = 1.0 / t
+        return -(beta * self.total_logp - self.lse_sum(beta)) / self.n / math.log(2)
+
+
+def calibrate(ngram, contexts: np.ndarray, targets: np.ndarray, lo: float = 0.05,
+              hi: float = 20.0, tol: float = 1e-4) -> Calibration:
+    """Golden-section search over log T on [lo, hi] (the cross-entropy is convex in 1/T, so
+    the minimum is unique), and the curve at a few temperatures for the table."""
+    ce = CrossEntropy(ngram, contexts, targets)
+    a, b = math.log(lo), math.log(hi)
+    c, d = b - GOLDEN * (b - a), a + GOLDEN * (b - a)
+    fc, fd = ce(math.exp(c)), ce(math.exp(d))
+    while b - a > tol:
+        if fc < fd:
+            b, d, fd = d, c, fc
+            c = b - GOLDEN * (b - a)
+            fc = ce(math.exp(c))
+        else:
+            a, c, fc = c, d, fd
+            d = a + GOLDEN * (b - a)
+            fd = ce(math.exp(d))
+    t_star = math.exp((a + b) / 2)
+    points = sorted({0.25, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 4.0, round(t_star, 4)})
+    return Calibration(t_star, ce(1.0), ce(t_star), [(t, ce(t)) for t in points], ce.n)
