@@ -23,8 +23,8 @@ from tempgen.errors import TempgenError
 
 MAX_ORDER = 10
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback, for tiny corpora
-_KEY_BITS = 63
-DENSE_FLOATS = 1 << 22  # short contexts with dense rows: 32 MB of float64 at most  # bits of one sort key (smaller only to test the multi-pass sort)
+_KEY_BITS = 63  # bits of one sort key (smaller only to test the multi-pass sort)
+DENSE_FLOATS = 1 << 22  # short contexts with dense rows: 32 MB of float64 at most
 
 
 class NGramModel:
