@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tempgen.metrics import entropy_bits
 from tempgen.rows import ModelRows
 from tempgen.samplers import Chain, draw, gumbel_noise
 
@@ -63,9 +64,7 @@ class _RowCache:
         start = len(self.logq)
         self.logq.extend(logq)
         self.logp.extend(logp)
-        q = np.exp(logq)
-        self.entropy.extend((-np.sum(q * np.where(q > 0, logq, 0.0), axis=1) / np.log(2))
-                            .tolist())
+        self.entropy.extend(entropy_bits(logq).tolist())
         rows = list(range(start, len(self.logq)))
         for c, k, r in zip(chain_ids, keys, rows, strict=True):
             self.index[c][k] = r

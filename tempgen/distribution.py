@@ -5,13 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tempgen.decode import start_contexts
+from tempgen.metrics import entropy_bits
 from tempgen.samplers import Chain, temperature
-
-
-def entropy_bits(logq: np.ndarray) -> np.ndarray:
-    """Entropy in bits of each row of log-probabilities (batch, vocab) -> (batch,)."""
-    q = np.exp(logq)
-    return -np.sum(q * np.where(q > 0, logq, 0.0), axis=1) / np.log(2)
 
 
 def next_token_logprobs(model, prompt: str) -> np.ndarray:

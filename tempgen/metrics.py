@@ -23,6 +23,12 @@ class Evaluation:
         return asdict(self)
 
 
+def entropy_bits(logq: np.ndarray) -> np.ndarray:
+    """Entropy in bits of each row of log-probabilities: (batch, vocab) -> (batch,)."""
+    q = np.exp(logq)
+    return -np.sum(q * np.where(q > 0, logq, 0.0), axis=1) / np.log(2) + 0.0  # never -0.0
+
+
 def stream_logprobs(ngram, ids: np.ndarray) -> np.ndarray:
     """ln p of every known token of one stream that starts at the begin symbol: (n_known,).
 

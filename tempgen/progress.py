@@ -20,3 +20,16 @@ def progress_bar(total: int):
             bar.update(task, advance=1, description=label)
 
         yield advance
+
+
+@contextmanager
+def status(message: str):
+    """A spinner with a message on stderr while a long step runs (terminals only)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(message):
+        yield
