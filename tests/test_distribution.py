@@ -1,0 +1,131 @@
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from tempgen import modelfile
+from tempgen.calibrate import CrossEntropy, calibrate
+from tempgen.cli import cli
+from tempgen.decode import generate, start_contexts
+from tempgen.distribution import curve, log_spaced, next_token_logprobs, tempered
+from tempgen.generation import streams
+from tempgen.metrics import entropy_bits
+from tempgen.ngram import stream_contexts
+from tempgen.samplers import build_chain
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return modelfile.load("shakespeare-char")
+
+
+def test_dist_bars_are_the_chains_output(model):
+    result = run("dist", "-p", "ROMEO. O", "--temperatures", "0.5,1,2", "--top", 8,
+                 "--top-p", 0.9, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    logp = next_token_logprobs(model, "ROMEO. O")
+    ids = [t["id"] for t in data["tokens"]]
+    assert ids == list(np.argsort(-logp, kind="stable")[:8])
+    for col in data["temperatures"]:
+        chain = build_chain({"temperature": col["temperature"], "top_p": 0.9})
+        q = np.exp(chain(logp[None, :])[0])
+        np.testing.assert_allclose(col["q"], q[ids], rtol=1e-12)
+        assert col["removed"] == [bool(q[i] == 0) for i in ids]
+        assert col["effective"] == pytest.approx(2 ** col["entropy_bits"])
+
+
+def test_entropy_at_t_one_is_the_models(model):
+    logp = next_token_logprobs(model, "To be, or not to be")
+    p = np.exp(logp)
+    at_one = tempered(logp, [build_chain({"temperature": 1.0})])["entropy_bits"][0]
+    assert at_one == pytest.approx(-np.sum(p * np.log2(p)), rel=1e-12)
+
+
+def test_curve_entropy_rises_and_reaches_its_limits(model):
+    logp = next_token_logprobs(model, "")
+    c = curve(logp, log_spaced(0.001, 1e4, 60))
+    assert np.all(np.diff(c["entropy_bits"]) >= -1e-9)
+    assert np.all(np.diff(c["top_p"]) <= 1e-12)
+    assert c["entropy_bits"][0] < 0.01 and c["top_p"][0] > 0.999
+    assert c["entropy_bits"][-1] == pytest.approx(c["limit_entropy_bits"], abs=0.01)
+    assert c["limit_entropy_bits"] == pytest.approx(np.log2(model.ngram.vocab_size))
+    assert 1.0 in log_spaced().tolist()
+
+
+def sampled(model, t: float, rows: int = 24, steps: int = 900):
+    """Text drawn from the model at temperature t: (contexts, targets) of every position."""
+    ng = model.ngram
+    steps_out = list(generate(ng, start_contexts(ng, [], rows), [build_chain({"temperature": t})],
+                              [0] * rows, streams(17, rows), list(range(rows)), steps))
+    tokens = np.stack([s.tokens for s in steps_out], axis=1)
+    ctx = np.concatenate([stream_contexts(row, ng.order, ng.bos) for row in tokens])
+    return ctx, tokens.reshape(-1)
+
+
+@pytest.mark.parametrize("t", [1.0, 0.7])
+def test_calibration_recovers_the_sampling_temperature(model, t):
+    ctx, targets = sampled(model, t)
+    result = calibrate(model.ngram, ctx, targets)
+    assert abs(result.t_star - t) < 0.1
+    assert result.bits_at_t_star <= result.bits_at_1 + 1e-12
+
+
+def test_cross_entropy_at_one_is_the_plain_score(model):
+    ids = model.tokenizer.encode("JULIET.\nO Romeo, Romeo! wherefore art thou Romeo?\n")
+    ctx = stream_contexts(ids, 7, model.ngram.bos)
+    ce = CrossEntropy(model.ngram, ctx, ids)
+    assert ce(1.0) == pytest.approx(-model.ngram.score(ctx, ids).mean() / np.log(2), rel=1e-9)
+    # and at another T, the direct definition
+    logq = build_chain({"temperature": 0.6})(model.ngram.logprobs(ctx))
+    direct = -logq[np.arange(len(ids)), ids].mean() / np.log(2)
+    assert ce(0.6) == pytest.approx(direct, rel=1e-9)
+
+
+def test_entropy_bits_by_hand():
+    logq = np.array([[np.log(0.5), np.log(0.5)], [0.0, -np.inf]])
+    assert entropy_bits(logq).tolist() == [1.0, 0.0]
+
+
+def test_dist_and_curve_views_and_json():
+    for args in (["dist", "-p", "KING"], ["dist"], ["curve", "-p", "KING"], ["curve"]):
+        plain = run(*args)
+        assert plain.exit_code == 0 and "\x1b[" not in plain.stdout and plain.stdout
+        js = run(*args, "--json")
+        assert js.exit_code == 0 and json.loads(js.stdout)
+    assert "first token" in run("dist").stdout
+    assert "⏎" in run("dist", "-p", "ROMEO.").stdout  # a newline is likely after a name
+    out = run("curve", "-p", "KING").stdout
+    assert "(model)" in out and "log2 V" in out
+
+
+def test_calibrate_command(tmp_path):
+    text = tmp_path / "names.txt"
+    text.write_text("mary\njohn\nanna\npeter\n" * 20)
+    result = run("calibrate", text, "-m", "names-char", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert {"t_star", "bits_at_1", "bits_at_t_star", "gain_bits", "curve"} <= set(data)
+    assert data["bits_at_t_star"] <= data["bits_at_1"] and 0.05 <= data["t_star"] <= 20
+    plain = run("calibrate", text, "-m", "names-char")
+    assert plain.exit_code == 0 and "T*" in plain.stdout and "\x1b[" not in plain.stdout
+
+
+@pytest.mark.parametrize("args,code,word", [
+    (["dist", "--temperatures", "0.5,-2"], 2, "--temperatures"),
+    (["dist", "--temperatures", "warm"], 2, "--temperatures"),
+    (["dist", "--top", "0"], 2, "--top"),
+    (["dist", "--top-k", "-1"], 2, "--top-k"),
+    (["curve", "-m", "nope"], 1, "nope"),
+    (["calibrate", "missing.txt"], 1, "no such file"),
+    (["calibrate", "-", "-m", "names-char"], 1, "no token"),
+])
+def test_errors(args, code, word):
+    result = run(*args, input="12345")
+    assert result.exit_code == code and "Traceback" not in result.output
+    assert word in result.stderr and len(result.stderr.strip().splitlines()) == 1
