@@ -194,10 +194,11 @@ def eval_cmd(text_file, model_spec, as_json, encoding, errors):
     if not text:
         raise TempgenError(f"{text_file}: empty text, nothing to score")
     result = evaluate(model, text)
+    if result.tokens == 0:
+        raise TempgenError(f"{text_file}: no token of the text is in the model's vocabulary "
+                           f"({_shown(result.unknown_tokens)})")
     if result.unknown_tokens:
         _warn_unknown(result.unknown_tokens, model.level)
-    if result.tokens == 0:
-        raise TempgenError(f"{text_file}: no token of the text is in the model's vocabulary")
     if as_json:
         click.echo(json.dumps({"model": model.name, **result.to_dict()}))
     else:
@@ -205,10 +206,14 @@ def eval_cmd(text_file, model_spec, as_json, encoding, errors):
         print_view(evaluation_table(model, result))
 
 
+def _shown(tokens: list[str]) -> str:
+    return ", ".join(repr(t) for t in tokens[:10]) + (" ..." if len(tokens) > 10 else "")
+
+
 def _warn_unknown(tokens: list[str], level: str) -> None:
-    shown = ", ".join(repr(t) for t in tokens[:10]) + (" ..." if len(tokens) > 10 else "")
     kind = "characters" if level == "char" else "words"
-    _note(f"warning: {len(tokens)} unknown {kind} (not in the model's vocabulary): {shown}")
+    _note(f"warning: {len(tokens)} unknown {kind} (not in the model's vocabulary): "
+          f"{_shown(tokens)}")
 
 
 # ===================================================================== models
@@ -685,7 +690,8 @@ def calibrate(text_file, model_spec, as_json, encoding, errors, color):
     ids = model.tokenizer.encode(text)
     known = ids != UNKNOWN
     if not known.any():
-        raise TempgenError(f"{text_file}: no token of the text is in the model's vocabulary")
+        raise TempgenError(f"{text_file}: no token of the text is in the model's vocabulary "
+                           f"({_shown(model.tokenizer.unknown_tokens(text))})")
     if not known.all():
         _warn_unknown(model.tokenizer.unknown_tokens(text), model.level)
     contexts = stream_contexts(ids, model.ngram.order, model.ngram.bos)

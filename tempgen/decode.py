@@ -17,7 +17,7 @@ from tempgen.metrics import entropy_bits
 from tempgen.rows import ModelRows
 from tempgen.samplers import Chain, draw, gumbel_noise
 
-CACHE_FLOATS = 1 << 24  # rows kept per run: 2 x 128 MB of float64 at most
+CACHE_FLOATS = 1 << 21  # rows kept per run: 2 x 16 MB of float64 at most
 NOISE_FLOATS = 1 << 21  # noise pre-drawn per block: 16 MB at most
 FEW = 8  # new contexts in a step up to which rows are built one by one
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from tempgen.ngram import NGramModel
 
-MAX_ROWS_FLOATS = 1 << 24  # 128 MB of float64 rows at most; then the memo starts afresh
+MAX_ROWS_FLOATS = 1 << 21  # 16 MB of float64 rows at most; then the memo starts afresh
 
 
 class ModelRows:

@@ -114,18 +114,3 @@ def test_calibrate_command(tmp_path):
     assert data["bits_at_t_star"] <= data["bits_at_1"] and 0.05 <= data["t_star"] <= 20
     plain = run("calibrate", text, "-m", "names-char")
     assert plain.exit_code == 0 and "T*" in plain.stdout and "\x1b[" not in plain.stdout
-
-
-@pytest.mark.parametrize("args,code,word", [
-    (["dist", "--temperatures", "0.5,-2"], 2, "--temperatures"),
-    (["dist", "--temperatures", "warm"], 2, "--temperatures"),
-    (["dist", "--top", "0"], 2, "--top"),
-    (["dist", "--top-k", "-1"], 2, "--top-k"),
-    (["curve", "-m", "nope"], 1, "nope"),
-    (["calibrate", "missing.txt"], 1, "no such file"),
-    (["calibrate", "-", "-m", "names-char"], 1, "no token"),
-])
-def test_errors(args, code, word):
-    result = run(*args, input="12345")
-    assert result.exit_code == code and "Traceback" not in result.output
-    assert word in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -119,29 +119,6 @@ def test_save_svg_and_html(tmp_path):
     assert "HAMLET" in html.read_text() and html.read_text().lstrip().startswith("<!DOCTYPE")
 
 
-@pytest.mark.parametrize("args,words", [
-    (["--temperatures", "0.5,-1"], ["--temperatures", "-1"]),
-    (["--temperatures", "0.5,hot"], ["--temperatures", "hot"]),
-    (["--temperatures", "nan"], ["--temperatures", "nan"]),
-    (["--range", "0:2"], ["--range"]),
-    (["--range", "0:2:0"], ["--range"]),
-    (["--range", "0:2:3", "--temperatures", "1"], ["--range", "--temperatures"]),
-    (["--top-p", "1.5"], ["--top-p"]),
-    (["-n", "0"], ["--length"]),
-    (["--format", "yaml"], ["--format"]),
-])
-def test_sweep_usage_errors(args, words):
-    result = run("sweep", *args)
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    line = result.stderr.strip()
-    assert "\n" not in line and all(w in line for w in words), line
-
-
-def test_save_svg_into_missing_folder(tmp_path):
-    result = run("sweep", "-n", 5, "--seed", 1, "--save-svg", tmp_path / "no" / "x.svg")
-    assert result.exit_code == 1 and "does not exist" in result.stderr
-
-
 def test_distinct_and_novelty_by_hand():
     assert distinct_n([1, 2, 1, 2, 1], 2) == 2 / 4 and distinct_n([1], 2) is None
     model = modelfile.load("names-char")
