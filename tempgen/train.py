@@ -8,7 +8,6 @@ from tempgen.modelfile import Model
 from tempgen.ngram import train as train_ngram
 from tempgen.tokenizer import TOKENIZERS
 
-
 # Peak bytes per token while counting (measured: ~100 B/token at order 7 on 4.4 M chars),
 # plus what tokenizing a char holds at once (the text as UTF-32 and as int64 ids).
 BYTES_PER_TOKEN = 48
