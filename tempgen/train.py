@@ -12,6 +12,7 @@ from tempgen.tokenizer import TOKENIZERS
 # plus what tokenizing a char holds at once (the text as UTF-32 and as int64 ids).
 BYTES_PER_TOKEN = 48
 BYTES_PER_TOKEN_PER_ORDER = 8
+MEMORY_SHARE = 0.8  # of the memory available, what training may plan to use
 
 
 def available_memory() -> int | None:
@@ -30,11 +31,12 @@ def check_memory(corpus: Corpus, tokens: int, order: int) -> None:
     """Stop before counting a corpus whose counts would not fit in memory."""
     need = tokens * (BYTES_PER_TOKEN + BYTES_PER_TOKEN_PER_ORDER * order)
     have = available_memory()
-    if have is not None and need > 0.8 * have:
+    if have is not None and need > MEMORY_SHARE * have:
         raise TempgenError(
             f"{corpus.name}: training {tokens:,} tokens at order {order} needs about "
-            f"{need / 1e9:.1f} GB of memory, more than the {have / 1e9:.1f} GB available; "
-            f"train on part of the corpus, or at a lower order")
+            f"{need / 1e9:.1f} GB of memory, more than the {MEMORY_SHARE * have / 1e9:.1f} GB "
+            f"it may use ({MEMORY_SHARE:.0%} of {have / 1e9:.1f} GB available); train on part "
+            f"of the corpus, or at a lower order")
 
 
 def train_model(corpus: Corpus, level: str, order: int, name: str, per_line: bool = False,
