@@ -7,7 +7,6 @@ import sys
 import time
 
 import click
-import numpy as np
 
 from tempgen import __version__
 from tempgen.errors import TempgenError
@@ -277,6 +276,36 @@ def _chain(temperature, top_k, top_p, min_p, typical_p, samplers):
         raise click.BadParameter(str(exc), param_hint="'--samplers'") from None
 
 
+def _model_and_prompt(model_spec: str, prompt: str, chain=None):
+    """Load the model and read the prompt; note the chain (when given) and the prompt's
+    unknown tokens on stderr."""
+    from tempgen.modelfile import load
+
+    model = load(model_spec)
+    prompt = _prompt(prompt)
+    if chain is not None:
+        _note(f"chain: {chain}")
+    unknown = model.tokenizer.unknown_tokens(prompt)
+    if unknown:
+        _warn_unknown(unknown, model.level)
+    return model, prompt
+
+
+def _seed_and_stops(model, seed: int | None, stops: tuple[str, ...]):
+    """The seed (chosen and printed when not given) and the stop strings (a per-line model
+    stops at the end of the line unless told otherwise)."""
+    import numpy as np
+
+    from tempgen.decode import unescape
+
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**32)
+        _note(f"seed: {seed}")
+    stops = [unescape(s) for s in stops] or (["\n"] if model.ngram.boundary is not None
+                                              else [])
+    return seed, stops
+
+
 def _prompt(prompt: str) -> str:
     if prompt == "-":
         if sys.stdin.isatty():
@@ -318,24 +347,11 @@ def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fm
       tempgen sample -m shakespeare-word -p "KING" -n 50 --top-p 0.9
       tempgen sample -n 200 --format jsonl --seed 3 > samples.jsonl
     """
-    import numpy as np
 
-    from tempgen.decode import unescape
-    from tempgen.modelfile import load
 
     chain = _chain(temperature, top_k, top_p, min_p, typical_p, samplers)
-    model = load(model_spec)
-    prompt = _prompt(prompt)
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**32)
-        _note(f"seed: {seed}")
-    if verbose:
-        _note(f"chain: {chain}")
-    unknown = model.tokenizer.unknown_tokens(prompt)
-    if unknown:
-        _warn_unknown(unknown, model.level)
-    stops = [unescape(s) for s in stops] or (["\n"] if model.ngram.boundary is not None
-                                              else [])
+    model, prompt = _model_and_prompt(model_spec, prompt, chain if verbose else None)
+    seed, stops = _seed_and_stops(model, seed, stops)
     run = dict(model=model, prompt=prompt, chain=chain, length=length, seed=seed, stops=stops)
     if fmt == "jsonl":
         _sample_jsonl(num_samples=num_samples, model_spec=model_spec, **run)
@@ -458,27 +474,14 @@ def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, sto
       tempgen sweep --format jsonl | jq .stats
       tempgen sweep --save-svg sweep.svg
     """
-    import numpy as np
 
-    from tempgen.decode import unescape
     from tempgen.generation import batch_samples
     from tempgen.metrics import merge_stats, sample_stats
-    from tempgen.modelfile import load
 
     temps = _temperatures(temperatures, span)
     chains = [_chain(t, top_k, top_p, min_p, typical_p, samplers) for t in temps]
-    model = load(model_spec)
-    prompt = _prompt(prompt)
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**32)
-        _note(f"seed: {seed}")
-    if verbose:
-        _note(f"chain: {chains[0]}")
-    unknown = model.tokenizer.unknown_tokens(prompt)
-    if unknown:
-        _warn_unknown(unknown, model.level)
-    stops = [unescape(s) for s in stops] or (["\n"] if model.ngram.boundary is not None
-                                              else [])
+    model, prompt = _model_and_prompt(model_spec, prompt, chains[0] if verbose else None)
+    seed, stops = _seed_and_stops(model, seed, stops)
     rows = [(c, s) for c in range(len(temps)) for s in range(num_samples)]
     results = batch_samples(model, prompt, chains, [c for c, _ in rows], [s for _, s in rows],
                             length, seed, stops)
@@ -582,15 +585,14 @@ def dist(model_spec, prompt, temperatures, top, as_json, top_k, top_p, min_p, ty
       tempgen dist -p "To be or not to b" --temperatures 0.3,1,3 --top 5
       tempgen dist -m shakespeare-word -p "my good" --top-p 0.9 --json
     """
+    import numpy as np
+
     from tempgen.distribution import next_token_logprobs, tempered
-    from tempgen.modelfile import load
     from tempgen.render import dist_view, make_console, print_view
 
     temps = _temperatures(temperatures, None, hint="'--temperatures'")
     chains = [_chain(t, top_k, top_p, min_p, typical_p, samplers) for t in temps]
-    model = load(model_spec)
-    prompt = _prompt(prompt)
-    _check_prompt(model, prompt, verbose and chains[0])
+    model, prompt = _model_and_prompt(model_spec, prompt, chains[0] if verbose else None)
     logp = next_token_logprobs(model, prompt)
     result = tempered(logp, chains)
     best = np.argsort(-logp, kind="stable")[:top]
@@ -632,12 +634,9 @@ def curve(model_spec, prompt, as_json, color):
     """
     from tempgen.distribution import curve as curve_of
     from tempgen.distribution import log_spaced, next_token_logprobs
-    from tempgen.modelfile import load
     from tempgen.render import curve_view, make_console, print_view
 
-    model = load(model_spec)
-    prompt = _prompt(prompt)
-    _check_prompt(model, prompt, None)
+    model, prompt = _model_and_prompt(model_spec, prompt)
     data = curve_of(next_token_logprobs(model, prompt), log_spaced())
     if as_json:
         click.echo(json.dumps({
@@ -648,14 +647,6 @@ def curve(model_spec, prompt, as_json, color):
                        "t_to_inf": {"entropy_bits": data["limit_entropy_bits"]}}}))
     else:
         print_view(curve_view(data), make_console(color))
-
-
-def _check_prompt(model, prompt: str, chain) -> None:
-    if chain:
-        _note(f"chain: {chain}")
-    unknown = model.tokenizer.unknown_tokens(prompt)
-    if unknown:
-        _warn_unknown(unknown, model.level)
 
 
 # ===================================================================== calibrate
