@@ -28,8 +28,9 @@ import numpy as np
 
 from tempgen import __version__
 from tempgen.atomic import atomic_write
+from tempgen.counting import discounts_from_counts
 from tempgen.errors import TempgenError
-from tempgen.ngram import MAX_ORDER, NGramModel, discounts_from_counts
+from tempgen.ngram import MAX_ORDER, NGramModel
 from tempgen.tokenizer import Tokenizer
 
 FORMAT = "tempgen-model"

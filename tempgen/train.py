@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tempgen.corpus import Corpus
+from tempgen.counting import train as train_ngram
 from tempgen.errors import TempgenError
 from tempgen.modelfile import Model
-from tempgen.ngram import train as train_ngram
 from tempgen.tokenizer import TOKENIZERS
 
 # Peak bytes per token while counting (measured: ~100 B/token at order 7 on 4.4 M chars),
