@@ -1,0 +1,129 @@
+"""Commands about models: train, eval, models."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from tempgen.cli import (
+    CONTEXT,
+    _note,
+    _shown,
+    _warn_unknown,
+    _with,
+    cli,
+    encoding_options,
+    model_option,
+)
+from tempgen.errors import TempgenError
+
+
+# ===================================================================== train
+@cli.command(context_settings=CONTEXT)
+@click.argument("corpus", metavar="CORPUS")
+@click.option("-o", "--output", required=True, metavar="MODEL",
+              help="Where to write the model file (.npz).")
+@click.option("--level", type=click.Choice(["char", "word"]), default="char", show_default=True,
+              help="Tokens are characters, or words and punctuation.")
+@click.option("--order", type=click.IntRange(1, 10), default=None,
+              help="n-gram order, 1-10.  [default: 7 for char, 3 for word]")
+@click.option("--name", default=None, help="Model name.  [default: output file name]")
+@click.option("--per-line", is_flag=True,
+              help="Treat each line as its own sequence starting afresh (one name per line, "
+                   "one sentence per line), as KenLM does.")
+@_with(encoding_options)
+def train(corpus, output, level, order, name, per_line, encoding, errors):
+    """Train an n-gram model (modified Kneser-Ney) on CORPUS, a text file or - for stdin.
+
+    \b
+    Examples:
+      tempgen train sample_models/corpora/names.txt -o names.npz --order 5 --per-line
+      cat *.txt | tempgen train - -o mine.npz --level word
+    """
+    from pathlib import Path
+
+    from tempgen.corpus import read_corpus
+    from tempgen.modelfile import save
+    from tempgen.progress import progress_bar
+    from tempgen.train import train_model
+
+    started = time.perf_counter()
+    order = order or (7 if level == "char" else 3)
+    name = name or Path(output).stem
+    with progress_bar(order + 2) as advance:
+        text = read_corpus(corpus, encoding, errors)
+        advance("tokenizing")
+        model = train_model(text, level, order, name, per_line,
+                            progress=lambda m, n: advance(f"counting order {m}/{n}"))
+        size = save(model, output)
+        advance("saved")
+    ngrams = "/".join(f"{n:,}" for n in model.ngram.num_ngrams)
+    _note(f"trained {name}: {model.tokens:,} tokens, vocabulary {len(model.tokenizer):,}, "
+          f"n-grams {ngrams}, {time.perf_counter() - started:.1f} s, "
+          f"{size / 1e6:.1f} MB -> {output}")
+
+
+# ===================================================================== eval
+@cli.command("eval", context_settings=CONTEXT)
+@click.argument("text_file", metavar="TEXT")
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_with(encoding_options)
+def eval_cmd(text_file, model_spec, as_json, encoding, errors):
+    """Score TEXT (a file, or - for stdin) under a model: bits per token and perplexity.
+
+    The text is scored as one stream from the begin symbol; for a char model every newline
+    is a character. Tokens outside the model's vocabulary are counted, not scored.
+
+    \b
+    Examples:
+      tempgen eval sample_models/corpora/names.txt -m names-char
+      tempgen eval play.txt -m shakespeare-char --json
+    """
+    from tempgen.corpus import read_corpus
+    from tempgen.metrics import evaluate
+    from tempgen.modelfile import load
+
+    model = load(model_spec)
+    text = read_corpus(text_file, encoding, errors).text
+    if not text:
+        raise TempgenError(f"{text_file}: empty text, nothing to score")
+    result = evaluate(model, text)
+    if result.tokens == 0:
+        raise TempgenError(f"{text_file}: no token of the text is in the model's vocabulary "
+                           f"({_shown(result.unknown_tokens)})")
+    if result.unknown_tokens:
+        _warn_unknown(result.unknown_tokens, model.level)
+    if as_json:
+        click.echo(json.dumps({"model": model.name, **result.to_dict()}))
+    else:
+        from tempgen.render import evaluation_table, print_view
+        print_view(evaluation_table(model, result))
+
+
+# ===================================================================== models
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def models(as_json):
+    """List the bundled models.
+
+    \b
+    Example:
+      tempgen models --json
+    """
+    from tempgen.modelfile import bundled_models, read_meta
+
+    rows = []
+    for name, path in bundled_models().items():
+        meta = read_meta(path)
+        rows.append({"name": name, "level": meta["level"], "order": meta["order"],
+                     "vocab": len(meta["vocab"]), "per_line": meta["per_line"],
+                     "size": path.stat().st_size,
+                     "corpus": meta["corpus"].get("name", ""), "tokens": meta["tokens"]})
+    if as_json:
+        click.echo(json.dumps(rows))
+    else:
+        from tempgen.render import models_table, print_view
+        print_view(models_table(rows))
