@@ -127,3 +127,37 @@ def models(as_json):
     else:
         from tempgen.render import models_table, print_view
         print_view(models_table(rows))
+
+
+# ===================================================================== export
+@cli.command(context_settings=CONTEXT)
+@click.argument("model_spec", metavar="MODEL")
+@click.argument("output", metavar="OUT.arpa")
+def export(model_spec, output):
+    """Write MODEL (a bundled name or a file) as an ARPA back-off file, gzipped when OUT
+    ends in .gz.
+
+    The interpolated model is written exactly in back-off form, as KenLM writes its
+    models, so KenLM, SRILM and other ARPA readers score text as tempgen does. <s> is the
+    begin symbol; in per-line models the newline is </s>, in stream models <newline>; a
+    character model's space is <space> and tab <tab>.
+
+    \b
+    Examples:
+      tempgen export names-char names.arpa
+      tempgen export shakespeare-char shakespeare.arpa.gz
+    """
+    import gzip
+
+    from tempgen.arpa import to_arpa
+    from tempgen.atomic import atomic_write
+    from tempgen.modelfile import load
+
+    started = time.perf_counter()
+    model = load(model_spec)
+    data = to_arpa(model).encode("utf-8")
+    if output.endswith(".gz"):
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    atomic_write(output, data)
+    _note(f"exported {model.name}: {sum(model.ngram.num_ngrams):,} n-grams, "
+          f"{len(data) / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s -> {output}")
