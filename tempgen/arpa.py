@@ -114,3 +114,169 @@ def to_arpa(model, progress=None) -> str:
             progress(m, ng.order)
     out.write("\n\\end\\\n")
     return out.getvalue()
+
+
+# ===================================================================== reading
+def _token_of(word: str, per_line: bool) -> str:
+    """Our token for an ARPA word (the inverse of `arpa_word`)."""
+    if word == "<newline>" or (per_line and word == "</s>"):
+        return "\n"
+    if word == "<space>":
+        return " "
+    if word == "<tab>":
+        return "\t"
+    out, i = [], 0
+    while i < len(word):
+        if word.startswith("<U+", i) and word.find(">", i) > 0:
+            end = word.index(">", i)
+            try:
+                out.append(chr(int(word[i + 3:end], 16)))
+                i = end + 1
+                continue
+            except ValueError:
+                pass
+        out.append(word[i])
+        i += 1
+    return "".join(out)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def parse_arpa(text: str, label: str, progress=None):
+    """Sections of an ARPA text: (header comment, [(log10 p (n,), words (n*m,), log10 b (n,),
+    NaN where none)] per order)."""
+    from tempgen.errors import TempgenError
+
+    lines = text.split("\n")
+    at = 0
+
+    def fail(message: str, line_no: int):
+        raise TempgenError(f"{label}: line {line_no + 1}: {message}")
+
+    header = ""
+    while at < len(lines) and (not lines[at].strip() or lines[at].startswith("#")):
+        header += lines[at] + "\n"
+        at += 1
+    if at >= len(lines) or lines[at].strip() != "\\data\\":
+        fail("expected \\data\\ (not an ARPA file?)", min(at, len(lines) - 1))
+    at += 1
+    counts = []
+    while at < len(lines) and lines[at].strip():
+        line = lines[at].strip()
+        try:
+            key, value = line.split("=")
+            n = int(key.split()[1])
+            counts.append(int(value))
+            if key.split()[0] != "ngram" or n != len(counts):
+                raise ValueError
+        except (ValueError, IndexError):
+            fail(f"expected 'ngram {len(counts) + 1}=COUNT', got {line[:40]!r}", at)
+        at += 1
+    if not counts:
+        fail("no 'ngram N=COUNT' lines after \\data\\", at)
+    sections = []
+    for m, count in enumerate(counts, start=1):
+        while at < len(lines) and not lines[at].strip():
+            at += 1
+        if at >= len(lines) or lines[at].strip() != f"\\{m}-grams:":
+            fail(f"expected \\{m}-grams:", min(at, len(lines) - 1))
+        at += 1
+        logps, words, logbs = [], [], []
+        for _ in range(count):
+            if at >= len(lines) or not lines[at].strip():
+                fail(f"\\{m}-grams: ends after {len(logps)} of the {count} n-grams its "
+                     f"'ngram {m}=' line promises", min(at, len(lines) - 1))
+            parts = lines[at].split()
+            if len(parts) == m + 1:
+                logbs.append("nan")
+            elif len(parts) == m + 2:
+                logbs.append(parts[m + 1])
+            else:
+                fail(f"expected log10 p, {m} words and maybe a back-off weight, "
+                     f"got {len(parts)} fields", at)
+            logps.append(parts[0])
+            words.extend(parts[1:m + 1])
+            at += 1
+        try:
+            rows = (np.array(logps, dtype=np.float64), words,
+                    np.array(logbs, dtype=np.float64))
+        except ValueError:
+            bad = next(i for i, (p, b) in enumerate(zip(logps, logbs, strict=True))
+                       if not _is_number(p) or not _is_number(b))
+            fail(f"not a number in {lines[at - count + bad][:60]!r}", at - count + bad)
+        sections.append(rows)
+        if progress is not None:
+            progress(m, len(counts))
+    while at < len(lines) and not lines[at].strip():
+        at += 1
+    if at >= len(lines) or lines[at].strip() != "\\end\\":
+        fail("expected \\end\\ after the last section (wrong counts?)", min(at, len(lines) - 1))
+    return header, sections
+
+
+def read_arpa(data: bytes, label: str, progress=None):
+    """A Model from the bytes of an ARPA file (gzipped or not)."""
+    import gzip
+    import zlib
+
+    from tempgen.backoff import from_backoff
+    from tempgen.corpus import decode_bytes
+    from tempgen.errors import TempgenError
+    from tempgen.modelfile import Model
+    from tempgen.tokenizer import TOKENIZERS
+
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise TempgenError(f"{label}: damaged gzip data ({exc})") from None
+    header, sections = parse_arpa(decode_bytes(data, label), label, progress)
+    uni_p, words, _ = sections[0]
+    per_line = "<newline>" not in words
+    # Specials the model never predicts (log10 p <= -99) are not tokens: <unk>, a stream
+    # model's </s>; <s> is the begin symbol.
+    dropped = {w for p, w in zip(uni_p.tolist(), words, strict=True)
+               if w in ("<unk>", "</s>") and p <= NEVER + 1 and not (per_line and w == "</s>")}
+    tokens = {w: _token_of(w, per_line) for w in words if w != "<s>" and w not in dropped}
+    if len(set(tokens.values())) != len(tokens):
+        raise TempgenError(f"{label}: two ARPA words stand for the same token")
+    if "level=char" in header or ("level=word" not in header
+                                  and all(len(t) == 1 for t in tokens.values())):
+        level = "char"
+    else:
+        level = "word"
+    if level == "char" and any(len(t) != 1 for t in tokens.values()):
+        raise TempgenError(f"{label}: a character model lists a word of several characters")
+    vocab = sorted(tokens.values())
+    index = {t: i for i, t in enumerate(vocab)}
+    ids = {w: index[t] for w, t in tokens.items()}
+    ids["<s>"] = len(vocab)
+    for w in dropped:
+        ids[w] = -1  # n-grams holding it are left out
+    ngrams, probs, back_grams, backs = [], [], [], []
+    for m, (logp, grams_words, logb) in enumerate(sections, start=1):
+        try:
+            grams = np.array([ids[w] for w in grams_words], dtype=np.int64).reshape(-1, m)
+        except KeyError as exc:
+            raise TempgenError(f"{label}: {m}-gram word {exc.args[0]!r} is not among the "
+                               "unigrams") from None
+        keep = np.all(grams >= 0, axis=1)
+        entry = keep & (grams[:, -1] != len(vocab))  # <s> is never predicted
+        ngrams.append(grams[entry])
+        probs.append(10.0 ** logp[entry])
+        weighted = keep & ~np.isnan(logb)
+        back_grams.append(grams[weighted])
+        backs.append(10.0 ** logb[weighted])
+    if sorted(ngrams[0][:, 0].tolist()) != list(range(len(vocab))):
+        raise TempgenError(f"{label}: every token needs exactly one unigram")
+    tokenizer = TOKENIZERS[level](vocab)
+    boundary = index.get("\n") if per_line else None
+    model = from_backoff(len(sections), len(vocab), ngrams, probs, back_grams, backs,
+                         boundary)
+    return Model(tokenizer, model, label.rsplit("/", 1)[-1], 0, {"name": label})

@@ -166,12 +166,21 @@ def _chain(temperature, top_k, top_p, min_p, typical_p, samplers):
         raise click.BadParameter(str(exc), param_hint="'--samplers'") from None
 
 
+def load_model(spec: str):
+    """A model by name or path, with a spinner on stderr while a large ARPA file parses."""
+    from tempgen.modelfile import is_arpa, load
+    from tempgen.progress import status
+
+    if is_arpa(spec):
+        with status(f"reading {spec}"):
+            return load(spec)
+    return load(spec)
+
+
 def _model_and_prompt(model_spec: str, prompt: str, chain=None):
     """Load the model and read the prompt; note the chain (when given) and the prompt's
     unknown tokens on stderr."""
-    from tempgen.modelfile import load
-
-    model = load(model_spec)
+    model = load_model(model_spec)
     prompt = _prompt(prompt)
     if chain is not None:
         _note(f"chain: {chain}")

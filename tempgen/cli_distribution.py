@@ -6,7 +6,7 @@ import json
 
 import click
 
-from tempgen.cli import (
+from tempgen.cli import (  # noqa: I001
     CONTEXT,
     _chain,
     _model_and_prompt,
@@ -16,6 +16,7 @@ from tempgen.cli import (
     _with,
     cli,
     encoding_options,
+    load_model,
     model_option,
     output_options,
     sampler_options,
@@ -133,13 +134,12 @@ def calibrate(text_file, model_spec, as_json, encoding, errors, color):
     """
     from tempgen.calibrate import calibrate as fit
     from tempgen.corpus import read_corpus
-    from tempgen.modelfile import load
     from tempgen.ngram import stream_contexts
     from tempgen.progress import status
     from tempgen.render import calibration_view, make_console, print_view
     from tempgen.tokenizer import UNKNOWN
 
-    model = load(model_spec)
+    model = load_model(model_spec)
     text = read_corpus(text_file, encoding, errors).text
     ids = model.tokenizer.encode(text)
     known = ids != UNKNOWN

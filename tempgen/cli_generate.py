@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from tempgen.cli import (
+from tempgen.cli import (  # noqa: I001
     CONTEXT,
     DEFAULT_TEMPERATURES,
     Temperature,

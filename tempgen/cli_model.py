@@ -7,7 +7,7 @@ import time
 
 import click
 
-from tempgen.cli import (
+from tempgen.cli import (  # noqa: I001
     CONTEXT,
     _note,
     _shown,
@@ -15,6 +15,7 @@ from tempgen.cli import (
     _with,
     cli,
     encoding_options,
+    load_model,
     model_option,
 )
 from tempgen.errors import TempgenError
@@ -84,9 +85,8 @@ def eval_cmd(text_file, model_spec, as_json, encoding, errors):
     """
     from tempgen.corpus import read_corpus
     from tempgen.metrics import evaluate
-    from tempgen.modelfile import load
 
-    model = load(model_spec)
+    model = load_model(model_spec)
     text = read_corpus(text_file, encoding, errors).text
     if not text:
         raise TempgenError(f"{text_file}: empty text, nothing to score")
@@ -151,13 +151,38 @@ def export(model_spec, output):
 
     from tempgen.arpa import to_arpa
     from tempgen.atomic import atomic_write
-    from tempgen.modelfile import load
 
     started = time.perf_counter()
-    model = load(model_spec)
+    model = load_model(model_spec)
     data = to_arpa(model).encode("utf-8")
     if output.endswith(".gz"):
         data = gzip.compress(data, compresslevel=6, mtime=0)
     atomic_write(output, data)
     _note(f"exported {model.name}: {sum(model.ngram.num_ngrams):,} n-grams, "
           f"{len(data) / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s -> {output}")
+
+
+# ===================================================================== convert
+@cli.command(context_settings=CONTEXT)
+@click.argument("source", metavar="IN.arpa")
+@click.argument("output", metavar="OUT")
+def convert(source, output):
+    """Read an ARPA file (plain or .gz) and write it in tempgen's own format, which loads
+    much faster; the probabilities are kept exactly.
+
+    \b
+    Example:
+      tempgen convert big.arpa.gz big.npz
+      tempgen sample -m big.npz
+    """
+    from tempgen.modelfile import is_arpa, save
+
+    if not is_arpa(source):
+        raise click.BadParameter(f"{source!r} does not end in .arpa or .arpa.gz",
+                                 param_hint="'IN.arpa'")
+    started = time.perf_counter()
+    model = load_model(source)
+    size = save(model, output)
+    _note(f"converted {source}: {model.level} model, order {model.ngram.order}, vocabulary "
+          f"{len(model.tokenizer):,}, {sum(model.ngram.num_ngrams):,} n-grams, "
+          f"{time.perf_counter() - started:.1f} s, {size / 1e6:.1f} MB -> {output}")

@@ -34,7 +34,8 @@ from tempgen.ngram import MAX_ORDER, NGramModel
 from tempgen.tokenizer import Tokenizer
 
 FORMAT = "tempgen-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 added back-off models (kind "backoff"); count models still write 1
+FLOAT_ARRAYS = ("succ_u_", "ctx_gamma_")  # the float arrays of a back-off model
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "sample_models"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -55,11 +56,20 @@ class Model:
 
 
 # ===================================================================== saving
+def _kind(ngram) -> str:
+    from tempgen.backoff import BackoffModel
+
+    return "backoff" if isinstance(ngram, BackoffModel) else "counts"
+
+
 def _meta(model: Model) -> dict:
     ng = model.ngram
+    kind = _kind(ng)
+    extra = {"kind": kind} if kind == "backoff" else {}
     return {
+        **extra,
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": 2 if kind == "backoff" else 1,
         "tempgen_version": __version__,
         "name": model.name,
         "level": model.level,
@@ -118,9 +128,22 @@ def resolve(spec: str) -> Path:
     raise TempgenError(f"unknown model {spec!r}: not a file, nor a bundled model ({names})")
 
 
+def is_arpa(path: str | os.PathLike) -> bool:
+    return str(path).endswith((".arpa", ".arpa.gz"))
+
+
 def load(spec: str | os.PathLike) -> Model:
-    """Load a model by bundled name or path; every failure is one TempgenError."""
+    """Load a model by bundled name or path (ours, or an ARPA file: .arpa or .arpa.gz);
+    every failure is one TempgenError."""
     path = resolve(str(spec))
+    if is_arpa(path):
+        from tempgen.arpa import read_arpa
+
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TempgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        return read_arpa(data, str(path))
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
@@ -173,19 +196,30 @@ def _parse(data) -> Model:
                   if i.filename.endswith(".npy")}
     meta = _parse_meta(arrays.pop("meta"))
     order, vocab = meta["order"], meta["vocab"]
+    kind = meta.get("kind", "counts")
     tokenizer = Tokenizer.from_dict({"level": meta["level"], "vocab": vocab})
-    expected = set(_array_names(order))
+    expected = set(_array_names(order, kind))
     if set(arrays) != expected:
         missing, extra = sorted(expected - set(arrays)), sorted(set(arrays) - expected)
         raise TempgenError(f"arrays do not match order {order} "
                            f"(missing {missing[:3]}, unexpected {extra[:3]})")
     v = len(vocab)
-    _check_structure(arrays, order, v, meta["ngrams"])
+    _check_structure(arrays, order, v, meta["ngrams"], kind)
     boundary = None
     if meta["per_line"]:
         if "\n" not in tokenizer.index:
             raise TempgenError("per-line model without a newline token")
         boundary = tokenizer.index["\n"]
+    if kind == "backoff":
+        from tempgen.backoff import BackoffModel
+
+        ngram = BackoffModel(order, v, *[{k: arrays[f"{p}_{k}"] for k in range(1, order)}
+                                         for p in ("ctx_children", "ctx_first")],
+                             *[{m: arrays[f"{p}_{m}"] for m in range(1, order + 1)}
+                               for p in ("succ_count", "succ_token", "succ_u", "ctx_gamma")],
+                             boundary)
+        ngram.check_sorted()
+        return Model(tokenizer, ngram, meta["name"], meta["tokens"], meta["corpus"])
     discounts = np.array(meta["discounts"], dtype=np.float64)
     for m in range(1, order + 1):
         if not np.allclose(discounts[m - 1], discounts_from_counts(arrays[f"succ_adj_{m}"]),
@@ -228,16 +262,20 @@ def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data) -> np.ndarray:
     else:
         with zf.open(info) as f:
             arr = np.lib.format.read_array(f, allow_pickle=False)
-    if arr.dtype.kind != "u" or arr.ndim != 1:
-        raise TempgenError(f"array {name} must be 1-D unsigned integers, "
-                           f"got {arr.ndim}-D {arr.dtype}")
+    want = "f" if name.startswith(FLOAT_ARRAYS) else "u"
+    if arr.dtype.kind != want or arr.ndim != 1 or (want == "f" and arr.dtype != np.float64):
+        kind = "float64" if want == "f" else "unsigned integers"
+        raise TempgenError(f"array {name} must be 1-D {kind}, got {arr.ndim}-D {arr.dtype}")
+    if want == "f" and not np.all(np.isfinite(arr)):
+        raise TempgenError(f"array {name} holds a value that is not finite")
     return arr
 
 
-def _array_names(order: int) -> list[str]:
+def _array_names(order: int, kind: str = "counts") -> list[str]:
     names = [f"{p}_{k}" for k in range(1, order) for p in ("ctx_children", "ctx_first")]
-    return names + [f"{p}_{m}" for m in range(1, order + 1)
-                    for p in ("succ_count", "succ_token", "succ_adj")]
+    per_order = (("succ_count", "succ_token", "succ_u", "ctx_gamma") if kind == "backoff"
+                 else ("succ_count", "succ_token", "succ_adj"))
+    return names + [f"{p}_{m}" for m in range(1, order + 1) for p in per_order]
 
 
 def _parse_meta(raw: np.ndarray) -> dict:
@@ -263,7 +301,7 @@ def _parse_meta(raw: np.ndarray) -> dict:
         "order": lambda x: isinstance(x, int) and 1 <= x <= MAX_ORDER,
         "per_line": lambda x: isinstance(x, bool),
         "vocab": lambda x: isinstance(x, list) and len(x) > 0,
-        "tokens": lambda x: isinstance(x, int) and x > 0,
+        "tokens": lambda x: isinstance(x, int) and x >= 0,
         "corpus": lambda x: isinstance(x, dict),
         "ngrams": lambda x: isinstance(x, list) and all(isinstance(n, int) for n in x),
         "discounts": lambda x: isinstance(x, list) and all(
@@ -275,10 +313,14 @@ def _parse_meta(raw: np.ndarray) -> dict:
             raise TempgenError(f"metadata field {key!r} is missing or invalid")
     if len(meta["ngrams"]) != meta["order"] or len(meta["discounts"]) != meta["order"]:
         raise TempgenError("metadata n-gram counts or discounts do not match the order")
+    if meta.get("kind", "counts") not in ("counts", "backoff") or (
+            version == 1 and "kind" in meta):
+        raise TempgenError(f"unknown model kind {meta.get('kind')!r}")
     return meta
 
 
-def _check_structure(arrays: dict, order: int, v: int, ngrams: list[int]) -> None:
+def _check_structure(arrays: dict, order: int, v: int, ngrams: list[int],
+                     kind: str = "counts") -> None:
     """Every size, range and ordering the query code relies on."""
     n_ctx = [1]
     for k in range(1, order):
@@ -289,15 +331,24 @@ def _check_structure(arrays: dict, order: int, v: int, ngrams: list[int]) -> Non
         _expect(first.size == 0 or int(first.max()) <= v, f"ctx_first_{k} holds a bad token")
         n_ctx.append(len(first))
     for m in range(1, order + 1):
-        count, tok, adj = (arrays[f"{p}_{m}"] for p in ("succ_count", "succ_token", "succ_adj"))
+        count, tok = arrays[f"succ_count_{m}"], arrays[f"succ_token_{m}"]
+        if kind == "backoff":  # probabilities given, not counts; a context may have none
+            adj = arrays[f"succ_u_{m}"]
+            _expect(len(arrays[f"ctx_gamma_{m}"]) == n_ctx[m - 1],
+                    f"ctx_gamma_{m} has the wrong length")
+            _expect(bool(np.all(arrays[f"ctx_gamma_{m}"] >= 0)), f"ctx_gamma_{m} is negative")
+        else:
+            adj = arrays[f"succ_adj_{m}"]
+            _expect(count.size == 0 or int(count.min()) >= 1,
+                    f"succ_count_{m} has an empty context")
         _expect(len(count) == n_ctx[m - 1], f"succ_count_{m} has the wrong length")
-        _expect(count.size == 0 or int(count.min()) >= 1, f"succ_count_{m} has an empty context")
         _expect(int(count.sum(dtype=np.uint64)) == len(tok) == len(adj),
                 f"succ_count_{m} does not add up to succ_token_{m}")
         _expect(len(tok) == ngrams[m - 1], f"order {m} has {len(tok)} n-grams, "
                                            f"metadata says {ngrams[m - 1]}")
         _expect(tok.size == 0 or int(tok.max()) < v, f"succ_token_{m} holds a bad token")
-        _expect(adj.size == 0 or int(adj.min()) >= 1, f"succ_adj_{m} holds a zero count")
+        _expect(kind == "backoff" or adj.size == 0 or int(adj.min()) >= 1,
+                f"succ_adj_{m} holds a zero count")
     _expect(len(arrays["succ_token_1"]) == v, "every vocabulary token needs a unigram")
 
 

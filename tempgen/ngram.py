@@ -48,23 +48,13 @@ class NGramModel:
 
     # ----------------------------------------------------------------- derived tables
     def _derive(self) -> None:
-        """Search keys, CSR offsets, u (discounted mass) and gamma (back-off weight) per order.
+        """Search keys and CSR offsets, then u (discounted mass) and gamma (back-off weight)
+        per order from the counts.
 
         Arrays are built in place and in the narrowest dtype that holds them: loading is
         dominated by touching fresh memory.
         """
-        base = self.vocab_size + 2
-        self._base = base
-        self.ctx_keys, self.offsets, self.gamma = {}, {}, {}
-        self._dense_rows = None  # built on first use by `_dense`
-        self._succ_keys = {}
-        for k in range(1, self.order):
-            n_parent = len(self.ctx_children[k])
-            dt = np.int32 if n_parent * base < 2**31 else np.int64
-            keys = np.repeat(np.arange(n_parent, dtype=dt), self.ctx_children[k])
-            keys *= base
-            keys += self.ctx_first[k]
-            self.ctx_keys[k] = keys
+        self._derive_keys()
         self.inv_denom = {}
         big = max(len(self.succ_adj[m]) for m in range(1, self.order + 1))
         total = max(int(self.succ_adj[m].sum(dtype=np.int64)) for m in range(1, self.order + 1))
@@ -92,10 +82,30 @@ class NGramModel:
         # discount by adjusted count: index 0 unused, 3 stands for 3+
         self._disc = np.concatenate([np.zeros((self.order, 1)), self.discounts], axis=1)
 
+    def _derive_keys(self) -> None:
+        """The context search keys (parent rank * base + oldest token) of every length."""
+        base = self.vocab_size + 2
+        self._base = base
+        self.ctx_keys, self.offsets, self.gamma = {}, {}, {}
+        self._dense_rows = None  # built on first use by `_dense`
+        self._succ_keys = {}
+        for k in range(1, self.order):
+            n_parent = len(self.ctx_children[k])
+            dt = np.int32 if n_parent * base < 2**31 else np.int64
+            keys = np.repeat(np.arange(n_parent, dtype=dt), self.ctx_children[k])
+            keys *= base
+            keys += self.ctx_first[k]
+            self.ctx_keys[k] = keys
+
     def _u(self, m: int, entries: np.ndarray, ctx: np.ndarray) -> np.ndarray:
         """Discounted mass (a - D(a)) / sum_w a(h w) of order-m entries of contexts `ctx`."""
         a = self.succ_adj[m][entries]
         return (a - self._disc[m - 1][np.minimum(a, 3)]) * self.inv_denom[m][ctx]
+
+    def _u_range(self, m: int, lo: int, hi: int, rank: int) -> np.ndarray:
+        """`_u` of the entries lo..hi of one context (all of its successors)."""
+        a = self.succ_adj[m][lo:hi]
+        return (a - self._disc[m - 1][np.minimum(a, 3)]) * self.inv_denom[m][rank]
 
     def succ_keys(self, m: int) -> np.ndarray:
         """Sorted keys context_rank * V + token of the order-m entries (built on first use)."""

@@ -34,9 +34,7 @@ class ModelRows:
         ng = self.ng
         lo, hi = int(ng.offsets[m][rank]), int(ng.offsets[m][rank + 1])
         row = parent * ng.gamma[m][rank]
-        a = ng.succ_adj[m][lo:hi]
-        row[ng.succ_token[m][lo:hi]] += (a - ng._disc[m - 1][np.minimum(a, 3)]) * \
-            ng.inv_denom[m][rank]
+        row[ng.succ_token[m][lo:hi]] += ng._u_range(m, lo, hi, rank)
         return row
 
     def ranks(self, context: list[int]) -> list[int]:

@@ -100,3 +100,111 @@ def test_export_errors():
     assert result.exit_code == 1 and "no-such-model" in result.stderr
     result = CliRunner().invoke(cli, ["export", "names-char", "/no/such/dir/x.arpa"])
     assert result.exit_code == 1 and "does not exist" in result.stderr
+
+
+# ===================================================================== reading
+def test_our_loader_reads_the_export_exactly_on_held_out_text(tmp_path):
+    train = "\n".join(LINES[:163668]) + "\n"
+    held = "".join(ch for ch in "\n".join(LINES[163668:165668]) + "\n")
+    model = train_model(Corpus(train, "s", "", len(train)), "char", 5, "s")
+    path = tmp_path / "m.arpa.gz"
+    assert CliRunner().invoke(cli, ["export", str(tmp_path / "m.npz"), str(path)]).exit_code \
+        == 1  # (no such model yet: exported from a saved file below)
+    modelfile.save(model, tmp_path / "m.npz")
+    assert CliRunner().invoke(cli, ["export", str(tmp_path / "m.npz"), str(path)]).exit_code == 0
+    back = modelfile.load(path)
+    assert back.level == "char" and back.ngram.order == 5 and back.ngram.boundary is None
+    known = "".join(ch for ch in held if ch in model.tokenizer.index)
+    np.testing.assert_allclose(our_log10(back, known), our_log10(model, known), atol=1e-4)
+
+
+KENLM_STYLE = """\\data\\
+ngram 1=7
+ngram 2=7
+ngram 3=2
+
+\\1-grams:
+-1.2041200\t<unk>\t0
+0\t<s>\t-0.30103
+-0.4771213\t</s>\t0
+-0.7781513\tthe\t-0.1760913
+-0.9030900\tcat\t-0.2
+-1.0000000\tsat\t0
+-1.3010300\tmat\t0
+
+\\2-grams:
+-0.3010300\t<s> the\t-0.1
+-0.1249387\tthe cat\t0
+-0.4771213\tcat sat\t0
+-0.3010300\tsat </s>
+-0.6020600\tthe mat
+-0.2218487\tmat </s>
+-0.6989700\tcat </s>
+
+\\3-grams:
+-0.0457575\t<s> the cat
+-0.1549020\tthe cat sat
+
+\\end\\
+"""
+
+
+def test_a_kenlm_style_word_arpa_loads_as_a_word_model(tmp_path):
+    path = tmp_path / "lm.arpa"
+    path.write_text(KENLM_STYLE)
+    model = modelfile.load(path)
+    assert model.level == "word" and model.ngram.order == 3
+    assert model.ngram.boundary is not None  # sentences: </s> is the end of a line
+    assert sorted(model.tokenizer.vocab) == ["\n", "<unk>", "cat", "mat", "sat", "the"]
+    probs, backs = read_arpa(KENLM_STYLE)
+    ids = model.tokenizer.encode("the cat sat\nthe mat\n")
+    words = ["the", "cat", "sat", "</s>", "the", "mat", "</s>"]
+    hist, want = ["<s>"], []
+    for w in words:
+        want.append(backoff_log10(probs, backs, tuple(hist[-2:]), w))
+        hist = ["<s>"] if w == "</s>" else hist + [w]
+    np.testing.assert_allclose(our_log10(model, "the cat sat\nthe mat\n"), want, atol=1e-9)
+    assert len(ids) == 7
+    for args in (["sample", "-n", "20", "--seed", "1"], ["sweep", "-n", "10", "--seed", "1"],
+                 ["dist", "-p", "the"], ["curve"], ["eval", str(path)]):
+        extra = [] if args[0] != "eval" else []
+        result = CliRunner().invoke(cli, [*args, "-m", str(path), *extra],
+                                    input="the cat sat\n")
+        assert result.exit_code in (0, 1), result.output  # eval of the ARPA text itself: 1
+        assert "Traceback" not in result.output
+
+
+def test_convert_round_trips_exactly(tmp_path):
+    arpa = tmp_path / "n.arpa"
+    CliRunner().invoke(cli, ["export", "names-char", str(arpa)])
+    out = tmp_path / "n.npz"
+    result = CliRunner().invoke(cli, ["convert", str(arpa), str(out)])
+    assert result.exit_code == 0 and "converted" in result.stderr
+    a, b = modelfile.load(arpa), modelfile.load(out)
+    assert modelfile.read_meta(out)["kind"] == "backoff"
+    ctx = stream_contexts(a.tokenizer.encode("mary\njohn\n"), 5, a.ngram.bos)
+    assert np.array_equal(a.ngram.probs(ctx), b.ngram.probs(ctx))
+    assert CliRunner().invoke(cli, ["sample", "-m", str(out), "--seed", "1"]).exit_code == 0
+
+
+@pytest.mark.parametrize("text,line,words", [
+    ("hello\n", 1, "\\data\\"),
+    ("\\data\\\nngram one=3\n", 2, "ngram 1=COUNT"),
+    ("\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0\ta\n", 6, "ends after 1 of the 2"),
+    ("\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0\ta b c d\n", 5, "fields"),
+    ("\\data\\\nngram 1=1\n\n\\1-grams:\nhigh\ta\n", 5, "not a number"),
+    ("\\data\\\nngram 1=1\n\n\\2-grams:\n", 4, "1-grams"),
+    ("\\data\\\nngram 1=1\n\n\\1-grams:\n-1\ta\n\n-1\tb\n", 7, "end"),
+])
+def test_malformed_arpa_names_the_line(tmp_path, text, line, words):
+    path = tmp_path / "bad.arpa"
+    path.write_text(text)
+    result = CliRunner().invoke(cli, ["sample", "-m", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    message = result.stderr.strip()
+    assert "\n" not in message and f"line {line}:" in message and words in message, message
+
+
+def test_convert_wants_an_arpa_file():
+    result = CliRunner().invoke(cli, ["convert", "names-char", "x.npz"])
+    assert result.exit_code == 2 and ".arpa" in result.stderr

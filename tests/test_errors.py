@@ -59,7 +59,7 @@ def d(tmp_path_factory):
              "meta": np.frombuffer(json.dumps(m).encode(), dtype=np.uint8)}
         (d / name).write_bytes(npz(a))
 
-    variant("newer.npz", lambda m: m.update(format_version=2))
+    variant("newer.npz", lambda m: m.update(format_version=3))
     variant("dtype.npz", succ_adj_2=arrays["succ_adj_2"].astype(np.float32))
     variant("shape.npz", succ_token_3=arrays["succ_token_3"][:-2])
     variant("contradict.npz", lambda m: m.update(ngrams=[1, 2, 3]))
@@ -133,7 +133,7 @@ CASES = {
     "truncated tail": ("sweep -m {d}/cut_tail.npz", 1, ["cut_tail.npz"]),
     "random bytes": ("dist -m {d}/random.npz", 1, ["random.npz", "not a tempgen model"]),
     "foreign zip": ("curve -m {d}/foreign.npz", 1, ["foreign.npz", "no metadata"]),
-    "newer version": ("sample -m {d}/newer.npz", 1, ["newer.npz", "version 2", "upgrade"]),
+    "newer version": ("sample -m {d}/newer.npz", 1, ["newer.npz", "version 3", "upgrade"]),
     "wrong dtype": ("sample -m {d}/dtype.npz", 1, ["dtype.npz", "succ_adj_2"]),
     "wrong shape": ("sample -m {d}/shape.npz", 1, ["shape.npz", "succ_token_3"]),
     "counts contradict": ("sample -m {d}/contradict.npz", 1, ["contradict.npz", "metadata"]),
