@@ -34,17 +34,10 @@ class BackoffModel(NGramModel):
     def _u(self, m: int, entries: np.ndarray, ctx: np.ndarray) -> np.ndarray:
         return self.succ_u[m][entries]
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        out = {}
-        for k in range(1, self.order):
-            out[f"ctx_children_{k}"] = self.ctx_children[k]
-            out[f"ctx_first_{k}"] = self.ctx_first[k]
-        for m in range(1, self.order + 1):
-            out[f"succ_count_{m}"] = self.succ_count[m]
-            out[f"succ_token_{m}"] = self.succ_token[m]
-            out[f"succ_u_{m}"] = np.asarray(self.succ_u[m], dtype=np.float64)
-            out[f"ctx_gamma_{m}"] = np.asarray(self.ctx_gamma[m], dtype=np.float64)
-        return out
+    def _numbers(self, m: int) -> dict[str, np.ndarray]:
+        """Order m's probabilities: each n-gram's u and each context's back-off weight."""
+        return {f"succ_u_{m}": np.asarray(self.succ_u[m], dtype=np.float64),
+                f"ctx_gamma_{m}": np.asarray(self.ctx_gamma[m], dtype=np.float64)}
 
     def _u_range(self, m: int, lo: int, hi: int, rank: int) -> np.ndarray:
         return self.succ_u[m][lo:hi]

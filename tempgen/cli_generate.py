@@ -22,22 +22,27 @@ from tempgen.cli import (  # noqa: I001
     sampler_options,
 )
 
-
 # ===================================================================== sample
+run_options = [
+    click.option("-p", "--prompt", default="", help="Text to continue; - reads it from stdin."),
+    click.option("-n", "--length", type=click.IntRange(min=1), default=300, show_default=True,
+                 help="Tokens per sample (at most)."),
+    click.option("--num-samples", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Samples (per temperature)."),
+    click.option("--seed", type=click.IntRange(min=0), default=None,
+                 help="Random seed; printed to stderr when not given, so any run can be "
+                      "replayed."),
+    click.option("--stop", "stops", multiple=True, metavar="TEXT",
+                 help="End a sample at this text (repeatable; \\n is a newline). Per-line "
+                      "models stop at the end of the line by default."),
+]
+
+
 @cli.command(context_settings=CONTEXT)
 @model_option
 @click.option("-t", "--temperature", type=Temperature(), default=1.0, show_default=True,
               help="0 = greedy, 1 = the model itself, inf = uniform.")
-@click.option("-p", "--prompt", default="", help="Text to continue; - reads it from stdin.")
-@click.option("-n", "--length", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Tokens to generate (at most).")
-@click.option("--num-samples", type=click.IntRange(min=1), default=1, show_default=True,
-              help="How many samples.")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Random seed; printed to stderr when not given, so any run can be replayed.")
-@click.option("--stop", "stops", multiple=True, metavar="TEXT",
-              help="End a sample at this text (repeatable; \\n is a newline). Per-line "
-                   "models stop at the end of the line by default.")
+@_with(run_options)
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text",
               show_default=True, help="Plain text, or one JSON object per sample.")
 @_with(sampler_options + output_options)
@@ -111,15 +116,7 @@ def _sample_jsonl(model, model_spec, prompt, chain, length, seed, stops, num_sam
               help=f"Comma-separated temperatures.  [default: {DEFAULT_TEMPERATURES}]")
 @click.option("--range", "span", metavar="START:STOP:COUNT", default=None,
               help="COUNT evenly spaced temperatures from START to STOP, e.g. 0:2:5.")
-@click.option("-p", "--prompt", default="", help="Text to continue; - reads it from stdin.")
-@click.option("-n", "--length", type=click.IntRange(min=1), default=300, show_default=True,
-              help="Tokens per sample (at most).")
-@click.option("--num-samples", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Samples per temperature.")
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Random seed; printed to stderr when not given.")
-@click.option("--stop", "stops", multiple=True, metavar="TEXT",
-              help="End a sample at this text (repeatable; \\n is a newline).")
+@_with(run_options)
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "json"]), default="text",
               show_default=True, help="The view (plain text in a pipe), JSON lines, or one "
                                       "JSON document.")

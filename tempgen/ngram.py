@@ -282,8 +282,12 @@ class NGramModel:
         for m in range(1, self.order + 1):
             out[f"succ_count_{m}"] = self.succ_count[m]
             out[f"succ_token_{m}"] = self.succ_token[m]
-            out[f"succ_adj_{m}"] = self.succ_adj[m]
+            out.update(self._numbers(m))
         return out
+
+    def _numbers(self, m: int) -> dict[str, np.ndarray]:
+        """The arrays of order m that hold numbers rather than structure: the counts."""
+        return {f"succ_adj_{m}": self.succ_adj[m]}
 
 
 def _find(keys: np.ndarray, want: np.ndarray) -> np.ndarray:
