@@ -151,13 +151,15 @@ def export(model_spec, output):
 
     from tempgen.arpa import to_arpa
     from tempgen.atomic import atomic_write
+    from tempgen.progress import status
 
     started = time.perf_counter()
     model = load_model(model_spec)
-    data = to_arpa(model).encode("utf-8")
-    if output.endswith(".gz"):
-        data = gzip.compress(data, compresslevel=6, mtime=0)
-    atomic_write(output, data)
+    with status(f"writing {output}"):
+        data = to_arpa(model).encode("utf-8")
+        if output.endswith(".gz"):
+            data = gzip.compress(data, compresslevel=6, mtime=0)
+        atomic_write(output, data)
     _note(f"exported {model.name}: {sum(model.ngram.num_ngrams):,} n-grams, "
           f"{len(data) / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s -> {output}")
 
