@@ -39,17 +39,23 @@ class CrossEntropy:
 
     def __init__(self, ngram, contexts: np.ndarray, targets: np.ndarray):
         contexts = np.asarray(contexts, dtype=np.int64)
+        targets = np.asarray(targets, dtype=np.int64)
         self.n = len(targets)
-        self.total_logp = float(ngram.score(contexts, targets).sum())
         walled = ngram._walls(contexts)
         order, key, exact = _history_order(walled, ngram._base)
-        if exact:
-            first = np.flatnonzero(_run_starts(key))
+        if exact:  # one row per distinct context
+            starts = _run_starts(key)
+            first = np.flatnonzero(starts)
             self.counts = np.diff(np.append(first, len(key))).astype(np.float64)
+            which = np.cumsum(starts) - 1  # sorted position -> its distinct context
             unique = walled[order[first]]
         else:
-            unique, self.counts = walled, np.ones(len(walled))
+            order = which = np.arange(self.n)
+            self.counts = np.ones(self.n)
+            unique = walled
         self.logp = ngram.logprobs(unique)  # (distinct contexts, vocab)
+        # A, the log-likelihood at T = 1, read from the same rows
+        self.total_logp = float(self.logp[which, targets[order]].sum())
 
     def lse_sum(self, beta: float) -> float:
         """sum_c n_c * ln sum_w p(w|c)^beta, in chunks of rows."""
