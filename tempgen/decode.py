@@ -1,9 +1,13 @@
 """The autoregressive loop: one model call per step for the whole batch.
 
 Rows are independent samples that may use different sampler chains (a sweep's temperatures)
-and share noise streams (a sweep's coupling): row r uses chain `row_chain[r]` and the Gumbel
-noise of stream `row_stream[r]`. A stream's noise is its own generator's sequence, so a row
-draws the same tokens whatever else is in the batch.
+and share noise streams (a sweep's coupling): row r uses chain `row_chain[r]` and the uniform
+of stream `row_stream[r]` at each step. A stream's noise is its own generator's sequence, so a
+row draws the same tokens whatever else is in the batch.
+
+When every chain is a temperature alone, the compiled loop (`tempgen.kernel`) does the work;
+otherwise numpy does, with the chain's transforms. Both compute the same rows, tempering and
+inverse-CDF draw, so a sample's text does not depend on which ran.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tempgen import kernel
 from tempgen.metrics import entropy_bits
 from tempgen.rows import ModelRows
-from tempgen.samplers import Chain, draw, gumbel_noise
+from tempgen.samplers import Chain, draw, uniforms
 
 CACHE_FLOATS = 1 << 21  # rows kept per run: 2 x 16 MB of float64 at most
-NOISE_FLOATS = 1 << 21  # noise pre-drawn per block: 16 MB at most
+BLOCK = 256  # steps of noise drawn at once (and decoded at once by the compiled loop)
 FEW = 8  # new contexts in a step up to which rows are built one by one
 
 
@@ -102,41 +107,49 @@ class _Keys:
 
 
 class _Noise:
-    """Gumbel noise per stream, drawn in blocks of steps (the values do not depend on the
+    """Each stream's uniforms, drawn in blocks of steps (the values do not depend on the
     block size: each is one double of the stream's generator)."""
 
-    def __init__(self, streams: Sequence[np.random.Generator], vocab: int):
+    def __init__(self, streams: Sequence[np.random.Generator]):
         self.streams = list(streams)
-        self.vocab = vocab
-        self.block = int(max(1, min(256, NOISE_FLOATS // (len(self.streams) * vocab))))
-        self.buf = np.empty((len(self.streams), self.block, vocab))
-        self.at = self.block
 
-    def next(self, row_stream: np.ndarray) -> np.ndarray:
-        if self.at == self.block:
-            for s, rng in enumerate(self.streams):
-                self.buf[s] = gumbel_noise(rng, (self.block, self.vocab))
-            self.at = 0
-        out = self.buf[row_stream, self.at]
-        self.at += 1
-        return out
+    def block(self, steps: int) -> np.ndarray:
+        """(streams, steps) uniforms: the next `steps` of every stream."""
+        return np.stack([uniforms(rng, steps) for rng in self.streams])
 
 
 def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Sequence[int],
              streams: Sequence[np.random.Generator], row_stream: Sequence[int],
-             steps: int) -> Iterator[Step]:
-    """Yield `steps` steps for a batch of rows (see the module doc for the row mappings)."""
+             steps: int, compiled: bool = True) -> Iterator[Step]:
+    """Yield `steps` steps for a batch of rows (see the module doc for the row mappings).
+
+    compiled=False keeps to the numpy path even where the compiled loop could run.
+    """
     contexts = np.array(contexts, dtype=np.int64)
+    noise = _Noise(streams)
+    if compiled and kernel.AVAILABLE and all(c.temperature_only for c in chains):
+        temps = np.array([chains[c].temperature for c in row_chain], dtype=np.float64)
+        row_stream = np.asarray(row_stream, dtype=np.int64)
+        for start in range(0, steps, BLOCK):
+            block = noise.block(min(BLOCK, steps - start))
+            out = kernel.decode_block(ngram, contexts, temps, block, row_stream)
+            yield from (Step(*step) for step in zip(*out, strict=True))
+        return
+    yield from _generate_numpy(ngram, contexts, chains, row_chain, noise, row_stream, steps)
+
+
+def _generate_numpy(ngram, contexts, chains, row_chain, noise, row_stream, steps):
     batch = len(contexts)
     row_chain_list = [int(c) for c in row_chain]
     row_chain = np.asarray(row_chain_list)
     row_stream = np.asarray(row_stream, dtype=np.int64)
     cache = _RowCache(ngram.vocab_size, len(chains), batch)
     keys = _Keys(contexts, ngram.vocab_size + 2)
-    noise = _Noise(streams, ngram.vocab_size)
     model_rows = ModelRows(ngram)
     rows = np.arange(batch)
-    for _ in range(steps):
+    for step in range(steps):
+        if step % BLOCK == 0:
+            block = noise.block(min(BLOCK, steps - step))
         key_list = keys.keys()
         at = cache.lookup(row_chain_list, key_list)
         miss = [r for r, i in enumerate(at) if i < 0]
@@ -158,7 +171,7 @@ def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Se
             for r, i in zip(miss, new, strict=True):
                 at[r] = i
         logq = np.stack([cache.logq[i] for i in at])
-        tok = draw(logq, noise.next(row_stream))
+        tok = draw(logq, block[row_stream, step % BLOCK])
         toks = tok.tolist()
         yield Step(tok, np.array([cache.logp[i][t] for i, t in zip(at, toks, strict=True)]),
                    logq[rows, tok], np.array([cache.entropy[i] for i in at]))

@@ -157,6 +157,11 @@ class Chain:
         return " -> ".join(map(str, self.links))
 
     @property
+    def temperature_only(self) -> bool:
+        """Whether the chain is a temperature alone (what the compiled loop decodes)."""
+        return len(self.links) == 1 and self.links[0].name == "temperature"
+
+    @property
     def temperature(self) -> float:
         return next((lk.value for lk in self.links if lk.name == "temperature"), 1.0)
 
@@ -184,16 +189,23 @@ def build_chain(settings: dict[str, float], order: tuple[str, ...] | None = None
     return Chain(tuple(links))
 
 
-def gumbel_noise(rng: np.random.Generator, shape) -> np.ndarray:
-    """Standard Gumbel noise (one double per value, so a stream is the same however it is
-    cut into blocks)."""
-    return rng.gumbel(size=shape)
+def uniforms(rng: np.random.Generator, shape) -> np.ndarray:
+    """The noise of the draw: uniforms in [0, 1), one double of the stream each (so a stream
+    is the same however it is cut into blocks)."""
+    return rng.random(shape)
 
 
-def draw(logq: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """The single random step (Gumbel-max): argmax(log q + g) is a sample from q.
+def draw(logq: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The single random step (inverse CDF): the first token whose running mass in token order
+    exceeds u times the row's mass is a sample from q.
 
-    logq, noise: (batch, vocab) -> (batch,) token ids. Rows given the same noise are
-    coupled: they differ only where their distributions do; a row with T = 0 ignores it.
+    logq: (batch, vocab), u: (batch,) -> (batch,) token ids. Rows given the same u are
+    coupled: their tokens differ only where their distributions do, and nearby
+    distributions mostly give the same token; a row with T = 0 gets its one token whatever u.
     """
-    return np.argmax(logq + noise, axis=1)
+    q = np.exp(logq)
+    mass = np.cumsum(q, axis=1)
+    tok = (mass <= (u * mass[:, -1])[:, None]).sum(axis=1)
+    # u * mass rounded up to the whole mass: the last possible token
+    last = q.shape[1] - 1 - np.argmax(q[:, ::-1] > 0, axis=1)
+    return np.minimum(tok, last)

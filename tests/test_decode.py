@@ -3,7 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tempgen import decode, modelfile
+from tempgen import decode, kernel, modelfile
+from tempgen.arpa import to_arpa
 from tempgen.corpus import Corpus
 from tempgen.decode import TextStream, generate, start_contexts, unescape
 from tempgen.generation import batch_samples, stream_sample, streams
@@ -53,11 +54,36 @@ def test_sample_i_is_the_same_alone_or_in_a_batch(shakespeare):
 def test_noise_block_and_cache_size_do_not_change_samples(shakespeare, monkeypatch):
     chain = build_chain({"temperature": 1.2, "top_k": 20})
     want = tokens_of(batch_samples(shakespeare, "", [chain], [0] * 4, [0, 1, 2, 3], 120, 5))
-    monkeypatch.setattr(decode, "NOISE_FLOATS", 81 * 3)  # tiny blocks
+    monkeypatch.setattr(decode, "BLOCK", 3)  # tiny blocks
     monkeypatch.setattr(decode, "CACHE_FLOATS", 81 * 9)  # cache emptied every few steps
     monkeypatch.setattr(decode, "FEW", 1)  # mostly the batched path
     assert tokens_of(batch_samples(shakespeare, "", [chain], [0] * 4, [0, 1, 2, 3], 120, 5)) \
         == want
+
+
+def test_compiled_loop_is_built():
+    assert kernel.AVAILABLE  # else every chain would take the (slower) numpy path
+
+
+@pytest.mark.parametrize("name", ["shakespeare-char", "names-char", "shakespeare-word", "arpa"])
+def test_compiled_loop_equals_the_numpy_path(name, tmp_path):
+    if name == "arpa":  # a back-off model, read from its ARPA export
+        path = tmp_path / "m.arpa"
+        path.write_text(to_arpa(train_model(Corpus(TEXT, "toy", "", len(TEXT)), "char", 3, "t")))
+        name = str(path)
+    ng = modelfile.load(name).ngram
+    temps = [0.0, 0.3, 0.8, 1.0, 2.5, float("inf")]
+    chains = [build_chain({"temperature": t}) for t in temps]
+    rows = list(range(len(temps))) * 2
+    ctx = start_contexts(ng, [], len(rows))
+    args = (ng, ctx, chains, rows, streams(4, 2), [0] * 6 + [1] * 6, 60)
+    fast = list(generate(*args))
+    slow = list(generate(*args[:4], streams(4, 2), args[5], 60, compiled=False))
+    for a, b in zip(fast, slow, strict=True):
+        assert a.tokens.tolist() == b.tokens.tolist()
+        for x, y in [(a.model_logprob, b.model_logprob), (a.sample_logprob, b.sample_logprob),
+                     (a.entropy, b.entropy)]:
+            np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
 
 
 def test_t_zero_is_greedy_and_logprobs_are_the_models(char_model):

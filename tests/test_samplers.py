@@ -171,7 +171,7 @@ def test_draw_frequencies_match_tempered_distribution():
     n = 100_000
     logq = temperature(np.log(p)[None, :], 0.5)
     rng = np.random.default_rng(12345)
-    tokens = draw(np.repeat(logq, n, axis=0), samplers.gumbel_noise(rng, (n, len(p))))
+    tokens = draw(np.repeat(logq, n, axis=0), samplers.uniforms(rng, n))
     observed = np.bincount(tokens, minlength=len(p))
     expected = n * p**2 / np.sum(p**2)
     chi2 = np.sum((observed - expected) ** 2 / expected)
@@ -181,6 +181,15 @@ def test_draw_frequencies_match_tempered_distribution():
 def test_shared_noise_couples_rows_and_t_zero_ignores_it():
     logp = np.log(np.array([[0.5, 0.3, 0.2]] * 3))
     logq = temperature(logp, np.array([0.0, 1.0, 1.0]))
-    noise = np.tile(np.random.default_rng(1).gumbel(size=(1, 3)), (3, 1))
-    tok = draw(logq, noise)
-    assert tok[0] == 0 and tok[1] == tok[2]
+    for u in np.random.default_rng(1).random(50):
+        tok = draw(logq, np.full(3, u))
+        assert tok[0] == 0 and tok[1] == tok[2]
+
+
+def test_draw_inverts_the_cdf_and_never_picks_an_impossible_token():
+    with np.errstate(divide="ignore"):
+        logq = np.log(np.array([[0.0, 0.5, 0.0, 0.5, 0.0]]))
+    assert draw(logq, np.array([0.0]))[0] == 1
+    assert draw(logq, np.array([0.49]))[0] == 1
+    assert draw(logq, np.array([0.5]))[0] == 3
+    assert draw(logq, np.array([np.nextafter(1.0, 0.0)]))[0] == 3
