@@ -192,9 +192,12 @@ def main() -> None:
         speed = r["tokens_per_s"]
         print(f"  {name:<17} {batch:>2} x {steps:<5} {speed:12,.0f}  (>= {target:,.0f}) "
               f"{mark(speed >= target)}")
+    tempgen = [sys.executable, "-m", "tempgen"]
+    whole = wall(tempgen + ["sample", "-t", "0.8", "-n", "20000", "--seed", "1"])
+    print(f"  whole command: tempgen sample -t 0.8 -n 20000 into a pipe: {whole:.2f} s "
+          f"({20000 / whole:,.0f} chars/s with start-up and text output)")
     print()
     print("start-up: whole commands, wall time (median of 5):")
-    tempgen = [sys.executable, "-m", "tempgen"]
     version = wall(tempgen + ["--version"])
     sweep = wall(tempgen + ["sweep", "-n", "300", "--seed", "1"])
     print(f"  tempgen --version                          {version * 1000:7.0f} ms")

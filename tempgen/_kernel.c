@@ -53,36 +53,77 @@ typedef struct {
     Level lv[MAX_ORDER + 1];     /* 1..order */
 } Model;
 
+/* A loop over integers of any stored width, written once: BODY sees `V(i)`, the i-th value
+ * of `a` in its own type (so the width is chosen once per loop, not per value). */
+#define FOR_WIDTH(a, BODY)                                                   \
+    switch ((a).size) {                                                      \
+    case 1: { const uint8_t *p_ = (const uint8_t *)(a).p; BODY; break; }    \
+    case 2: { const uint16_t *p_ = (const uint16_t *)(a).p; BODY; break; }  \
+    case 4: { const int32_t *p_ = (const int32_t *)(a).p; BODY; break; }    \
+    default: { const int64_t *p_ = (const int64_t *)(a).p; BODY; break; }   \
+    }
+#define V(i) ((int64_t)p_[i])
+
 /* Rank of the context (parent, oldest token), or -1: a search among the parent's children. */
 static int64_t find(const Level *lv, int64_t parent, int64_t key) {
     int64_t lo = at(lv->children, parent), end = at(lv->children, parent + 1), hi = end;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (at(lv->keys, mid) < key) lo = mid + 1;
-        else hi = mid;
-    }
-    return (lo < end && at(lv->keys, lo) == key) ? lo : -1;
+    int found = 0;
+    FOR_WIDTH(lv->keys, {
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (V(mid) < key) lo = mid + 1;
+            else hi = mid;
+        }
+        found = lo < end && V(lo) == key;
+    })
+    return found ? lo : -1;
 }
 
-/* Ranks of the matched suffixes of one context (newest token last): rank[0] = 0 (the empty
- * context), rank[j] of the suffix of length j. Returns how many (at least 1). */
-static int ranks(const Model *m, const int64_t *ctx, int width, int64_t *rank) {
-    int n = 1;
-    rank[0] = 0;
-    for (int j = 1; j <= width; j++) {
-        int64_t tok = ctx[width - j];
-        int last = 0;
-        if (m->boundary >= 0 && tok == m->boundary) {
-            tok = m->bos; /* per-line: a newline starts a fresh sequence */
-            last = 1;
-        }
-        if (tok < 0 || tok > m->bos) break;
-        int64_t r = find(&m->lv[j + 1], rank[j - 1], rank[j - 1] * m->base + tok);
-        if (r < 0) break;
-        rank[n++] = r;
-        if (last) break;
+/* row[token[e]] += u(e) for the entries lo..hi-1 of context r of a level. */
+static void add_successors(const Level *lv, int64_t r, int64_t lo, int64_t hi, double *row) {
+    if (lv->u) {
+        FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++) row[V(e)] += lv->u[e])
+        return;
     }
-    return n;
+    double inv = lv->inv_denom[r];
+    const double *disc = lv->disc;
+    const Ints tok = lv->token;
+    FOR_WIDTH(lv->adj, {
+        const typeof(p_) adj = p_;
+        FOR_WIDTH(tok, for (int64_t e = lo; e < hi; e++) {
+            int64_t a = adj[e];
+            row[V(e)] += ((double)a - disc[a < 3 ? a : 3]) * inv;
+        })
+    })
+}
+
+/* Ranks of the matched suffixes of each context (newest token last): rank[b][0] = 0 (the
+ * empty context), rank[b][j] that of the suffix of length j; n[b] how many (at least 1).
+ * Level by level over the rows, so the table lookups of different rows overlap in memory. */
+static void ranks(const Model *m, const int64_t *ctx, Py_ssize_t batch, int width,
+                  int64_t (*rank)[MAX_ORDER], int *n) {
+    for (Py_ssize_t b = 0; b < batch; b++) {
+        rank[b][0] = 0;
+        n[b] = 1;
+    }
+    for (int j = 1; j <= width; j++) {
+        for (Py_ssize_t b = 0; b < batch; b++) {
+            if (n[b] != j) continue; /* stopped at a shorter suffix */
+            int64_t tok = ctx[b * width + width - j];
+            int last = 0;
+            if (m->boundary >= 0 && tok == m->boundary) {
+                tok = m->bos; /* per-line: a newline starts a fresh sequence */
+                last = 1;
+            }
+            if (tok < 0 || tok > m->bos) continue;
+            int64_t r = find(&m->lv[j + 1], rank[b][j - 1], rank[b][j - 1] * m->base + tok);
+            if (r < 0) continue;
+            rank[b][n[b]++] = r;
+            if (last) n[b] = -n[b]; /* matched, but nothing longer may be */
+        }
+    }
+    for (Py_ssize_t b = 0; b < batch; b++)
+        if (n[b] < 0) n[b] = -n[b];
 }
 
 /* The model row p (vocab,) of a context given its matched ranks. */
@@ -94,16 +135,7 @@ static void model_row(const Model *m, const int64_t *rank, int n, double *row) {
         int64_t r = rank[k - 1];
         double g = lv->gamma[r];
         for (int i = 0; i < v; i++) row[i] *= g;
-        int64_t lo = at(lv->offsets, r), hi = at(lv->offsets, r + 1);
-        if (lv->u) {
-            for (int64_t e = lo; e < hi; e++) row[at(lv->token, e)] += lv->u[e];
-        } else {
-            double inv = lv->inv_denom[r];
-            for (int64_t e = lo; e < hi; e++) {
-                int64_t a = at(lv->adj, e);
-                row[at(lv->token, e)] += ((double)a - lv->disc[a < 3 ? a : 3]) * inv;
-            }
-        }
+        add_successors(lv, r, at(lv->offsets, r), at(lv->offsets, r + 1), row);
     }
 }
 
@@ -157,6 +189,193 @@ static Drawn temper_draw(const double *row, int v, double t, double u, double *z
     d.logq = z[tok] - log_total;
     d.entropy = (log_total - zsum / total) / M_LN2 + 0.0;
     return d;
+}
+
+/* ------------------------------------------------------------------ large vocabularies
+ *
+ * A row differs from the unigram row R1 only at the successors of its matched contexts
+ * (the set S): every other token w has p(w) = G R1(w), G the product of the contexts' gammas.
+ * So q outside S is R1^(1/T) scaled, and running sums of R1^(1/T) in token order (one table
+ * per temperature, built once per call) give the mass of every gap between members of S:
+ * a step costs O(|S| + log V) instead of O(V).
+ */
+
+typedef struct {
+    int vocab;
+    const double *r1;      /* R1 (vocab,) */
+    const int64_t *order;  /* tokens by R1, most likely first (ties: the lower id first) */
+    double log_r1max;
+    int32_t *stamp;        /* stamp[w] == now: w is in S */
+    int32_t now;
+    int64_t *set, *buf;    /* S in token order, and room to merge into */
+    double *val;           /* p(w) of the members of S, by token */
+} Sparse;
+
+typedef struct {
+    double t;
+    double *cum_a;  /* (vocab + 1,) running sums of A = (R1 / max R1)^(1/T) */
+    double *cum_az; /* (vocab + 1,) running sums of A log A */
+} Tail;
+
+static void tail_sums(const Sparse *sp, const double *log_r1, Tail *tl) {
+    tl->cum_a[0] = tl->cum_az[0] = 0.0;
+    for (int i = 0; i < sp->vocab; i++) {
+        double a, z;
+        if (isinf(tl->t)) {
+            a = sp->r1[i] > 0.0 ? 1.0 : 0.0;
+            z = 0.0;
+        } else {
+            z = (log_r1[i] - sp->log_r1max) / tl->t;
+            a = exp(z);
+        }
+        tl->cum_a[i + 1] = tl->cum_a[i] + a;
+        tl->cum_az[i + 1] = tl->cum_az[i] + (a > 0.0 ? a * z : 0.0);
+    }
+}
+
+/* S: the union of the successors of the matched contexts of length >= 1, in token order,
+ * with their model values (the recursion of model_row, on S alone). Returns |S|. */
+static int64_t build_set(const Model *m, Sparse *sp, const int64_t *rank, int n) {
+    int64_t ns = 0;
+    if (++sp->now == INT32_MAX) {
+        memset(sp->stamp, 0, sizeof(int32_t) * sp->vocab);
+        sp->now = 1;
+    }
+    for (int k = 2; k <= n; k++) {
+        const Level *lv = &m->lv[k];
+        int64_t e = at(lv->offsets, rank[k - 1]), hi = at(lv->offsets, rank[k - 1] + 1);
+        if (k == 2) { /* the shortest context's successors: S so far */
+            for (; e < hi; e++) sp->set[ns++] = at(lv->token, e);
+            for (int64_t i = 0; i < ns; i++) sp->stamp[sp->set[i]] = sp->now;
+            continue;
+        }
+        int64_t j = e;
+        while (j < hi && sp->stamp[at(lv->token, j)] == sp->now) j++;
+        if (j == hi) continue; /* the usual case: a longer context's successors are in S */
+        int64_t i = 0, o = 0; /* else merge them in, in token order */
+        while (i < ns || e < hi) {
+            int64_t a = i < ns ? sp->set[i] : INT64_MAX;
+            int64_t b = e < hi ? at(lv->token, e) : INT64_MAX;
+            sp->buf[o++] = a < b ? a : b;
+            if (a <= b) i++;
+            if (b <= a) e++;
+        }
+        int64_t *tmp = sp->set;
+        sp->set = sp->buf;
+        sp->buf = tmp;
+        ns = o;
+        for (i = 0; i < ns; i++) sp->stamp[sp->set[i]] = sp->now;
+    }
+    for (int64_t i = 0; i < ns; i++) sp->val[sp->set[i]] = sp->r1[sp->set[i]];
+    for (int k = 2; k <= n; k++) {
+        const Level *lv = &m->lv[k];
+        int64_t r = rank[k - 1];
+        double g = lv->gamma[r];
+        for (int64_t i = 0; i < ns; i++) sp->val[sp->set[i]] *= g;
+        add_successors(lv, r, at(lv->offsets, r), at(lv->offsets, r + 1), sp->val);
+    }
+    return ns;
+}
+
+/* p(w) of a token outside S: R1(w) times each gamma in turn (as model_row rounds it). */
+static double outside(const Model *m, const Sparse *sp, const int64_t *rank, int n, int64_t w) {
+    double p = sp->r1[w];
+    for (int k = 2; k <= n; k++) p *= m->lv[k].gamma[rank[k - 1]];
+    return p;
+}
+
+/* First x in [lo, hi) with cum + f (cum_a[x + 1] - cum_a[lo]) > target (there is one). */
+static int64_t in_gap(const double *cum_a, int64_t lo, int64_t hi, double cum, double f,
+                      double target) {
+    int64_t a = lo, b = hi - 1;
+    while (a < b) {
+        int64_t mid = a + (b - a) / 2;
+        if (cum + f * (cum_a[mid + 1] - cum_a[lo]) > target) b = mid;
+        else a = mid + 1;
+    }
+    return a;
+}
+
+/* As temper_draw, for a row given by its matched ranks. Returns 0 when the row's scale
+ * would overflow (a tiny T with a back-off model): then the caller takes the dense path. */
+static int sparse_draw(const Model *m, Sparse *sp, const int64_t *rank, int n, const Tail *tl,
+                       double u, double *z, double *w, double *run, Drawn *d) {
+    int64_t ns = build_set(m, sp, rank, n);
+    int64_t top = -1; /* the most likely token outside S */
+    for (int64_t i = 0; i < sp->vocab && top < 0; i++)
+        if (sp->stamp[sp->order[i]] != sp->now) top = sp->order[i];
+    double top_p = top >= 0 ? outside(m, sp, rank, n, top) : 0.0;
+    int64_t best = top;
+    for (int64_t i = 0; i < ns; i++) {
+        int64_t w = sp->set[i];
+        if (best < 0 || sp->val[w] > (best == top ? top_p : sp->val[best]) ||
+            (sp->val[w] == (best == top ? top_p : sp->val[best]) && w < best))
+            best = w;
+    }
+    double best_p = best == top ? top_p : sp->val[best];
+    if (tl == NULL) { /* T = 0 */
+        d->token = best;
+        d->logp = log(best_p);
+        d->logq = d->entropy = 0.0;
+        return 1;
+    }
+    double t = tl->t, mx = log(best_p);
+    double g = 1.0;
+    for (int k = 2; k <= n; k++) g *= m->lv[k].gamma[rank[k - 1]];
+    double log_f = isinf(t) ? 0.0 : (log(g) + sp->log_r1max - mx) / t;
+    if (log_f > 690.0) return 0;
+    double f = (top >= 0 && g > 0.0) ? exp(log_f) : 0.0;
+    /* log q (unnormalised) and q of the members of S, in loops of their own (vectorised) */
+    for (int64_t i = 0; i < ns; i++) z[i] = log(sp->val[sp->set[i]]);
+    if (isinf(t)) {
+        for (int64_t i = 0; i < ns; i++) z[i] = z[i] > -INFINITY ? 0.0 : -INFINITY;
+    } else {
+        for (int64_t i = 0; i < ns; i++) z[i] = (z[i] - mx) / t;
+    }
+    for (int64_t i = 0; i < ns; i++) w[i] = exp(z[i]);
+    /* The running mass after each segment in token order: gap 0, S[0], gap 1, ..., gap ns
+     * (a gap: the tokens between two members of S), and the sum of w log w. */
+    double total = 0.0, zsum = 0.0;
+    int64_t prev = 0;
+    for (int64_t i = 0; i <= ns; i++) {
+        int64_t s = i < ns ? sp->set[i] : sp->vocab;
+        double da = tl->cum_a[s] - tl->cum_a[prev];
+        if (f > 0.0 && da > 0.0) {
+            total += f * da;
+            zsum += f * (log_f * da + (tl->cum_az[s] - tl->cum_az[prev]));
+        }
+        run[2 * i] = total;
+        if (i == ns) break;
+        total += w[i];
+        zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
+        run[2 * i + 1] = total;
+        prev = s + 1;
+    }
+    /* the segment where the running mass passes u * total; if u * total rounded up to the
+     * total, the last segment with mass */
+    double target = u * total;
+    int64_t lo = 0, hi = 2 * ns;
+    if (!(run[hi] > target)) target = nextafter(total, 0.0);
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (run[mid] > target) hi = mid;
+        else lo = mid + 1;
+    }
+    int64_t tok;
+    if (lo % 2) {
+        tok = sp->set[lo / 2];
+    } else {
+        int64_t i = lo / 2;
+        int64_t gap_lo = i ? sp->set[i - 1] + 1 : 0, gap_hi = i < ns ? sp->set[i] : sp->vocab;
+        tok = in_gap(tl->cum_a, gap_lo, gap_hi, lo ? run[lo - 1] : 0.0, f, target);
+    }
+    double p = sp->stamp[tok] == sp->now ? sp->val[tok] : outside(m, sp, rank, n, tok);
+    double log_total = log(total);
+    d->token = tok;
+    d->logp = log(p);
+    d->logq = (isinf(t) ? 0.0 : (d->logp - mx) / t) - log_total;
+    d->entropy = (log_total - zsum / total) / M_LN2 + 0.0;
+    return 1;
 }
 
 /* ------------------------------------------------------------------ Python glue */
@@ -263,13 +482,82 @@ static int parse_model(Views *vs, PyObject *spec, Model *m) {
     return 0;
 }
 
+/* The sparse path's tables for one call: S buffers, and running sums per temperature. */
+typedef struct {
+    Sparse sp;
+    Tail *tails;      /* one per distinct temperature > 0 */
+    int *row_tail;    /* per row: its tail, or -1 for T = 0 */
+    double *log_r1;
+} SparseCall;
+
+static void sparse_free(SparseCall *sc, Py_ssize_t n_tails) {
+    for (Py_ssize_t i = 0; sc->tails && i < n_tails; i++) free(sc->tails[i].cum_a);
+    free(sc->tails);
+    free(sc->row_tail);
+    free(sc->log_r1);
+    free(sc->sp.stamp);
+    free(sc->sp.set);
+    free(sc->sp.buf);
+    free(sc->sp.val);
+}
+
+/* Returns the number of tails, or -1 when out of memory. */
+static Py_ssize_t sparse_setup(SparseCall *sc, int vocab, const double *r1, const int64_t *order,
+                               const double *temps, Py_ssize_t batch) {
+    memset(sc, 0, sizeof *sc);
+    Sparse *sp = &sc->sp;
+    sp->vocab = vocab;
+    sp->r1 = r1;
+    sp->order = order;
+    sp->stamp = calloc(vocab, sizeof(int32_t));
+    sp->set = malloc(sizeof(int64_t) * vocab);
+    sp->buf = malloc(sizeof(int64_t) * vocab);
+    sp->val = malloc(sizeof(double) * vocab);
+    sc->log_r1 = malloc(sizeof(double) * vocab);
+    sc->tails = calloc(batch ? batch : 1, sizeof(Tail));
+    sc->row_tail = malloc(sizeof(int) * (batch ? batch : 1));
+    if (!sp->stamp || !sp->set || !sp->buf || !sp->val || !sc->log_r1 || !sc->tails ||
+        !sc->row_tail)
+        return -1;
+    for (int i = 0; i < vocab; i++) sc->log_r1[i] = log(r1[i]);
+    sp->log_r1max = sc->log_r1[order[0]];
+    Py_ssize_t n = 0;
+    for (Py_ssize_t b = 0; b < batch; b++) {
+        sc->row_tail[b] = -1;
+        if (temps[b] == 0.0) continue;
+        Py_ssize_t j = 0;
+        while (j < n && sc->tails[j].t != temps[b]) j++;
+        if (j == n) {
+            Tail *tl = &sc->tails[n++];
+            tl->t = temps[b];
+            tl->cum_a = malloc(sizeof(double) * 2 * ((size_t)vocab + 1));
+            if (!tl->cum_a) return -1;
+            tl->cum_az = tl->cum_a + vocab + 1;
+            tail_sums(sp, sc->log_r1, tl);
+        }
+        sc->row_tail[b] = (int)j;
+    }
+    return n;
+}
+
+/* decode(model, contexts, temperatures, uniforms, row_stream, tokens, logp, logq, entropy,
+ *        r1, order): r1 and order (R1 and its tokens by probability) take the sparse path,
+ *        None the dense one. */
 static PyObject *decode(PyObject *self, PyObject *args) {
     PyObject *spec, *ctx_o, *temps_o, *unif_o, *stream_o, *tok_o, *logp_o, *logq_o, *ent_o;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOO", &spec, &ctx_o, &temps_o, &unif_o, &stream_o,
-                          &tok_o, &logp_o, &logq_o, &ent_o))
+    PyObject *r1_o, *order_o;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOO", &spec, &ctx_o, &temps_o, &unif_o, &stream_o,
+                          &tok_o, &logp_o, &logq_o, &ent_o, &r1_o, &order_o))
         return NULL;
     Views vs = {.n = 0};
     Model m;
+    SparseCall sc;
+    Py_ssize_t n_tails = 0;
+    int sparse = r1_o != Py_None;
+    double *scratch = NULL;
+    int64_t (*rank)[MAX_ORDER] = NULL;
+    int *nrank = NULL;
+    memset(&sc, 0, sizeof sc);
     if (parse_model(&vs, spec, &m) < 0) goto fail;
     int64_t *ctx = int64s(&vs, ctx_o, 1, "contexts");
     if (!ctx) goto fail;
@@ -290,21 +578,33 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     double *logq = logp ? doubles(&vs, logq_o, 1, "logq") : NULL;
     double *ent = logq ? doubles(&vs, ent_o, 1, "entropy") : NULL;
     if (!ent) goto fail;
-    double *scratch = malloc(sizeof(double) * 3 * (size_t)m.vocab);
-    if (!scratch) {
+    const double *r1 = NULL;
+    const int64_t *order = NULL;
+    if (sparse && (!(r1 = doubles(&vs, r1_o, 0, "r1")) || !(order = int64s(&vs, order_o, 0, "order"))))
+        goto fail;
+    scratch = malloc(sizeof(double) * (4 * (size_t)m.vocab + 1));
+    rank = malloc(sizeof *rank * (batch ? batch : 1));
+    nrank = malloc(sizeof(int) * (batch ? batch : 1));
+    if (!scratch || !rank || !nrank || (sparse && (n_tails = sparse_setup(&sc, m.vocab, r1, order, temps, batch)) < 0)) {
         PyErr_NoMemory();
         goto fail;
     }
     Py_BEGIN_ALLOW_THREADS
-    int64_t rank[MAX_ORDER];
     for (Py_ssize_t s = 0; s < steps; s++) {
+        ranks(&m, ctx, batch, width, rank, nrank);
         for (Py_ssize_t b = 0; b < batch; b++) {
             int64_t *c = ctx + b * width;
-            int n = ranks(&m, c, width, rank);
-            model_row(&m, rank, n, scratch);
+            int n = nrank[b];
             double u = unif[stream[b] * steps + s];
-            Drawn d = temper_draw(scratch, m.vocab, temps[b], u, scratch + m.vocab,
-                                  scratch + 2 * m.vocab);
+            Drawn d;
+            if (!sparse || !sparse_draw(&m, &sc.sp, rank[b], n,
+                                        sc.row_tail[b] < 0 ? NULL : &sc.tails[sc.row_tail[b]],
+                                        u, scratch, scratch + m.vocab,
+                                        scratch + 2 * m.vocab, &d)) {
+                model_row(&m, rank[b], n, scratch);
+                d = temper_draw(scratch, m.vocab, temps[b], u, scratch + m.vocab,
+                                scratch + 2 * m.vocab);
+            }
             Py_ssize_t o = s * batch + b;
             tok[o] = d.token;
             logp[o] = d.logp;
@@ -318,9 +618,16 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     free(scratch);
+    free(rank);
+    free(nrank);
+    sparse_free(&sc, n_tails);
     release(&vs);
     Py_RETURN_NONE;
 fail:
+    free(scratch);
+    free(rank);
+    free(nrank);
+    sparse_free(&sc, n_tails);
     release(&vs);
     return NULL;
 }
@@ -328,7 +635,8 @@ fail:
 static PyMethodDef methods[] = {
     {"decode", decode, METH_VARARGS,
      "decode(model, contexts, temperatures, uniforms, row_stream, tokens, logp, logq, "
-     "entropy): fill (steps, batch) outputs; contexts (batch, order-1) are advanced."},
+     "entropy, r1, order): fill (steps, batch) outputs; contexts (batch, order-1) are "
+     "advanced. r1 and order (or None) choose the sparse path."},
     {NULL, NULL, 0, NULL},
 };
 

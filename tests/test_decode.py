@@ -79,11 +79,56 @@ def test_compiled_loop_equals_the_numpy_path(name, tmp_path):
     args = (ng, ctx, chains, rows, streams(4, 2), [0] * 6 + [1] * 6, 60)
     fast = list(generate(*args))
     slow = list(generate(*args[:4], streams(4, 2), args[5], 60, compiled=False))
+    _same_steps(fast, slow)
+
+
+def _same_steps(fast, slow):
     for a, b in zip(fast, slow, strict=True):
         assert a.tokens.tolist() == b.tokens.tolist()
         for x, y in [(a.model_logprob, b.model_logprob), (a.sample_logprob, b.sample_logprob),
                      (a.entropy, b.entropy)]:
             np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["shakespeare-char", "names-char", "arpa"])
+def test_sparse_rows_equal_the_numpy_path(name, tmp_path, monkeypatch):
+    # The word model's way (the tokens each context lists, the rest as scaled unigram mass),
+    # forced onto small vocabularies, where the numpy path is quick to compare with.
+    if name == "arpa":
+        path = tmp_path / "m.arpa"
+        path.write_text(to_arpa(train_model(Corpus(TEXT, "toy", "", len(TEXT)), "char", 3, "t")))
+        name = str(path)
+    monkeypatch.setattr(kernel, "SPARSE_VOCAB", 0)
+    ng = modelfile.load(name).ngram
+    temps = [0.0, 0.05, 0.7, 1.0, 3.0, float("inf")]
+    chains = [build_chain({"temperature": t}) for t in temps]
+    rows, row_stream = list(range(6)) * 2, [0] * 6 + [1] * 6
+    ctx = start_contexts(ng, [], 12)
+    fast = list(generate(ng, ctx, chains, rows, streams(9, 2), row_stream, 80))
+    slow = list(generate(ng, ctx, chains, rows, streams(9, 2), row_stream, 80, compiled=False))
+    _same_steps(fast, slow)
+
+
+@settings(deadline=None, max_examples=25)
+@given(st.text("ab c\n", min_size=1, max_size=60), st.integers(1, 5), st.booleans(),
+       st.sampled_from([0.0, 0.3, 1.0, 4.0, float("inf")]), st.booleans(), st.integers(0, 99))
+def test_compiled_loop_equals_the_numpy_path_on_any_model(text, order, per_line, t, sparse,
+                                                           seed):
+    text += "\n"
+    model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t",
+                        per_line=per_line)
+    ng = model.ngram
+    chains = [build_chain({"temperature": t})]
+    ctx = start_contexts(ng, [], 3)
+    old = kernel.SPARSE_VOCAB
+    kernel.SPARSE_VOCAB = 0 if sparse else 1 << 30
+    try:
+        fast = list(generate(ng, ctx, chains, [0] * 3, streams(seed, 3), [0, 1, 2], 30))
+    finally:
+        kernel.SPARSE_VOCAB = old
+    slow = list(generate(ng, ctx, chains, [0] * 3, streams(seed, 3), [0, 1, 2], 30,
+                         compiled=False))
+    _same_steps(fast, slow)
 
 
 def test_t_zero_is_greedy_and_logprobs_are_the_models(char_model):
