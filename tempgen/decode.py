@@ -13,7 +13,7 @@ inverse-CDF draw, so a sample's text does not depend on which ran.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,8 +28,7 @@ KERNEL_BLOCK = 1024  # steps decoded per call of the compiled loop (each call ha
 FEW = 8  # new contexts in a step up to which rows are built one by one
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):  # a tuple: cheap to make once per step
     tokens: np.ndarray  # (batch,) ids drawn at this step
     model_logprob: np.ndarray  # (batch,) ln p under the model (T = 1)
     sample_logprob: np.ndarray  # (batch,) ln q under the row's sampling distribution
@@ -134,7 +133,7 @@ def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Se
         for start in range(0, steps, KERNEL_BLOCK):
             block = noise.block(min(KERNEL_BLOCK, steps - start))
             out = kernel.decode_block(ngram, contexts, temps, block, row_stream)
-            yield from (Step(*step) for step in zip(*out, strict=True))
+            yield from map(Step._make, zip(*out, strict=True))
         return
     yield from _generate_numpy(ngram, contexts, chains, row_chain, noise, row_stream, steps)
 
