@@ -144,6 +144,17 @@ typedef struct {
     double logp, logq, entropy;
 } Drawn;
 
+/* z: log p in, log q + const out, as softmax(log p / t) shifted so that log p = mx gives 0
+ * (t = inf: 0 for every possible token); w = exp(z). In loops of their own (vectorised). */
+static void temper(double *z, double *w, int64_t n, double t, double mx) {
+    if (isinf(t)) {
+        for (int64_t i = 0; i < n; i++) z[i] = z[i] > -INFINITY ? 0.0 : -INFINITY;
+    } else {
+        for (int64_t i = 0; i < n; i++) z[i] = (z[i] - mx) / t;
+    }
+    for (int64_t i = 0; i < n; i++) w[i] = exp(z[i]);
+}
+
 /* q = softmax(log p / t) of one row and the token at uniform u by inverse CDF (token order).
  * t = 0: the first most likely token; t = inf: uniform over the possible tokens.
  * z, e: scratch rows. */
@@ -160,12 +171,7 @@ static Drawn temper_draw(const double *row, int v, double t, double u, double *z
     for (int i = 0; i < v; i++) z[i] = log(row[i]); /* log 0 = -inf: impossible */
     double mx = z[0];
     for (int i = 1; i < v; i++) mx = z[i] > mx ? z[i] : mx;
-    if (isinf(t)) {
-        for (int i = 0; i < v; i++) z[i] = z[i] > -INFINITY ? 0.0 : -INFINITY;
-    } else {
-        for (int i = 0; i < v; i++) z[i] = (z[i] - mx) / t;
-    }
-    for (int i = 0; i < v; i++) e[i] = exp(z[i]);
+    temper(z, e, v, t, mx);
     double total = 0.0, zsum = 0.0;
     for (int i = 0; i < v; i++) {
         total += e[i];
@@ -334,14 +340,8 @@ static int sparse_draw(const Model *m, Sparse *sp, const int64_t *rank, int n, c
     double log_f = isinf(t) ? 0.0 : (log(g) + sp->log_r1max - mx) / t;
     if (log_f > 690.0) return 0;
     double f = (top >= 0 && g > 0.0) ? exp(log_f) : 0.0;
-    /* log q (unnormalised) and q of the members of S, in loops of their own (vectorised) */
     for (int64_t i = 0; i < ns; i++) z[i] = log(sp->val[sp->set[i]]);
-    if (isinf(t)) {
-        for (int64_t i = 0; i < ns; i++) z[i] = z[i] > -INFINITY ? 0.0 : -INFINITY;
-    } else {
-        for (int64_t i = 0; i < ns; i++) z[i] = (z[i] - mx) / t;
-    }
-    for (int64_t i = 0; i < ns; i++) w[i] = exp(z[i]);
+    temper(z, w, ns, t, mx);
     /* The running mass after each segment in token order: gap 0, S[0], gap 1, ..., gap ns
      * (a gap: the tokens between two members of S), and the sum of w log w. */
     double total = 0.0, zsum = 0.0;
