@@ -24,7 +24,7 @@ from tempgen.samplers import Chain, draw, uniforms
 
 CACHE_FLOATS = 1 << 21  # rows kept per run: 2 x 16 MB of float64 at most
 BLOCK = 256  # steps of noise drawn at once by the numpy path
-KERNEL_BLOCK = 1024  # steps decoded per call of the compiled loop (each call has set-up work)
+KERNEL_BLOCK = 1024  # steps decoded per call of the compiled loop
 FEW = 8  # new contexts in a step up to which rows are built one by one
 
 
@@ -127,12 +127,12 @@ def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Se
     """
     contexts = np.array(contexts, dtype=np.int64)
     noise = _Noise(streams)
-    if compiled and kernel.AVAILABLE and all(c.temperature_only for c in chains):
-        temps = np.array([chains[c].temperature for c in row_chain], dtype=np.float64)
+    if compiled and kernel.fits(ngram) and all(c.temperature_only for c in chains):
+        decoder = kernel.Decoder(ngram, [chains[c].temperature for c in row_chain])
         row_stream = np.asarray(row_stream, dtype=np.int64)
         for start in range(0, steps, KERNEL_BLOCK):
             block = noise.block(min(KERNEL_BLOCK, steps - start))
-            out = kernel.decode_block(ngram, contexts, temps, block, row_stream)
+            out = decoder.block(contexts, block, row_stream)
             yield from map(Step._make, zip(*out, strict=True))
         return
     yield from _generate_numpy(ngram, contexts, chains, row_chain, noise, row_stream, steps)

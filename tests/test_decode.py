@@ -90,16 +90,18 @@ def _same_steps(fast, slow):
             np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("budget", [0, 1 << 40])  # the empty context alone; every context
 @pytest.mark.parametrize("name", ["shakespeare-char", "names-char", "arpa"])
-def test_sparse_rows_equal_the_numpy_path(name, tmp_path, monkeypatch):
-    # The word model's way (the tokens each context lists, the rest as scaled unigram mass),
-    # forced onto small vocabularies, where the numpy path is quick to compare with.
+def test_every_base_depth_equals_the_numpy_path(name, budget, tmp_path, monkeypatch):
+    # Rows are drawn from a base row (a shorter context's, kept with its running sums) and the
+    # tokens the longer contexts list: the result must not depend on how deep the bases go.
     if name == "arpa":
         path = tmp_path / "m.arpa"
         path.write_text(to_arpa(train_model(Corpus(TEXT, "toy", "", len(TEXT)), "char", 3, "t")))
         name = str(path)
-    monkeypatch.setattr(kernel, "SPARSE_VOCAB", 0)
+    monkeypatch.setattr(kernel, "BASE_FLOATS", budget)
     ng = modelfile.load(name).ngram
+    assert kernel.base_depth(ng, 5) == (1 if budget == 0 else ng.order)
     temps = [0.0, 0.05, 0.7, 1.0, 3.0, float("inf")]
     chains = [build_chain({"temperature": t}) for t in temps]
     rows, row_stream = list(range(6)) * 2, [0] * 6 + [1] * 6
@@ -109,10 +111,24 @@ def test_sparse_rows_equal_the_numpy_path(name, tmp_path, monkeypatch):
     _same_steps(fast, slow)
 
 
+def test_a_run_keeps_its_bases_across_blocks(shakespeare, monkeypatch):
+    chains = [build_chain({"temperature": t}) for t in (0.0, 0.8)]
+    ng = shakespeare.ngram
+
+    def run():
+        return list(generate(ng, start_contexts(ng, [], 4), chains, [0, 1, 1, 1], streams(2, 3),
+                             [0, 0, 1, 2], 50))
+
+    want = run()
+    monkeypatch.setattr(decode, "KERNEL_BLOCK", 7)  # many blocks of one run
+    _same_steps(run(), want)
+
+
 @settings(deadline=None, max_examples=25)
 @given(st.text("ab c\n", min_size=1, max_size=60), st.integers(1, 5), st.booleans(),
-       st.sampled_from([0.0, 0.3, 1.0, 4.0, float("inf")]), st.booleans(), st.integers(0, 99))
-def test_compiled_loop_equals_the_numpy_path_on_any_model(text, order, per_line, t, sparse,
+       st.sampled_from([0.0, 0.3, 1.0, 4.0, float("inf")]), st.sampled_from([0, 1 << 40]),
+       st.integers(0, 99))
+def test_compiled_loop_equals_the_numpy_path_on_any_model(text, order, per_line, t, budget,
                                                            seed):
     text += "\n"
     model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t",
@@ -120,12 +136,12 @@ def test_compiled_loop_equals_the_numpy_path_on_any_model(text, order, per_line,
     ng = model.ngram
     chains = [build_chain({"temperature": t})]
     ctx = start_contexts(ng, [], 3)
-    old = kernel.SPARSE_VOCAB
-    kernel.SPARSE_VOCAB = 0 if sparse else 1 << 30
+    old = kernel.BASE_FLOATS
+    kernel.BASE_FLOATS = budget
     try:
         fast = list(generate(ng, ctx, chains, [0] * 3, streams(seed, 3), [0, 1, 2], 30))
     finally:
-        kernel.SPARSE_VOCAB = old
+        kernel.BASE_FLOATS = old
     slow = list(generate(ng, ctx, chains, [0] * 3, streams(seed, 3), [0, 1, 2], 30,
                          compiled=False))
     _same_steps(fast, slow)

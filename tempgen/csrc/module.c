@@ -1,0 +1,275 @@
+/* tempgen._kernel: the decode loop for chains that are a temperature alone, compiled.
+ *
+ * It computes what the numpy path computes (tempgen.decode with tempgen.samplers), row by
+ * row: the interpolated model row p of the row's context, q = softmax(log p / T), and the
+ * draw by inverse CDF with the row's uniform. A run is a batch of rows with fixed
+ * temperatures; it keeps the base rows it builds (draw.c) from one block of steps to the next.
+ *
+ *   run = start(model, temperatures, depth)
+ *   decode(run, contexts, uniforms, row_stream, tokens, logp, logq, entropy)
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#include "draw.h"
+
+typedef struct {
+    Py_buffer views[8 * (MAX_ORDER + 1)];
+    int n;
+} Views;
+
+static void release(Views *vs) {
+    for (int i = 0; i < vs->n; i++) PyBuffer_Release(&vs->views[i]);
+    vs->n = 0;
+}
+
+/* The struct-module code of a buffer's items, without its byte-order prefix. */
+static const char *code(const Py_buffer *b) {
+    const char *f = b->format ? b->format : "B";
+    while (*f == '<' || *f == '=' || *f == '@') f++;
+    return f;
+}
+
+/* A C-contiguous buffer of `obj` (writable if asked), or NULL with an exception set. */
+static Py_buffer *view(Views *vs, PyObject *obj, int writable, const char *what) {
+    Py_buffer *b = &vs->views[vs->n];
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, b, flags) < 0) {
+        PyErr_Format(PyExc_TypeError, "%s: a contiguous array is needed", what);
+        return NULL;
+    }
+    vs->n++;
+    return b;
+}
+
+static int ints(Views *vs, PyObject *obj, Ints *out, int64_t *n, const char *what) {
+    Py_buffer *b = view(vs, obj, 0, what);
+    if (!b) return -1;
+    if ((b->itemsize != 1 && b->itemsize != 2 && b->itemsize != 4 && b->itemsize != 8) ||
+        strlen(code(b)) != 1 || !strchr("bBhHiIlLqQ", code(b)[0])) {
+        PyErr_Format(PyExc_TypeError, "%s: integers of 1, 2, 4 or 8 bytes are needed", what);
+        return -1;
+    }
+    out->p = b->buf;
+    out->size = (int)b->itemsize;
+    if (n) *n = b->len / b->itemsize;
+    return 0;
+}
+
+/* The values of a buffer of `size`-byte items of struct codes `codes`, and their count. */
+static void *typed(Views *vs, PyObject *obj, int writable, const char *codes, int size,
+                   Py_ssize_t *n, const char *what) {
+    Py_buffer *b = view(vs, obj, writable, what);
+    if (!b) return NULL;
+    if (b->itemsize != size || strlen(code(b)) != 1 || !strchr(codes, code(b)[0])) {
+        PyErr_Format(PyExc_TypeError, "%s: %s values are needed", what,
+                     size == 8 && codes[0] == 'd' ? "float64" : "int64");
+        return NULL;
+    }
+    if (n) *n = b->len / size;
+    return b->buf;
+}
+#define doubles(vs, obj, w, n, what) ((double *)typed(vs, obj, w, "d", 8, n, what))
+#define int64s(vs, obj, w, n, what) ((int64_t *)typed(vs, obj, w, "qlQL", 8, n, what))
+
+/* model: (order, vocab, bos, boundary, levels), one level tuple per order m = 1..N:
+ * (contexts: Ctx records as bytes, first | None, token, adj | None, u | None, disc (4,)) */
+static int parse_model(Views *vs, PyObject *spec, Model *m) {
+    PyObject *levels;
+    if (!PyArg_ParseTuple(spec, "iiLLO", &m->order, &m->vocab, &m->bos, &m->boundary, &levels))
+        return -1;
+    if (m->order < 1 || m->order > MAX_ORDER || !PyTuple_Check(levels) ||
+        PyTuple_GET_SIZE(levels) != m->order) {
+        PyErr_SetString(PyExc_ValueError, "model: one level per order is needed");
+        return -1;
+    }
+    for (int k = 1; k <= m->order; k++) {
+        Level *lv = &m->lv[k];
+        PyObject *ctx, *first, *token, *adj, *u, *disc;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(levels, k - 1), "OOOOOO", &ctx, &first, &token,
+                              &adj, &u, &disc))
+            return -1;
+        memset(lv, 0, sizeof *lv);
+        Py_buffer *b = view(vs, ctx, 0, "contexts");
+        if (!b) return -1;
+        if (b->itemsize != 1 || b->len % sizeof(Ctx)) {
+            PyErr_SetString(PyExc_TypeError, "contexts: records of 32 bytes are needed");
+            return -1;
+        }
+        lv->ctx = b->buf;
+        lv->n_ctx = b->len / sizeof(Ctx);
+        if (first != Py_None && ints(vs, first, &lv->first, NULL, "first") < 0) return -1;
+        if (ints(vs, token, &lv->token, NULL, "token") < 0) return -1;
+        if (adj != Py_None && ints(vs, adj, &lv->adj, NULL, "adj") < 0) return -1;
+        if (u != Py_None && !(lv->u = doubles(vs, u, 0, NULL, "u"))) return -1;
+        Py_ssize_t nd;
+        const double *d = doubles(vs, disc, 0, &nd, "disc");
+        if (!d) return -1;
+        if (nd != 4) {
+            PyErr_SetString(PyExc_ValueError, "disc: 4 values are needed");
+            return -1;
+        }
+        memcpy(lv->disc, d, sizeof lv->disc);
+        if (!lv->u && !lv->adj.p) {
+            PyErr_SetString(PyExc_ValueError, "model: a level needs u or adj");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A run: the model's tables (held by their views), the rows' temperatures, the sampler and
+ * its bases, and per-row scratch of a step. */
+typedef struct {
+    Views vs;
+    Model m;
+    Sampler s;
+    int64_t batch;
+    double *temps;            /* the distinct temperatures > 0 */
+    int *row_temp;            /* per row: its temperature's index, -1 for T = 0 */
+    int64_t (*rank)[MAX_ORDER];
+    int *n;
+    Probe *probe;
+} Run;
+
+static void run_free(Run *run) {
+    sampler_free(&run->s);
+    release(&run->vs);
+    free(run->temps);
+    free(run->row_temp);
+    free(run->rank);
+    free(run->n);
+    free(run->probe);
+    free(run);
+}
+
+static void capsule_free(PyObject *capsule) {
+    run_free(PyCapsule_GetPointer(capsule, "tempgen.run"));
+}
+
+static PyObject *start(PyObject *self, PyObject *args) {
+    PyObject *spec, *temps_o;
+    int depth;
+    if (!PyArg_ParseTuple(args, "OOi", &spec, &temps_o, &depth)) return NULL;
+    Run *run = calloc(1, sizeof(Run));
+    if (!run) return PyErr_NoMemory();
+    Views tv = {.n = 0};
+    Py_ssize_t batch;
+    const double *t = doubles(&tv, temps_o, 0, &batch, "temperatures");
+    if (!t || parse_model(&run->vs, spec, &run->m) < 0) goto fail;
+    if (depth < 1 || depth > run->m.order) {
+        PyErr_SetString(PyExc_ValueError, "depth: 1 to the model's order is needed");
+        goto fail;
+    }
+    size_t rows = batch ? (size_t)batch : 1;
+    run->batch = batch;
+    run->temps = malloc(sizeof(double) * rows);
+    run->row_temp = malloc(sizeof(int) * rows);
+    run->rank = malloc(sizeof *run->rank * rows);
+    run->n = malloc(sizeof(int) * rows);
+    run->probe = malloc(sizeof(Probe) * rows);
+    if (!run->temps || !run->row_temp || !run->rank || !run->n || !run->probe) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    int n_temps = 0;
+    for (Py_ssize_t b = 0; b < batch; b++) {
+        if (!(t[b] >= 0.0)) {
+            PyErr_SetString(PyExc_ValueError, "temperatures: >= 0 (or inf) are needed");
+            goto fail;
+        }
+        int j = 0;
+        while (j < n_temps && run->temps[j] != t[b]) j++;
+        if (t[b] > 0.0 && j == n_temps) run->temps[n_temps++] = t[b];
+        run->row_temp[b] = t[b] > 0.0 ? j : -1;
+    }
+    if (sampler_init(&run->s, &run->m, depth, run->temps, n_temps) < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    release(&tv);
+    PyObject *capsule = PyCapsule_New(run, "tempgen.run", capsule_free);
+    if (!capsule) run_free(run);
+    return capsule;
+fail:
+    release(&tv);
+    run_free(run);
+    return NULL;
+}
+
+static PyObject *decode(PyObject *self, PyObject *args) {
+    PyObject *capsule, *ctx_o, *unif_o, *stream_o, *tok_o, *logp_o, *logq_o, *ent_o;
+    if (!PyArg_ParseTuple(args, "OOOOOOOO", &capsule, &ctx_o, &unif_o, &stream_o, &tok_o,
+                          &logp_o, &logq_o, &ent_o))
+        return NULL;
+    Run *run = PyCapsule_GetPointer(capsule, "tempgen.run");
+    if (!run) return NULL;
+    Views vs = {.n = 0};
+    Py_ssize_t n_ctx, n_unif, n_stream, n_tok, n_logp, n_logq, n_ent;
+    int64_t *ctx = int64s(&vs, ctx_o, 1, &n_ctx, "contexts");
+    double *unif = ctx ? doubles(&vs, unif_o, 0, &n_unif, "uniforms") : NULL;
+    int64_t *stream = unif ? int64s(&vs, stream_o, 0, &n_stream, "row_stream") : NULL;
+    int64_t *tok = stream ? int64s(&vs, tok_o, 1, &n_tok, "tokens") : NULL;
+    double *logp = tok ? doubles(&vs, logp_o, 1, &n_logp, "logp") : NULL;
+    double *logq = logp ? doubles(&vs, logq_o, 1, &n_logq, "logq") : NULL;
+    double *ent = logq ? doubles(&vs, ent_o, 1, &n_ent, "entropy") : NULL;
+    if (!ent) goto fail;
+    Py_buffer *ub = &vs.views[1];
+    int64_t batch = run->batch, width = run->m.order - 1;
+    Py_ssize_t steps = ub->ndim == 2 ? ub->shape[1] : -1;
+    int ok = steps >= 0 && n_ctx == batch * width && n_stream == batch &&
+             n_tok == steps * batch && n_logp == n_tok && n_logq == n_tok && n_ent == n_tok;
+    for (int64_t b = 0; ok && b < batch; b++)
+        ok = stream[b] >= 0 && stream[b] < ub->shape[0];
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "decode: arrays of the run's batch, uniforms "
+                                          "(streams, steps) and outputs (steps, batch)");
+        goto fail;
+    }
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t s = 0; s < steps && !failed; s++) {
+        ranks(&run->m, ctx, batch, run->rank, run->n, run->probe);
+        fetch_rows(&run->m, batch, run->rank, run->n, run->s.depth);
+        for (int64_t b = 0; b < batch; b++) {
+            Drawn d;
+            if (draw_row(&run->s, run->rank[b], run->n[b], run->row_temp[b],
+                         unif[stream[b] * steps + s], &d) < 0) {
+                failed = 1;
+                break;
+            }
+            Py_ssize_t o = s * batch + b;
+            tok[o] = d.token;
+            logp[o] = d.logp;
+            logq[o] = d.logq;
+            ent[o] = d.entropy;
+            int64_t *c = ctx + b * width;
+            if (width) {
+                memmove(c, c + 1, sizeof(int64_t) * (width - 1));
+                c[width - 1] = d.token;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(&vs);
+    if (failed) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+fail:
+    release(&vs);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"start", start, METH_VARARGS,
+     "start(model, temperatures, depth): a run for a batch of rows with these temperatures "
+     "(batch,); contexts of levels 1..depth are kept as bases."},
+    {"decode", decode, METH_VARARGS,
+     "decode(run, contexts, uniforms, row_stream, tokens, logp, logq, entropy): fill the "
+     "(steps, batch) outputs; contexts (batch, order-1) are advanced."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernel", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__kernel(void) { return PyModule_Create(&module); }
