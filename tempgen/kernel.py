@@ -24,11 +24,7 @@ BASE_FLOATS = 1 << 21  # base rows and their running sums: 16 MB per core at mos
 # only as bases are first visited
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 MIN_ROWS_PER_THREAD = 8  # fewer rows than this per thread are not worth a thread
-
-
-# One record per context, what a step reads of it in one cache line (csrc/tables.h: Ctx).
-CTX = np.dtype([("gamma", "<f8"), ("inv_denom", "<f8"), ("succ", "<u4"), ("n_succ", "<u4"),
-                ("child", "<u4"), ("n_child", "<u4")])
+CTX_BYTES = 32  # one record per context: what a step reads of it in one cache line
 
 
 def fits(ngram) -> bool:
@@ -44,7 +40,7 @@ def _spec(ngram) -> tuple:
     if spec is None:
         counts = getattr(ngram, "succ_adj", None)
         levels = tuple((
-            _contexts(ngram, m).view(np.uint8),
+            _contexts(ngram, m),
             ngram.ctx_first[m - 1] if m > 1 else None,
             ngram.succ_token[m],
             counts[m] if counts is not None else None,
@@ -60,20 +56,23 @@ def _spec(ngram) -> tuple:
 
 
 def _contexts(ngram, m: int) -> np.ndarray:
-    """The records of the contexts of length m-1: (n_ctx,) of CTX."""
+    """The records of the contexts of length m-1 as bytes (csrc/tables.h: Ctx): gamma and
+    1 / denominator (float64), then where its successors and children start and how many
+    there are (uint32). Filled column by column through two views of one array."""
     offsets = ngram.offsets[m]
     n = len(offsets) - 1
-    rec = np.zeros(n, dtype=CTX)
-    rec["gamma"] = ngram.gamma[m][:n]  # (its last value stands for "no such context")
+    rec = np.zeros((n, CTX_BYTES // 8), dtype=np.float64)
+    half = rec.view(np.uint32)  # (n, 8)
+    rec[:, 0] = ngram.gamma[m][:n]  # (its last value stands for "no such context")
     if getattr(ngram, "succ_adj", None) is not None:
-        rec["inv_denom"] = ngram.inv_denom[m]
-    rec["succ"] = offsets[:-1]
-    rec["n_succ"] = ngram.succ_count[m]
+        rec[:, 1] = ngram.inv_denom[m]
+    half[:, 4] = offsets[:-1]
+    half[:, 5] = ngram.succ_count[m]
     if m < ngram.order:
         children = ngram.ctx_children[m]
-        rec["n_child"] = children
-        rec["child"][1:] = np.cumsum(children[:-1], dtype=np.int64)
-    return rec
+        half[1:, 6] = np.cumsum(children[:-1], dtype=np.int64)
+        half[:, 7] = children
+    return rec.reshape(-1).view(np.uint8)
 
 
 def base_depth(ngram, temperatures: int) -> int:

@@ -16,9 +16,13 @@
 #include "draw.h"
 
 #ifdef TEMPGEN_MVEC
-/* glibc's vector versions (libmvec): loops over a row call exp and log two values at once. */
+/* glibc's vector versions (libmvec): loops over a row call exp and log several values at
+ * once, four with AVX2 (chosen when the program starts), else two. */
 __attribute__((simd("notinbranch"))) double exp(double);
 __attribute__((simd("notinbranch"))) double log(double);
+#define VECTOR_LOOP __attribute__((target_clones("avx2", "default")))
+#else
+#define VECTOR_LOOP
 #endif
 
 int sampler_init(Sampler *s, const Model *m, int depth, const double *temps, int n_temps) {
@@ -70,9 +74,14 @@ static void extend(const Sampler *s, int k, int64_t r, const double *parent, dou
     add_successors(lv, r, row, s->iota);
 }
 
+/* z = log x (log 0 = -inf: impossible). */
+VECTOR_LOOP static void logs(const double *x, double *z, int64_t n) {
+    for (int64_t i = 0; i < n; i++) z[i] = log(x[i]);
+}
+
 /* z: log p in, log q + const out, as softmax(log p / t) shifted so that log p = mx gives 0
  * (t = inf: 0 for every possible token); w = exp(z). In loops of their own (vectorised). */
-static void temper(double *z, double *w, int64_t n, double t, double mx) {
+VECTOR_LOOP static void temper(double *z, double *w, int64_t n, double t, double mx) {
     if (isinf(t)) {
         for (int64_t i = 0; i < n; i++) z[i] = z[i] > -INFINITY ? 0.0 : -INFINITY;
     } else {
@@ -114,7 +123,7 @@ static Base *base_of(Sampler *s, const int64_t *rank, int k) {
     for (int i = 0; i < v; i++) rec[(size_t)i * stride] = row[i];
     rec[(size_t)v * stride] = 0.0;
     for (int ti = 0; ti < s->n_temps; ti++) {
-        for (int i = 0; i < v; i++) z[i] = log(row[i]);
+        logs(row, z, v);
         temper(z, w, v, s->temps[ti], bs->log_max);
         double *c = rec + 1 + 2 * ti, ca = 0.0, cz = 0.0;
         for (int i = 0; i <= v; i++, c += stride) {
@@ -191,7 +200,7 @@ static int64_t build_set(Sampler *s, const Base *bs, const int64_t *rank, int k0
             int64_t j = lo;
             while (j < hi && s->stamp[at(lv->token, j)] == now) j++;
             if (j < hi) ns = merge(s, bs, lv, lo, hi, rank, k0, k, ns);
-            double *val = s->val;
+            double *restrict val = s->val;
             for (int64_t i = 0; i < ns; i++) val[i] *= g;
         }
         add_successors(lv, rank[k - 1], s->val, s->pos);
@@ -225,7 +234,7 @@ static void dense_draw(Sampler *s, const Base *bs, const int64_t *rank, int k0, 
         d->logp = log(row[best]);
         return;
     }
-    for (int i = 0; i < v; i++) z[i] = log(row[i]); /* log 0 = -inf: impossible */
+    logs(row, z, v);
     temper(z, e, v, t, z[best]);
     double total = 0.0, zsum = 0.0;
     for (int i = 0; i < v; i++) {
@@ -301,7 +310,7 @@ int draw_row(Sampler *s, const int64_t *rank, int n, int ti, double u, Drawn *d)
     }
     const double *ca = bs->rec + 1 + 2 * ti, *cz = ca + 1; /* A's and A log A's sums */
     double f = g > 0.0 ? exp(log_f) : 0.0, *z = s->z, *w = s->w, *run = s->run;
-    for (int64_t i = 0; i < ns; i++) z[i] = log(s->val[i]);
+    logs(s->val, z, ns);
     temper(z, w, ns, t, mx);
     /* The running mass after each segment in token order: gap 0, S[0], gap 1, ..., gap ns
      * (a gap: the tokens between two members of S), and the sum of w log w. */

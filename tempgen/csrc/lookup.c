@@ -8,17 +8,18 @@
  */
 #include "tables.h"
 
-/* The position of `tok` among first[lo..hi-1] (one parent's children, ascending), or -1. */
+/* The position of `tok` among first[lo..hi-1] (one parent's children, ascending), or -1.
+ * Without branches on the comparisons, which no predictor guesses. */
 static int64_t search(const Ints first, int64_t lo, int64_t hi, int64_t tok) {
-    int64_t end = hi;
-    int found = 0;
+    int64_t n = hi - lo, found = 0;
+    if (n <= 0) return -1;
     FOR_WIDTH(first, {
-        while (lo < hi) {
-            int64_t mid = lo + (hi - lo) / 2;
-            if (V(mid) < tok) lo = mid + 1;
-            else hi = mid;
+        while (n > 1) {
+            int64_t half = n / 2;
+            lo = V(lo + half - 1) < tok ? lo + half : lo;
+            n -= half;
         }
-        found = lo < end && V(lo) == tok;
+        found = V(lo) == tok;
     })
     return found ? lo : -1;
 }

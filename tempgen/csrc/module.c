@@ -111,6 +111,7 @@ static int parse_model(Views *vs, PyObject *spec, Model *m) {
             return -1;
         }
         memcpy(lv->disc, d, sizeof lv->disc);
+        for (int a = 0; a < 256; a++) lv->kept[a] = (double)a - lv->disc[a < 3 ? a : 3];
         if (!lv->u && !lv->adj.p) {
             PyErr_SetString(PyExc_ValueError, "model: a level needs u or adj");
             return -1;

@@ -55,6 +55,7 @@ typedef struct {
     Ints adj;           /* adjusted counts (counts model), or p == NULL */
     const double *u;    /* discounted masses (back-off model), or NULL */
     double disc[4];     /* discount by adjusted count 0, 1, 2, 3+ */
+    double kept[256];   /* a - disc(a), the discounted count, for a < 256 */
 } Level;
 
 typedef struct {
@@ -62,9 +63,6 @@ typedef struct {
     int64_t bos, boundary;       /* boundary < 0: not a per-line model */
     Level lv[MAX_ORDER + 1];     /* 1..order */
 } Model;
-
-/* min(a, 3) without a branch: adjusted counts of 1, 2 and 3+ mix unpredictably. */
-static inline int64_t min3(int64_t a) { return a ^ ((a ^ 3) & -(int64_t)(a > 3)); }
 
 /* row[where[token[e]]] += u(e) for the successors of context r of a level: the second half
  * of the interpolation recursion row = gamma * row + u (NGramModel.probs, in the same order).
@@ -77,14 +75,14 @@ static inline void add_successors(const Level *lv, int64_t r, double *row,
         FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++) row[where[V(e)]] += lv->u[e])
         return;
     }
-    double inv = c->inv_denom;
-    const double *disc = lv->disc;
+    double inv = c->inv_denom, d3 = lv->disc[3];
+    const double *kept = lv->kept;
     const Ints tok = lv->token;
     FOR_WIDTH(lv->adj, {
         const typeof(p_) adj = p_;
         FOR_WIDTH(tok, for (int64_t e = lo; e < hi; e++) {
             int64_t a = adj[e];
-            row[where[V(e)]] += ((double)a - disc[min3(a)]) * inv;
+            row[where[V(e)]] += (a < 256 ? kept[a] : (double)a - d3) * inv;
         })
     })
 }
