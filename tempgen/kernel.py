@@ -20,8 +20,12 @@ except ImportError:  # a build without a C compiler: the numpy path does everyth
     _kernel = None
 
 AVAILABLE = _kernel is not None
-BASE_FLOATS = 1 << 21  # base rows and their running sums: 16 MB per core at most, allocated
-# only as bases are first visited
+DENSE_FLOATS = 1 << 21  # rows kept whole, with their running sums: 16 MB per core at most
+SPARSE_FLOATS = 1 << 21  # rows kept by their successors: 16 MB per core at most
+# A level is kept by its successors when the contexts a run meets list this many on average
+# (weighting each context by its own count, as the more a context lists the more it is met):
+# below that, working through them at each step is cheaper than keeping them.
+SPARSE_MIN_LISTED = 32
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 MIN_ROWS_PER_THREAD = 8  # fewer rows than this per thread are not worth a thread
 CTX_BYTES = 32  # one record per context: what a step reads of it in one cache line
@@ -75,32 +79,42 @@ def _contexts(ngram, m: int) -> np.ndarray:
     return rec.reshape(-1).view(np.uint8)
 
 
-def base_depth(ngram, temperatures: int) -> int:
-    """The levels whose contexts are kept as bases: as many as BASE_FLOATS holds, at least
-    the empty context. A base holds its row and, per temperature, two running sums."""
-    per_base = (ngram.vocab_size + 1) * (1 + 2 * temperatures)
-    used, depth = 0, 1
+def levels(ngram, temperatures: int) -> tuple[int, int]:
+    """Which contexts a run keeps (tempgen/csrc/kept.h): those of levels 1..dense whole, as
+    many levels as DENSE_FLOATS holds (at least the empty context), then those of the
+    levels ..depth by their successors, while their contexts list SPARSE_MIN_LISTED."""
+    per_row = (ngram.vocab_size + 1) * (1 + 2 * temperatures)
+    used, dense = 0, 1
     for k in range(1, ngram.order + 1):
-        used += (len(ngram.offsets[k]) - 1) * per_base
-        if used > BASE_FLOATS:
+        used += (len(ngram.offsets[k]) - 1) * per_row
+        if used > DENSE_FLOATS:
             break
-        depth = k
-    return depth
+        dense = k
+    depth = dense
+    while depth < ngram.order and _listed(ngram, depth + 1) >= SPARSE_MIN_LISTED:
+        depth += 1
+    return dense, depth
+
+
+def _listed(ngram, m: int) -> float:
+    """How many successors the contexts of level m list, each weighted by that number."""
+    count = ngram.succ_count[m].astype(np.float64)
+    return float(count @ count / max(count.sum(), 1.0))
 
 
 class Decoder:
     """Decodes a batch of rows with fixed temperatures, block by block; what it builds of
-    the model (base rows and their running sums) is kept from one block to the next."""
+    the model (kept contexts and their running sums) is kept from one block to the next."""
 
     def __init__(self, ngram, temperatures: np.ndarray):
         temps = np.ascontiguousarray(temperatures, dtype=np.float64)
-        depth = base_depth(ngram, len(set(temps[temps > 0].tolist())))
+        dense, depth = levels(ngram, len(set(temps[temps > 0].tolist())))
         # Rows are independent, and the kernel lets go of the GIL: a large batch is cut into
         # one part per core, each with its own run.
         parts = max(1, min(THREADS, len(temps) // MIN_ROWS_PER_THREAD))
         self.cuts = np.linspace(0, len(temps), parts + 1).astype(int)
         spec = _spec(ngram)
-        self.runs = [_kernel.start(spec, temps[lo:hi], depth)
+        self.runs = [_kernel.start(spec, temps[lo:hi], dense, depth, SPARSE_FLOATS)
                      for lo, hi in zip(self.cuts[:-1], self.cuts[1:], strict=True)]
 
     def block(self, contexts: np.ndarray, uniforms: np.ndarray, row_stream: np.ndarray):

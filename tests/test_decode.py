@@ -90,28 +90,103 @@ def _same_steps(fast, slow):
             np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("budget", [0, 1 << 40])  # the empty context alone; every context
-@pytest.mark.parametrize("name", ["shakespeare-char", "names-char", "arpa"])
-def test_every_base_depth_equals_the_numpy_path(name, budget, tmp_path, monkeypatch):
-    # Rows are drawn from a base row (a shorter context's, kept with its running sums) and the
-    # tokens the longer contexts list: the result must not depend on how deep the bases go.
+# A back-off model with what counted models never have: an n-gram less likely than its
+# back-off estimate (u < 0), a trigram whose bigram is not listed, and ties.
+EDGE_ARPA = """\\data\\
+ngram 1=6
+ngram 2=5
+ngram 3=3
+
+\\1-grams:
+-0.60206\t<unk>\t0
+-99\t<s>\t-0.30103
+-0.60206\t</s>\t0
+-0.60206\tthe\t-0.30103
+-0.5\tcat\t-0.1
+-0.90309\tdog\t0
+
+\\2-grams:
+-0.30103\t<s> the\t-0.2
+-1.5\tthe cat\t0
+-0.30103\tcat </s>
+-0.60206\tcat the
+-0.30103\tdog </s>
+
+\\3-grams:
+-0.1\t<s> the dog
+-0.30103\t<s> the cat
+-0.60206\tthe cat the
+
+\\end\\
+"""
+
+# How a run keeps contexts (tempgen/csrc/kept.h): DENSE_FLOATS, SPARSE_FLOATS, SPARSE_MIN_LISTED
+KEEPING = {"empty context alone": (0, 0, 0), "sparse over the empty context": (0, 1 << 40, 0),
+           "sparse over dense": (20_000, 1 << 40, 0), "all dense": (1 << 40, 0, 1e9),
+           "room runs out": (0, 400, 0), "default": None}
+NAMES = ("DENSE_FLOATS", "SPARSE_FLOATS", "SPARSE_MIN_LISTED")
+
+
+@pytest.mark.parametrize("keeping", KEEPING)
+@pytest.mark.parametrize("name", ["shakespeare-char", "names-char", "arpa", "edge-arpa"])
+def test_every_way_of_keeping_contexts_equals_the_numpy_path(name, keeping, tmp_path,
+                                                             monkeypatch):
+    # A row is drawn from its deepest kept context and the tokens the longer contexts list:
+    # the result must not depend on which contexts are kept, or how. T = 1e-300 and the
+    # edge model's ties take the whole-row way.
+    path = tmp_path / "m.arpa"
     if name == "arpa":
-        path = tmp_path / "m.arpa"
         path.write_text(to_arpa(train_model(Corpus(TEXT, "toy", "", len(TEXT)), "char", 3, "t")))
         name = str(path)
-    monkeypatch.setattr(kernel, "BASE_FLOATS", budget)
+    elif name == "edge-arpa":
+        path.write_text(EDGE_ARPA)
+        name = str(path)
+    for knob, setting in zip(NAMES, KEEPING[keeping] or (), strict=False):
+        monkeypatch.setattr(kernel, knob, setting)
     ng = modelfile.load(name).ngram
-    assert kernel.base_depth(ng, 5) == (1 if budget == 0 else ng.order)
-    temps = [0.0, 0.05, 0.7, 1.0, 3.0, float("inf")]
+    temps = [0.0, 1e-300, 0.05, 0.7, 1.0, 3.0, float("inf")]
     chains = [build_chain({"temperature": t}) for t in temps]
-    rows, row_stream = list(range(6)) * 2, [0] * 6 + [1] * 6
-    ctx = start_contexts(ng, [], 12)
-    fast = list(generate(ng, ctx, chains, rows, streams(9, 2), row_stream, 80))
-    slow = list(generate(ng, ctx, chains, rows, streams(9, 2), row_stream, 80, compiled=False))
+    rows, row_stream = list(range(7)) * 3, [0] * 7 + [1] * 7 + [2] * 7
+    ctx = start_contexts(ng, [], len(rows))
+    fast = list(generate(ng, ctx, chains, rows, streams(9, 3), row_stream, 80))
+    slow = list(generate(ng, ctx, chains, rows, streams(9, 3), row_stream, 80, compiled=False))
     _same_steps(fast, slow)
 
 
-def test_a_run_keeps_its_bases_across_blocks(shakespeare, monkeypatch):
+@pytest.mark.parametrize("keeping", KEEPING)
+def test_back_off_rows_below_their_estimate_and_ties(keeping, tmp_path, monkeypatch):
+    # After "cat the", the most likely word of the shorter contexts ("cat") is listed with
+    # less than its back-off estimate: the longest contexts' maximum is not known from the
+    # shorter ones', and T = 0 must find it in the whole row.
+    for knob, setting in zip(NAMES, KEEPING[keeping] or (), strict=False):
+        monkeypatch.setattr(kernel, knob, setting)
+    path = tmp_path / "edge.arpa"
+    path.write_text(EDGE_ARPA)
+    model = modelfile.load(path)
+    ng = model.ngram
+    chains = [build_chain({"temperature": t}) for t in (0.0, 1e-300, 0.7, float("inf"))]
+    for prompt in ("", "the", "cat the", "dog the cat"):
+        ctx = start_contexts(ng, model.tokenizer.encode(prompt), 8)
+        args = (ng, ctx, chains, [0, 1, 2, 3] * 2, streams(5, 2), [0] * 4 + [1] * 4)
+        _same_steps(list(generate(*args, 12)), list(generate(*args[:4], streams(5, 2),
+                                                              args[5], 12, compiled=False)))
+
+
+def test_kept_levels(monkeypatch):
+    # the word model's contexts list many successors: they are kept sparse
+    word = modelfile.load("shakespeare-word").ngram
+    assert kernel.levels(word, 1)[1] > kernel.levels(word, 1)[0]
+    ng = modelfile.load("shakespeare-char").ngram
+    monkeypatch.setattr(kernel, "DENSE_FLOATS", 0)
+    monkeypatch.setattr(kernel, "SPARSE_MIN_LISTED", 0)
+    assert kernel.levels(ng, 1) == (1, ng.order)
+    monkeypatch.setattr(kernel, "SPARSE_MIN_LISTED", 1e9)
+    assert kernel.levels(ng, 1) == (1, 1)
+    monkeypatch.setattr(kernel, "DENSE_FLOATS", 1 << 40)
+    assert kernel.levels(ng, 1) == (ng.order, ng.order)
+
+
+def test_a_run_keeps_its_contexts_across_blocks(shakespeare, monkeypatch):
     chains = [build_chain({"temperature": t}) for t in (0.0, 0.8)]
     ng = shakespeare.ngram
 
@@ -124,11 +199,11 @@ def test_a_run_keeps_its_bases_across_blocks(shakespeare, monkeypatch):
     _same_steps(run(), want)
 
 
-@settings(deadline=None, max_examples=25)
+@settings(deadline=None, max_examples=40)
 @given(st.text("ab c\n", min_size=1, max_size=60), st.integers(1, 5), st.booleans(),
-       st.sampled_from([0.0, 0.3, 1.0, 4.0, float("inf")]), st.sampled_from([0, 1 << 40]),
-       st.integers(0, 99))
-def test_compiled_loop_equals_the_numpy_path_on_any_model(text, order, per_line, t, budget,
+       st.sampled_from([0.0, 0.3, 1.0, 4.0, float("inf")]),
+       st.sampled_from([k for k in KEEPING if KEEPING[k]]), st.integers(0, 99))
+def test_compiled_loop_equals_the_numpy_path_on_any_model(text, order, per_line, t, keeping,
                                                            seed):
     text += "\n"
     model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t",
@@ -136,12 +211,14 @@ def test_compiled_loop_equals_the_numpy_path_on_any_model(text, order, per_line,
     ng = model.ngram
     chains = [build_chain({"temperature": t})]
     ctx = start_contexts(ng, [], 3)
-    old = kernel.BASE_FLOATS
-    kernel.BASE_FLOATS = budget
+    old = [getattr(kernel, name) for name in NAMES]
+    for name, setting in zip(NAMES, KEEPING[keeping], strict=True):
+        setattr(kernel, name, setting)
     try:
         fast = list(generate(ng, ctx, chains, [0] * 3, streams(seed, 3), [0, 1, 2], 30))
     finally:
-        kernel.BASE_FLOATS = old
+        for name, setting in zip(NAMES, old, strict=True):
+            setattr(kernel, name, setting)
     slow = list(generate(ng, ctx, chains, [0] * 3, streams(seed, 3), [0, 1, 2], 30,
                          compiled=False))
     _same_steps(fast, slow)

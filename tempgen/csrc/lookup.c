@@ -8,20 +8,10 @@
  */
 #include "tables.h"
 
-/* The position of `tok` among first[lo..hi-1] (one parent's children, ascending), or -1.
- * Without branches on the comparisons, which no predictor guesses. */
+/* The position of `tok` among first[lo..hi-1] (one parent's children, ascending), or -1. */
 static int64_t search(const Ints first, int64_t lo, int64_t hi, int64_t tok) {
-    int64_t n = hi - lo, found = 0;
-    if (n <= 0) return -1;
-    FOR_WIDTH(first, {
-        while (n > 1) {
-            int64_t half = n / 2;
-            lo = V(lo + half - 1) < tok ? lo + half : lo;
-            n -= half;
-        }
-        found = V(lo) == tok;
-    })
-    return found ? lo : -1;
+    int64_t i = lo + lower(first, lo, hi - lo, tok);
+    return i < hi && at(first, i) == tok ? i : -1;
 }
 
 /* Ranks of the matched suffixes of each context (batch, order-1), newest token last:
@@ -65,7 +55,7 @@ void ranks(const Model *m, const int64_t *ctx, int64_t batch, int64_t (*rank)[MA
 }
 
 /* Fetch what a step reads of the matched contexts longer than `depth` (the shorter ones are
- * kept as base rows): their records, then (once those are in) their successors. */
+ * kept, kept.h): their records, then (once those are in) their successors. */
 void fetch_rows(const Model *m, int64_t batch, int64_t (*rank)[MAX_ORDER], const int *n,
                 int depth) {
     for (int64_t b = 0; b < batch; b++)

@@ -3,9 +3,9 @@
  * It computes what the numpy path computes (tempgen.decode with tempgen.samplers), row by
  * row: the interpolated model row p of the row's context, q = softmax(log p / T), and the
  * draw by inverse CDF with the row's uniform. A run is a batch of rows with fixed
- * temperatures; it keeps the base rows it builds (draw.c) from one block of steps to the next.
+ * temperatures; it keeps the contexts it builds (kept.c) from one block of steps to the next.
  *
- *   run = start(model, temperatures, depth)
+ *   run = start(model, temperatures, dense, depth, room)
  *   decode(run, contexts, uniforms, row_stream, tokens, logp, logq, entropy)
  */
 #define PY_SSIZE_T_CLEAN
@@ -121,7 +121,7 @@ static int parse_model(Views *vs, PyObject *spec, Model *m) {
 }
 
 /* A run: the model's tables (held by their views), the rows' temperatures, the sampler and
- * its bases, and per-row scratch of a step. */
+ * its kept contexts, and per-row scratch of a step. */
 typedef struct {
     Views vs;
     Model m;
@@ -151,16 +151,17 @@ static void capsule_free(PyObject *capsule) {
 
 static PyObject *start(PyObject *self, PyObject *args) {
     PyObject *spec, *temps_o;
-    int depth;
-    if (!PyArg_ParseTuple(args, "OOi", &spec, &temps_o, &depth)) return NULL;
+    int dense, depth;
+    long long room;
+    if (!PyArg_ParseTuple(args, "OOiiL", &spec, &temps_o, &dense, &depth, &room)) return NULL;
     Run *run = calloc(1, sizeof(Run));
     if (!run) return PyErr_NoMemory();
     Views tv = {.n = 0};
     Py_ssize_t batch;
     const double *t = doubles(&tv, temps_o, 0, &batch, "temperatures");
     if (!t || parse_model(&run->vs, spec, &run->m) < 0) goto fail;
-    if (depth < 1 || depth > run->m.order) {
-        PyErr_SetString(PyExc_ValueError, "depth: 1 to the model's order is needed");
+    if (dense < 1 || depth < dense || depth > run->m.order) {
+        PyErr_SetString(PyExc_ValueError, "levels: 1 <= dense <= depth <= order is needed");
         goto fail;
     }
     size_t rows = batch ? (size_t)batch : 1;
@@ -185,7 +186,7 @@ static PyObject *start(PyObject *self, PyObject *args) {
         if (t[b] > 0.0 && j == n_temps) run->temps[n_temps++] = t[b];
         run->row_temp[b] = t[b] > 0.0 ? j : -1;
     }
-    if (sampler_init(&run->s, &run->m, depth, run->temps, n_temps) < 0) {
+    if (sampler_init(&run->s, &run->m, dense, depth, room, run->temps, n_temps) < 0) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -263,8 +264,9 @@ fail:
 
 static PyMethodDef methods[] = {
     {"start", start, METH_VARARGS,
-     "start(model, temperatures, depth): a run for a batch of rows with these temperatures "
-     "(batch,); contexts of levels 1..depth are kept as bases."},
+     "start(model, temperatures, dense, depth, room): a run for a batch of rows with these "
+     "temperatures (batch,); contexts of levels 1..dense are kept whole, ..depth by their "
+     "successors while `room` values last."},
     {"decode", decode, METH_VARARGS,
      "decode(run, contexts, uniforms, row_stream, tokens, logp, logq, entropy): fill the "
      "(steps, batch) outputs; contexts (batch, order-1) are advanced."},

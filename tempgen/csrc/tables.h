@@ -64,6 +64,29 @@ typedef struct {
     Level lv[MAX_ORDER + 1];     /* 1..order */
 } Model;
 
+/* How many of a[lo..lo+n-1] (ascending) are < x. Without branches on the comparisons, which
+ * no predictor guesses. */
+static inline int64_t lower(Ints a, int64_t lo, int64_t n, int64_t x) {
+    int64_t b = lo;
+    if (n <= 0) return 0;
+    FOR_WIDTH(a, {
+        while (n > 1) {
+            int64_t half = n / 2;
+            b = V(b + half - 1) < x ? b + half : b;
+            n -= half;
+        }
+        b += V(b) < x;
+    })
+    return b - lo;
+}
+
+/* u(e), the discounted mass of entry e of context c: what add_successors adds. */
+static inline double mass_of(const Level *lv, const Ctx *c, int64_t e) {
+    if (lv->u) return lv->u[e];
+    int64_t a = at(lv->adj, e);
+    return (a < 256 ? lv->kept[a] : (double)a - lv->disc[3]) * c->inv_denom;
+}
+
 /* row[where[token[e]]] += u(e) for the successors of context r of a level: the second half
  * of the interpolation recursion row = gamma * row + u (NGramModel.probs, in the same order).
  * where: each token's place in row. */
