@@ -195,7 +195,7 @@ def _seed_and_stops(model, seed: int | None, stops: tuple[str, ...]):
     stops at the end of the line unless told otherwise)."""
     import numpy as np
 
-    from tempgen.decode import unescape
+    from tempgen.textstream import unescape
 
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**32)

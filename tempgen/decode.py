@@ -35,6 +35,14 @@ class Step(NamedTuple):  # a tuple: cheap to make once per step
     entropy: np.ndarray  # (batch,) entropy of that distribution, in bits
 
 
+class Block(NamedTuple):
+    """Steps one after another: the fields of Step, each (steps, batch)."""
+    tokens: np.ndarray
+    model_logprob: np.ndarray
+    sample_logprob: np.ndarray
+    entropy: np.ndarray
+
+
 def start_contexts(ngram, prompt_ids: Sequence[int], batch: int) -> np.ndarray:
     """(batch, order-1) contexts after BOS + prompt; -1 marks "before the text"."""
     width = ngram.order - 1
@@ -125,6 +133,17 @@ def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Se
 
     compiled=False keeps to the numpy path even where the compiled loop could run.
     """
+    for block in generate_blocks(ngram, contexts, chains, row_chain, streams, row_stream,
+                                 steps, compiled):
+        yield from map(Step._make, zip(*block, strict=True))
+
+
+def generate_blocks(ngram, contexts: np.ndarray, chains: Sequence[Chain],
+                    row_chain: Sequence[int], streams: Sequence[np.random.Generator],
+                    row_stream: Sequence[int], steps: int, compiled: bool = True
+                    ) -> Iterator[Block]:
+    """The steps of `generate` in blocks, as many as the compiled loop does in one call
+    (one at a time on the numpy path)."""
     contexts = np.array(contexts, dtype=np.int64)
     noise = _Noise(streams)
     if compiled and kernel.fits(ngram) and all(c.temperature_only for c in chains):
@@ -132,10 +151,10 @@ def generate(ngram, contexts: np.ndarray, chains: Sequence[Chain], row_chain: Se
         row_stream = np.asarray(row_stream, dtype=np.int64)
         for start in range(0, steps, KERNEL_BLOCK):
             block = noise.block(min(KERNEL_BLOCK, steps - start))
-            out = decoder.block(contexts, block, row_stream)
-            yield from map(Step._make, zip(*out, strict=True))
+            yield Block(*decoder.block(contexts, block, row_stream))
         return
-    yield from _generate_numpy(ngram, contexts, chains, row_chain, noise, row_stream, steps)
+    for step in _generate_numpy(ngram, contexts, chains, row_chain, noise, row_stream, steps):
+        yield Block(*(a[None] for a in step))
 
 
 def _generate_numpy(ngram, contexts, chains, row_chain, noise, row_stream, steps):
@@ -176,57 +195,3 @@ def _generate_numpy(ngram, contexts, chains, row_chain, noise, row_stream, steps
         yield Step(tok, np.array([cache.logp[i][t] for i, t in zip(at, toks, strict=True)]),
                    logq[rows, tok], np.array([cache.entropy[i] for i in at]))
         keys.push(tok)
-
-
-def unescape(stop: str) -> str:
-    r"""Stop strings as typed on a command line: \n, \t and \\ mean newline, tab, backslash."""
-    out, i = [], 0
-    while i < len(stop):
-        if stop[i] == "\\" and i + 1 < len(stop) and stop[i + 1] in "nt\\":
-            out.append({"n": "\n", "t": "\t", "\\": "\\"}[stop[i + 1]])
-            i += 2
-        else:
-            out.append(stop[i])
-            i += 1
-    return "".join(out)
-
-
-class TextStream:
-    """One sample's text as its tokens arrive.
-
-    A stop string ends the sample and is not part of its text. Text that could still turn
-    into a stop string is held back, so what `feed` returns is final: (piece, info) pairs.
-    """
-
-    def __init__(self, joiner, stops: Sequence[str] = ()):
-        self.add = joiner
-        self.stops = [s for s in stops if s]
-        self.hold = max((len(s) for s in self.stops), default=1) - 1
-        self.text = ""
-        self.pending: list[list] = []  # [start, end, info] not yet returned
-        self.kept = 0  # tokens wholly before the end of the text
-        self.done = False
-
-    def feed(self, token: str, info=None) -> list[tuple[str, object]]:
-        if self.done:
-            return []
-        start = len(self.text)
-        self.text += self.add(token)
-        self.pending.append([start, len(self.text), info])
-        cut = min((i for s in self.stops
-                   if (i := self.text.find(s, max(0, start - self.hold))) >= 0), default=-1)
-        if cut >= 0:
-            self.done = True
-            self.text = self.text[:cut]
-            self.pending = [[a, min(b, cut), i] for a, b, i in self.pending if a < cut]
-        else:
-            self.kept += 1
-        safe = len(self.text) if self.done else len(self.text) - self.hold
-        ready = [p for p in self.pending if p[1] <= safe]
-        self.pending = self.pending[len(ready):]
-        return [(self.text[a:b], i) for a, b, i in ready]
-
-    def close(self) -> list[tuple[str, object]]:
-        """Whatever was held back, once no more tokens come."""
-        ready, self.pending = self.pending, []
-        return [(self.text[a:b], i) for a, b, i in ready]

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tempgen.decode import TextStream, generate, start_contexts
+from tempgen.decode import generate_blocks, start_contexts
+from tempgen.textstream import TextStream
 
 
 @dataclass
@@ -48,23 +49,20 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
     vocab = model.tokenizer.vocab
     texts = [TextStream(model.tokenizer.joiner(before), stops) for _ in row_chain]
     out = [Sample() for _ in row_chain]
-    for step in generate(model.ngram, contexts, chains, row_chain, streams(seed, n_samples),
-                         row_sample, length):
-        for r, (tok, lp, lq, h) in enumerate(zip(
-                step.tokens.tolist(), step.model_logprob.tolist(), step.sample_logprob.tolist(),
-                step.entropy.tolist(), strict=True)):
-            ts = texts[r]
+    for block in generate_blocks(model.ngram, contexts, chains, row_chain,
+                                 streams(seed, n_samples), row_sample, length):
+        columns = [a.T.tolist() for a in block]  # per row: its ids, ln p, ln q, entropies
+        for r, (ts, s) in enumerate(zip(texts, out, strict=True)):
             if ts.done:
                 continue
-            ts.feed(vocab[tok])
-            if ts.done:
-                continue
-            s = out[r]
-            s.tokens.append(vocab[tok])
-            s.ids.append(tok)
-            s.model_logprobs.append(lp)
-            s.sample_logprobs.append(lq)
-            s.entropies.append(h)
+            ids, logp, logq, entropy = (c[r] for c in columns)
+            words = [vocab[i] for i in ids]
+            _, fed = ts.feed_all(words)
+            s.tokens += words[:fed]
+            s.ids += ids[:fed]
+            s.model_logprobs += logp[:fed]
+            s.sample_logprobs += logq[:fed]
+            s.entropies += entropy[:fed]
         if all(t.done for t in texts):
             break
     for s, ts in zip(out, texts, strict=True):
@@ -76,17 +74,19 @@ def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
                   stops: Sequence[str] = (), flush_every: int = 256
                   ) -> Iterator[list[tuple[str, float]]]:
     """Sample `index` of `seed`, alone, as lists of (text, probability when drawn) pieces,
-    a list every `flush_every` tokens at most."""
+    a list every `flush_every` tokens at least (or at every block of the compiled loop)."""
     contexts, before = _start(model, prompt, 1)
     vocab = model.tokenizer.vocab
     ts = TextStream(model.tokenizer.joiner(before), stops)
     rng = streams(seed, index + 1)[index]
     ready: list[tuple[str, float]] = []
-    for n, step in enumerate(generate(model.ngram, contexts, [chain], [0], [rng], [0], length)):
-        ready += ts.feed(vocab[int(step.tokens[0])], float(np.exp(step.sample_logprob[0])))
+    for block in generate_blocks(model.ngram, contexts, [chain], [0], [rng], [0], length):
+        pieces, _ = ts.feed_all([vocab[i] for i in block.tokens[:, 0].tolist()],
+                                np.exp(block.sample_logprob[:, 0]).tolist())
+        ready += pieces
         if ts.done:
             break
-        if (n + 1) % flush_every == 0 and ready:
+        if len(ready) >= flush_every:
             yield ready
             ready = []
     ready += ts.close()

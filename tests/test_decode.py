@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from tempgen import decode, kernel, modelfile
 from tempgen.arpa import to_arpa
 from tempgen.corpus import Corpus
-from tempgen.decode import TextStream, generate, start_contexts, unescape
+from tempgen.decode import generate, start_contexts
+from tempgen.textstream import TextStream, unescape
 from tempgen.generation import batch_samples, stream_sample, streams
 from tempgen.rows import ModelRows
 from tempgen.samplers import build_chain
@@ -266,6 +267,52 @@ def test_text_stream_stops_and_holds_back(tokens, stops):
     cuts = [full.find(s) for s in stops if s in full]
     want = full[: min(cuts)] if cuts else full
     assert shown == ts.text == want and ts.done == bool(cuts)
+
+
+class OneByOne:
+    """The reference: a stop string checked after every token, the whole text kept."""
+
+    def __init__(self, stops):
+        self.stops = [s for s in stops if s]
+        self.hold = max((len(s) for s in self.stops), default=1) - 1
+        self.text, self.pending, self.done, self.fed = "", [], False, 0
+
+    def feed(self, token, info):
+        if self.done:
+            return []
+        start = len(self.text)
+        self.text += token
+        self.pending.append([start, len(self.text), info])
+        cuts = [i for s in self.stops if (i := self.text.find(s, max(0, start - self.hold))) >= 0]
+        if cuts:
+            self.done, self.text = True, self.text[:min(cuts)]
+            self.pending = [[a, min(b, len(self.text)), i] for a, b, i in self.pending
+                            if a < len(self.text)]
+        else:
+            self.fed += 1
+        safe = len(self.text) if self.done else len(self.text) - self.hold
+        ready = [p for p in self.pending if p[1] <= safe]
+        self.pending = self.pending[len(ready):]
+        return [(self.text[a:b], i) for a, b, i in ready]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "ab", "\n", "x", "bab", ""]), max_size=40),
+       st.lists(st.sampled_from(["b", "ab", "\n", "bx", "zz", "abab", "\nx"]), max_size=3),
+       st.lists(st.integers(1, 7), min_size=1, max_size=40))
+def test_feeding_many_tokens_at_once_is_feeding_them_one_by_one(tokens, stops, cuts):
+    ref, ts = OneByOne(stops), TextStream(str, stops)
+    want = [p for i, t in enumerate(tokens) for p in ref.feed(t, i)]
+    got, fed, at = [], 0, 0
+    for size in cuts * len(tokens):
+        if at >= len(tokens):
+            break
+        pieces, n = ts.feed_all(tokens[at:at + size], list(range(at, at + size)))
+        got += pieces
+        fed += n
+        at += size
+    assert got + ts.close() == want + [(ref.text[a:b], i) for a, b, i in ref.pending]
+    assert (ts.text, ts.done, fed) == (ref.text, ref.done, ref.fed)
 
 
 def test_word_text_stream_keeps_spacing():
