@@ -7,10 +7,10 @@ from tempgen import decode, kernel, modelfile
 from tempgen.arpa import to_arpa
 from tempgen.corpus import Corpus
 from tempgen.decode import generate, start_contexts
-from tempgen.textstream import TextStream, unescape
 from tempgen.generation import batch_samples, stream_sample, streams
 from tempgen.rows import ModelRows
 from tempgen.samplers import build_chain
+from tempgen.textstream import TextStream, unescape
 from tempgen.tokenizer import WordTokenizer
 from tempgen.train import train_model
 
