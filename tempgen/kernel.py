@@ -55,6 +55,7 @@ def _spec(ngram) -> tuple:
         ) for m in range(1, ngram.order + 1))
         boundary = -1 if ngram.boundary is None else int(ngram.boundary)
         spec = (ngram.order, ngram.vocab_size, ngram.bos, boundary, levels)
+        spec += (_kernel.nested(spec + ((False,) * ngram.order,)),)
         ngram._kernel_spec = spec
     return spec
 

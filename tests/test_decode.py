@@ -173,6 +173,23 @@ def test_back_off_rows_below_their_estimate_and_ties(keeping, tmp_path, monkeypa
                                                               args[5], 12, compiled=False)))
 
 
+@settings(deadline=None, max_examples=30)
+@given(st.text("ab c\n", min_size=1, max_size=80), st.integers(2, 6), st.booleans())
+def test_counted_models_are_nested(text, order, per_line):
+    # an n-gram's suffix is counted too: a context lists only what its parent lists, and a
+    # draw needs no merging past its first level (tempgen/csrc/lookup.c: nested)
+    text += "\n"
+    model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t", per_line=per_line)
+    assert kernel._spec(model.ngram)[-1] == (False,) + (True,) * (order - 1)
+
+
+def test_a_model_that_is_not_nested_is_found_out(tmp_path):
+    # the edge model lists "<s> the dog" without "the dog"
+    path = tmp_path / "edge.arpa"
+    path.write_text(EDGE_ARPA)
+    assert kernel._spec(modelfile.load(path).ngram)[-1] == (False, True, False)
+
+
 def test_kept_levels(monkeypatch):
     # the word model's contexts list many successors: they are kept sparse
     word = modelfile.load("shakespeare-word").ngram

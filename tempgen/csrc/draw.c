@@ -90,6 +90,7 @@ static int64_t build_set(Sampler *s, const Kept *K, const int64_t *rank, int k0,
             })
         } else {
             int64_t j = lo;
+            if (lv->nested) j = hi; /* (all of them its parent's, in S already) */
             while (j < hi && s->stamp[at(lv->token, j)] == now) j++;
             if (j < hi) ns = merge(s, K, lv, lo, hi, rank, k0, k, ns);
             double *restrict val = s->val;

@@ -6,6 +6,8 @@
  * level over the whole batch, in passes that first ask for the memory every row will read,
  * then read it.
  */
+#include <stdlib.h>
+
 #include "tables.h"
 
 /* The position of `tok` among first[lo..hi-1] (one parent's children, ascending), or -1. */
@@ -69,4 +71,35 @@ void fetch_rows(const Model *m, int64_t batch, int64_t (*rank)[MAX_ORDER], const
             if (lv->u) __builtin_prefetch(lv->u + lo);
             else fetch(lv->adj, lo);
         }
+}
+
+/* Whether every context of level k >= 2 lists only tokens its parent (its suffix one token
+ * shorter) lists: true of a model counted from text, where an n-gram's suffix is counted
+ * too, and then a row's set S (draw.c) is its first level's successors. One pass over the
+ * level: each parent marks its successors, then its children's must all be marked.
+ * Returns -1 when out of memory. */
+int nested(const Model *m, int k) {
+    const Level *pl = &m->lv[k - 1], *lv = &m->lv[k];
+    int64_t size = (int64_t)m->vocab + 2, *mark = malloc(sizeof(int64_t) * size);
+    if (!mark) return -1;
+    for (int64_t w = 0; w < size; w++) mark[w] = -1;
+    int ok = 1;
+    for (int64_t r = 0; r < pl->n_ctx && ok; r++) {
+        const Ctx *p = &pl->ctx[r];
+        if (!p->n_child) continue;
+        int64_t lo = p->succ, hi = lo + p->n_succ;
+        FOR_WIDTH(pl->token, for (int64_t e = lo; e < hi; e++) {
+            if (V(e) >= 0 && V(e) < size) mark[V(e)] = r;
+        })
+        for (int64_t c = p->child; c < (int64_t)p->child + p->n_child && ok; c++) {
+            const Ctx *x = &lv->ctx[c];
+            lo = x->succ;
+            hi = lo + x->n_succ;
+            FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++) {
+                if (V(e) < 0 || V(e) >= size || mark[V(e)] != r) ok = 0;
+            })
+        }
+    }
+    free(mark);
+    return ok;
 }

@@ -73,12 +73,19 @@ static void *typed(Views *vs, PyObject *obj, int writable, const char *codes, in
 #define doubles(vs, obj, w, n, what) ((double *)typed(vs, obj, w, "d", 8, n, what))
 #define int64s(vs, obj, w, n, what) ((int64_t *)typed(vs, obj, w, "qlQL", 8, n, what))
 
-/* model: (order, vocab, bos, boundary, levels), one level tuple per order m = 1..N:
- * (contexts: Ctx records as bytes, first | None, token, adj | None, u | None, disc (4,)) */
+/* model: (order, vocab, bos, boundary, levels, nested), one level tuple per order m = 1..N:
+ * (contexts: Ctx records as bytes, first | None, token, adj | None, u | None, disc (4,)),
+ * and per order whether the level is nested (lookup.c: nested; False is always safe) */
 static int parse_model(Views *vs, PyObject *spec, Model *m) {
-    PyObject *levels;
-    if (!PyArg_ParseTuple(spec, "iiLLO", &m->order, &m->vocab, &m->bos, &m->boundary, &levels))
+    PyObject *levels, *flags;
+    if (!PyArg_ParseTuple(spec, "iiLLOO", &m->order, &m->vocab, &m->bos, &m->boundary, &levels,
+                          &flags))
         return -1;
+    if (m->order >= 1 && m->order <= MAX_ORDER &&
+        (!PyTuple_Check(flags) || PyTuple_GET_SIZE(flags) != m->order)) {
+        PyErr_SetString(PyExc_ValueError, "model: one nested flag per order is needed");
+        return -1;
+    }
     if (m->order < 1 || m->order > MAX_ORDER || !PyTuple_Check(levels) ||
         PyTuple_GET_SIZE(levels) != m->order) {
         PyErr_SetString(PyExc_ValueError, "model: one level per order is needed");
@@ -116,6 +123,7 @@ static int parse_model(Views *vs, PyObject *spec, Model *m) {
             PyErr_SetString(PyExc_ValueError, "model: a level needs u or adj");
             return -1;
         }
+        if ((lv->nested = PyObject_IsTrue(PyTuple_GET_ITEM(flags, k - 1))) < 0) return -1;
     }
     return 0;
 }
@@ -262,7 +270,31 @@ fail:
     return NULL;
 }
 
+static PyObject *nested_levels(PyObject *self, PyObject *args) {
+    PyObject *spec;
+    if (!PyArg_ParseTuple(args, "O", &spec)) return NULL;
+    Views vs = {.n = 0};
+    Model m;
+    if (parse_model(&vs, spec, &m) < 0) {
+        release(&vs);
+        return NULL;
+    }
+    int flag[MAX_ORDER + 1] = {0}, failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (int k = 2; k <= m.order && !failed; k++) failed = (flag[k] = nested(&m, k)) < 0;
+    Py_END_ALLOW_THREADS
+    release(&vs);
+    if (failed) return PyErr_NoMemory();
+    PyObject *out = PyTuple_New(m.order);
+    for (int k = 1; out && k <= m.order; k++)
+        PyTuple_SET_ITEM(out, k - 1, PyBool_FromLong(flag[k]));
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"nested", nested_levels, METH_VARARGS,
+     "nested(model): per order, whether every context of that level lists only tokens its "
+     "parent lists (False for order 1)."},
     {"start", start, METH_VARARGS,
      "start(model, temperatures, dense, depth, room): a run for a batch of rows with these "
      "temperatures (batch,); contexts of levels 1..dense are kept whole, ..depth by their "

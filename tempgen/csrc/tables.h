@@ -56,6 +56,7 @@ typedef struct {
     const double *u;    /* discounted masses (back-off model), or NULL */
     double disc[4];     /* discount by adjusted count 0, 1, 2, 3+ */
     double kept[256];   /* a - disc(a), the discounted count, for a < 256 */
+    int nested;         /* m >= 2: every context lists only tokens its parent lists */
 } Level;
 
 typedef struct {
@@ -122,5 +123,6 @@ void ranks(const Model *m, const int64_t *ctx, int64_t batch, int64_t (*rank)[MA
            int *n, Probe *pr);
 void fetch_rows(const Model *m, int64_t batch, int64_t (*rank)[MAX_ORDER], const int *n,
                 int depth);
+int nested(const Model *m, int k);
 
 #endif
