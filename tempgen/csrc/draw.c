@@ -50,8 +50,8 @@ static int64_t merge(Sampler *s, const Kept *K, const Level *lv, int64_t lo, int
 
 /* S: the union of the successors of the matched contexts longer than K (levels k0+1..n), in
  * token order, and p of each member (val, in S's order): the recursion p = gamma p + u on S
- * alone, with the same operations in the same order; and each member's place in K. Returns
- * |S|. */
+ * alone, with the same operations in the same order; and (K sparse) each member's place in
+ * K. Returns |S|. */
 static int64_t build_set(Sampler *s, const Kept *K, const int64_t *rank, int k0, int n) {
     const Model *m = s->m;
     int64_t ns = 0;
@@ -69,7 +69,7 @@ static int64_t build_set(Sampler *s, const Kept *K, const int64_t *rank, int k0,
             /* K dense (the common case, written out: through value() and K's fields, which
              * the stores below might alias, it costs ~8% more per step) */
             const double *rec = K->rec;
-            int64_t stride = K->stride, *set = s->set, *place = s->place;
+            int64_t stride = K->stride, *set = s->set;
             int32_t *pos = s->pos, *stamp = s->stamp;
             double *restrict val = s->val;
             FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++, ns++) {
@@ -77,8 +77,7 @@ static int64_t build_set(Sampler *s, const Kept *K, const int64_t *rank, int k0,
                 set[ns] = w;
                 pos[w] = (int32_t)ns;
                 stamp[w] = now;
-                place[ns] = 2 * w + 1;
-                val[ns] = rec[w * stride] * g;
+                val[ns] = rec[w * stride] * g; /* (places: only a sparse K's are read) */
             })
         } else if (k == k0 + 1) {
             FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++, ns++) {
@@ -189,32 +188,40 @@ int draw_row(Sampler *s, const int64_t *rank, int n, int ti, double u, Drawn *d)
     /* The running mass after each segment in token order: gap 0, S[0], gap 1, ..., gap ns
      * (a gap: the tokens between two members of S), and the sum of w log w. */
     double total = 0.0, zsum = 0.0, m_prev = 0.0, az_prev = 0.0;
-    const double *sums = K->tok.p ? NULL : K->rec + 1 + 2 * ti; /* K dense: its sums, read
-                                                                    directly (as above) */
     int64_t stride = K->stride;
-    for (int64_t i = 0; i <= ns; i++) {
-        int64_t x = i < ns ? s->set[i] : m->vocab, place = i < ns ? s->place[i] : 2 * K->n;
-        double m_x, az_x;
-        if (sums) {
-            m_x = sums[x * stride];
-            az_x = sums[x * stride + 1];
-        } else {
+    if (!K->tok.p && f > 0.0) { /* K dense, the common case: its sums, read directly */
+        const double *sums = K->rec + 1 + 2 * ti;
+        for (int64_t i = 0;; i++) {
+            const double *r = sums + (i < ns ? s->set[i] : m->vocab) * stride;
+            double da = r[0] - m_prev;
+            if (da > 0.0) {
+                total += f * da;
+                zsum += f * (log_f * da + (r[1] - az_prev));
+            }
+            run[2 * i] = total;
+            if (i == ns) break;
+            total += w[i];
+            zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
+            run[2 * i + 1] = total;
+            m_prev = r[stride];
+            az_prev = r[stride + 1];
+        }
+    } else {
+        for (int64_t i = 0;; i++) {
+            int64_t x = i < ns ? s->set[i] : m->vocab;
+            int64_t place = !K->tok.p ? 0 : i < ns ? s->place[i] : 2 * K->n; /* (sparse K) */
+            double m_x, az_x;
             prefix(K, ti, x, place / 2, &m_x, &az_x); /* (place / 2: K's members before x) */
-        }
-        double da = m_x - m_prev;
-        if (f > 0.0 && da > 0.0) {
-            total += f * da;
-            zsum += f * (log_f * da + (az_x - az_prev));
-        }
-        run[2 * i] = total;
-        if (i == ns) break;
-        total += w[i];
-        zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
-        run[2 * i + 1] = total;
-        if (sums) {
-            m_prev = sums[(x + 1) * stride];
-            az_prev = sums[(x + 1) * stride + 1];
-        } else {
+            double da = m_x - m_prev;
+            if (f > 0.0 && da > 0.0) {
+                total += f * da;
+                zsum += f * (log_f * da + (az_x - az_prev));
+            }
+            run[2 * i] = total;
+            if (i == ns) break;
+            total += w[i];
+            zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
+            run[2 * i + 1] = total;
             prefix(K, ti, x + 1, place / 2 + place % 2, &m_prev, &az_prev);
         }
     }
@@ -237,7 +244,8 @@ int draw_row(Sampler *s, const int64_t *rank, int n, int ti, double u, Drawn *d)
         int64_t i = lo / 2;
         int64_t gap_lo = i ? s->set[i - 1] + 1 : 0, gap_hi = i < ns ? s->set[i] : m->vocab;
         double base, az;
-        prefix(K, ti, gap_lo, i ? s->place[i - 1] / 2 + s->place[i - 1] % 2 : 0, &base, &az);
+        int64_t before = K->tok.p && i ? s->place[i - 1] / 2 + s->place[i - 1] % 2 : 0;
+        prefix(K, ti, gap_lo, before, &base, &az);
         tok = find(K, ti, gap_lo, gap_hi, base + (target - (lo ? run[lo - 1] : 0.0)) / f);
         logp = log_of(outside(m, value(K, tok, NULL), rank, k0, n));
     }
