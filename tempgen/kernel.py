@@ -22,6 +22,7 @@ except ImportError:  # a build without a C compiler: the numpy path does everyth
 AVAILABLE = _kernel is not None
 DENSE_FLOATS = 1 << 21  # rows kept whole, with their running sums: 16 MB per core at most
 SPARSE_FLOATS = 1 << 21  # rows kept by their successors: 16 MB per core at most
+FRAME_FLOATS = 1 << 21  # frames of the contexts just above the dense ones: 16 MB per core
 # A level is kept by its successors when the contexts a run meets list this many on average
 # (weighting each context by its own count, as the more a context lists the more it is met):
 # below that, working through them at each step is cheaper than keeping them.
@@ -115,7 +116,8 @@ class Decoder:
         parts = max(1, min(THREADS, len(temps) // MIN_ROWS_PER_THREAD))
         self.cuts = np.linspace(0, len(temps), parts + 1).astype(int)
         spec = _spec(ngram)
-        self.runs = [_kernel.start(spec, temps[lo:hi], dense, depth, SPARSE_FLOATS)
+        self.runs = [_kernel.start(spec, temps[lo:hi], dense, depth, SPARSE_FLOATS,
+                                   FRAME_FLOATS)
                      for lo, hi in zip(self.cuts[:-1], self.cuts[1:], strict=True)]
 
     def block(self, contexts: np.ndarray, uniforms: np.ndarray, row_stream: np.ndarray):

@@ -121,11 +121,14 @@ ngram 3=3
 \\end\\
 """
 
-# How a run keeps contexts (tempgen/csrc/kept.h): DENSE_FLOATS, SPARSE_FLOATS, SPARSE_MIN_LISTED
-KEEPING = {"empty context alone": (0, 0, 0), "sparse over the empty context": (0, 1 << 40, 0),
-           "sparse over dense": (20_000, 1 << 40, 0), "all dense": (1 << 40, 0, 1e9),
-           "room runs out": (0, 400, 0), "default": None}
-NAMES = ("DENSE_FLOATS", "SPARSE_FLOATS", "SPARSE_MIN_LISTED")
+# How a run keeps contexts (tempgen/csrc/kept.h, frame.h): DENSE_FLOATS, SPARSE_FLOATS,
+# SPARSE_MIN_LISTED, FRAME_FLOATS
+KEEPING = {"empty context alone": (0, 0, 0, 1 << 21),
+           "sparse over the empty context": (0, 1 << 40, 0, 1 << 21),
+           "sparse over dense": (20_000, 1 << 40, 0, 1 << 21), "all dense": (1 << 40, 0, 1e9, 0),
+           "room runs out": (0, 400, 0, 1 << 21), "no frames": (1 << 21, 1 << 21, 32, 0),
+           "frames run out": (1 << 21, 1 << 21, 32, 300), "default": None}
+NAMES = ("DENSE_FLOATS", "SPARSE_FLOATS", "SPARSE_MIN_LISTED", "FRAME_FLOATS")
 
 
 @pytest.mark.parametrize("keeping", KEEPING)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "frame.h"
 #include "vmath.h"
 
 /* Merge into S (in token order) the tokens of entries lo..hi-1 of level k that it lacks:
@@ -29,11 +30,12 @@ static int64_t merge(Sampler *s, const Kept *K, const Level *lv, int64_t lo, int
             s->vbuf[o] = value(K, y, &s->pbuf[o]);
             for (int q = k0 + 1; q < k; q++) s->vbuf[o] *= s->m->lv[q].ctx[rank[q - 1]].gamma;
         }
-        s->buf[o++] = x < y ? x : y;
+        s->buf[o++] = (int32_t)(x < y ? x : y);
         if (x <= y) i++;
         if (y <= x) e++;
     }
-    int64_t *set = s->set, *place = s->place;
+    int32_t *set = s->set;
+    int64_t *place = s->place;
     double *val = s->val;
     s->set = s->buf;
     s->buf = set;
@@ -69,12 +71,12 @@ static int64_t build_set(Sampler *s, const Kept *K, const int64_t *rank, int k0,
             /* K dense (the common case, written out: through value() and K's fields, which
              * the stores below might alias, it costs ~8% more per step) */
             const double *rec = K->rec;
-            int64_t stride = K->stride, *set = s->set;
-            int32_t *pos = s->pos, *stamp = s->stamp;
+            int64_t stride = K->stride;
+            int32_t *set = s->set, *pos = s->pos, *stamp = s->stamp;
             double *restrict val = s->val;
             FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++, ns++) {
                 int64_t w = V(e);
-                set[ns] = w;
+                set[ns] = (int32_t)w;
                 pos[w] = (int32_t)ns;
                 stamp[w] = now;
                 val[ns] = rec[w * stride] * g; /* (places: only a sparse K's are read) */
@@ -82,7 +84,7 @@ static int64_t build_set(Sampler *s, const Kept *K, const int64_t *rank, int k0,
         } else if (k == k0 + 1) {
             FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++, ns++) {
                 int64_t w = V(e);
-                s->set[ns] = w;
+                s->set[ns] = (int32_t)w;
                 s->pos[w] = (int32_t)ns;
                 s->stamp[w] = now;
                 s->val[ns] = value(K, w, &s->place[ns]) * g;
@@ -151,12 +153,32 @@ static int dense_draw(Sampler *s, const int64_t *rank, int n, double t, double u
     return 0;
 }
 
+/* S and p at S from C's frame (frame.h), then the levels above C; returns |S|. */
+static int64_t from_frame(Sampler *s, const Frame *F, const int64_t *rank, int k0, int n) {
+    int64_t ns = F->ns;
+    double *restrict val = s->val;
+    int32_t *pos = s->pos;
+    for (int64_t i = 0; i < ns; i++) {
+        val[i] = F->p[i];
+        pos[F->tok[i]] = (int32_t)i;
+    }
+    for (int k = k0 + 2; k <= n; k++) { /* (nested: nothing to merge) */
+        const Level *lv = &s->m->lv[k];
+        double g = lv->ctx[rank[k - 1]].gamma;
+        for (int64_t i = 0; i < ns; i++) val[i] *= g;
+        add_successors(lv, rank[k - 1], val, pos);
+    }
+    return ns;
+}
+
 int draw_row(Sampler *s, const int64_t *rank, int n, int ti, double u, Drawn *d) {
     const Model *m = s->m;
     int k0;
     const Kept *K = kept_of(s, rank, n, &k0);
     if (!K) return -1;
-    int64_t ns = build_set(s, K, rank, k0, n);
+    const Frame *F = s->frames && k0 == s->dense && k0 < n ? frame_of(s, K, rank, k0 + 1) : NULL;
+    int64_t ns = F ? from_frame(s, F, rank, k0, n) : build_set(s, K, rank, k0, n);
+    const int32_t *set = F ? F->tok : s->set;
     /* The row's maximum, exactly: no token outside S exceeds out_p = G max p_K, and K's top,
      * when outside S, has it. If K's top is in S (or unknown), the maximum outside S may lie
      * below out_p: unless a member of S exceeds out_p, the whole row decides. */
@@ -164,8 +186,8 @@ int draw_row(Sampler *s, const int64_t *rank, int n, int ti, double u, Drawn *d)
     int64_t best = -1, best_i = -1;
     for (int64_t i = 0; i < ns; i++)
         if (s->val[i] > best_p) best_p = s->val[i], best_i = i;
-    if (best_i >= 0) best = s->set[best_i];
-    int top_out = K->top >= 0 && s->stamp[K->top] != s->now;
+    if (best_i >= 0) best = set[best_i];
+    int top_out = F ? F->top_out : K->top >= 0 && s->stamp[K->top] != s->now;
     if (!(best_p > out_p) && !top_out)
         return dense_draw(s, rank, n, ti < 0 ? 0.0 : s->temps[ti], u, d);
     double max_p = best_p > out_p ? best_p : out_p;
@@ -189,10 +211,24 @@ int draw_row(Sampler *s, const int64_t *rank, int n, int ti, double u, Drawn *d)
      * (a gap: the tokens between two members of S), and the sum of w log w. */
     double total = 0.0, zsum = 0.0, m_prev = 0.0, az_prev = 0.0;
     int64_t stride = K->stride;
-    if (!K->tok.p && f > 0.0) { /* K dense, the common case: its sums, read directly */
+    if (F && f > 0.0) { /* the gaps' masses, from the frame */
+        const double *gap = F->gap + 2 * (ns + 1) * ti;
+        for (int64_t i = 0;; i++) {
+            double da = gap[2 * i];
+            if (da > 0.0) {
+                total += f * da;
+                zsum += f * (log_f * da + gap[2 * i + 1]);
+            }
+            run[2 * i] = total;
+            if (i == ns) break;
+            total += w[i];
+            zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
+            run[2 * i + 1] = total;
+        }
+    } else if (!K->tok.p && f > 0.0) { /* K dense: its sums, read directly */
         const double *sums = K->rec + 1 + 2 * ti;
         for (int64_t i = 0;; i++) {
-            const double *r = sums + (i < ns ? s->set[i] : m->vocab) * stride;
+            const double *r = sums + (i < ns ? set[i] : m->vocab) * stride;
             double da = r[0] - m_prev;
             if (da > 0.0) {
                 total += f * da;
@@ -208,7 +244,7 @@ int draw_row(Sampler *s, const int64_t *rank, int n, int ti, double u, Drawn *d)
         }
     } else {
         for (int64_t i = 0;; i++) {
-            int64_t x = i < ns ? s->set[i] : m->vocab;
+            int64_t x = i < ns ? set[i] : m->vocab;
             int64_t place = !K->tok.p ? 0 : i < ns ? s->place[i] : 2 * K->n; /* (sparse K) */
             double m_x, az_x;
             prefix(K, ti, x, place / 2, &m_x, &az_x); /* (place / 2: K's members before x) */
@@ -238,11 +274,11 @@ int draw_row(Sampler *s, const int64_t *rank, int n, int ti, double u, Drawn *d)
     int64_t tok;
     double logp;
     if (lo % 2) {
-        tok = s->set[lo / 2];
+        tok = set[lo / 2];
         logp = lz[lo / 2];
     } else {
         int64_t i = lo / 2;
-        int64_t gap_lo = i ? s->set[i - 1] + 1 : 0, gap_hi = i < ns ? s->set[i] : m->vocab;
+        int64_t gap_lo = i ? set[i - 1] + 1 : 0, gap_hi = i < ns ? set[i] : m->vocab;
         double base, az;
         int64_t before = K->tok.p && i ? s->place[i - 1] / 2 + s->place[i - 1] % 2 : 0;
         prefix(K, ti, gap_lo, before, &base, &az);

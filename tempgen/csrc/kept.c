@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kept.h"
+#include "frame.h"
 #include "vmath.h"
 
 /* What build_sparse gives for a context that is not kept (its rows use its parent's). */
@@ -25,7 +25,7 @@ void extend(const Sampler *s, int k, int64_t r, const double *parent, double *ro
 }
 
 int sampler_init(Sampler *s, const Model *m, int dense, int depth, int64_t room,
-                 const double *temps, int n_temps) {
+                 int64_t frame_room, const double *temps, int n_temps) {
     memset(s, 0, sizeof *s);
     size_t v = (size_t)m->vocab;
     s->m = m;
@@ -38,17 +38,21 @@ int sampler_init(Sampler *s, const Model *m, int dense, int depth, int64_t room,
     s->sstride = 1 + 4 * n_temps;
     for (int k = 1; k <= depth; k++)
         if (!(s->kept[k] = calloc(m->lv[k].n_ctx, sizeof(Kept *)))) return -1;
-    s->stamp = calloc(2 * v, sizeof(int32_t)); /* stamp, pos */
+    int framed = depth == dense && dense < m->order && frame_room > 0;
+    for (int k = dense + 2; k <= m->order && framed; k++) framed = m->lv[k].nested;
+    s->frame_room = frame_room;
+    if (framed && !(s->frames = calloc(m->lv[dense + 1].n_ctx, sizeof(Frame *)))) return -1;
+    s->stamp = calloc(4 * v, sizeof(int32_t)); /* stamp, pos, set, buf */
     s->iota = malloc(sizeof(int32_t) * v);
-    s->ints = malloc(sizeof(int64_t) * 4 * v); /* set, buf, place, pbuf */
+    s->ints = malloc(sizeof(int64_t) * 2 * v); /* place, pbuf */
     s->doubles = malloc(sizeof(double) * (8 * v + 6)); /* val, vbuf, z, w, run (2v + 1), row */
     if (!s->stamp || !s->iota || !s->ints || !s->doubles) return -1;
-    s->set = s->ints;
     s->val = s->doubles;
     s->pos = s->stamp + v;
-    for (size_t i = 0; i < v; i++) s->iota[i] = (int32_t)i;
+    s->set = s->pos + v;
     s->buf = s->set + v;
-    s->place = s->buf + v;
+    for (size_t i = 0; i < v; i++) s->iota[i] = (int32_t)i;
+    s->place = s->ints;
     s->pbuf = s->place + v;
     s->vbuf = s->val + v + 1; /* each one value more than the vocabulary (draw_row) */
     s->z = s->vbuf + v + 1;
@@ -69,6 +73,7 @@ void sampler_free(Sampler *s) {
         }
         free(s->kept[k]);
     }
+    frames_free(s);
     free(s->stamp);
     free(s->iota);
     free(s->ints);

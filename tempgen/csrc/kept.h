@@ -32,9 +32,15 @@ struct Kept {
                              a_K is phi times its parent's a */
 };
 
+typedef struct Frame Frame; /* frame.h */
+
 typedef struct {
     const Model *m;
     int dense, depth;     /* contexts of levels 1..dense are kept dense, ..depth sparse */
+    Frame **frames;       /* per context of level dense + 1, NULL until built; or NULL for
+                             none (frame.h: when depth == dense and the levels above
+                             dense + 1 are nested) */
+    int64_t frame_room;   /* values frames may still take */
     int n_temps;
     const double *temps;  /* the distinct temperatures > 0 of the rows */
     int dstride, sstride; /* values per record: 1 + 2 n_temps (dense), 1 + 4 n_temps */
@@ -44,7 +50,7 @@ typedef struct {
      * each member is (pos[w], valid when stamp[w] == now); buf, pbuf, vbuf: room to merge */
     int32_t *stamp, *pos, now;
     int32_t *iota;        /* 0, 1, ..., vocab - 1: where each token is in a whole row */
-    int64_t *set, *buf;
+    int32_t *set, *buf;
     int64_t *place, *pbuf; /* each member's place in the kept context (value) */
     double *val, *vbuf, *z, *w, *run, *row;
     int64_t *ints;         /* the blocks the scratch rows above lie in (merging swaps them) */
@@ -52,7 +58,7 @@ typedef struct {
 } Sampler;
 
 int sampler_init(Sampler *s, const Model *m, int dense, int depth, int64_t room,
-                 const double *temps, int n_temps);
+                 int64_t frame_room, const double *temps, int n_temps);
 void sampler_free(Sampler *s);
 
 /* The deepest kept context among levels 1..k of the matched ranks (building it, and its

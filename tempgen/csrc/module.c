@@ -5,7 +5,7 @@
  * draw by inverse CDF with the row's uniform. A run is a batch of rows with fixed
  * temperatures; it keeps the contexts it builds (kept.c) from one block of steps to the next.
  *
- *   run = start(model, temperatures, dense, depth, room)
+ *   run = start(model, temperatures, dense, depth, room, frame_room)
  *   decode(run, contexts, uniforms, row_stream, tokens, logp, logq, entropy)
  */
 #define PY_SSIZE_T_CLEAN
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "frame.h"
 
 typedef struct {
     Py_buffer views[8 * (MAX_ORDER + 1)];
@@ -160,8 +161,9 @@ static void capsule_free(PyObject *capsule) {
 static PyObject *start(PyObject *self, PyObject *args) {
     PyObject *spec, *temps_o;
     int dense, depth;
-    long long room;
-    if (!PyArg_ParseTuple(args, "OOiiL", &spec, &temps_o, &dense, &depth, &room)) return NULL;
+    long long room, frame_room;
+    if (!PyArg_ParseTuple(args, "OOiiLL", &spec, &temps_o, &dense, &depth, &room, &frame_room))
+        return NULL;
     Run *run = calloc(1, sizeof(Run));
     if (!run) return PyErr_NoMemory();
     Views tv = {.n = 0};
@@ -194,7 +196,8 @@ static PyObject *start(PyObject *self, PyObject *args) {
         if (t[b] > 0.0 && j == n_temps) run->temps[n_temps++] = t[b];
         run->row_temp[b] = t[b] > 0.0 ? j : -1;
     }
-    if (sampler_init(&run->s, &run->m, dense, depth, room, run->temps, n_temps) < 0) {
+    if (sampler_init(&run->s, &run->m, dense, depth, room, frame_room, run->temps, n_temps) <
+        0) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -242,6 +245,7 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     for (Py_ssize_t s = 0; s < steps && !failed; s++) {
         ranks(&run->m, ctx, batch, run->rank, run->n, run->probe);
         fetch_rows(&run->m, batch, run->rank, run->n, run->s.depth);
+        fetch_frames(&run->s, batch, run->rank, run->n);
         for (int64_t b = 0; b < batch; b++) {
             Drawn d;
             if (draw_row(&run->s, run->rank[b], run->n[b], run->row_temp[b],
@@ -296,9 +300,10 @@ static PyMethodDef methods[] = {
      "nested(model): per order, whether every context of that level lists only tokens its "
      "parent lists (False for order 1)."},
     {"start", start, METH_VARARGS,
-     "start(model, temperatures, dense, depth, room): a run for a batch of rows with these "
-     "temperatures (batch,); contexts of levels 1..dense are kept whole, ..depth by their "
-     "successors while `room` values last."},
+     "start(model, temperatures, dense, depth, room, frame_room): a run for a batch of rows "
+     "with these temperatures (batch,); contexts of levels 1..dense are kept whole, ..depth by "
+     "their successors while `room` values last, and frames (frame.h) while `frame_room` "
+     "values last."},
     {"decode", decode, METH_VARARGS,
      "decode(run, contexts, uniforms, row_stream, tokens, logp, logq, entropy): fill the "
      "(steps, batch) outputs; contexts (batch, order-1) are advanced."},

@@ -1,0 +1,72 @@
+/* Frames (frame.h): built from K's record and C's successors, in the operations and order
+ * of draw.c's build_set and running sums, so a row drawn from a frame is the row drawn
+ * without. */
+#include <stdlib.h>
+
+#include "frame.h"
+
+const Frame *frame_of(Sampler *s, const Kept *K, const int64_t *rank, int k) {
+    Frame **slot = &s->frames[rank[k - 1]];
+    if (*slot) return *slot;
+    const Level *lv = &s->m->lv[k];
+    const Ctx *c = &lv->ctx[rank[k - 1]];
+    int64_t ns = c->n_succ, lo = c->succ, hi = lo + ns, nt = s->n_temps;
+    int64_t values = ns + 2 * (ns + 1) * nt; /* p, gap */
+    int64_t need = values + (ns + 1) / 2 + (int64_t)(sizeof(Frame) / sizeof(double));
+    if (need > s->frame_room) return NULL;
+    Frame *F = malloc(sizeof(Frame) + sizeof(double) * values + sizeof(int32_t) * ns);
+    if (!F) return NULL;
+    s->frame_room -= need;
+    F->K = K;
+    F->ns = ns;
+    F->p = (double *)(F + 1);
+    F->gap = F->p + ns;
+    F->tok = (int32_t *)(F->gap + 2 * (ns + 1) * nt);
+    const double *rec = K->rec;
+    int64_t stride = K->stride, i = 0;
+    int32_t *pos = s->pos;
+    double g = c->gamma;
+    FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++, i++) {
+        int64_t w = V(e);
+        F->tok[i] = (int32_t)w;
+        pos[w] = (int32_t)i;
+        F->p[i] = rec[w * stride] * g;
+    })
+    add_successors(lv, rank[k - 1], F->p, pos);
+    /* (pos holds places of earlier rows too: a place in S names a member only if it is) */
+    int32_t at_top = K->top >= 0 ? pos[K->top] : 0;
+    F->top_out = K->top >= 0 && !(at_top < ns && F->tok[at_top] == K->top);
+    for (int ti = 0; ti < nt; ti++) {
+        const double *sums = rec + 1 + 2 * ti;
+        double *gap = F->gap + 2 * (ns + 1) * ti, m_prev = 0.0, az_prev = 0.0;
+        for (i = 0;; i++) {
+            const double *r = sums + (i < ns ? F->tok[i] : s->m->vocab) * stride;
+            gap[2 * i] = r[0] - m_prev;
+            gap[2 * i + 1] = r[1] - az_prev;
+            if (i == ns) break;
+            m_prev = r[stride];
+            az_prev = r[stride + 1];
+        }
+    }
+    *slot = F;
+    return F;
+}
+
+void fetch_frames(const Sampler *s, int64_t batch, int64_t (*rank)[MAX_ORDER], const int *n) {
+    if (!s->frames) return;
+    int k = s->dense + 1;
+    for (int64_t b = 0; b < batch; b++) /* the heads, then (once those are in) the rest */
+        if (n[b] >= k && s->frames[rank[b][k - 1]]) __builtin_prefetch(s->frames[rank[b][k - 1]]);
+    for (int64_t b = 0; b < batch; b++) {
+        const Frame *F = n[b] >= k ? s->frames[rank[b][k - 1]] : NULL;
+        if (!F) continue;
+        const char *end = (const char *)(F->tok + F->ns);
+        for (const char *a = (const char *)F + 64; a < end; a += 64) __builtin_prefetch(a);
+    }
+}
+
+void frames_free(Sampler *s) {
+    for (int64_t r = 0; s->frames && r < s->m->lv[s->dense + 1].n_ctx; r++) free(s->frames[r]);
+    free(s->frames);
+    s->frames = NULL;
+}
