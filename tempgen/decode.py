@@ -149,9 +149,12 @@ def generate_blocks(ngram, contexts: np.ndarray, chains: Sequence[Chain],
     if compiled and kernel.fits(ngram) and all(c.temperature_only for c in chains):
         decoder = kernel.Decoder(ngram, [chains[c].temperature for c in row_chain])
         row_stream = np.asarray(row_stream, dtype=np.int64)
-        for start in range(0, steps, KERNEL_BLOCK):
-            block = noise.block(min(KERNEL_BLOCK, steps - start))
-            yield Block(*decoder.block(contexts, block, row_stream))
+        try:
+            for start in range(0, steps, KERNEL_BLOCK):
+                block = noise.block(min(KERNEL_BLOCK, steps - start))
+                yield Block(*decoder.block(contexts, block, row_stream))
+        finally:
+            decoder.close()
         return
     for step in _generate_numpy(ngram, contexts, chains, row_chain, noise, row_stream, steps):
         yield Block(*(a[None] for a in step))

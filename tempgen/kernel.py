@@ -9,7 +9,9 @@ steps are allocated.
 
 from __future__ import annotations
 
+import collections
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -28,7 +30,7 @@ FRAME_FLOATS = 1 << 21  # frames of the contexts just above the dense ones: 16 M
 # below that, working through them at each step is cheaper than keeping them.
 SPARSE_MIN_LISTED = 32
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-MIN_ROWS_PER_THREAD = 8  # fewer rows than this per thread are not worth a thread
+CHUNK_ROWS = 16  # rows a core decodes at a time: enough for their lookups to overlap
 CTX_BYTES = 32  # one record per context: what a step reads of it in one cache line
 
 
@@ -106,36 +108,62 @@ def _listed(ngram, m: int) -> float:
 
 class Decoder:
     """Decodes a batch of rows with fixed temperatures, block by block; what it builds of
-    the model (kept contexts and their running sums) is kept from one block to the next."""
+    the model (kept contexts, frames) is kept from one block to the next.
 
-    def __init__(self, ngram, temperatures: np.ndarray):
-        temps = np.ascontiguousarray(temperatures, dtype=np.float64)
-        dense, depth = levels(ngram, len(set(temps[temps > 0].tolist())))
-        # Rows are independent, and the kernel lets go of the GIL: a large batch is cut into
-        # one part per core, each with its own run.
-        parts = max(1, min(THREADS, len(temps) // MIN_ROWS_PER_THREAD))
-        self.cuts = np.linspace(0, len(temps), parts + 1).astype(int)
+    Rows are independent, and the kernel lets go of the GIL: the batch is cut into chunks of
+    CHUNK_ROWS, dealt out to the cores in runs of neighbours, each core with its own run of
+    the kernel (and so the contexts its rows meet). A core done with its own takes the last
+    chunks of the core with most left: a core slowed by another program holds no one up.
+    Call close() when done."""
+
+    def __init__(self, ngram, temperatures):
+        temps = np.asarray(temperatures, dtype=np.float64)
+        if not np.all(temps >= 0):
+            raise ValueError("temperatures: >= 0 (or inf) are needed")
+        distinct = list(dict.fromkeys(t for t in temps.tolist() if t > 0))
+        index = {t: i for i, t in enumerate(distinct)}
+        self.row_temp = np.array([index.get(t, -1) for t in temps.tolist()], dtype=np.int64)
+        dense, depth = levels(ngram, len(distinct))
+        self.cuts = [*range(0, len(temps), CHUNK_ROWS), len(temps)] if len(temps) else [0, 0]
+        chunks = len(self.cuts) - 1
+        threads = max(1, min(THREADS, chunks))
+        self.deal = np.array_split(np.arange(chunks), threads)  # each core's own chunks
         spec = _spec(ngram)
-        self.runs = [_kernel.start(spec, temps[lo:hi], dense, depth, SPARSE_FLOATS,
-                                   FRAME_FLOATS)
-                     for lo, hi in zip(self.cuts[:-1], self.cuts[1:], strict=True)]
+        self.runs = [_kernel.start(spec, np.array(distinct, dtype=np.float64), dense, depth,
+                                   SPARSE_FLOATS, FRAME_FLOATS) for _ in range(threads)]
+        self.pool = ThreadPoolExecutor(threads) if threads > 1 else None
 
     def block(self, contexts: np.ndarray, uniforms: np.ndarray, row_stream: np.ndarray):
         """Decode uniforms.shape[1] steps; contexts (batch, order-1) int64 are advanced in
         place. uniforms: (streams, steps); row_stream: (batch,) int64.
         Returns tokens, ln p, ln q and entropy in bits, each (steps, batch)."""
         uniforms = np.ascontiguousarray(uniforms, dtype=np.float64)
+        done: list = [None] * (len(self.cuts) - 1)
+        left = [collections.deque(own.tolist()) for own in self.deal]
+        lock = threading.Lock()
 
-        def run(i: int) -> tuple[np.ndarray, ...]:
-            lo, hi = self.cuts[i], self.cuts[i + 1]
-            tokens = np.empty((uniforms.shape[1], hi - lo), dtype=np.int64)
-            logp, logq, entropy = (np.empty(tokens.shape) for _ in range(3))
-            _kernel.decode(self.runs[i], contexts[lo:hi], uniforms, row_stream[lo:hi],
-                           tokens, logp, logq, entropy)
-            return tokens, logp, logq, entropy
+        def work(me: int) -> None:
+            while True:
+                with lock:
+                    most = max(left, key=len)
+                    if not most:
+                        return
+                    i = left[me].popleft() if left[me] else most.pop()
+                lo, hi = self.cuts[i], self.cuts[i + 1]
+                tokens = np.empty((uniforms.shape[1], hi - lo), dtype=np.int64)
+                logp, logq, entropy = (np.empty(tokens.shape) for _ in range(3))
+                _kernel.decode(self.runs[me], contexts[lo:hi], uniforms, row_stream[lo:hi],
+                               self.row_temp[lo:hi], tokens, logp, logq, entropy)
+                done[i] = tokens, logp, logq, entropy
 
-        if len(self.runs) == 1:
-            return run(0)
-        with ThreadPoolExecutor(len(self.runs)) as pool:
-            done = list(pool.map(run, range(len(self.runs))))
+        if self.pool is None:
+            work(0)
+        else:
+            list(self.pool.map(work, range(len(self.runs))))
+        if len(done) == 1:
+            return done[0]
         return tuple(np.concatenate(arrays, axis=1) for arrays in zip(*done, strict=True))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()

@@ -207,6 +207,26 @@ def test_kept_levels(monkeypatch):
     assert kernel.levels(ng, 1) == (ng.order, ng.order)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_rows_are_the_same_whichever_core_takes_them(shakespeare, monkeypatch, threads):
+    # chunks of 2 rows dealt out to the cores, which take each other's when done: a row's
+    # steps must not depend on which core (and so which run's kept contexts) drew them
+    ng = shakespeare.ngram
+    temps = [0.0, 0.5, 0.8, 1.0, float("inf"), 0.8, 0.5, 2.0, 1e-300, 0.8, 0.3]
+    chains = [build_chain({"temperature": t}) for t in temps]
+    rows = list(range(len(temps)))
+
+    def run():
+        return list(generate(ng, start_contexts(ng, [], len(rows)), chains, rows,
+                             streams(4, len(rows)), rows, 120))
+
+    want = run()
+    monkeypatch.setattr(kernel, "THREADS", threads)
+    monkeypatch.setattr(kernel, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(decode, "KERNEL_BLOCK", 40)
+    _same_steps(run(), want)
+
+
 def test_a_run_keeps_its_contexts_across_blocks(shakespeare, monkeypatch):
     chains = [build_chain({"temperature": t}) for t in (0.0, 0.8)]
     ng = shakespeare.ngram

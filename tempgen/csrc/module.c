@@ -2,11 +2,11 @@
  *
  * It computes what the numpy path computes (tempgen.decode with tempgen.samplers), row by
  * row: the interpolated model row p of the row's context, q = softmax(log p / T), and the
- * draw by inverse CDF with the row's uniform. A run is a batch of rows with fixed
- * temperatures; it keeps the contexts it builds (kept.c) from one block of steps to the next.
+ * draw by inverse CDF with the row's uniform. A run holds what one thread keeps (kept.c,
+ * frame.c) from one call to the next: a call decodes any rows, at any of its temperatures.
  *
  *   run = start(model, temperatures, dense, depth, room, frame_room)
- *   decode(run, contexts, uniforms, row_stream, tokens, logp, logq, entropy)
+ *   decode(run, contexts, uniforms, row_stream, row_temp, tokens, logp, logq, entropy)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -129,15 +129,16 @@ static int parse_model(Views *vs, PyObject *spec, Model *m) {
     return 0;
 }
 
-/* A run: the model's tables (held by their views), the rows' temperatures, the sampler and
- * its kept contexts, and per-row scratch of a step. */
+/* A run: the model's tables (held by their views), the temperatures, the sampler with its
+ * kept contexts and frames, and per-row scratch of a step (for as many rows as a call has
+ * had). Rows are not the run's: any call may bring any rows, and what the run keeps serves
+ * them all. */
 typedef struct {
     Views vs;
     Model m;
     Sampler s;
-    int64_t batch;
-    double *temps;            /* the distinct temperatures > 0 */
-    int *row_temp;            /* per row: its temperature's index, -1 for T = 0 */
+    double *temps;            /* the temperatures > 0 */
+    int64_t cap;              /* rows the scratch below holds */
     int64_t (*rank)[MAX_ORDER];
     int *n;
     Probe *probe;
@@ -147,7 +148,6 @@ static void run_free(Run *run) {
     sampler_free(&run->s);
     release(&run->vs);
     free(run->temps);
-    free(run->row_temp);
     free(run->rank);
     free(run->n);
     free(run->probe);
@@ -156,6 +156,20 @@ static void run_free(Run *run) {
 
 static void capsule_free(PyObject *capsule) {
     run_free(PyCapsule_GetPointer(capsule, "tempgen.run"));
+}
+
+/* Scratch for `rows` rows. Returns -1 when out of memory. */
+static int reserve(Run *run, int64_t rows) {
+    if (rows <= run->cap) return 0;
+    void *rank = realloc(run->rank, sizeof *run->rank * rows);
+    if (rank) run->rank = rank;
+    void *n = realloc(run->n, sizeof(int) * rows);
+    if (n) run->n = n;
+    void *probe = realloc(run->probe, sizeof(Probe) * rows);
+    if (probe) run->probe = probe;
+    if (!rank || !n || !probe) return -1;
+    run->cap = rows;
+    return 0;
 }
 
 static PyObject *start(PyObject *self, PyObject *args) {
@@ -167,37 +181,26 @@ static PyObject *start(PyObject *self, PyObject *args) {
     Run *run = calloc(1, sizeof(Run));
     if (!run) return PyErr_NoMemory();
     Views tv = {.n = 0};
-    Py_ssize_t batch;
-    const double *t = doubles(&tv, temps_o, 0, &batch, "temperatures");
+    Py_ssize_t n_temps;
+    const double *t = doubles(&tv, temps_o, 0, &n_temps, "temperatures");
     if (!t || parse_model(&run->vs, spec, &run->m) < 0) goto fail;
     if (dense < 1 || depth < dense || depth > run->m.order) {
         PyErr_SetString(PyExc_ValueError, "levels: 1 <= dense <= depth <= order is needed");
         goto fail;
     }
-    size_t rows = batch ? (size_t)batch : 1;
-    run->batch = batch;
-    run->temps = malloc(sizeof(double) * rows);
-    run->row_temp = malloc(sizeof(int) * rows);
-    run->rank = malloc(sizeof *run->rank * rows);
-    run->n = malloc(sizeof(int) * rows);
-    run->probe = malloc(sizeof(Probe) * rows);
-    if (!run->temps || !run->row_temp || !run->rank || !run->n || !run->probe) {
+    if (!(run->temps = malloc(sizeof(double) * (n_temps ? n_temps : 1)))) {
         PyErr_NoMemory();
         goto fail;
     }
-    int n_temps = 0;
-    for (Py_ssize_t b = 0; b < batch; b++) {
-        if (!(t[b] >= 0.0)) {
-            PyErr_SetString(PyExc_ValueError, "temperatures: >= 0 (or inf) are needed");
+    for (Py_ssize_t i = 0; i < n_temps; i++) {
+        if (!(t[i] > 0.0)) {
+            PyErr_SetString(PyExc_ValueError, "temperatures: > 0 (or inf) are needed");
             goto fail;
         }
-        int j = 0;
-        while (j < n_temps && run->temps[j] != t[b]) j++;
-        if (t[b] > 0.0 && j == n_temps) run->temps[n_temps++] = t[b];
-        run->row_temp[b] = t[b] > 0.0 ? j : -1;
+        run->temps[i] = t[i];
     }
-    if (sampler_init(&run->s, &run->m, dense, depth, room, frame_room, run->temps, n_temps) <
-        0) {
+    if (sampler_init(&run->s, &run->m, dense, depth, room, frame_room, run->temps,
+                     (int)n_temps) < 0) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -212,32 +215,39 @@ fail:
 }
 
 static PyObject *decode(PyObject *self, PyObject *args) {
-    PyObject *capsule, *ctx_o, *unif_o, *stream_o, *tok_o, *logp_o, *logq_o, *ent_o;
-    if (!PyArg_ParseTuple(args, "OOOOOOOO", &capsule, &ctx_o, &unif_o, &stream_o, &tok_o,
-                          &logp_o, &logq_o, &ent_o))
+    PyObject *capsule, *ctx_o, *unif_o, *stream_o, *temp_o, *tok_o, *logp_o, *logq_o, *ent_o;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOO", &capsule, &ctx_o, &unif_o, &stream_o, &temp_o,
+                          &tok_o, &logp_o, &logq_o, &ent_o))
         return NULL;
     Run *run = PyCapsule_GetPointer(capsule, "tempgen.run");
     if (!run) return NULL;
     Views vs = {.n = 0};
-    Py_ssize_t n_ctx, n_unif, n_stream, n_tok, n_logp, n_logq, n_ent;
+    Py_ssize_t n_ctx, n_unif, batch, n_temp, n_tok, n_logp, n_logq, n_ent;
     int64_t *ctx = int64s(&vs, ctx_o, 1, &n_ctx, "contexts");
     double *unif = ctx ? doubles(&vs, unif_o, 0, &n_unif, "uniforms") : NULL;
-    int64_t *stream = unif ? int64s(&vs, stream_o, 0, &n_stream, "row_stream") : NULL;
-    int64_t *tok = stream ? int64s(&vs, tok_o, 1, &n_tok, "tokens") : NULL;
+    int64_t *stream = unif ? int64s(&vs, stream_o, 0, &batch, "row_stream") : NULL;
+    int64_t *row_temp = stream ? int64s(&vs, temp_o, 0, &n_temp, "row_temp") : NULL;
+    int64_t *tok = row_temp ? int64s(&vs, tok_o, 1, &n_tok, "tokens") : NULL;
     double *logp = tok ? doubles(&vs, logp_o, 1, &n_logp, "logp") : NULL;
     double *logq = logp ? doubles(&vs, logq_o, 1, &n_logq, "logq") : NULL;
     double *ent = logq ? doubles(&vs, ent_o, 1, &n_ent, "entropy") : NULL;
     if (!ent) goto fail;
     Py_buffer *ub = &vs.views[1];
-    int64_t batch = run->batch, width = run->m.order - 1;
+    int64_t width = run->m.order - 1;
     Py_ssize_t steps = ub->ndim == 2 ? ub->shape[1] : -1;
-    int ok = steps >= 0 && n_ctx == batch * width && n_stream == batch &&
+    int ok = steps >= 0 && n_ctx == batch * width && n_temp == batch &&
              n_tok == steps * batch && n_logp == n_tok && n_logq == n_tok && n_ent == n_tok;
     for (int64_t b = 0; ok && b < batch; b++)
-        ok = stream[b] >= 0 && stream[b] < ub->shape[0];
+        ok = stream[b] >= 0 && stream[b] < ub->shape[0] && row_temp[b] >= -1 &&
+             row_temp[b] < run->s.n_temps;
     if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "decode: arrays of the run's batch, uniforms "
-                                          "(streams, steps) and outputs (steps, batch)");
+        PyErr_SetString(PyExc_ValueError, "decode: contexts (rows, order-1), uniforms (streams, "
+                                          "steps), row_stream and row_temp (rows,), and "
+                                          "outputs (steps, rows) are needed");
+        goto fail;
+    }
+    if (reserve(run, batch) < 0) {
+        PyErr_NoMemory();
         goto fail;
     }
     int failed = 0;
@@ -248,7 +258,7 @@ static PyObject *decode(PyObject *self, PyObject *args) {
         fetch_frames(&run->s, batch, run->rank, run->n);
         for (int64_t b = 0; b < batch; b++) {
             Drawn d;
-            if (draw_row(&run->s, run->rank[b], run->n[b], run->row_temp[b],
+            if (draw_row(&run->s, run->rank[b], run->n[b], (int)row_temp[b],
                          unif[stream[b] * steps + s], &d) < 0) {
                 failed = 1;
                 break;
@@ -300,13 +310,14 @@ static PyMethodDef methods[] = {
      "nested(model): per order, whether every context of that level lists only tokens its "
      "parent lists (False for order 1)."},
     {"start", start, METH_VARARGS,
-     "start(model, temperatures, dense, depth, room, frame_room): a run for a batch of rows "
-     "with these temperatures (batch,); contexts of levels 1..dense are kept whole, ..depth by "
-     "their successors while `room` values last, and frames (frame.h) while `frame_room` "
-     "values last."},
+     "start(model, temperatures, dense, depth, room, frame_room): a run for rows at these "
+     "temperatures (all > 0); contexts of levels 1..dense are kept whole, ..depth by their "
+     "successors while `room` values last, and frames (frame.h) while `frame_room` values "
+     "last."},
     {"decode", decode, METH_VARARGS,
-     "decode(run, contexts, uniforms, row_stream, tokens, logp, logq, entropy): fill the "
-     "(steps, batch) outputs; contexts (batch, order-1) are advanced."},
+     "decode(run, contexts, uniforms, row_stream, row_temp, tokens, logp, logq, entropy): "
+     "fill the (steps, rows) outputs; contexts (rows, order-1) are advanced; row_temp: each "
+     "row's temperature, by its index in the run's (-1: T = 0)."},
     {NULL, NULL, 0, NULL},
 };
 
