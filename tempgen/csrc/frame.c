@@ -1,8 +1,6 @@
 /* Frames (frame.h): built from K's record and C's successors, in the operations and order
  * of draw.c's build_set and running sums, so a row drawn from a frame is the row drawn
  * without. */
-#include <stdlib.h>
-
 #include "frame.h"
 
 const Frame *frame_of(Sampler *s, const Kept *K, const int64_t *rank, int k) {
@@ -14,7 +12,7 @@ const Frame *frame_of(Sampler *s, const Kept *K, const int64_t *rank, int k) {
     int64_t values = ns + 2 * (ns + 1) * nt; /* p, gap */
     int64_t need = values + (ns + 1) / 2 + (int64_t)(sizeof(Frame) / sizeof(double));
     if (need > s->frame_room) return NULL;
-    Frame *F = malloc(sizeof(Frame) + sizeof(double) * values + sizeof(int32_t) * ns);
+    Frame *F = keep(s, sizeof(Frame) + sizeof(double) * values + sizeof(int32_t) * ns);
     if (!F) return NULL;
     s->frame_room -= need;
     F->K = K;
@@ -52,21 +50,19 @@ const Frame *frame_of(Sampler *s, const Kept *K, const int64_t *rank, int k) {
     return F;
 }
 
-void fetch_frames(const Sampler *s, int64_t batch, int64_t (*rank)[MAX_ORDER], const int *n) {
-    if (!s->frames) return;
+void fetch_kept(const Sampler *s, int64_t batch, int64_t (*rank)[MAX_ORDER], const int *n) {
     int k = s->dense + 1;
-    for (int64_t b = 0; b < batch; b++) /* the heads, then (once those are in) the rest */
-        if (n[b] >= k && s->frames[rank[b][k - 1]]) __builtin_prefetch(s->frames[rank[b][k - 1]]);
-    for (int64_t b = 0; b < batch; b++) {
+    for (int64_t b = 0; b < batch; b++) { /* the heads, then (once those are in) the rest */
+        int d = n[b] < s->depth ? n[b] : s->depth;
+        const Kept *K = s->kept[d][rank[b][d - 1]];
+        if (K) __builtin_prefetch(K);
+        if (s->frames && n[b] >= k && s->frames[rank[b][k - 1]])
+            __builtin_prefetch(s->frames[rank[b][k - 1]]);
+    }
+    for (int64_t b = 0; b < batch && s->frames; b++) {
         const Frame *F = n[b] >= k ? s->frames[rank[b][k - 1]] : NULL;
         if (!F) continue;
         const char *end = (const char *)(F->tok + F->ns);
         for (const char *a = (const char *)F + 64; a < end; a += 64) __builtin_prefetch(a);
     }
-}
-
-void frames_free(Sampler *s) {
-    for (int64_t r = 0; s->frames && r < s->m->lv[s->dense + 1].n_ctx; r++) free(s->frames[r]);
-    free(s->frames);
-    s->frames = NULL;
 }

@@ -25,8 +25,8 @@ struct Frame {
 /* The frame of the row's matched context of level k = s->dense + 1 over K (its parent),
  * built when first needed; NULL when there is no room (or memory) for it. */
 const Frame *frame_of(Sampler *s, const Kept *K, const int64_t *rank, int k);
-/* Ask for the frames (built ones) a step's rows will read. */
-void fetch_frames(const Sampler *s, int64_t batch, int64_t (*rank)[MAX_ORDER], const int *n);
-void frames_free(Sampler *s);
+/* Ask for what a step's rows will read first of what the run keeps (built already): their
+ * deepest kept contexts' heads, and their frames. */
+void fetch_kept(const Sampler *s, int64_t batch, int64_t (*rank)[MAX_ORDER], const int *n);
 
 #endif

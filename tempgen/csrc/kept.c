@@ -62,18 +62,36 @@ int sampler_init(Sampler *s, const Model *m, int dense, int depth, int64_t room,
     return 0;
 }
 
-void sampler_free(Sampler *s) {
-    for (int k = 1; k <= s->depth; k++) {
-        for (int64_t r = 0; s->kept[k] && r < s->m->lv[k].n_ctx; r++) {
-            Kept *K = s->kept[k][r];
-            if (!K || K == &unkept) continue;
-            free(K->rec);
-            free(K->phi);
-            free(K);
-        }
-        free(s->kept[k]);
+/* Kept contexts and frames are many small blocks, kept for the whole run: they are cut from
+ * large ones, and freed with them. */
+struct Chunk {
+    Chunk *next;
+    size_t used, size;
+};
+#define CHUNK_BYTES ((size_t)1 << 20)
+
+void *keep(Sampler *s, size_t bytes) {
+    bytes = (bytes + 63) / 64 * 64;
+    Chunk *c = s->chunks;
+    if (!c || c->used + bytes > c->size) {
+        size_t size = (64 + bytes + CHUNK_BYTES - 1) / CHUNK_BYTES * CHUNK_BYTES;
+        if (!(c = aligned_alloc(64, size))) return NULL;
+        *c = (Chunk){.next = s->chunks, .used = 64, .size = size};
+        s->chunks = c;
     }
-    frames_free(s);
+    void *p = (char *)c + c->used;
+    c->used += bytes;
+    return p;
+}
+
+void sampler_free(Sampler *s) {
+    for (int k = 1; k <= s->depth; k++) free(s->kept[k]);
+    free(s->frames);
+    while (s->chunks) {
+        Chunk *next = s->chunks->next;
+        free(s->chunks);
+        s->chunks = next;
+    }
     free(s->stamp);
     free(s->iota);
     free(s->ints);
@@ -173,13 +191,10 @@ static void sums(const Sampler *s, const double *p, int64_t n, double log_max, d
 /* A dense context of level k: its whole row, from its parent's (level 1: from uniform). */
 static Kept *build_dense(Sampler *s, const int64_t *rank, int k, const Kept *P) {
     int v = s->m->vocab, stride = s->dstride;
-    Kept *K = calloc(1, sizeof *K);
-    double *rec = malloc(sizeof(double) * (size_t)(v + 1) * stride);
-    if (!K || !rec) {
-        free(K);
-        free(rec);
-        return NULL;
-    }
+    Kept *K = keep(s, sizeof *K);
+    double *rec = K ? keep(s, sizeof(double) * (size_t)(v + 1) * stride) : NULL;
+    if (!rec) return NULL;
+    memset(K, 0, sizeof *K);
     double *row = s->row;
     for (int i = 0; i < v; i++) row[i] = P ? P->rec[(int64_t)i * P->stride] : 1.0 / v;
     extend(s, k, rank[k - 1], row, row);
@@ -205,17 +220,6 @@ static Kept *build_sparse(Sampler *s, const int64_t *rank, int k, const Kept *P)
     const Ctx *c = &lv->ctx[rank[k - 1]];
     int64_t n = c->n_succ, lo = c->succ;
     int stride = s->sstride;
-    Kept *K = calloc(1, sizeof *K);
-    double *rec = malloc(sizeof(double) * (size_t)(n + 1) * stride);
-    double *phi = malloc(sizeof(double) * 2 * (size_t)s->n_temps + 1);
-    if (!K || !rec || !phi) {
-        free(K);
-        free(rec);
-        free(phi);
-        return NULL;
-    }
-    *K = (Kept){.parent = P, .tok = lv->token, .lo = lo, .n = n, .stride = stride,
-                .gamma = c->gamma, .rec = rec, .phi = phi};
     /* values: p = p_P gamma + u, and the best member (ascending: the first of ties) */
     double *pp = s->vbuf, *p = s->row, best_p = -1.0;
     int64_t best = -1;
@@ -223,10 +227,9 @@ static Kept *build_sparse(Sampler *s, const int64_t *rank, int k, const Kept *P)
         pp[i] = value(P, at(lv->token, lo + i), NULL);
         p[i] = pp[i] * c->gamma;
         p[i] += mass_of(lv, c, lo + i);
-        rec[i * stride] = p[i];
         if (p[i] > best_p) best_p = p[i], best = at(lv->token, lo + i);
     }
-    rec[n * stride] = 0.0;
+    int64_t top;
     /* The maximum, exactly: no non-member exceeds out = gamma max p_P, and P's top, when not
      * a member, has out. If it is a member (or unknown), the non-members' maximum may lie
      * below out (a back-off model can list a token below its back-off estimate): unless a
@@ -234,15 +237,18 @@ static Kept *build_sparse(Sampler *s, const int64_t *rank, int k, const Kept *P)
     double out = P->pmax * c->gamma;
     int64_t pt = P->top, i = pt >= 0 ? lower(lv->token, lo, n, pt) : 0;
     int pt_out = pt >= 0 && !(i < n && at(lv->token, lo + i) == pt);
-    if (best_p > out) K->top = best;
-    else if (pt_out) K->top = out > best_p || pt < best ? pt : best;
-    else if (best_p == out) K->top = -1; /* a non-member may tie with the best member */
-    else {
-        free(K);
-        free(rec);
-        free(phi);
-        return &unkept;
-    }
+    if (best_p > out) top = best;
+    else if (pt_out) top = out > best_p || pt < best ? pt : best;
+    else if (best_p == out) top = -1; /* a non-member may tie with the best member */
+    else return &unkept;
+    Kept *K = keep(s, sizeof *K);
+    double *rec = K ? keep(s, sizeof(double) * (size_t)(n + 1) * stride) : NULL;
+    double *phi = rec ? keep(s, sizeof(double) * (2 * (size_t)s->n_temps + 1)) : NULL;
+    if (!phi) return NULL;
+    *K = (Kept){.parent = P, .tok = lv->token, .lo = lo, .n = n, .stride = stride,
+                .gamma = c->gamma, .top = top, .rec = rec, .phi = phi};
+    for (int64_t j = 0; j < n; j++) rec[j * stride] = p[j];
+    rec[n * stride] = 0.0;
     K->pmax = best_p > out ? best_p : out;
     K->log_max = log_of(K->pmax);
     /* per temperature: the members' sums, the parent's at the same tokens, and phi */

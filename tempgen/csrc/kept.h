@@ -12,6 +12,8 @@
 #ifndef TEMPGEN_KEPT_H
 #define TEMPGEN_KEPT_H
 
+#include <stddef.h>
+
 #include "tables.h"
 
 typedef struct Kept Kept;
@@ -33,6 +35,7 @@ struct Kept {
 };
 
 typedef struct Frame Frame; /* frame.h */
+typedef struct Chunk Chunk; /* kept.c */
 
 typedef struct {
     const Model *m;
@@ -41,6 +44,7 @@ typedef struct {
                              none (frame.h: when depth == dense and the levels above
                              dense + 1 are nested) */
     int64_t frame_room;   /* values frames may still take */
+    Chunk *chunks;        /* the blocks kept contexts and frames lie in (freed together) */
     int n_temps;
     const double *temps;  /* the distinct temperatures > 0 of the rows */
     int dstride, sstride; /* values per record: 1 + 2 n_temps (dense), 1 + 4 n_temps */
@@ -60,6 +64,8 @@ typedef struct {
 int sampler_init(Sampler *s, const Model *m, int dense, int depth, int64_t room,
                  int64_t frame_room, const double *temps, int n_temps);
 void sampler_free(Sampler *s);
+/* Room for `bytes` (64-byte aligned) for the run's whole life, or NULL when out of memory. */
+void *keep(Sampler *s, size_t bytes);
 
 /* The deepest kept context among levels 1..k of the matched ranks (building it, and its
  * parents, when first needed; a sparse one only while there is room), or NULL when out of

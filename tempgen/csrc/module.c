@@ -255,7 +255,7 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     for (Py_ssize_t s = 0; s < steps && !failed; s++) {
         ranks(&run->m, ctx, batch, run->rank, run->n, run->probe);
         fetch_rows(&run->m, batch, run->rank, run->n, run->s.depth);
-        fetch_frames(&run->s, batch, run->rank, run->n);
+        fetch_kept(&run->s, batch, run->rank, run->n);
         for (int64_t b = 0; b < batch; b++) {
             Drawn d;
             if (draw_row(&run->s, run->rank[b], run->n[b], (int)row_temp[b],
