@@ -32,6 +32,7 @@ SPARSE_MIN_LISTED = 32
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 CHUNK_ROWS = 16  # rows a core decodes at a time: enough for their lookups to overlap
 CTX_BYTES = 32  # one record per context: what a step reads of it in one cache line
+DIRECT_ENTRIES = 1 << 20  # a level's contexts in one table by (parent, token): 4 MB at most
 
 
 def fits(ngram) -> bool:
@@ -55,6 +56,7 @@ def _spec(ngram) -> tuple:
                                                                  dtype=np.float64),
             np.ascontiguousarray(ngram._disc[m - 1] if counts is not None else np.zeros(4),
                                  dtype=np.float64),
+            _direct(ngram, m),
         ) for m in range(1, ngram.order + 1))
         boundary = -1 if ngram.boundary is None else int(ngram.boundary)
         spec = (ngram.order, ngram.vocab_size, ngram.bos, boundary, levels)
@@ -81,6 +83,22 @@ def _contexts(ngram, m: int) -> np.ndarray:
         half[1:, 6] = np.cumsum(children[:-1], dtype=np.int64)
         half[:, 7] = children
     return rec.reshape(-1).view(np.uint8)
+
+
+def _direct(ngram, m: int) -> np.ndarray | None:
+    """The ranks of the contexts of length m-1 by (parent rank, oldest token) in one table,
+    when it is small enough (at most DIRECT_ENTRIES): a lookup reads it instead of searching
+    the parent's children."""
+    if m < 2:
+        return None
+    width = ngram.bos + 1
+    parents = len(ngram.offsets[m - 1]) - 1
+    if parents * width > DIRECT_ENTRIES:
+        return None
+    keys = ngram.ctx_keys[m - 1].astype(np.int64)
+    table = np.full(parents * width, -1, dtype=np.int32)
+    table[keys // ngram._base * width + keys % ngram._base] = np.arange(len(keys))
+    return table
 
 
 def levels(ngram, temperatures: int) -> tuple[int, int]:

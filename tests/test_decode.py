@@ -121,14 +121,18 @@ ngram 3=3
 \\end\\
 """
 
-# How a run keeps contexts (tempgen/csrc/kept.h, frame.h): DENSE_FLOATS, SPARSE_FLOATS,
-# SPARSE_MIN_LISTED, FRAME_FLOATS
-KEEPING = {"empty context alone": (0, 0, 0, 1 << 21),
-           "sparse over the empty context": (0, 1 << 40, 0, 1 << 21),
-           "sparse over dense": (20_000, 1 << 40, 0, 1 << 21), "all dense": (1 << 40, 0, 1e9, 0),
-           "room runs out": (0, 400, 0, 1 << 21), "no frames": (1 << 21, 1 << 21, 32, 0),
-           "frames run out": (1 << 21, 1 << 21, 32, 300), "default": None}
-NAMES = ("DENSE_FLOATS", "SPARSE_FLOATS", "SPARSE_MIN_LISTED", "FRAME_FLOATS")
+# How a run keeps contexts (tempgen/csrc/kept.h, frame.h) and finds them (lookup.c):
+# DENSE_FLOATS, SPARSE_FLOATS, SPARSE_MIN_LISTED, FRAME_FLOATS, DIRECT_ENTRIES
+KEEPING = {"empty context alone": (0, 0, 0, 1 << 21, 1 << 20),
+           "sparse over the empty context": (0, 1 << 40, 0, 1 << 21, 0),
+           "sparse over dense": (20_000, 1 << 40, 0, 1 << 21, 1 << 20),
+           "all dense": (1 << 40, 0, 1e9, 0, 1 << 20),
+           "room runs out": (0, 400, 0, 1 << 21, 0),
+           "no frames": (1 << 21, 1 << 21, 32, 0, 1 << 20),
+           "frames run out": (1 << 21, 1 << 21, 32, 300, 0),
+           "no direct tables": (1 << 21, 1 << 21, 32, 1 << 21, 0), "default": None}
+NAMES = ("DENSE_FLOATS", "SPARSE_FLOATS", "SPARSE_MIN_LISTED", "FRAME_FLOATS",
+         "DIRECT_ENTRIES")
 
 
 @pytest.mark.parametrize("keeping", KEEPING)

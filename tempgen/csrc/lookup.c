@@ -39,7 +39,20 @@ void ranks(const Model *m, const int64_t *ctx, int64_t batch, int64_t (*rank)[MA
             }
             if (tok < 0 || tok > m->bos) continue;
             pr[b].tok = tok;
-            __builtin_prefetch(&parent->ctx[rank[b][j - 1]]);
+            if (lv->direct) { /* one read instead of the children's search */
+                pr[b].lo = rank[b][j - 1] * (m->bos + 1) + tok;
+                __builtin_prefetch(&lv->direct[pr[b].lo]);
+            } else {
+                __builtin_prefetch(&parent->ctx[rank[b][j - 1]]);
+            }
+        }
+        if (lv->direct) {
+            for (int64_t b = 0; b < batch; b++) {
+                if (pr[b].tok < 0) continue;
+                int64_t r = lv->direct[pr[b].lo];
+                if (r >= 0) rank[b][n[b]++] = r;
+            }
+            continue;
         }
         for (int64_t b = 0; b < batch; b++) { /* the parent's children, and the first of them */
             if (pr[b].tok < 0) continue;

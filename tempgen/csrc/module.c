@@ -75,7 +75,8 @@ static void *typed(Views *vs, PyObject *obj, int writable, const char *codes, in
 #define int64s(vs, obj, w, n, what) ((int64_t *)typed(vs, obj, w, "qlQL", 8, n, what))
 
 /* model: (order, vocab, bos, boundary, levels, nested), one level tuple per order m = 1..N:
- * (contexts: Ctx records as bytes, first | None, token, adj | None, u | None, disc (4,)),
+ * (contexts: Ctx records as bytes, first | None, token, adj | None, u | None, disc (4,),
+ * direct | None: int32, lookup.c),
  * and per order whether the level is nested (lookup.c: nested; False is always safe) */
 static int parse_model(Views *vs, PyObject *spec, Model *m) {
     PyObject *levels, *flags;
@@ -94,9 +95,9 @@ static int parse_model(Views *vs, PyObject *spec, Model *m) {
     }
     for (int k = 1; k <= m->order; k++) {
         Level *lv = &m->lv[k];
-        PyObject *ctx, *first, *token, *adj, *u, *disc;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(levels, k - 1), "OOOOOO", &ctx, &first, &token,
-                              &adj, &u, &disc))
+        PyObject *ctx, *first, *token, *adj, *u, *disc, *direct;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(levels, k - 1), "OOOOOOO", &ctx, &first, &token,
+                              &adj, &u, &disc, &direct))
             return -1;
         memset(lv, 0, sizeof *lv);
         Py_buffer *b = view(vs, ctx, 0, "contexts");
@@ -110,6 +111,15 @@ static int parse_model(Views *vs, PyObject *spec, Model *m) {
         if (first != Py_None && ints(vs, first, &lv->first, NULL, "first") < 0) return -1;
         if (ints(vs, token, &lv->token, NULL, "token") < 0) return -1;
         if (adj != Py_None && ints(vs, adj, &lv->adj, NULL, "adj") < 0) return -1;
+        if (direct != Py_None) {
+            Py_ssize_t nd;
+            lv->direct = typed(vs, direct, 0, "iI", 4, &nd, "direct");
+            if (!lv->direct) return -1;
+            if (k < 2 || nd != m->lv[k - 1].n_ctx * (m->bos + 1)) {
+                PyErr_SetString(PyExc_ValueError, "direct: (parents x (bos + 1)) ranks needed");
+                return -1;
+            }
+        }
         if (u != Py_None && !(lv->u = doubles(vs, u, 0, NULL, "u"))) return -1;
         Py_ssize_t nd;
         const double *d = doubles(vs, disc, 0, &nd, "disc");

@@ -57,6 +57,8 @@ typedef struct {
     double disc[4];     /* discount by adjusted count 0, 1, 2, 3+ */
     double kept[256];   /* a - disc(a), the discounted count, for a < 256 */
     int nested;         /* m >= 2: every context lists only tokens its parent lists */
+    const int32_t *direct; /* m >= 2, or NULL: the rank of the context of parent rank r and
+                              oldest token t at r (bos + 1) + t, -1 for none */
 } Level;
 
 typedef struct {
