@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from tempgen import decode, kernel, modelfile
 from tempgen.arpa import to_arpa
 from tempgen.corpus import Corpus
-from tempgen.decode import generate, start_contexts
+from tempgen.decode import generate, generate_blocks, start_contexts
 from tempgen.generation import batch_samples, stream_sample, streams
 from tempgen.rows import ModelRows
 from tempgen.samplers import build_chain
@@ -209,6 +209,24 @@ def test_kept_levels(monkeypatch):
     assert kernel.levels(ng, 1) == (1, 1)
     monkeypatch.setattr(kernel, "DENSE_FLOATS", 1 << 40)
     assert kernel.levels(ng, 1) == (ng.order, ng.order)
+
+
+def test_frames_give_the_rows_drawn_without_them_bit_for_bit(shakespeare, monkeypatch):
+    # a frame holds values computed in the same operations and order as a row computes them
+    ng = shakespeare.ngram
+    temps = [0.0, 1e-300, 0.3, 0.8, 1.0, 2.5, float("inf")] * 2
+    chains = [build_chain({"temperature": t}) for t in temps]
+    rows = list(range(len(temps)))
+
+    def run():
+        return list(generate_blocks(ng, start_contexts(ng, [], len(rows)), chains, rows,
+                                    streams(8, len(rows)), rows, 400))
+
+    want = run()
+    monkeypatch.setattr(kernel, "FRAME_FLOATS", 0)
+    for a, b in zip(run(), want, strict=True):
+        for x, y in zip(a, b, strict=True):
+            assert np.array_equal(x, y)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
