@@ -5,7 +5,8 @@
  * only at the successors of the longer matched contexts, the set S, and is G p_K elsewhere
  * (G the product of those contexts' gammas). So the tempered mass of every gap between
  * members of S is G^(1/T) times K's, from K's running sums: a step costs O(|S| log) work
- * instead of O(V).
+ * instead of O(V). When S is the first longer context's successors (its longer contexts
+ * nested), what depends on K and that context alone comes from its frame (frame.h).
  */
 #include <math.h>
 #include <string.h>
