@@ -158,17 +158,16 @@ static int dense_draw(Sampler *s, const int64_t *rank, int n, double t, double u
 static int64_t from_frame(Sampler *s, const Frame *F, const int64_t *rank, int k0, int n) {
     int64_t ns = F->ns;
     double *restrict val = s->val;
+    const double *from = F->p;
     int32_t *pos = s->pos;
-    for (int64_t i = 0; i < ns; i++) {
-        val[i] = F->p[i];
-        pos[F->tok[i]] = (int32_t)i;
-    }
-    for (int k = k0 + 2; k <= n; k++) { /* (nested: nothing to merge) */
+    for (int64_t i = 0; i < ns; i++) pos[F->tok[i]] = (int32_t)i;
+    for (int k = k0 + 2; k <= n; k++, from = val) { /* (nested: nothing to merge) */
         const Level *lv = &s->m->lv[k];
         double g = lv->ctx[rank[k - 1]].gamma;
-        for (int64_t i = 0; i < ns; i++) val[i] *= g;
+        for (int64_t i = 0; i < ns; i++) val[i] = from[i] * g;
         add_successors(lv, rank[k - 1], val, pos);
     }
+    if (from != val) memcpy(val, from, sizeof(double) * ns);
     return ns;
 }
 
