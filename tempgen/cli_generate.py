@@ -88,7 +88,8 @@ def _sample_text(model, prompt, chain, length, seed, stops, num_samples, color):
             console.print(prompt_text(prompt), end="")
         else:
             sys.stdout.write(prompt)
-        for pieces in stream_sample(model, prompt, chain, length, seed, i, stops):
+        for pieces in stream_sample(model, prompt, chain, length, seed, i, stops,
+                                    pieces=coloured):
             if coloured:
                 console.print(tokens_text(pieces), end="", soft_wrap=True)
             else:

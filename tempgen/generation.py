@@ -47,7 +47,8 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
     n_samples = max(row_sample) + 1
     contexts, before = _start(model, prompt, len(row_chain))
     vocab = model.tokenizer.vocab
-    texts = [TextStream(model.tokenizer.joiner(before), stops) for _ in row_chain]
+    texts = [TextStream(model.tokenizer.joiner(before), stops, pieces=False)
+             for _ in row_chain]
     out = [Sample() for _ in row_chain]
     for block in generate_blocks(model.ngram, contexts, chains, row_chain,
                                  streams(seed, n_samples), row_sample, length):
@@ -71,24 +72,28 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
 
 
 def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
-                  stops: Sequence[str] = (), flush_every: int = 256
-                  ) -> Iterator[list[tuple[str, float]]]:
+                  stops: Sequence[str] = (), flush_every: int = 256, pieces: bool = True
+                  ) -> Iterator[list[tuple[str, float | None]]]:
     """Sample `index` of `seed`, alone, as lists of (text, probability when drawn) pieces,
-    a list every `flush_every` tokens at least (or at every block of the compiled loop)."""
+    a list every `flush_every` tokens at least (or at every block of the compiled loop).
+    pieces=False: text alone, a piece per list (probability None)."""
     contexts, before = _start(model, prompt, 1)
     vocab = model.tokenizer.vocab
-    ts = TextStream(model.tokenizer.joiner(before), stops)
+    ts = TextStream(model.tokenizer.joiner(before), stops, pieces=pieces)
     rng = streams(seed, index + 1)[index]
-    ready: list[tuple[str, float]] = []
+    ready: list[tuple[str, float | None]] = []
+    since = 0  # tokens fed since the last list
     for block in generate_blocks(model.ngram, contexts, [chain], [0], [rng], [0], length):
-        pieces, _ = ts.feed_all([vocab[i] for i in block.tokens[:, 0].tolist()],
-                                np.exp(block.sample_logprob[:, 0]).tolist())
-        ready += pieces
+        words = [vocab[i] for i in block.tokens[:, 0].tolist()]
+        probs = np.exp(block.sample_logprob[:, 0]).tolist() if pieces else None
+        got, fed = ts.feed_all(words, probs)
+        ready += got
+        since += fed
         if ts.done:
             break
-        if len(ready) >= flush_every:
+        if since >= flush_every:
             yield ready
-            ready = []
+            ready, since = [], 0
     ready += ts.close()
     if ready:
         yield ready

@@ -27,17 +27,21 @@ class TextStream:
     into a stop string is held back, so what `feed` returns is final: (piece, info) pairs,
     a token's piece cut short where a stop string begins. Only the held-back end of the
     text is kept for searching, so a long sample costs the same per token as a short one.
+    With pieces=False the final text comes as one piece per call, with info None (for
+    output that needs no token's info: cheaper by far).
     """
 
-    def __init__(self, joiner, stops: Sequence[str] = ()):
+    def __init__(self, joiner, stops: Sequence[str] = (), pieces: bool = True):
         self.add = joiner
         self.stops = [s for s in stops if s]
         self.hold = max((len(s) for s in self.stops), default=1) - 1
+        self.pieces = pieces
         self.done = False
         self._before: list[str] = []  # the text before position _base, in pieces
         self._base = 0
         self._tail = ""  # the text from position _base on
         self._pending: list[list] = []  # [start, end, info] not yet returned
+        self._sent = 0  # pieces=False: the text before this position is returned
 
     @property
     def text(self) -> str:
@@ -53,10 +57,11 @@ class TextStream:
         tokens were fed before one ended the text with a stop string)."""
         if self.done or not tokens:
             return [], 0
-        if infos is None:
+        if infos is None and self.pieces:
             infos = [None] * len(tokens)
         base, start = self._base, self._base + len(self._tail)
-        pieces = [self.add(t) for t in tokens]  # in order: the spacing depends on the last
+        # in order: the spacing depends on the last
+        pieces = tokens if self.add is str else [self.add(t) for t in tokens]
         ends = list(accumulate(map(len, pieces), initial=start))
         self._tail += "".join(pieces)
         fed = len(tokens)
@@ -71,11 +76,15 @@ class TextStream:
             cut = base + min(i for s in self.stops if (i := self._tail.find(s, lo, hi)) >= 0)
             self.done = True
             self._tail = self._tail[:cut - base]
+            if not self.pieces:
+                return self._release_text(), fed
             self._pending += [[ends[k], ends[k + 1], infos[k]] for k in range(fed + 1)]
             # what one-by-one feeding released before that token stays; the rest is cut
             early = bisect_left([b for _, b, _ in self._pending], ends[fed] - self.hold + 1)
             self._pending[early:] = [[a, min(b, cut), info]
                                      for a, b, info in self._pending[early:] if a < cut]
+        elif not self.pieces:
+            return self._release_text(), fed
         else:
             self._pending += [[ends[k], ends[k + 1], infos[k]] for k in range(fed)]
         return self._release(), fed
@@ -83,7 +92,20 @@ class TextStream:
     def close(self) -> list[tuple[str, object]]:
         """Whatever was held back, once no more tokens come."""
         self.hold = 0
-        return self._release()
+        return self._release() if self.pieces else self._release_text()
+
+    def _release_text(self) -> list[tuple[str, object]]:
+        """pieces=False: the text no stop string can change now, as one piece; then forget
+        the text a later search does not need."""
+        end = self._base + len(self._tail)
+        safe = max(self._sent, end if self.done else end - self.hold)
+        base = self._base
+        out = [(self._tail[self._sent - base:safe - base], None)] if safe > self._sent else []
+        self._sent = safe
+        keep = min(safe, max(base, end - self.hold))
+        self._before.append(self._tail[:keep - base])
+        self._tail, self._base = self._tail[keep - base:], keep
+        return out
 
     def _release(self) -> list[tuple[str, object]]:
         """The pending pieces that no stop string can change now; then forget the text that

@@ -364,17 +364,26 @@ class OneByOne:
        st.lists(st.integers(1, 7), min_size=1, max_size=40))
 def test_feeding_many_tokens_at_once_is_feeding_them_one_by_one(tokens, stops, cuts):
     ref, ts = OneByOne(stops), TextStream(str, stops)
+    text = TextStream(str, stops, pieces=False)  # final text as it comes, not by token
     want = [p for i, t in enumerate(tokens) for p in ref.feed(t, i)]
-    got, fed, at = [], 0, 0
+    got, fed, at, shown = [], 0, 0, ""
     for size in cuts * len(tokens):
         if at >= len(tokens):
             break
         pieces, n = ts.feed_all(tokens[at:at + size], list(range(at, at + size)))
+        more, n_text = text.feed_all(tokens[at:at + size])
+        assert n_text == n and all(info is None and p for p, info in more)
+        shown += "".join(p for p, _ in more)
         got += pieces
         fed += n
         at += size
+        # final (the whole text, `ref` fed first, starts with it), and no less than the
+        # pieces so far
+        assert ref.text.startswith(shown) and shown.startswith("".join(p for p, _ in got))
     assert got + ts.close() == want + [(ref.text[a:b], i) for a, b, i in ref.pending]
+    shown += "".join(p for p, _ in text.close())
     assert (ts.text, ts.done, fed) == (ref.text, ref.done, ref.fed)
+    assert (shown, text.text, text.done) == (ref.text, ref.text, ref.done)
 
 
 def test_word_text_stream_keeps_spacing():
