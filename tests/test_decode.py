@@ -211,42 +211,36 @@ def test_kept_levels(monkeypatch):
     assert kernel.levels(ng, 1) == (ng.order, ng.order)
 
 
-def test_frames_give_the_rows_drawn_without_them_bit_for_bit(shakespeare, monkeypatch):
-    # a frame holds values computed in the same operations and order as a row computes them
-    ng = shakespeare.ngram
-    temps = [0.0, 1e-300, 0.3, 0.8, 1.0, 2.5, float("inf")] * 2
+def _rows_at(ng, temps, seed, steps):
+    """Every step of one row per temperature, each row with its own stream: tokens, ln p,
+    ln q and entropies, each (steps, rows)."""
     chains = [build_chain({"temperature": t}) for t in temps]
     rows = list(range(len(temps)))
+    blocks = generate_blocks(ng, start_contexts(ng, [], len(rows)), chains, rows,
+                             streams(seed, len(rows)), rows, steps)
+    return [np.concatenate(field) for field in zip(*blocks, strict=True)]
 
-    def run():
-        return list(generate_blocks(ng, start_contexts(ng, [], len(rows)), chains, rows,
-                                    streams(8, len(rows)), rows, 400))
 
-    want = run()
+def test_frames_give_the_rows_drawn_without_them_bit_for_bit(shakespeare, monkeypatch):
+    # a frame holds values computed in the same operations and order as a row computes them
+    temps = [0.0, 1e-300, 0.3, 0.8, 1.0, 2.5, float("inf")] * 2
+    want = _rows_at(shakespeare.ngram, temps, 8, 400)
     monkeypatch.setattr(kernel, "FRAME_FLOATS", 0)
-    for a, b in zip(run(), want, strict=True):
-        for x, y in zip(a, b, strict=True):
-            assert np.array_equal(x, y)
+    for got, field in zip(_rows_at(shakespeare.ngram, temps, 8, 400), want, strict=True):
+        assert np.array_equal(got, field)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_rows_are_the_same_whichever_core_takes_them(shakespeare, monkeypatch, threads):
     # chunks of 2 rows dealt out to the cores, which take each other's when done: a row's
     # steps must not depend on which core (and so which run's kept contexts) drew them
-    ng = shakespeare.ngram
     temps = [0.0, 0.5, 0.8, 1.0, float("inf"), 0.8, 0.5, 2.0, 1e-300, 0.8, 0.3]
-    chains = [build_chain({"temperature": t}) for t in temps]
-    rows = list(range(len(temps)))
-
-    def run():
-        return list(generate(ng, start_contexts(ng, [], len(rows)), chains, rows,
-                             streams(4, len(rows)), rows, 120))
-
-    want = run()
+    want = _rows_at(shakespeare.ngram, temps, 4, 120)
     monkeypatch.setattr(kernel, "THREADS", threads)
     monkeypatch.setattr(kernel, "CHUNK_ROWS", 2)
     monkeypatch.setattr(decode, "KERNEL_BLOCK", 40)
-    _same_steps(run(), want)
+    for got, field in zip(_rows_at(shakespeare.ngram, temps, 4, 120), want, strict=True):
+        assert np.array_equal(got, field)
 
 
 def test_a_run_keeps_its_contexts_across_blocks(shakespeare, monkeypatch):
