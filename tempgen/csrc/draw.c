@@ -209,57 +209,20 @@ int draw_row(Sampler *s, const int64_t *rank, int n, int ti, double u, Drawn *d)
     temper(lz, z, w, ns, t, mx);
     /* The running mass after each segment in token order: gap 0, S[0], gap 1, ..., gap ns
      * (a gap: the tokens between two members of S), and the sum of w log w. */
-    double total = 0.0, zsum = 0.0, m_prev = 0.0, az_prev = 0.0;
-    int64_t stride = K->stride;
-    if (F && f > 0.0) { /* the gaps' masses, from the frame */
-        const double *gap = F->gap + 2 * (ns + 1) * ti;
-        for (int64_t i = 0;; i++) {
-            double da = gap[2 * i];
-            if (da > 0.0) {
-                total += f * da;
-                zsum += f * (log_f * da + gap[2 * i + 1]);
-            }
-            run[2 * i] = total;
-            if (i == ns) break;
-            total += w[i];
-            zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
-            run[2 * i + 1] = total;
+    const double *gap = F ? F->gap + 2 * (ns + 1) * ti : s->gap;
+    if (!F) gaps(K, ti, set, ns, m->vocab, K->tok.p ? s->place : NULL, s->gap);
+    double total = 0.0, zsum = 0.0;
+    for (int64_t i = 0;; i++) {
+        double da = gap[2 * i];
+        if (f > 0.0 && da > 0.0) {
+            total += f * da;
+            zsum += f * (log_f * da + gap[2 * i + 1]);
         }
-    } else if (!K->tok.p && f > 0.0) { /* K dense: its sums, read directly */
-        const double *sums = K->rec + 1 + 2 * ti;
-        for (int64_t i = 0;; i++) {
-            const double *r = sums + (i < ns ? set[i] : m->vocab) * stride;
-            double da = r[0] - m_prev;
-            if (da > 0.0) {
-                total += f * da;
-                zsum += f * (log_f * da + (r[1] - az_prev));
-            }
-            run[2 * i] = total;
-            if (i == ns) break;
-            total += w[i];
-            zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
-            run[2 * i + 1] = total;
-            m_prev = r[stride];
-            az_prev = r[stride + 1];
-        }
-    } else {
-        for (int64_t i = 0;; i++) {
-            int64_t x = i < ns ? set[i] : m->vocab;
-            int64_t place = !K->tok.p ? 0 : i < ns ? s->place[i] : 2 * K->n; /* (sparse K) */
-            double m_x, az_x;
-            prefix(K, ti, x, place / 2, &m_x, &az_x); /* (place / 2: K's members before x) */
-            double da = m_x - m_prev;
-            if (f > 0.0 && da > 0.0) {
-                total += f * da;
-                zsum += f * (log_f * da + (az_x - az_prev));
-            }
-            run[2 * i] = total;
-            if (i == ns) break;
-            total += w[i];
-            zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
-            run[2 * i + 1] = total;
-            prefix(K, ti, x + 1, place / 2 + place % 2, &m_prev, &az_prev);
-        }
+        run[2 * i] = total;
+        if (i == ns) break;
+        total += w[i];
+        zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
+        run[2 * i + 1] = total;
     }
     /* the segment where the running mass passes u * total; if u * total rounded up to the
      * total, the last segment with mass */

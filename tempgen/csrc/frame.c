@@ -1,6 +1,6 @@
 /* Frames (frame.h): built from K's record and C's successors, in the operations and order
- * of draw.c's build_set and running sums, so a row drawn from a frame is the row drawn
- * without. */
+ * of draw.c's build_set (and with kept.c's gaps), so a row drawn from a frame is the row
+ * drawn without. */
 #include "frame.h"
 
 const Frame *frame_of(Sampler *s, const Kept *K, const int64_t *rank, int k) {
@@ -34,18 +34,8 @@ const Frame *frame_of(Sampler *s, const Kept *K, const int64_t *rank, int k) {
     /* (pos holds places of earlier rows too: a place in S names a member only if it is) */
     int32_t at_top = K->top >= 0 ? pos[K->top] : 0;
     F->top_out = K->top >= 0 && !(at_top < ns && F->tok[at_top] == K->top);
-    for (int ti = 0; ti < nt; ti++) {
-        const double *sums = rec + 1 + 2 * ti;
-        double *gap = F->gap + 2 * (ns + 1) * ti, m_prev = 0.0, az_prev = 0.0;
-        for (i = 0;; i++) {
-            const double *r = sums + (i < ns ? F->tok[i] : s->m->vocab) * stride;
-            gap[2 * i] = r[0] - m_prev;
-            gap[2 * i + 1] = r[1] - az_prev;
-            if (i == ns) break;
-            m_prev = r[stride];
-            az_prev = r[stride + 1];
-        }
-    }
+    for (int ti = 0; ti < nt; ti++)
+        gaps(K, ti, F->tok, ns, s->m->vocab, NULL, F->gap + 2 * (ns + 1) * ti);
     *slot = F;
     return F;
 }

@@ -45,7 +45,8 @@ int sampler_init(Sampler *s, const Model *m, int dense, int depth, int64_t room,
     s->stamp = calloc(4 * v, sizeof(int32_t)); /* stamp, pos, set, buf */
     s->iota = malloc(sizeof(int32_t) * v);
     s->ints = malloc(sizeof(int64_t) * 2 * v); /* place, pbuf */
-    s->doubles = malloc(sizeof(double) * (8 * v + 6)); /* val, vbuf, z, w, run (2v + 1), row */
+    /* val, vbuf, z, w, run (2v + 1), row (2v + 1), gap (2v + 2) */
+    s->doubles = malloc(sizeof(double) * (10 * v + 8));
     if (!s->stamp || !s->iota || !s->ints || !s->doubles) return -1;
     s->val = s->doubles;
     s->pos = s->stamp + v;
@@ -59,6 +60,7 @@ int sampler_init(Sampler *s, const Model *m, int dense, int depth, int64_t room,
     s->w = s->z + v + 1;
     s->run = s->w + v + 1;
     s->row = s->run + 2 * v + 1;
+    s->gap = s->row + 2 * v + 1;
     return 0;
 }
 
@@ -131,6 +133,19 @@ static void mass_before(const Kept *K, int ti, int64_t x, const double *r, doubl
 void prefix_sparse(const Kept *K, int ti, int64_t x, int64_t i, double *mass, double *az) {
     if (i < 0) i = lower(K->tok, K->lo, K->n, x);
     mass_before(K, ti, x, sums_at(K, i, ti), mass, az);
+}
+
+void gaps(const Kept *K, int ti, const int32_t *set, int64_t ns, int64_t vocab,
+          const int64_t *place, double *gap) {
+    double m_prev = 0.0, az_prev = 0.0, m_x, az_x;
+    for (int64_t i = 0;; i++) {
+        int64_t x = i < ns ? set[i] : vocab, at = !place ? -1 : i < ns ? place[i] : 2 * K->n;
+        prefix(K, ti, x, at < 0 ? -1 : at / 2, &m_x, &az_x); /* (at / 2: K's members < x) */
+        gap[2 * i] = m_x - m_prev;
+        gap[2 * i + 1] = az_x - az_prev;
+        if (i == ns) break;
+        prefix(K, ti, x + 1, at < 0 ? -1 : at / 2 + at % 2, &m_prev, &az_prev);
+    }
 }
 
 int64_t find(const Kept *K, int ti, int64_t lo, int64_t hi, double mass) {

@@ -56,7 +56,7 @@ typedef struct {
     int32_t *iota;        /* 0, 1, ..., vocab - 1: where each token is in a whole row */
     int32_t *set, *buf;
     int64_t *place, *pbuf; /* each member's place in the kept context (value) */
-    double *val, *vbuf, *z, *w, *run, *row;
+    double *val, *vbuf, *z, *w, *run, *row, *gap;
     int64_t *ints;         /* the blocks the scratch rows above lie in (merging swaps them) */
     double *doubles;
 } Sampler;
@@ -93,6 +93,12 @@ static inline void prefix(const Kept *K, int ti, int64_t x, int64_t i, double *m
     *mass = r[0];
     *az = r[1];
 }
+/* K's mass and sum of a log a at temperature ti over each gap between the tokens set[0..ns-1]
+ * (ascending): gap i, the tokens after set[i - 1] and before set[i] (gap ns: to the end of
+ * the vocabulary), into gap[2 i] and gap[2 i + 1]. place: each token's place in K (value),
+ * or NULL when not known (or K dense). */
+void gaps(const Kept *K, int ti, const int32_t *set, int64_t ns, int64_t vocab,
+          const int64_t *place, double *gap);
 /* The first token x in [lo, hi) whose mass before x + 1 exceeds `mass` (else hi - 1). */
 int64_t find(const Kept *K, int ti, int64_t lo, int64_t hi, double mass);
 
