@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -51,8 +51,8 @@ def test_t_zero_is_exactly_the_argmax_and_small_t_tends_to_it(z):
     best = np.argmax(z, axis=1)  # the first maximum: ties go to the lowest id
     q0 = np.exp(temperature(z, 0.0))
     assert np.all(q0[np.arange(len(z)), best] == 1.0) and np.all(q0.sum(axis=1) == 1.0)
-    gap = np.sort(z, axis=1)[:, -1] - np.sort(z, axis=1)[:, -2]
-    assume(np.all(gap > 0.5))
+    z = z.copy()
+    z[np.arange(len(z)), best] += 0.5  # a clear winner: 0.5 above every other token
     q = np.exp(temperature(z, 0.01))
     assert np.all(q[np.arange(len(z)), best] > 1 - 1e-6)
 
