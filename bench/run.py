@@ -22,7 +22,7 @@ KENLM_BPC = {3: 2.929, 5: 2.239, 7: 2.116}
 CHILD = r'''
 import json, sys, time, math
 sys.path.insert(0, {root!r})
-from tempgen.corpus import Corpus
+from tempgen.io.corpus import Corpus
 lines = open({corpus!r}).read().split("\n")[:-1]
 cut = (9 * len(lines)) // 10
 train = "\n".join(lines[:cut]) + "\n"
@@ -30,8 +30,8 @@ held = "\n".join(lines[cut:]) + "\n"
 job = {job!r}
 out = {{}}
 if job["kind"] == "train":
-    from tempgen.train import train_model
-    from tempgen.metrics import evaluate
+    from tempgen.lm.training import train_model
+    from tempgen.analysis.scoring import evaluate
     t = time.perf_counter()
     model = train_model(Corpus(train, "train", "", len(train)), "char", job["order"], "bench")
     out["train_s"] = time.perf_counter() - t
@@ -43,13 +43,9 @@ if job["kind"] == "train":
     out["score_first_s"] = runs[0]
     out["score_s"] = min(runs)
     if job["order"] == 7:
-        from tempgen.calibrate import calibrate
-        from tempgen.ngram import stream_contexts
-        ids = model.tokenizer.encode(held)
-        known = ids >= 0
+        from tempgen.analysis.calibration import calibrate_text
         t = time.perf_counter()
-        cal = calibrate(model.ngram, stream_contexts(ids, 7, model.ngram.bos)[known],
-                        ids[known])
+        cal = calibrate_text(model, held, "held-out")
         out["calibrate_s"] = time.perf_counter() - t
         out["t_star"], out["bits_1"], out["bits_star"] = (cal.t_star, cal.bits_at_1,
                                                           cal.bits_at_t_star)
@@ -57,17 +53,17 @@ if job["kind"] == "train":
     out["held_chars"] = ev.tokens
     out["unknown"] = ev.unknown
 elif job["kind"] == "decode":
-    from tempgen import modelfile
-    from tempgen.decode import generate_blocks, start_contexts
-    from tempgen.generation import streams
-    from tempgen.samplers import build_chain
-    model = modelfile.load(job["model"])
-    g, b, n = model.ngram, job["batch"], job["steps"]
+    from tempgen.lm.store import load
+    from tempgen.generate.decode import generate_blocks
+    from tempgen.generate.draw import streams
+    from tempgen.generate.samplers import build_chain
+    model = load(job["model"])
+    b, n = job["batch"], job["steps"]
     chain = build_chain({{"temperature": 0.8}})
     runs = []
     for seed in (1, 2, 3):  # the first run also pages the model's tables in from the file
         t = time.perf_counter()
-        for _ in generate_blocks(g, start_contexts(g, [], b), [chain], [0] * b,
+        for _ in generate_blocks(model, model.contexts_after([], b), [chain], [0] * b,
                                  streams(seed, b), list(range(b)), n):  # (as the commands do)
             pass
         runs.append(b * n / (time.perf_counter() - t))
@@ -98,22 +94,22 @@ elif job["kind"] == "naive":
     out["tokens_per_s"] = 20000 / (time.perf_counter() - t)
 elif job["kind"] == "arpa_exact":
     import io, math
-    from tempgen.arpa import read_arpa, to_arpa
-    from tempgen.metrics import stream_logprobs
-    from tempgen.train import train_model
+    from tempgen.lm.arpa import read_arpa, to_arpa
+    from tempgen.analysis.scoring import stream_logprobs
+    from tempgen.lm.training import train_model
     model = train_model(Corpus(train, "train", "", len(train)), "char", 5, "bench")
     back = read_arpa(to_arpa(model).encode(), "export.arpa")
     ids = model.tokenizer.encode(held)
-    a = stream_logprobs(model.ngram, ids) / math.log(10)
-    b = stream_logprobs(back.ngram, ids) / math.log(10)
+    a = stream_logprobs(model, ids) / math.log(10)
+    b = stream_logprobs(back, ids) / math.log(10)
     out["positions"] = len(a)
     out["max_diff"] = float(abs(a - b).max())
 elif job["kind"] == "arpa":
     import os, tempfile
-    from tempgen.arpa import to_arpa
-    from tempgen.corpus import Corpus
-    from tempgen.modelfile import load
-    from tempgen.train import train_model
+    from tempgen.lm.arpa import to_arpa
+    from tempgen.io.corpus import Corpus
+    from tempgen.lm.store import load
+    from tempgen.lm.training import train_model
     text = open({corpus!r}).read()
     model = train_model(Corpus(text, "s", "", len(text)), "char", job["order"], "s")
     path = os.path.join(tempfile.mkdtemp(), "m.arpa")
@@ -126,9 +122,9 @@ elif job["kind"] == "arpa":
     os.remove(path)
 elif job["kind"] == "load":
     t = time.perf_counter()
-    from tempgen import modelfile
+    from tempgen.lm import store
     t1 = time.perf_counter()
-    modelfile.load(job["model"])
+    store.load(job["model"])
     out["import_s"] = t1 - t
     out["load_s"] = time.perf_counter() - t1
 print(json.dumps(out))

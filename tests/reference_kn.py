@@ -5,7 +5,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from tempgen.counting import discounts_from_counts
+from tempgen.lm.discounts import discounts_from_counts
 
 
 class ReferenceKN:

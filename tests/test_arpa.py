@@ -7,15 +7,16 @@ import kenlm  # noqa: E402  (the reference implementation; part of the test extr
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import SAMPLES
 
-from tempgen import modelfile
-from tempgen.arpa import arpa_word, to_arpa
 from tempgen.cli import cli
-from tempgen.corpus import Corpus
-from tempgen.ngram import stream_contexts
-from tempgen.train import train_model
+from tempgen.io.arpa import arpa_word
+from tempgen.io.corpus import Corpus
+from tempgen.lm import store
+from tempgen.lm.arpa import to_arpa
+from tempgen.lm.training import train_model
 
-LINES = (modelfile.BUNDLED_DIR / "corpora" / "shakespeare.txt").read_text().split("\n")
+LINES = (SAMPLES / "corpora" / "shakespeare.txt").read_text().split("\n")
 STORY = "\n".join(LINES[:4000]) + "\n"
 
 
@@ -46,8 +47,7 @@ def backoff_log10(probs, backs, context: tuple, word: str) -> float:
 
 def our_log10(model, text: str) -> np.ndarray:
     ids = model.tokenizer.encode(text)
-    return model.ngram.score(stream_contexts(ids, model.ngram.order, model.ngram.bos),
-                             ids) / math.log(10)
+    return model.score(model.stream_contexts(ids), ids) / math.log(10)
 
 
 @pytest.mark.parametrize("level,order,per_line", [("char", 5, False), ("char", 4, True),
@@ -88,8 +88,8 @@ def test_kenlm_agrees_on_a_per_line_model_and_the_cli_writes_gzip(tmp_path):
     assert result.exit_code == 0 and "exported names-char" in result.stderr
     assert gzip.decompress(path.read_bytes()).startswith(b"# tempgen model")
     lm = kenlm.Model(str(path))
-    model = modelfile.load("names-char")
-    names = (modelfile.BUNDLED_DIR / "corpora" / "names.txt").read_text().split()[-300:]
+    model = store.load("names-char")
+    names = (SAMPLES / "corpora" / "names.txt").read_text().split()[-300:]
     for name in names:
         theirs = [s[0] for s in lm.full_scores(" ".join(name), bos=True, eos=True)]
         np.testing.assert_allclose(theirs, our_log10(model, name + "\n"), atol=1e-4)
@@ -110,10 +110,10 @@ def test_our_loader_reads_the_export_exactly_on_held_out_text(tmp_path):
     path = tmp_path / "m.arpa.gz"
     assert CliRunner().invoke(cli, ["export", str(tmp_path / "m.npz"), str(path)]).exit_code \
         == 1  # (no such model yet: exported from a saved file below)
-    modelfile.save(model, tmp_path / "m.npz")
+    store.save(model, tmp_path / "m.npz")
     assert CliRunner().invoke(cli, ["export", str(tmp_path / "m.npz"), str(path)]).exit_code == 0
-    back = modelfile.load(path)
-    assert back.level == "char" and back.ngram.order == 5 and back.ngram.boundary is None
+    back = store.load(path)
+    assert back.level == "char" and back.order == 5 and not back.per_line
     known = "".join(ch for ch in held if ch in model.tokenizer.index)
     np.testing.assert_allclose(our_log10(back, known), our_log10(model, known), atol=1e-4)
 
@@ -152,9 +152,9 @@ ngram 3=2
 def test_a_kenlm_style_word_arpa_loads_as_a_word_model(tmp_path):
     path = tmp_path / "lm.arpa"
     path.write_text(KENLM_STYLE)
-    model = modelfile.load(path)
-    assert model.level == "word" and model.ngram.order == 3
-    assert model.ngram.boundary is not None  # sentences: </s> is the end of a line
+    model = store.load(path)
+    assert model.level == "word" and model.order == 3
+    assert model.per_line  # sentences: </s> is the end of a line
     assert sorted(model.tokenizer.vocab) == ["\n", "<unk>", "cat", "mat", "sat", "the"]
     probs, backs = read_arpa(KENLM_STYLE)
     ids = model.tokenizer.encode("the cat sat\nthe mat\n")
@@ -180,10 +180,10 @@ def test_convert_round_trips_exactly(tmp_path):
     out = tmp_path / "n.npz"
     result = CliRunner().invoke(cli, ["convert", str(arpa), str(out)])
     assert result.exit_code == 0 and "converted" in result.stderr
-    a, b = modelfile.load(arpa), modelfile.load(out)
-    assert modelfile.read_meta(out)["kind"] == "backoff"
-    ctx = stream_contexts(a.tokenizer.encode("mary\njohn\n"), 5, a.ngram.bos)
-    assert np.array_equal(a.ngram.probs(ctx), b.ngram.probs(ctx))
+    a, b = store.load(arpa), store.load(out)
+    assert store.read_meta(out)["kind"] == "backoff"
+    ctx = a.stream_contexts(a.tokenizer.encode("mary\njohn\n"))
+    assert np.array_equal(a.logprobs(ctx), b.logprobs(ctx))
     assert CliRunner().invoke(cli, ["sample", "-m", str(out), "--seed", "1"]).exit_code == 0
 
 

@@ -5,8 +5,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from tempgen import modelfile
 from tempgen.cli import cli
+from tempgen.lm import store
 
 CORPUS = "to be or not to be\nthat is the question\n" * 20
 
@@ -37,8 +37,8 @@ def test_train_writes_a_model_and_summarises(tmp_path, corpus):
     assert result.stdout == ""
     summary = result.stderr.strip()
     assert summary.startswith("trained toy:") and "vocabulary" in summary and "MB" in summary
-    m = modelfile.load(out)
-    assert m.name == "toy" and m.ngram.order == 3 and m.level == "char"
+    m = store.load(out)
+    assert m.name == "toy" and m.order == 3 and m.level == "char"
     assert m.tokens == len(CORPUS) and m.corpus["name"] == "corpus.txt"
 
 
@@ -46,8 +46,8 @@ def test_train_word_level_per_line_from_stdin(tmp_path):
     out = tmp_path / "w.npz"
     result = run("train", "-", "-o", out, "--level", "word", "--per-line", input=CORPUS)
     assert result.exit_code == 0, result.output
-    m = modelfile.load(out)
-    assert m.level == "word" and m.ngram.order == 3 and m.ngram.boundary is not None
+    m = store.load(out)
+    assert m.level == "word" and m.order == 3 and m.per_line
     assert m.corpus["name"] == "<stdin>"
 
 
@@ -55,7 +55,7 @@ def test_train_errors_replace_decodes_bad_bytes(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"abc\xffdef\n")
     assert run("train", bad, "-o", tmp_path / "m.npz", "--errors", "replace").exit_code == 0
-    assert "\ufffd" in modelfile.load(tmp_path / "m.npz").tokenizer.vocab
+    assert "\ufffd" in store.load(tmp_path / "m.npz").tokenizer.vocab
 
 
 def test_eval_text_and_json(model, corpus):

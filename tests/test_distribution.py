@@ -3,16 +3,15 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import decoded
 
-from tempgen import modelfile
-from tempgen.calibrate import CrossEntropy, calibrate
+from tempgen.analysis.calibration import CrossEntropy, calibrate
+from tempgen.analysis.distribution import curve, log_spaced, next_token_logprobs, tempered
 from tempgen.cli import cli
-from tempgen.decode import generate, start_contexts
-from tempgen.distribution import curve, log_spaced, next_token_logprobs, tempered
-from tempgen.generation import streams
-from tempgen.metrics import entropy_bits
-from tempgen.ngram import stream_contexts
-from tempgen.samplers import build_chain
+from tempgen.generate.draw import streams
+from tempgen.generate.samplers import build_chain
+from tempgen.generate.tempering import entropy_bits
+from tempgen.lm import store
 
 
 def run(*args, input=None):
@@ -21,7 +20,7 @@ def run(*args, input=None):
 
 @pytest.fixture(scope="module")
 def model():
-    return modelfile.load("shakespeare-char")
+    return store.load("shakespeare-char")
 
 
 def test_dist_bars_are_the_chains_output(model):
@@ -54,35 +53,33 @@ def test_curve_entropy_rises_and_reaches_its_limits(model):
     assert np.all(np.diff(c["top_p"]) <= 1e-12)
     assert c["entropy_bits"][0] < 0.01 and c["top_p"][0] > 0.999
     assert c["entropy_bits"][-1] == pytest.approx(c["limit_entropy_bits"], abs=0.01)
-    assert c["limit_entropy_bits"] == pytest.approx(np.log2(model.ngram.vocab_size))
+    assert c["limit_entropy_bits"] == pytest.approx(np.log2(model.vocab_size))
     assert 1.0 in log_spaced().tolist()
 
 
 def sampled(model, t: float, rows: int = 24, steps: int = 900):
     """Text drawn from the model at temperature t: (contexts, targets) of every position."""
-    ng = model.ngram
-    steps_out = list(generate(ng, start_contexts(ng, [], rows), [build_chain({"temperature": t})],
-                              [0] * rows, streams(17, rows), list(range(rows)), steps))
-    tokens = np.stack([s.tokens for s in steps_out], axis=1)
-    ctx = np.concatenate([stream_contexts(row, ng.order, ng.bos) for row in tokens])
+    tokens = decoded(model, model.contexts_after([], rows), [build_chain({"temperature": t})],
+                     [0] * rows, streams(17, rows), list(range(rows)), steps).tokens.T
+    ctx = np.concatenate([model.stream_contexts(row) for row in tokens])
     return ctx, tokens.reshape(-1)
 
 
 @pytest.mark.parametrize("t", [1.0, 0.7])
 def test_calibration_recovers_the_sampling_temperature(model, t):
     ctx, targets = sampled(model, t)
-    result = calibrate(model.ngram, ctx, targets)
+    result = calibrate(model, ctx, targets)
     assert abs(result.t_star - t) < 0.1
     assert result.bits_at_t_star <= result.bits_at_1 + 1e-12
 
 
 def test_cross_entropy_at_one_is_the_plain_score(model):
     ids = model.tokenizer.encode("JULIET.\nO Romeo, Romeo! wherefore art thou Romeo?\n")
-    ctx = stream_contexts(ids, 7, model.ngram.bos)
-    ce = CrossEntropy(model.ngram, ctx, ids)
-    assert ce(1.0) == pytest.approx(-model.ngram.score(ctx, ids).mean() / np.log(2), rel=1e-9)
+    ctx = model.stream_contexts(ids)
+    ce = CrossEntropy(model, ctx, ids)
+    assert ce(1.0) == pytest.approx(-model.score(ctx, ids).mean() / np.log(2), rel=1e-9)
     # and at another T, the direct definition
-    logq = build_chain({"temperature": 0.6})(model.ngram.logprobs(ctx))
+    logq = build_chain({"temperature": 0.6})(model.logprobs(ctx))
     direct = -logq[np.arange(len(ids)), ids].mean() / np.log(2)
     assert ce(0.6) == pytest.approx(direct, rel=1e-9)
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from tempgen import modelfile, train
 from tempgen.cli import cli
-from tempgen.corpus import Corpus
-from tempgen.train import train_model
+from tempgen.io.corpus import Corpus
+from tempgen.lm import store, training
+from tempgen.lm.training import train_model
 
 CORPUS = "to be or not to be\nthat is the question\n" * 20
 
@@ -40,7 +40,7 @@ def d(tmp_path_factory):
     (d / "long.txt").write_text("word " * 400_000)  # one 2 MB line
     (d / "unknown.txt").write_text("@@@###$$$")
     model = train_model(Corpus(CORPUS, "c", "", len(CORPUS)), "char", 3, "m")
-    good = modelfile.to_bytes(model)
+    good = store.to_bytes(model)
     (d / "model.npz").write_bytes(good)
     (d / "empty.npz").write_bytes(b"")
     for n, cut in (("head", 10), ("half", len(good) // 2), ("tail", len(good) - 100)):
@@ -174,7 +174,7 @@ def test_pickle_was_not_run(d):
 
 
 def test_training_stops_before_running_out_of_memory(d, monkeypatch):
-    monkeypatch.setattr(train, "available_memory", lambda: 50_000)
+    monkeypatch.setattr(training, "available_memory", lambda: 50_000)
     result = CliRunner().invoke(cli, ["train", str(d / "corpus.txt"), "-o", str(d / "x.npz")])
     assert result.exit_code == 1 and "needs about" in result.stderr
     assert "GB available" in result.stderr and not (d / "x.npz").exists()

@@ -7,10 +7,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from tempgen import modelfile
-from tempgen.corpus import Corpus
 from tempgen.errors import TempgenError
-from tempgen.train import train_model
+from tempgen.io.corpus import Corpus
+from tempgen.lm import store
+from tempgen.lm.training import train_model
 
 N_FILES = 10_000
 TEXT = "ab ba\naab bba\nabba baab\n" * 5
@@ -19,7 +19,7 @@ TEXT = "ab ba\naab bba\nabba baab\n" * 5
 @pytest.fixture(scope="module")
 def good() -> list[bytes]:
     """Two small models' files: a stream model and a per-line one."""
-    return [modelfile.to_bytes(train_model(Corpus(TEXT, "t", "", len(TEXT)), "char", order,
+    return [store.to_bytes(train_model(Corpus(TEXT, "t", "", len(TEXT)), "char", order,
                                            "m", per_line))
             for order, per_line in ((3, False), (4, True))]
 
@@ -103,7 +103,7 @@ def test_ten_thousand_mutated_model_files(good):
         base = good[i % len(good)]
         data = raw_mutation(rng, base) if i % 2 else structured_mutation(rng, base)
         try:
-            model = modelfile.from_bytes(data, "fuzz.npz")
+            model = store.from_bytes(data, "fuzz.npz")
         except TempgenError as exc:
             assert str(exc).startswith("fuzz.npz: ") and "\n" not in str(exc)
             outcomes["refused"] += 1

@@ -4,11 +4,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_kn import ReferenceKN
 
-from tempgen import counting
-from tempgen.counting import train
 from tempgen.errors import TempgenError
-from tempgen.ngram import stream_contexts
-from tempgen.tokenizer import CharTokenizer
+from tempgen.lm import counting
+from tempgen.lm.arrays import sliding_contexts
+from tempgen.lm.counting import train
+from tempgen.lm.discounts import discounts_from_counts
+from tempgen.lm.tokenizer import CharTokenizer
 
 
 def char_model(text, order, per_line=False):
@@ -42,7 +43,7 @@ def test_hand_worked_bigram_example():
 def test_discount_formula_by_hand():
     # t1=4, t2=2, t3=1, t4=1: Y = 4/(4+2*2) = 0.5
     adj = np.array([1, 1, 1, 1, 2, 2, 3, 4])
-    d1, d2, d3 = counting.discounts_from_counts(adj)
+    d1, d2, d3 = discounts_from_counts(adj)
     assert d1 == pytest.approx(1 - 2 * 0.5 * 2 / 4)  # 0.5
     assert d2 == pytest.approx(2 - 3 * 0.5 * 1 / 2)  # 1.25
     assert d3 == pytest.approx(3 - 4 * 0.5 * 1 / 1)  # 1.0
@@ -59,7 +60,7 @@ def test_matches_reference_implementation(text, order, per_line, data):
     tok, m = char_model(text, order, per_line)
     ids = tok.encode(text)
     ref = ReferenceKN(ids, len(tok), order, tok.index["\n"] if per_line else None)
-    ctx = stream_contexts(ids, order, m.bos)
+    ctx = sliding_contexts(ids, order - 1, m.bos)
     extra = data.draw(st.lists(st.lists(st.integers(-1, len(tok)), min_size=order - 1,
                                         max_size=order - 1), max_size=5))
     if extra:
@@ -89,7 +90,7 @@ def test_rows_are_distributions(text, order, data):
 def test_score_equals_row_lookup(text, order):
     tok, m = char_model(text, order)
     ids = tok.encode(text)
-    ctx = stream_contexts(ids, order, m.bos)
+    ctx = sliding_contexts(ids, order - 1, m.bos)
     np.testing.assert_allclose(m.score(ctx, ids), m.logprobs(ctx)[np.arange(len(ids)), ids],
                                rtol=1e-12)
 
@@ -137,15 +138,15 @@ def test_all_orders_train_and_normalise():
     ids = tok.encode("to be or not to be\n" * 5)
     for order in range(1, 11):
         m = train(ids, len(tok), order)
-        p = m.probs(stream_contexts(ids, order, m.bos))
+        p = m.probs(sliding_contexts(ids, order - 1, m.bos))
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
 
 
 def test_ngram_seen():
     tok, m = char_model("abcabc\n", 3)
     ids = tok.encode("abca")
-    seen = m.ngram_seen(stream_contexts(ids, 3, m.bos), ids)
+    seen = m.ngram_seen(sliding_contexts(ids, 2, m.bos), ids)
     # position 0 has only "BOS a", shorter than the top order: not a top-order n-gram
     assert seen.tolist() == [False, True, True, True]
     ids = tok.encode("acb")
-    assert m.ngram_seen(stream_contexts(ids, 3, m.bos), ids).tolist() == [False, False, False]
+    assert m.ngram_seen(sliding_contexts(ids, 2, m.bos), ids).tolist() == [False, False, False]

@@ -4,8 +4,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tempgen import samplers
-from tempgen.samplers import build_chain, draw, min_p, temperature, top_k, top_p, typical_p
+from tempgen.generate.draw import draw, uniforms
+from tempgen.generate.samplers import build_chain, min_p, top_k, top_p, typical_p
+from tempgen.generate.tempering import temperature
 
 logits = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 30)),
                 elements=st.floats(-30, 5, allow_nan=False))
@@ -171,7 +172,7 @@ def test_draw_frequencies_match_tempered_distribution():
     n = 100_000
     logq = temperature(np.log(p)[None, :], 0.5)
     rng = np.random.default_rng(12345)
-    tokens = draw(np.repeat(logq, n, axis=0), samplers.uniforms(rng, n))
+    tokens = draw(np.repeat(logq, n, axis=0), uniforms(rng, n))
     observed = np.bincount(tokens, minlength=len(p))
     expected = n * p**2 / np.sum(p**2)
     chi2 = np.sum((observed - expected) ** 2 / expected)

@@ -7,11 +7,11 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from tempgen import modelfile
+from tempgen.analysis.sweep import distinct_n, merge_stats, novelty, sample_stats
 from tempgen.cli import cli
-from tempgen.generation import Sample
-from tempgen.metrics import distinct_n, merge_stats, novelty, sample_stats
-from tempgen.render import sweep_view
+from tempgen.generate.samples import Sample
+from tempgen.lm import store
+from tempgen.views.sweep import sweep_view
 
 
 def run(*args, input=None):
@@ -121,15 +121,15 @@ def test_save_svg_and_html(tmp_path):
 
 def test_distinct_and_novelty_by_hand():
     assert distinct_n([1, 2, 1, 2, 1], 2) == 2 / 4 and distinct_n([1], 2) is None
-    model = modelfile.load("names-char")
+    model = store.load("names-char")
     ids = list(model.tokenizer.encode("james"))
-    assert novelty(model.ngram, np.array([], dtype=np.int64), ids) == 0.0  # seen in training
+    assert novelty(model, np.array([], dtype=np.int64), ids) == 0.0  # seen in training
     ids = list(model.tokenizer.encode("zzqxzzqxzz"))
-    assert novelty(model.ngram, np.array([], dtype=np.int64), ids) == 1.0
+    assert novelty(model, np.array([], dtype=np.int64), ids) == 1.0
 
 
 def test_sample_stats_and_merge():
-    model = modelfile.load("names-char")
+    model = store.load("names-char")
     s = Sample(ids=[1, 2, 3, 1, 2], model_logprobs=[-1.0] * 5, entropies=[2.0] * 5)
     st = sample_stats(model, np.array([], dtype=np.int64), s)
     assert st["tokens"] == 5 and st["entropy_bits"] == 2.0

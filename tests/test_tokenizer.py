@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tempgen.errors import TempgenError
-from tempgen.tokenizer import UNKNOWN, CharTokenizer, Tokenizer, WordTokenizer
+from tempgen.lm.tokenizer import UNKNOWN, CharTokenizer, Tokenizer, WordTokenizer
 
 
 @given(st.text(min_size=1))

@@ -1,0 +1,73 @@
+"""One next-token distribution, reshaped by temperature: what `dist` and `curve` show."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tempgen.generate.samplers import Chain
+from tempgen.generate.tempering import entropy_bits, temperature
+
+
+def next_token_logprobs(model, prompt: str) -> np.ndarray:
+    """ln p of every token after the begin symbol and the prompt: (vocab,)."""
+    return model.logprobs(model.contexts_after(model.tokenizer.encode(prompt)))[0]
+
+
+def tempered(logp: np.ndarray, chains: list[Chain]) -> dict:
+    """The distribution of the next token under each chain.
+
+    Returns q (n_chains, vocab), removed (n_chains, vocab: tokens the chain's truncation
+    took away), entropy_bits and effective choices 2^H per chain.
+    """
+    logq = np.stack([chain(logp[None, :])[0] for chain in chains])
+    h = entropy_bits(logq)
+    return {"q": np.exp(logq), "removed": (logq == -np.inf) & (logp > -np.inf)[None, :],
+            "entropy_bits": h, "effective": 2.0**h}
+
+
+def next_token_table(model, prompt: str, chains: list[Chain], top: int) -> dict:
+    """The `top` most likely next tokens (under the model) and, per chain, their
+    probabilities, whether the chain removed them, its entropy and 2^H: plain data, as the
+    dist view and its JSON show it. `tokens` holds each token, id and model probability."""
+    logp = next_token_logprobs(model, prompt)
+    result = tempered(logp, chains)
+    best = np.argsort(-logp, kind="stable")[:top]
+    vocab = model.tokenizer.vocab
+    return {"model": model.name, "prompt": prompt,
+            "tokens": [{"token": vocab[i], "id": int(i), "p_model": float(np.exp(logp[i]))}
+                       for i in best],
+            "temperatures": [
+                {"temperature": chain.temperature, "chain": chain.to_list(),
+                 "entropy_bits": float(result["entropy_bits"][c]),
+                 "effective": float(result["effective"][c]),
+                 "q": result["q"][c][best].tolist(),
+                 "removed": result["removed"][c][best].tolist()}
+                for c, chain in enumerate(chains)]}
+
+
+def curve(logp: np.ndarray, temps: np.ndarray) -> dict:
+    """Entropy (bits) and the top token's probability at each temperature, plus the limits:
+    T -> 0 (entropy 0, top 1) and T -> inf (entropy log2 V)."""
+    logq = temperature(np.repeat(logp[None, :], len(temps), axis=0), np.asarray(temps))
+    return {"temperatures": np.asarray(temps, dtype=np.float64),
+            "entropy_bits": entropy_bits(logq), "top_p": np.exp(logq.max(axis=1)),
+            "limit_entropy_bits": float(np.log2(np.isfinite(logp).sum()))}
+
+
+def curve_after(model, prompt: str, temps: np.ndarray | None = None) -> dict:
+    """`curve` of the next token after the prompt (at `log_spaced` temperatures by default),
+    as plain data: the view and its JSON show it."""
+    data = curve(next_token_logprobs(model, prompt), log_spaced() if temps is None else temps)
+    return {"model": model.name, "prompt": prompt,
+            "temperatures": data["temperatures"].tolist(),
+            "entropy_bits": data["entropy_bits"].tolist(), "top_p": data["top_p"].tolist(),
+            "limits": {"t_to_0": {"entropy_bits": 0.0, "top_p": 1.0},
+                       "t_to_inf": {"entropy_bits": data["limit_entropy_bits"]}}}
+
+
+def log_spaced(lo: float = 0.05, hi: float = 20.0, count: int = 25) -> np.ndarray:
+    """Temperatures evenly spaced in log T, with T = 1 among them when the range holds it."""
+    temps = np.geomspace(lo, hi, count)
+    if lo < 1 < hi:
+        temps[np.argmin(np.abs(np.log(temps)))] = 1.0
+    return temps

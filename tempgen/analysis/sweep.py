@@ -1,0 +1,123 @@
+"""A sweep: samples of one prompt and seed at several sampler chains (temperatures), decoded
+in one coupled batch, with the statistics shown under each column."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tempgen.generate.samplers import Chain
+from tempgen.generate.samples import Sample, batch_samples, pieces
+
+
+@dataclass
+class Column:
+    """One chain's samples and their statistics (token-weighted over the samples)."""
+
+    chain: Chain
+    samples: list[Sample]
+    sample_stats: list[dict]
+    stats: dict
+
+    @property
+    def temperature(self) -> float:
+        return self.chain.temperature
+
+
+@dataclass
+class Sweep:
+    model_name: str
+    prompt: str
+    seed: int
+    columns: list[Column]
+
+    def pieces(self, model) -> list[list[list[tuple[str, float]]]]:
+        """Per column, per sample: (text, probability when drawn) of each token."""
+        return [[pieces(model, self.prompt, s) for s in c.samples] for c in self.columns]
+
+    def records(self) -> list[dict]:
+        """One JSON object per (column, sample): the sample, its chain and statistics."""
+        return [{"model": self.model_name, "seed": self.seed, "temperature": c.temperature,
+                 "sample": i, "chain": c.chain.to_list(), "prompt": self.prompt,
+                 **s.to_dict(), "stats": st}
+                for c in self.columns
+                for i, (s, st) in enumerate(zip(c.samples, c.sample_stats, strict=True))]
+
+    def to_dict(self) -> dict:
+        """The whole sweep as one JSON object."""
+        return {"model": self.model_name, "seed": self.seed, "prompt": self.prompt,
+                "columns": [{"temperature": c.temperature, "chain": c.chain.to_list(),
+                             "stats": c.stats} for c in self.columns],
+                "samples": self.records()}
+
+
+def sweep(model, prompt: str, chains: Sequence[Chain], length: int, num_samples: int,
+          seed: int, stops: Sequence[str] = ()) -> Sweep:
+    """`num_samples` samples per chain, all in one batch; sample i of every chain shares
+    sample i's noise (so columns differ only because of their chains)."""
+    rows = [(c, s) for c in range(len(chains)) for s in range(num_samples)]
+    results = batch_samples(model, prompt, chains, [c for c, _ in rows], [s for _, s in rows],
+                            length, seed, stops)
+    prompt_ids = model.tokenizer.encode(prompt)
+    columns = []
+    for c, chain in enumerate(chains):
+        mine = results[c * num_samples:(c + 1) * num_samples]
+        stats = [sample_stats(model, prompt_ids, r) for r in mine]
+        columns.append(Column(chain, mine, stats, merge_stats(stats)))
+    return Sweep(model.name, prompt, seed, columns)
+
+
+def distinct_n(ids: list[int], n: int) -> float | None:
+    """Distinct n-grams over all n-grams of a token sequence (None when there is none)."""
+    grams = [tuple(ids[i:i + n]) for i in range(len(ids) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else None
+
+
+def novelty(model, prompt_ids: np.ndarray, ids: list[int]) -> float | None:
+    """Share of the sample's top-order n-grams that never occur in training.
+
+    Only positions whose context reaches the full order count (not the first tokens after
+    the text start, an unknown token or, per line, a line start). None when there is none.
+    """
+    if not ids:
+        return None
+    stream = np.concatenate([np.asarray(prompt_ids, dtype=np.int64), ids])
+    contexts = model.stream_contexts(stream)[len(prompt_ids):]
+    counted, seen = model.top_order_seen(contexts, np.asarray(ids))
+    if not counted.any():
+        return None
+    return float(1.0 - seen[counted].mean())
+
+
+def sample_stats(model, prompt_ids: np.ndarray, sample: Sample) -> dict:
+    """What a sweep shows under each column, for one sample."""
+    n = len(sample.ids)
+    mean_lp = float(np.mean(sample.model_logprobs)) if n else None
+    stats = {
+        "tokens": n,
+        "entropy_bits": float(np.mean(sample.entropies)) if n else None,
+        "model_logprob": mean_lp,  # mean ln p per token under the model (T = 1)
+        "perplexity": float(np.exp(-mean_lp)) if n else None,
+        "distinct_2": distinct_n(sample.ids, 2),
+        "novelty": novelty(model, prompt_ids, sample.ids),
+    }
+    if model.level == "word":
+        stats["distinct_1"] = distinct_n(sample.ids, 1)
+    return stats
+
+
+def merge_stats(stats: list[dict]) -> dict:
+    """Token-weighted means of several samples' stats (a column with several samples)."""
+    total = sum(s["tokens"] for s in stats)
+    out: dict = {"tokens": total}
+    for key in stats[0]:
+        if key == "tokens":
+            continue
+        pairs = [(s[key], s["tokens"]) for s in stats if s[key] is not None]
+        weight = sum(w for _, w in pairs)
+        out[key] = sum(v * w for v, w in pairs) / weight if weight else None
+    if out.get("model_logprob") is not None:
+        out["perplexity"] = float(np.exp(-out["model_logprob"]))
+    return out

@@ -1,0 +1,36 @@
+"""The command line: the only place that reads flags and prints. Commands parse their
+options, call library functions, and print what they return."""
+
+from __future__ import annotations
+
+import click
+
+from tempgen import __version__
+from tempgen.cli.distribution import calibrate, curve, dist
+from tempgen.cli.generate import sample, sweep
+from tempgen.cli.model import convert, eval_cmd, export, models, train
+from tempgen.cli.options import CONTEXT, TempgenGroup
+
+
+@click.group(cls=TempgenGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="tempgen")
+def cli():
+    """tempgen: see and use temperature sampling with n-gram language models.
+
+    \b
+    Examples:
+      tempgen sweep                         samples across temperatures, side by side
+      tempgen sample --temperature 0.6      one temperature
+      tempgen dist -p "ROMEO. O"            the next token's distribution at several T
+      tempgen train my.txt -o my.npz        a model of your own text
+      tempgen calibrate held-out.txt -m my.npz
+      tempgen models                        the bundled models
+    """
+
+
+for command in (sample, sweep, dist, curve, calibrate, train, eval_cmd, models, export, convert):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,131 @@
+"""Commands about the next-token distribution: dist, curve, calibrate."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from tempgen.cli.options import (
+    CONTEXT,
+    chain_of,
+    encoding_options,
+    load_model,
+    model_and_prompt,
+    model_option,
+    output_options,
+    sampler_options,
+    temperatures_of,
+    warn_unknown,
+    with_options,
+)
+
+
+# ===================================================================== dist, curve
+@click.command(context_settings=CONTEXT)
+@model_option
+@click.option("-p", "--prompt", default="",
+              help="The text before the token (empty: the start of a text); - reads stdin.")
+@click.option("--temperatures", metavar="LIST", default="0.5,1,2", show_default=True,
+              help="Comma-separated temperatures.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many of the most likely tokens to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_options(sampler_options + output_options)
+def dist(model_spec, prompt, temperatures, top, as_json, top_k, top_p, min_p, typical_p,
+         samplers, verbose, color):
+    """The next token's distribution after PROMPT, reshaped by each temperature.
+
+    Bars show each candidate's probability at each T (sharper below 1, flatter above),
+    with each T's entropy and effective number of choices 2^H. Tokens the truncation
+    samplers (--top-k, --top-p, --min-p, --typical-p) remove are struck through.
+
+    \b
+    Examples:
+      tempgen dist -p "ROMEO. O"
+      tempgen dist -p "To be or not to b" --temperatures 0.3,1,3 --top 5
+      tempgen dist -m shakespeare-word -p "my good" --top-p 0.9 --json
+    """
+    from tempgen.analysis.distribution import next_token_table
+
+    temps = temperatures_of(temperatures, None, hint="'--temperatures'")
+    chains = [chain_of(t, top_k, top_p, min_p, typical_p, samplers) for t in temps]
+    model, prompt = model_and_prompt(model_spec, prompt, chains[0], verbose)
+    data = next_token_table(model, prompt, chains, top)
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        from tempgen.views.console import make_console, print_view
+        from tempgen.views.tables import dist_view
+
+        console = make_console(color)
+        print_view(dist_view(data, console.width), console)
+
+
+@click.command(context_settings=CONTEXT)
+@model_option
+@click.option("-p", "--prompt", default="",
+              help="The text before the token (empty: the start of a text); - reads stdin.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_options(output_options)
+def curve(model_spec, prompt, as_json, color):
+    """Entropy and the top token's probability as functions of T, from 0.05 to 20.
+
+    The next token's distribution after PROMPT, at log-spaced temperatures; T = 1 (the
+    model itself) is marked, and the limits are stated: as T -> 0 the entropy goes to 0 and
+    the top token's probability to 1; as T -> inf the entropy goes to log2 V.
+
+    \b
+    Examples:
+      tempgen curve -p "ROMEO. O"
+      tempgen curve -m names-char --json
+    """
+    from tempgen.analysis.distribution import curve_after
+
+    model, prompt = model_and_prompt(model_spec, prompt)
+    data = curve_after(model, prompt)
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        from tempgen.views.console import make_console, print_view
+        from tempgen.views.tables import curve_view
+
+        print_view(curve_view(data), make_console(color))
+
+
+# ===================================================================== calibrate
+@click.command(context_settings=CONTEXT)
+@click.argument("text_file", metavar="TEXT")
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_options(encoding_options + output_options)
+def calibrate(text_file, model_spec, as_json, encoding, errors, color):
+    """The temperature T* that best fits TEXT (a file, or - for stdin).
+
+    T* minimises the cross-entropy of TEXT under the tempered model softmax(log p / T),
+    found by golden-section search over log T in [0.05, 20]. It prints bits per token at
+    T = 1 and at T*, and bits per token against T. T* < 1 means the model is too unsure for
+    this text, T* > 1 too sure; pass T* on to `sample` or `sweep` if you like.
+
+    \b
+    Examples:
+      tempgen calibrate held-out.txt -m my.npz
+      tempgen calibrate sample_models/corpora/names.txt -m names-char --json
+    """
+    from tempgen.analysis.calibration import calibrate_text
+    from tempgen.cli.progress import status
+    from tempgen.io.corpus import read_corpus
+
+    model = load_model(model_spec)
+    text = read_corpus(text_file, encoding, errors).text
+    with status("calibrating"):
+        result = calibrate_text(model, text, text_file)
+    if result.unknown_tokens:
+        warn_unknown(result.unknown_tokens, model.level)
+    if as_json:
+        click.echo(json.dumps({"model": model.name, **result.to_dict()}))
+    else:
+        from tempgen.views.console import make_console, print_view
+        from tempgen.views.tables import calibration_view
+
+        print_view(calibration_view(model.name, result.to_dict()), make_console(color))

@@ -1,0 +1,186 @@
+"""Commands about models: train, eval, models."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from tempgen.cli.options import (
+    CONTEXT,
+    encoding_options,
+    load_model,
+    model_option,
+    note,
+    warn_unknown,
+    with_options,
+)
+
+
+# ===================================================================== train
+@click.command(context_settings=CONTEXT)
+@click.argument("corpus", metavar="CORPUS")
+@click.option("-o", "--output", required=True, metavar="MODEL",
+              help="Where to write the model file (.npz).")
+@click.option("--level", type=click.Choice(["char", "word"]), default="char", show_default=True,
+              help="Tokens are characters, or words and punctuation.")
+@click.option("--order", type=click.IntRange(1, 10), default=None,
+              help="n-gram order, 1-10.  [default: 7 for char, 3 for word]")
+@click.option("--name", default=None, help="Model name.  [default: output file name]")
+@click.option("--per-line", is_flag=True,
+              help="Treat each line as its own sequence starting afresh (one name per line, "
+                   "one sentence per line), as KenLM does.")
+@with_options(encoding_options)
+def train(corpus, output, level, order, name, per_line, encoding, errors):
+    """Train an n-gram model (modified Kneser-Ney) on CORPUS, a text file or - for stdin.
+
+    \b
+    Examples:
+      tempgen train sample_models/corpora/names.txt -o names.npz --order 5 --per-line
+      cat *.txt | tempgen train - -o mine.npz --level word
+    """
+    from pathlib import Path
+
+    from tempgen.cli.progress import progress_bar
+    from tempgen.io.corpus import read_corpus
+    from tempgen.lm.store import save
+    from tempgen.lm.training import train_model
+
+    started = time.perf_counter()
+    order = order or (7 if level == "char" else 3)
+    name = name or Path(output).stem
+    with progress_bar(order + 2) as advance:
+        text = read_corpus(corpus, encoding, errors)
+        advance("tokenizing")
+        model = train_model(text, level, order, name, per_line,
+                            progress=lambda m, n: advance(f"counting order {m}/{n}"))
+        size = save(model, output)
+        advance("saved")
+    ngrams = "/".join(f"{n:,}" for n in model.num_ngrams)
+    note(f"trained {name}: {model.tokens:,} tokens, vocabulary {len(model.tokenizer):,}, "
+          f"n-grams {ngrams}, {time.perf_counter() - started:.1f} s, "
+          f"{size / 1e6:.1f} MB -> {output}")
+
+
+# ===================================================================== eval
+@click.command("eval", context_settings=CONTEXT)
+@click.argument("text_file", metavar="TEXT")
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_options(encoding_options)
+def eval_cmd(text_file, model_spec, as_json, encoding, errors):
+    """Score TEXT (a file, or - for stdin) under a model: bits per token and perplexity.
+
+    The text is scored as one stream from the begin symbol; for a char model every newline
+    is a character. Tokens outside the model's vocabulary are counted, not scored.
+
+    \b
+    Examples:
+      tempgen eval sample_models/corpora/names.txt -m names-char
+      tempgen eval play.txt -m shakespeare-char --json
+    """
+    from tempgen.analysis.scoring import evaluate
+    from tempgen.io.corpus import read_corpus
+
+    model = load_model(model_spec)
+    result = evaluate(model, read_corpus(text_file, encoding, errors).text, text_file)
+    if result.unknown_tokens:
+        warn_unknown(result.unknown_tokens, model.level)
+    if as_json:
+        click.echo(json.dumps({"model": model.name, **result.to_dict()}))
+    else:
+        from tempgen.views.console import print_view
+        from tempgen.views.tables import evaluation_table
+
+        print_view(evaluation_table(model, result))
+
+
+# ===================================================================== models
+@click.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def models(as_json):
+    """List the bundled models.
+
+    \b
+    Example:
+      tempgen models --json
+    """
+    from tempgen.io.bundled import bundled_models
+    from tempgen.io.modelfile import read_meta
+
+    rows = []
+    for name, path in bundled_models().items():
+        meta = read_meta(path)
+        rows.append({"name": name, "level": meta["level"], "order": meta["order"],
+                     "vocab": len(meta["vocab"]), "per_line": meta["per_line"],
+                     "size": path.stat().st_size,
+                     "corpus": meta["corpus"].get("name", ""), "tokens": meta["tokens"]})
+    if as_json:
+        click.echo(json.dumps(rows))
+    else:
+        from tempgen.views.console import print_view
+        from tempgen.views.tables import models_table
+
+        print_view(models_table(rows))
+
+
+# ===================================================================== export
+@click.command(context_settings=CONTEXT)
+@click.argument("model_spec", metavar="MODEL")
+@click.argument("output", metavar="OUT.arpa")
+def export(model_spec, output):
+    """Write MODEL (a bundled name or a file) as an ARPA back-off file, gzipped when OUT
+    ends in .gz.
+
+    The interpolated model is written exactly in back-off form, as KenLM writes its
+    models, so KenLM, SRILM and other ARPA readers score text as tempgen does. <s> is the
+    begin symbol; in per-line models the newline is </s>, in stream models <newline>; a
+    character model's space is <space> and tab <tab>.
+
+    \b
+    Examples:
+      tempgen export names-char names.arpa
+      tempgen export shakespeare-char shakespeare.arpa.gz
+    """
+    import gzip
+
+    from tempgen.cli.progress import status
+    from tempgen.io.atomic import atomic_write
+    from tempgen.lm.arpa import to_arpa
+
+    started = time.perf_counter()
+    model = load_model(model_spec)
+    with status(f"writing {output}"):
+        data = to_arpa(model).encode("utf-8")
+        if output.endswith(".gz"):
+            data = gzip.compress(data, compresslevel=6, mtime=0)
+        atomic_write(output, data)
+    note(f"exported {model.name}: {sum(model.num_ngrams):,} n-grams, "
+          f"{len(data) / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s -> {output}")
+
+
+# ===================================================================== convert
+@click.command(context_settings=CONTEXT)
+@click.argument("source", metavar="IN.arpa")
+@click.argument("output", metavar="OUT")
+def convert(source, output):
+    """Read an ARPA file (plain or .gz) and write it in tempgen's own format, which loads
+    much faster; the probabilities are kept exactly.
+
+    \b
+    Example:
+      tempgen convert big.arpa.gz big.npz
+      tempgen sample -m big.npz
+    """
+    from tempgen.lm.store import is_arpa, save
+
+    if not is_arpa(source):
+        raise click.BadParameter(f"{source!r} does not end in .arpa or .arpa.gz",
+                                 param_hint="'IN.arpa'")
+    started = time.perf_counter()
+    model = load_model(source)
+    size = save(model, output)
+    note(f"converted {source}: {model.level} model, order {model.order}, vocabulary "
+          f"{len(model.tokenizer):,}, {sum(model.num_ngrams):,} n-grams, "
+          f"{time.perf_counter() - started:.1f} s, {size / 1e6:.1f} MB -> {output}")

@@ -1,0 +1,241 @@
+"""What every command shares: the group with its error boundary, the option types, the
+shared options, and the steps that turn options into library arguments."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tempgen.errors import TempgenError
+
+DEFAULT_MODEL = "shakespeare-char"
+DEFAULT_TEMPERATURES = "0.2,0.5,0.8,1.0,1.5"
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class TempgenGroup(click.Group):
+    """Turns every failure into one line on stderr: exit 2 for usage, 1 for bad input,
+    130 for Ctrl-C. Anything else is a bug and keeps its traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            rv = super().main(args, prog_name or "tempgen", complete_var,
+                              standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "tempgen"
+            fail(f"{exc.format_message()} (see '{where} --help')", 2)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except TempgenError as exc:
+            fail(str(exc), 1)
+        except (click.Abort, KeyboardInterrupt):
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+def note(message: str) -> None:
+    """A note for the user, on stderr."""
+    click.echo(message, err=True)
+
+
+class Temperature(click.ParamType):
+    """A temperature: a number >= 0, or inf. NaN and negatives are usage errors."""
+
+    name = "T"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            t = value
+        else:
+            try:
+                t = float(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a number (use 0 for greedy, inf for uniform)",
+                          param, ctx)
+        if t != t or t < 0:
+            self.fail(f"{value} is not a temperature (use a number >= 0, or inf)", param, ctx)
+        return t
+
+
+class Probability(click.ParamType):
+    """A number in [0, 1] (or (0, 1] with low_open); NaN is refused."""
+
+    name = "P"
+
+    def __init__(self, low_open: bool = False):
+        self.low_open = low_open
+
+    def convert(self, value, param, ctx):
+        try:
+            p = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        low_ok = p > 0 if self.low_open else p >= 0
+        if p != p or not low_ok or p > 1:
+            span = "(0, 1]" if self.low_open else "[0, 1]"
+            self.fail(f"{value} is not in {span}", param, ctx)
+        return p
+
+
+def with_options(options):
+    """Apply a list of click options, in order, as one decorator."""
+    def deco(f):
+        for opt in reversed(options):
+            f = opt(f)
+        return f
+    return deco
+
+
+model_option = click.option(
+    "-m", "--model", "model_spec", default=DEFAULT_MODEL, show_default=True,
+    metavar="MODEL", help="A bundled model's name (see `tempgen models`) or a model file.")
+encoding_options = [
+    click.option("--encoding", default="utf-8", show_default=True,
+                 help="Text encoding of the input."),
+    click.option("--errors", "errors", type=click.Choice(["strict", "replace"]),
+                 default="strict", show_default=True,
+                 help="On undecodable bytes: stop with an error, or replace them with U+FFFD."),
+]
+sampler_options = [
+    click.option("--top-k", type=click.IntRange(min=0), default=0, show_default=True,
+                 help="Keep only the K most likely tokens (0 = off)."),
+    click.option("--top-p", type=Probability(low_open=True), default=1.0, show_default=True,
+                 help="Nucleus: keep the most likely tokens up to this mass, in (0, 1]."),
+    click.option("--min-p", type=Probability(), default=0.0, show_default=True,
+                 help="Keep tokens at least this fraction as likely as the top one, in [0, 1]."),
+    click.option("--typical-p", type=Probability(low_open=True), default=1.0,
+                 show_default=True, help="Locally typical sampling mass, in (0, 1]."),
+    click.option("--samplers", metavar="LIST", default=None,
+                 help="Chain order, e.g. top_p,temperature (names: top_k, typical_p, top_p, "
+                      "min_p, temperature); unlisted samplers follow in the default order "
+                      "top_k, typical_p, top_p, min_p, temperature."),
+    click.option("-v", "--verbose", is_flag=True, help="Print the effective chain to stderr."),
+]
+output_options = [
+    click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+                 show_default=True, help="Colour tokens by probability (auto: on a terminal, "
+                                         "unless NO_COLOR is set)."),
+]
+run_options = [
+    click.option("-p", "--prompt", default="", help="Text to continue; - reads it from stdin."),
+    click.option("-n", "--length", type=click.IntRange(min=1), default=300, show_default=True,
+                 help="Tokens per sample (at most)."),
+    click.option("--num-samples", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Samples (per temperature)."),
+    click.option("--seed", type=click.IntRange(min=0), default=None,
+                 help="Random seed; printed to stderr when not given, so any run can be "
+                      "replayed."),
+    click.option("--stop", "stops", multiple=True, metavar="TEXT",
+                 help="End a sample at this text (repeatable; \\n is a newline). Per-line "
+                      "models stop at the end of the line by default."),
+]
+
+
+def chain_of(temperature, top_k, top_p, min_p, typical_p, samplers):
+    """The sampler chain of the sampler options."""
+    from tempgen.generate.samplers import build_chain
+
+    order = tuple(n.strip() for n in samplers.split(",") if n.strip()) if samplers else None
+    settings = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "min_p": min_p,
+                "typical_p": typical_p}
+    try:
+        return build_chain(settings, order)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--samplers'") from None
+
+
+def load_model(spec: str):
+    """A model by name or path, with a spinner on stderr while a large ARPA file parses."""
+    from tempgen.cli.progress import status
+    from tempgen.lm.store import is_arpa, load
+
+    if is_arpa(spec):
+        with status(f"reading {spec}"):
+            return load(spec)
+    return load(spec)
+
+
+def warn_unknown(tokens: list[str], level: str) -> None:
+    from tempgen.lm.tokenizer import shown
+
+    kind = "characters" if level == "char" else "words"
+    note(f"warning: {len(tokens)} unknown {kind} (not in the model's vocabulary): "
+         f"{shown(tokens)}")
+
+
+def model_and_prompt(model_spec: str, prompt: str, chain=None, verbose: bool = False):
+    """Load the model and read the prompt; note the chain (with -v), the compiled loop's
+    absence (with -v) and the prompt's unknown tokens on stderr."""
+    model = load_model(model_spec)
+    prompt = read_prompt(prompt)
+    if verbose:
+        from tempgen.generate import compiled
+
+        if chain is not None:
+            note(f"chain: {chain}")
+        if not compiled.AVAILABLE:
+            why = "turned off by TEMPGEN_COMPILED=0" if compiled.BUILT else "not built"
+            note(f"note: the compiled loop is {why}; numpy decodes (the same text, slower)")
+    unknown = model.tokenizer.unknown_tokens(prompt)
+    if unknown:
+        warn_unknown(unknown, model.level)
+    return model, prompt
+
+
+def seed_and_stops(model, seed: int | None, stops: tuple[str, ...]):
+    """The seed (chosen and printed when not given) and the stop strings (a per-line model
+    stops at the end of the line unless told otherwise)."""
+    import numpy as np
+
+    from tempgen.generate.textstream import unescape
+
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**32)
+        note(f"seed: {seed}")
+    stops = [unescape(s) for s in stops] or (["\n"] if model.per_line else [])
+    return seed, stops
+
+
+def read_prompt(prompt: str) -> str:
+    if prompt == "-":
+        if sys.stdin.isatty():
+            raise click.BadParameter("'-' reads the prompt from stdin, but stdin is a terminal",
+                                     param_hint="'-p' / '--prompt'")
+        return sys.stdin.read()
+    return prompt
+
+
+def temperatures_of(listed: str | None, span: str | None, hint: str | None = None
+                    ) -> list[float]:
+    """The temperatures of --temperatures A,B,... or --range START:STOP:COUNT."""
+    if listed and span:
+        raise click.UsageError("give --temperatures or --range, not both")
+    if span:
+        parts = span.split(":")
+        try:
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            if len(parts) != 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise click.BadParameter(f"{span!r} is not START:STOP:COUNT (e.g. 0:2:5)",
+                                     param_hint="'--range'") from None
+        if count < 1:
+            raise click.BadParameter(f"COUNT must be >= 1, got {count}", param_hint="'--range'")
+        values = [start + (stop - start) * i / max(count - 1, 1) for i in range(count)]
+        hint = "'--range'"
+    else:
+        values = [v.strip() for v in (listed or DEFAULT_TEMPERATURES).split(",") if v.strip()]
+        hint = hint or "'--temperatures'"
+    if not values:
+        raise click.BadParameter("no temperature given", param_hint=hint)
+    try:
+        return [Temperature().convert(v, None, None) for v in values]
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.format_message(), param_hint=hint) from None

@@ -1,0 +1,124 @@
+"""The compiled loop (generate/csrc, built as `tempgen.generate._compiled` when a C compiler
+is there) for chains that are a temperature alone.
+
+It computes what the numpy path of generate/decode.py computes for such chains, row by row
+in C: the model row by the interpolation recursion, q = softmax(log p / T), and the draw by
+inverse CDF with the row's uniform. It is optional: without it (no compiler at install, or
+TEMPGEN_COMPILED=0 in the environment) numpy does everything, with the same tokens.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+
+import numpy as np
+
+try:
+    from tempgen.generate import _compiled
+except ImportError:  # installed without a C compiler: the numpy path does everything
+    _compiled = None
+
+BUILT = _compiled is not None
+AVAILABLE = BUILT and os.environ.get("TEMPGEN_COMPILED", "1") != "0"
+DENSE_FLOATS = 1 << 21  # rows kept whole, with their running sums: 16 MB at most
+SPARSE_FLOATS = 1 << 21  # rows kept by their successors: 16 MB at most
+# A level is kept by its successors when the contexts a run meets list this many on average
+# (weighting each context by its own count, as the more a context lists the more it is met):
+# below that, working through them at each step is cheaper than keeping them.
+SPARSE_MIN_LISTED = 32
+CTX_BYTES = 32  # one record per context: what a step reads of it in one cache line
+_specs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (tables, spec)
+
+
+def fits(model) -> bool:
+    """Whether the compiled loop can take the model: it is there, the model has tables for
+    it, and their records count in 32 bits."""
+    if not AVAILABLE:
+        return False
+    tables = _tables(model)[0]
+    return tables is not None and all(
+        int(lv.succ_start[-1]) < 2**32 and len(lv.succ_start) <= 2**32 for lv in tables.levels)
+
+
+def _tables(model) -> tuple:
+    """The model's tables (lm/tables.py) and the loop's spec of them, built once per model."""
+    if model not in _specs:
+        tables = model.compiled_tables()
+        spec = None
+        if tables is not None:
+            spec = (tables.order, tables.vocab_size, tables.bos, tables.boundary,
+                    tuple((_contexts(lv), lv.ctx_first, lv.succ_token, lv.succ_adj, lv.succ_u,
+                           np.ascontiguousarray(lv.discount, dtype=np.float64))
+                          for lv in tables.levels))
+        _specs[model] = (tables, spec)
+    return _specs[model]
+
+
+def _contexts(lv) -> np.ndarray:
+    """The records of a level's contexts as bytes (csrc/tables.h: Ctx): gamma and
+    1 / denominator (float64), then where its successors and children start and how many
+    there are (uint32). Filled column by column through two views of one array."""
+    n = len(lv.gamma)
+    rec = np.zeros((n, CTX_BYTES // 8), dtype=np.float64)
+    half = rec.view(np.uint32)  # (n, 8)
+    rec[:, 0] = lv.gamma
+    if lv.inv_denom is not None:
+        rec[:, 1] = lv.inv_denom
+    half[:, 4] = lv.succ_start[:-1]
+    half[:, 5] = np.diff(lv.succ_start)
+    if lv.children is not None:
+        half[1:, 6] = np.cumsum(lv.children[:-1], dtype=np.int64)
+        half[:, 7] = lv.children
+    return rec.reshape(-1).view(np.uint8)
+
+
+def levels(tables, temperatures: int) -> tuple[int, int]:
+    """Which contexts a run keeps (csrc/kept.h): those of levels 1..dense whole, as many
+    levels as DENSE_FLOATS holds (at least the empty context), then those of the levels
+    ..depth by their successors, while their contexts list SPARSE_MIN_LISTED."""
+    per_row = (tables.vocab_size + 1) * (1 + 2 * temperatures)
+    used, dense = 0, 1
+    for k, lv in enumerate(tables.levels, start=1):
+        used += len(lv.gamma) * per_row
+        if used > DENSE_FLOATS:
+            break
+        dense = k
+    depth = dense
+    while depth < tables.order and _listed(tables.levels[depth]) >= SPARSE_MIN_LISTED:
+        depth += 1
+    return dense, depth
+
+
+def _listed(lv) -> float:
+    """How many successors a level's contexts list, each weighted by that number."""
+    count = np.diff(lv.succ_start).astype(np.float64)
+    return float(count @ count / max(count.sum(), 1.0))
+
+
+class Decoder:
+    """Decodes a batch of rows with fixed temperatures, block by block; what it keeps of
+    the model (csrc/kept.h) is kept from one block to the next."""
+
+    def __init__(self, model, temperatures):
+        temps = np.asarray(temperatures, dtype=np.float64)
+        if not np.all(temps >= 0):
+            raise ValueError("temperatures: >= 0 (or inf) are needed")
+        distinct = list(dict.fromkeys(t for t in temps.tolist() if t > 0))
+        index = {t: i for i, t in enumerate(distinct)}
+        self.row_temp = np.array([index.get(t, -1) for t in temps.tolist()], dtype=np.int64)
+        tables, spec = _tables(model)
+        dense, depth = levels(tables, len(distinct))
+        self.run = _compiled.start(spec, np.array(distinct, dtype=np.float64), dense, depth,
+                                   SPARSE_FLOATS)
+
+    def block(self, contexts: np.ndarray, uniforms: np.ndarray, row_stream: np.ndarray):
+        """Decode uniforms.shape[1] steps; contexts (batch, width) int64 are advanced in
+        place. uniforms: (streams, steps); row_stream: (batch,) int64.
+        Returns tokens, ln p, ln q and entropy in bits, each (steps, batch)."""
+        uniforms = np.ascontiguousarray(uniforms, dtype=np.float64)
+        tokens = np.empty((uniforms.shape[1], len(contexts)), dtype=np.int64)
+        logp, logq, entropy = (np.empty(tokens.shape) for _ in range(3))
+        _compiled.decode(self.run, contexts, uniforms, row_stream, self.row_temp, tokens, logp,
+                         logq, entropy)
+        return tokens, logp, logq, entropy

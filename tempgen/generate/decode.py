@@ -1,0 +1,170 @@
+"""The autoregressive loop: one model call per step for the whole batch.
+
+Rows are independent samples that may use different sampler chains (a sweep's temperatures)
+and share noise streams (a sweep's coupling): row r uses chain `row_chain[r]` and the uniform
+of stream `row_stream[r]` at each step. A stream's noise is its own generator's sequence, so a
+row draws the same tokens whatever else is in the batch.
+
+When every chain is a temperature alone and the compiled loop is there, it does the work
+(generate/compiled.py); otherwise numpy does, with the chain's transforms. Both compute the
+same rows, tempering and inverse-CDF draw, so a sample's text does not depend on which ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from tempgen.generate import compiled
+from tempgen.generate.draw import draw, uniforms
+from tempgen.generate.samplers import Chain
+from tempgen.generate.tempering import entropy_bits
+
+CACHE_FLOATS = 1 << 21  # rows kept per run: 2 x 16 MB of float64 at most
+BLOCK = 256  # steps of noise drawn at once by the numpy path
+COMPILED_BLOCK = 1024  # steps decoded per call of the compiled loop
+
+
+class Block(NamedTuple):
+    """Steps one after another, each field (steps, batch)."""
+    tokens: np.ndarray  # ids drawn
+    model_logprob: np.ndarray  # ln p under the model (T = 1)
+    sample_logprob: np.ndarray  # ln q under the row's sampling distribution
+    entropy: np.ndarray  # entropy of that distribution, in bits
+
+
+def generate_blocks(model, contexts: np.ndarray, chains: Sequence[Chain],
+                    row_chain: Sequence[int], streams: Sequence[np.random.Generator],
+                    row_stream: Sequence[int], steps: int, compiled_loop: bool = True
+                    ) -> Iterator[Block]:
+    """`steps` steps for a batch of rows (see the module doc for the row mappings), in
+    blocks: as many steps as the compiled loop does in one call, or one at a time.
+
+    model: the model contract (lm/model.py); contexts: (batch, width), not changed.
+    compiled_loop=False keeps to the numpy path even where the compiled loop could run.
+    """
+    contexts = np.array(contexts, dtype=np.int64)
+    noise = _Noise(streams)
+    if compiled_loop and all(c.temperature_only for c in chains) and compiled.fits(model):
+        decoder = compiled.Decoder(model, [chains[c].temperature for c in row_chain])
+        row_stream = np.asarray(row_stream, dtype=np.int64)
+        for start in range(0, steps, COMPILED_BLOCK):
+            block = noise.block(min(COMPILED_BLOCK, steps - start))
+            yield Block(*decoder.block(contexts, block, row_stream))
+        return
+    yield from _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps)
+
+
+class _RowCache:
+    """Processed rows (log q) and model rows (log p) per (chain, context); emptied when
+    full, so memory stays bounded however long the run."""
+
+    def __init__(self, vocab: int, n_chains: int, batch: int):
+        self.capacity = max(2 * batch, CACHE_FLOATS // vocab)
+        self.index: list[dict] = [{} for _ in range(n_chains)]
+        self.logq: list[np.ndarray] = []
+        self.logp: list[np.ndarray] = []
+        self.entropy: list[float] = []
+
+    def lookup(self, chain_ids: list[int], keys: list) -> list[int]:
+        index = self.index
+        return [index[c].get(k, -1) for c, k in zip(chain_ids, keys, strict=True)]
+
+    def full(self, n: int) -> bool:
+        return len(self.logq) + n > self.capacity
+
+    def clear(self) -> None:
+        for d in self.index:
+            d.clear()
+        self.logq, self.logp, self.entropy = [], [], []
+
+    def add(self, chain_ids, keys, logq: np.ndarray, logp: np.ndarray) -> list[int]:
+        start = len(self.logq)
+        self.logq.extend(logq)
+        self.logp.extend(logp)
+        self.entropy.extend(entropy_bits(logq).tolist())
+        rows = list(range(start, len(self.logq)))
+        for c, k, r in zip(chain_ids, keys, rows, strict=True):
+            self.index[c][k] = r
+        return rows
+
+
+class _Keys:
+    """A hashable key per row for its context, updated as tokens are appended."""
+
+    def __init__(self, contexts: np.ndarray, base: int):
+        self.width = contexts.shape[1]
+        self.base = base
+        self.packed = self.width * np.log2(base) < 62  # one int64 per context
+        self.ctx = contexts.copy()
+        if self.packed:
+            self.mod = base ** max(self.width - 1, 0)
+            self.values = np.zeros(len(contexts), dtype=np.int64)
+            for j in range(self.width):
+                self.values = self.values * base + (contexts[:, j] + 1)
+
+    def keys(self) -> list:
+        if self.packed:
+            return self.values.tolist()
+        return [row.tobytes() for row in self.ctx]
+
+    def push(self, tokens: np.ndarray) -> None:
+        if self.width == 0:
+            return
+        self.ctx[:, :-1] = self.ctx[:, 1:]
+        self.ctx[:, -1] = tokens
+        if self.packed:
+            self.values %= self.mod
+            self.values *= self.base
+            self.values += tokens + 1
+
+
+class _Noise:
+    """Each stream's uniforms, drawn in blocks of steps (the values do not depend on the
+    block size: each is one double of the stream's generator)."""
+
+    def __init__(self, streams: Sequence[np.random.Generator]):
+        self.streams = list(streams)
+
+    def block(self, steps: int) -> np.ndarray:
+        """(streams, steps) uniforms: the next `steps` of every stream."""
+        return np.stack([uniforms(rng, steps) for rng in self.streams])
+
+
+def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps):
+    """The numpy path: a step at a time, rows cached per (chain, context)."""
+    batch = len(contexts)
+    row_chain_list = [int(c) for c in row_chain]
+    row_chain = np.asarray(row_chain_list)
+    row_stream = np.asarray(row_stream, dtype=np.int64)
+    cache = _RowCache(model.vocab_size, len(chains), batch)
+    keys = _Keys(contexts, model.vocab_size + 2)
+    memo = model.row_memo()
+    rows = np.arange(batch)
+    for step in range(steps):
+        if step % BLOCK == 0:
+            block = noise.block(min(BLOCK, steps - step))
+        key_list = keys.keys()
+        at = cache.lookup(row_chain_list, key_list)
+        miss = [r for r, i in enumerate(at) if i < 0]
+        if miss and cache.full(len(miss)):  # start afresh: every row of this step misses
+            cache.clear()
+            at, miss = [-1] * batch, list(range(batch))
+        if miss:
+            logp = np.log(memo.probs(keys.ctx[miss]))
+            logq = np.empty_like(logp)
+            for c in set(row_chain[miss].tolist()):
+                sel = row_chain[miss] == c
+                logq[sel] = chains[c](logp[sel])
+            new = cache.add([row_chain_list[r] for r in miss], [key_list[r] for r in miss],
+                            logq, logp)
+            for r, i in zip(miss, new, strict=True):
+                at[r] = i
+        logq = np.stack([cache.logq[i] for i in at])
+        tok = draw(logq, block[row_stream, step % BLOCK])
+        logp = [cache.logp[i][t] for i, t in zip(at, tok.tolist(), strict=True)]
+        yield Block(tok[None], np.array([logp]), logq[rows, tok][None],
+                    np.array([[cache.entropy[i] for i in at]]))
+        keys.push(tok)

@@ -1,0 +1,101 @@
+"""Samples as text: prompt to contexts, per-sample noise streams, stop strings, results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tempgen.generate.decode import generate_blocks
+from tempgen.generate.draw import streams
+from tempgen.generate.textstream import TextStream
+
+
+@dataclass
+class Sample:
+    text: str = ""
+    tokens: list[str] = field(default_factory=list)
+    model_logprobs: list[float] = field(default_factory=list)  # ln p under the model
+    sample_logprobs: list[float] = field(default_factory=list)  # ln q when drawn
+    entropies: list[float] = field(default_factory=list)  # bits, of each q drawn from
+    ids: list[int] = field(default_factory=list)  # the token ids
+    stopped: bool = False  # ended at a stop string
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "tokens": self.tokens, "model_logprobs": self.model_logprobs,
+                "sample_logprobs": self.sample_logprobs, "entropies": self.entropies,
+                "stopped": self.stopped}
+
+
+def pieces(model, prompt: str, sample: Sample) -> list[tuple[str, float]]:
+    """(the text each token adds after the prompt, with its spacing; its probability when
+    drawn), token by token."""
+    add = model.tokenizer.joiner(model.tokenizer.split(prompt))
+    return list(zip([add(t) for t in sample.tokens], np.exp(sample.sample_logprobs).tolist(),
+                    strict=True))
+
+
+def _start(model, prompt: str, rows: int):
+    return model.contexts_after(model.tokenizer.encode(prompt), rows), \
+        model.tokenizer.split(prompt)
+
+
+def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
+                  row_sample: Sequence[int], length: int, seed: int,
+                  stops: Sequence[str] = ()) -> list[Sample]:
+    """Generate every row in one batch. Row r uses chains[row_chain[r]] and the noise of
+    sample row_sample[r] (rows sharing a sample are coupled)."""
+    n_samples = max(row_sample) + 1
+    contexts, before = _start(model, prompt, len(row_chain))
+    vocab = model.tokenizer.vocab
+    texts = [TextStream(model.tokenizer.joiner(before), stops, pieces=False)
+             for _ in row_chain]
+    out = [Sample() for _ in row_chain]
+    for block in generate_blocks(model, contexts, chains, row_chain,
+                                 streams(seed, n_samples), row_sample, length):
+        columns = [a.T.tolist() for a in block]  # per row: its ids, ln p, ln q, entropies
+        for r, (ts, s) in enumerate(zip(texts, out, strict=True)):
+            if ts.done:
+                continue
+            ids, logp, logq, entropy = (c[r] for c in columns)
+            words = [vocab[i] for i in ids]
+            _, fed = ts.feed_all(words)
+            s.tokens += words[:fed]
+            s.ids += ids[:fed]
+            s.model_logprobs += logp[:fed]
+            s.sample_logprobs += logq[:fed]
+            s.entropies += entropy[:fed]
+        if all(t.done for t in texts):
+            break
+    for s, ts in zip(out, texts, strict=True):
+        s.text, s.stopped = ts.text, ts.done
+    return out
+
+
+def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
+                  stops: Sequence[str] = (), flush_every: int = 256, with_probs: bool = True
+                  ) -> Iterator[list[tuple[str, float | None]]]:
+    """Sample `index` of `seed`, alone, as lists of (text, probability when drawn) pieces,
+    a list every `flush_every` tokens at least (or at every block of the compiled loop).
+    with_probs=False: text alone, a piece per list (probability None)."""
+    contexts, before = _start(model, prompt, 1)
+    vocab = model.tokenizer.vocab
+    ts = TextStream(model.tokenizer.joiner(before), stops, pieces=with_probs)
+    rng = streams(seed, index + 1)[index]
+    ready: list[tuple[str, float | None]] = []
+    since = 0  # tokens fed since the last list
+    for block in generate_blocks(model, contexts, [chain], [0], [rng], [0], length):
+        words = [vocab[i] for i in block.tokens[:, 0].tolist()]
+        probs = np.exp(block.sample_logprob[:, 0]).tolist() if with_probs else None
+        got, fed = ts.feed_all(words, probs)
+        ready += got
+        since += fed
+        if ts.done:
+            break
+        if since >= flush_every:
+            yield ready
+            ready, since = [], 0
+    ready += ts.close()
+    if ready:
+        yield ready

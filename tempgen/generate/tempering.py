@@ -1,0 +1,63 @@
+"""Temperature: q = softmax(z / T) of log-weights z, computed stably, and the entropy of a
+distribution. The one place these formulas live in Python (the compiled loop's counterpart:
+generate/csrc/vmath.c, temper)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _scaled(logw: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For 0 < t < inf: (z, ln sum exp z, the rows' maxima), z = (logw - max) / t.
+
+    Subtracting the maximum before dividing keeps every value <= 0, so even a subnormal T
+    gives 0 for the best token and -inf (never NaN) for the rest."""
+    top = logw.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        z = (logw - top) / t
+    return z, np.log(np.exp(z).sum(axis=1, keepdims=True)), top
+
+
+def temperature(logw: np.ndarray, t) -> np.ndarray:
+    """log softmax(logw / T) per row of (batch, vocab) log-weights; t: scalar or (batch,).
+
+    T = 0 keeps only the most likely token (ties: the lowest id); T = inf is uniform over
+    the tokens still allowed (> -inf); T = 1 returns the row normalised.
+    """
+    logw = np.asarray(logw, dtype=np.float64)
+    if np.ndim(t) == 0 and 0 < t < np.inf:  # the common case, kept lean for the decode loop
+        z, log_total, _ = _scaled(logw, t)
+        z -= log_total
+        return z
+    t = np.broadcast_to(np.asarray(t, dtype=np.float64), logw.shape[:1])[:, None]
+    if np.any(np.isnan(t)) or np.any(t < 0):
+        bad = t[np.isnan(t) | (t < 0)][0]
+        raise ValueError(f"temperature must be >= 0 (or inf), got {bad}")
+    allowed = logw > -np.inf
+    greedy = t == 0
+    flat = np.isinf(t)
+    shifted = logw - logw.max(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = np.where(greedy | flat, 0.0, shifted / np.where(greedy | flat, 1.0, t))
+    z = np.where(allowed, z, -np.inf)
+    z -= z.max(axis=1, keepdims=True)
+    out = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    if greedy.any():
+        best = np.argmax(logw, axis=1)  # the first maximum: ties go to the lowest id
+        one_hot = np.full_like(logw, -np.inf)
+        one_hot[np.arange(len(logw)), best] = 0.0
+        out = np.where(greedy, one_hot, out)
+    return out
+
+
+def log_partition(logw: np.ndarray, t: float) -> np.ndarray:
+    """ln sum_w exp(logw / T) per row, 0 < T < inf: (batch, vocab) -> (batch,). With
+    logw = ln p, ln q_T(w) = ln p(w) / T - log_partition(ln p, T)."""
+    z, log_total, top = _scaled(np.asarray(logw, dtype=np.float64), t)
+    return (top / t + log_total)[:, 0]
+
+
+def entropy_bits(logq: np.ndarray) -> np.ndarray:
+    """Entropy in bits of each row of log-probabilities: (batch, vocab) -> (batch,)."""
+    q = np.exp(logq)
+    return -np.sum(q * np.where(q > 0, logq, 0.0), axis=1) / np.log(2) + 0.0  # never -0.0

@@ -1,0 +1,139 @@
+"""Models to and from files: tempgen's model files (io/modelfile.py), ARPA files
+(lm/arpa.py), and the bundled models by name."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+
+import numpy as np
+
+from tempgen import __version__
+from tempgen.errors import TempgenError
+from tempgen.io import modelfile
+from tempgen.io.atomic import atomic_write
+from tempgen.io.bundled import bundled_models
+from tempgen.lm.backoff import BackoffModel
+from tempgen.lm.discounts import discounts_from_counts
+from tempgen.lm.model import Model
+from tempgen.lm.ngram import NGramModel
+from tempgen.lm.tokenizer import Tokenizer
+
+
+# ===================================================================== saving
+def _meta(model: Model) -> dict:
+    ng = model.ngram
+    backoff = isinstance(ng, BackoffModel)
+    return {
+        **({"kind": "backoff"} if backoff else {}),
+        "format": modelfile.FORMAT,
+        "format_version": 2 if backoff else 1,
+        "tempgen_version": __version__,
+        "name": model.name,
+        "level": model.level,
+        "order": ng.order,
+        "per_line": ng.boundary is not None,
+        "vocab": model.tokenizer.vocab,
+        "discounts": [list(map(float, d)) for d in ng.discounts],
+        "ngrams": ng.num_ngrams,
+        "tokens": int(model.tokens),
+        "corpus": dict(model.corpus),
+    }
+
+
+def to_bytes(model: Model) -> bytes:
+    """The model file's exact bytes (deterministic: a rebuild is byte-identical)."""
+    return modelfile.encode(_meta(model), model.ngram.arrays())
+
+
+def save(model: Model, path: str | os.PathLike) -> int:
+    """Save atomically; returns the file size in bytes."""
+    data = to_bytes(model)
+    atomic_write(path, data)
+    return len(data)
+
+
+# ===================================================================== loading
+def resolve(spec: str) -> Path:
+    """A bundled model's name, or a path to a model file."""
+    bundled = bundled_models()
+    if spec in bundled:
+        return bundled[spec]
+    path = Path(spec)
+    if path.exists():
+        if path.is_dir():
+            raise TempgenError(f"{spec}: is a directory, not a model file")
+        return path
+    names = ", ".join(bundled) or "none"
+    raise TempgenError(f"unknown model {spec!r}: not a file, nor a bundled model ({names})")
+
+
+def is_arpa(path: str | os.PathLike) -> bool:
+    return str(path).endswith((".arpa", ".arpa.gz"))
+
+
+def load(spec: str | os.PathLike) -> Model:
+    """Load a model by bundled name or path (ours, or an ARPA file: .arpa or .arpa.gz);
+    every failure is one TempgenError."""
+    path = resolve(str(spec))
+    if is_arpa(path):
+        from tempgen.lm.arpa import read_arpa
+
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TempgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        return read_arpa(data, str(path))
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            # Mapped, not read: the arrays become views of the page cache (kept alive by
+            # the arrays themselves), which is the fastest way in for a large model.
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    except OSError as exc:
+        raise TempgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return from_bytes(data, str(path))
+
+
+def from_bytes(data, label: str = "<model>") -> Model:
+    """A model from a model file's bytes (bytes, or a read-only mmap of the file)."""
+    checked = modelfile.decode(data, label)
+    try:
+        return from_file(checked)
+    except TempgenError as exc:
+        raise TempgenError(f"{label}: {exc}") from None
+    except modelfile.DAMAGE as exc:
+        raise TempgenError(modelfile.damaged(label, exc)) from None
+
+
+def from_file(f: modelfile.ModelFile) -> Model:
+    """A model from a checked model file: its tokenizer and tables."""
+    meta, arrays = f.meta, f.arrays
+    order = meta["order"]
+    tokenizer = Tokenizer.from_dict({"level": meta["level"], "vocab": meta["vocab"]})
+    v = len(tokenizer)
+    boundary = tokenizer.index["\n"] if meta["per_line"] else None
+
+    def per(prefix: str, first: int, last: int) -> dict:
+        return {k: arrays[f"{prefix}_{k}"] for k in range(first, last + 1)}
+
+    structure = [per("ctx_children", 1, order - 1), per("ctx_first", 1, order - 1),
+                 per("succ_count", 1, order), per("succ_token", 1, order)]
+    if meta.get("kind") == "backoff":
+        ngram = BackoffModel(order, v, *structure, per("succ_u", 1, order),
+                             per("ctx_gamma", 1, order), boundary)
+    else:
+        discounts = np.array(meta["discounts"], dtype=np.float64)
+        for m in range(1, order + 1):
+            if not np.allclose(discounts[m - 1], discounts_from_counts(arrays[f"succ_adj_{m}"]),
+                               rtol=0, atol=1e-9):
+                raise TempgenError(f"discounts of order {m} contradict the counts")
+        ngram = NGramModel(order, v, discounts, *structure, per("succ_adj", 1, order), boundary)
+    ngram.check_sorted()
+    return Model(tokenizer, ngram, meta["name"], meta["tokens"], meta["corpus"])
+
+
+def read_meta(path) -> dict:
+    """Only the metadata of a model file (cheap: no arrays are read)."""
+    return modelfile.read_meta(path)

@@ -1,0 +1,151 @@
+"""Character and word tokenizers: text <-> token ids, and to/from a plain dict.
+
+Ids are 0..V-1 in the order of `vocab`; a token not in the vocabulary encodes as UNKNOWN (-1).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from tempgen.errors import TempgenError
+
+UNKNOWN = -1
+
+# A word may carry a leading apostrophe ('tis) and inner apostrophes or hyphens (o'er, well-met).
+_WORD_RE = re.compile(r"\n|(?:'(?=\w))?\w+(?:['\u2019-]\w+)*|-{2,}|[^\w\s]")
+_NO_SPACE_BEFORE = frozenset(".,;:!?)]}'\u2019")
+_NO_SPACE_AFTER = frozenset("([{")
+
+
+class Tokenizer:
+    """Shared behaviour; subclasses define `level`, `split` and `join`."""
+
+    level = ""
+
+    def __init__(self, vocab: list[str]):
+        if len(set(vocab)) != len(vocab):
+            raise TempgenError("vocabulary has duplicate tokens")
+        self.vocab = list(vocab)
+        self.index = {tok: i for i, tok in enumerate(self.vocab)}
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tokenizer) and self.to_dict() == other.to_dict()
+
+    @classmethod
+    def fit(cls, text: str) -> Tokenizer:
+        """A tokenizer whose vocabulary is every token of `text`, sorted."""
+        return cls(sorted(set(cls.split(text))))
+
+    @staticmethod
+    def split(text: str) -> list[str]:
+        raise NotImplementedError
+
+    def joiner(self, before: list[str] = ()):
+        """An incremental join: joiner(before)(token) -> the text that token adds after
+        `before` (and the tokens given so far)."""
+        raise NotImplementedError
+
+    def join(self, tokens: list[str]) -> str:
+        add = self.joiner()
+        return "".join(add(t) for t in tokens)
+
+    def encode(self, text: str) -> np.ndarray:
+        """Token ids of `text`, shape (n,), int64; unknown tokens are UNKNOWN."""
+        get = self.index.get
+        return np.fromiter((get(t, UNKNOWN) for t in self.split(text)), dtype=np.int64)
+
+    def decode(self, ids) -> str:
+        return self.join([self.vocab[i] for i in ids])
+
+    def unknown_tokens(self, text: str) -> list[str]:
+        """The distinct tokens of `text` outside the vocabulary, in order of first appearance."""
+        return list(dict.fromkeys(t for t in self.split(text) if t not in self.index))
+
+    def to_dict(self) -> dict:
+        return {"level": self.level, "vocab": list(self.vocab)}
+
+    @staticmethod
+    def from_dict(data: dict) -> Tokenizer:
+        cls = TOKENIZERS.get(data.get("level"))
+        if cls is None:
+            raise TempgenError(f"unknown tokenizer level {data.get('level')!r}")
+        vocab = data.get("vocab")
+        if not isinstance(vocab, list) or not all(isinstance(t, str) and t for t in vocab):
+            raise TempgenError("vocabulary must be a list of non-empty strings")
+        return cls(vocab)
+
+
+class CharTokenizer(Tokenizer):
+    """Every character, newline included, is a token."""
+
+    level = "char"
+
+    @staticmethod
+    def split(text: str) -> list[str]:
+        return list(text)
+
+    def joiner(self, before: list[str] = ()):
+        return str
+
+    def join(self, tokens: list[str]) -> str:
+        return "".join(tokens)
+
+    def encode(self, text: str) -> np.ndarray:
+        # Vectorised over code points through a lookup table: a 5 MB corpus in milliseconds.
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        table = np.full(max(self._codes, default=0) + 2, UNKNOWN, dtype=np.int64)
+        table[self._codes] = np.arange(len(self._codes))
+        return table[np.minimum(codes, len(table) - 1)]
+
+    def __init__(self, vocab: list[str]):
+        if any(len(t) != 1 for t in vocab):
+            raise TempgenError("a character vocabulary must hold single characters")
+        super().__init__(vocab)
+        self._codes = [ord(c) for c in self.vocab]
+
+
+class WordTokenizer(Tokenizer):
+    """Words, punctuation marks and newlines are tokens; other white space is dropped.
+
+    `join` restores ordinary English spacing: one space between words, punctuation
+    attached to the word before it, no space around newlines, dashes or inside quotes.
+    """
+
+    level = "word"
+
+    @staticmethod
+    def split(text: str) -> list[str]:
+        return _WORD_RE.findall(text)
+
+    def joiner(self, before: list[str] = ()):
+        prev = "\n"
+        open_quote = False  # inside a "..." pair
+
+        def add(tok: str) -> str:
+            nonlocal prev, open_quote
+            closing = tok == '"' and open_quote
+            space = not (prev == "\n" or tok == "\n" or prev in _NO_SPACE_AFTER
+                         or tok in _NO_SPACE_BEFORE or closing
+                         or prev.startswith("--") or tok.startswith("--")
+                         or (prev == '"' and open_quote))
+            if tok == '"':
+                open_quote = not open_quote
+            prev = tok
+            return " " + tok if space else tok
+
+        for tok in before:
+            add(tok)
+        return add
+
+
+TOKENIZERS: dict[str, type[Tokenizer]] = {"char": CharTokenizer, "word": WordTokenizer}
+
+
+def shown(tokens: list[str], limit: int = 10) -> str:
+    """A few tokens for a message: their reprs, comma-separated, '...' when there are more."""
+    return ", ".join(repr(t) for t in tokens[:limit]) + (" ..." if len(tokens) > limit else "")

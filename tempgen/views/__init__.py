@@ -1,0 +1,2 @@
+"""Views: rich renderables and exports of analysis results. They lay results out and never
+compute them."""
