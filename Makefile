@@ -19,6 +19,7 @@ run: $(STAMP)
 	$(BIN)/tempgen sweep -m shakespeare-char -n 300 --seed 7
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

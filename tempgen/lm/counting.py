@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from tempgen.errors import TempgenError
+from tempgen.io.modelfile import MAX_ORDER
 from tempgen.lm.arrays import compact
 from tempgen.lm.discounts import discounts_from_counts
-from tempgen.lm.ngram import MAX_ORDER, NGramModel
+from tempgen.lm.ngram import NGramModel
 
 _KEY_BITS = 63  # bits of one sort key (smaller only to test the multi-pass sort)
 

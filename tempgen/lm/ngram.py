@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tempgen.io.modelfile import MAX_ORDER
 from tempgen.lm.arrays import find, history_order, run_starts, sums_at
 
 DENSE_FLOATS = 1 << 22  # short contexts with dense rows: 32 MB of float64 at most
-__all__ = ["MAX_ORDER", "NGramModel", "interpolate"]
 
 
 def interpolate(lower: np.ndarray, gamma: np.ndarray, at, u: np.ndarray) -> np.ndarray:
@@ -139,20 +137,6 @@ class NGramModel:
             keys += self.succ_token[m]
             self._succ_keys[m] = keys
         return self._succ_keys[m]
-
-    def check_sorted(self) -> None:
-        """Every table must be strictly increasing for the searches to be right."""
-        from tempgen.errors import TempgenError
-
-        for k in range(1, self.order):
-            if np.any(np.diff(self.ctx_keys[k]) <= 0):
-                raise TempgenError(f"contexts of length {k} are not sorted")
-        for m in range(1, self.order + 1):
-            tok = self.succ_token[m]
-            rising = tok[1:] > tok[:-1]
-            rising[self.offsets[m][1:-1] - 1] = True  # a new context may start anywhere
-            if not rising.all():
-                raise TempgenError(f"successors of order {m} are not sorted")
 
     @property
     def num_ngrams(self) -> list[int]:

@@ -130,8 +130,21 @@ def from_file(f: modelfile.ModelFile) -> Model:
                                rtol=0, atol=1e-9):
                 raise TempgenError(f"discounts of order {m} contradict the counts")
         ngram = NGramModel(order, v, discounts, *structure, per("succ_adj", 1, order), boundary)
-    ngram.check_sorted()
+    _check_sorted(ngram)
     return Model(tokenizer, ngram, meta["name"], meta["tokens"], meta["corpus"])
+
+
+def _check_sorted(ng: NGramModel) -> None:
+    """Every table must be strictly increasing for the searches to be right."""
+    for k in range(1, ng.order):
+        if np.any(np.diff(ng.ctx_keys[k]) <= 0):
+            raise TempgenError(f"contexts of length {k} are not sorted")
+    for m in range(1, ng.order + 1):
+        tok = ng.succ_token[m]
+        rising = tok[1:] > tok[:-1]
+        rising[ng.offsets[m][1:-1] - 1] = True  # a new context may start anywhere
+        if not rising.all():
+            raise TempgenError(f"successors of order {m} are not sorted")
 
 
 def read_meta(path) -> dict:
