@@ -172,8 +172,8 @@ int draw_row(Cache *s, const int64_t *rank, int n, int ti, double u, Drawn *d) {
     s->val[ns] = out_p; /* (room for it: scratch rows hold vocab + 1) */
     logs(s->val, lz, ns + 1);
     double mx = best_p > out_p ? lz[best_i] : lz[ns];
-    double log_f = isinf(t) ? 0.0 : (lz[ns] - mx) / t;
-    double f = isinf(t) ? out_p > 0.0 : exp(log_f);
+    double log_f, f;
+    temper(lz + ns, &log_f, &f, 1, t, mx);
     temper(lz, z, w, ns, t, mx);
     /* The running mass after each segment in token order: gap 0, S[0], gap 1, ..., gap ns
      * (a gap: the tokens between two members of S), and the sum of w log w. */

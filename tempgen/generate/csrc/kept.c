@@ -249,11 +249,9 @@ static Kept *build_sparse(Cache *s, const int64_t *rank, int k, const Kept *P) {
     /* per temperature: the members' sums, the parent's at the same tokens, and phi */
     sums(s, p, n, K->log_max, rec, stride, 0, 4);
     sums(s, pp, n, P->log_max, rec, stride, 2, 4);
-    for (int ti = 0; ti < s->n_temps; ti++) { /* from `out` itself: phi <= 1 exactly */
-        double t = s->temps[ti], lf = (log_of(out) - K->log_max) / t;
-        phi[2 * ti] = isinf(t) ? out > 0.0 : exp(lf);
-        phi[2 * ti + 1] = isinf(t) ? 0.0 : lf;
-    }
+    double log_out = log_of(out);
+    for (int ti = 0; ti < s->n_temps; ti++) /* from `out` itself: phi <= 1 exactly */
+        temper(&log_out, &phi[2 * ti + 1], &phi[2 * ti], 1, s->temps[ti], K->log_max);
     return K;
 }
 

@@ -1,4 +1,4 @@
-/* The kernel's log and exp: glibc's vector versions (libmvec) on x86-64 with glibc, else the
+/* The compiled loop's log and exp: glibc's vector versions (libmvec) on x86-64 with glibc, else the
  * C library's.
  *
  * exp: loops over a row take four values at once with AVX2 (chosen when the program

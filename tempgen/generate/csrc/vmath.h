@@ -1,10 +1,10 @@
-/* The kernel's log and exp (vmath.c). */
+/* The compiled loop's log and exp (vmath.c). */
 #ifndef TEMPGEN_VMATH_H
 #define TEMPGEN_VMATH_H
 
 #include <stdint.h>
 
-/* z = log x, and log x: every log of the kernel, from one function. */
+/* z = log x, and log x: every log of the compiled loop, from one function. */
 void logs(const double *x, double *z, int64_t n);
 double log_of(double x);
 /* z = (lz - mx) / t (t = inf: 0 where possible) and w = exp(z); z may be lz. */
