@@ -220,8 +220,11 @@ static Kept *build_sparse(Cache *s, const int64_t *rank, int k, const Kept *P) {
     /* values: p = p_P gamma + u, and the best member (ascending: the first of ties) */
     double *pp = s->vbuf, *p = s->row, best_p = -1.0;
     int64_t best = -1;
-    for (int64_t i = 0; i < n; i++) pp[i] = value(P, at(lv->token, lo + i), NULL);
-    interpolate(lv, rank[k - 1], pp, p, n, NULL);
+    for (int64_t i = 0; i < n; i++) {
+        pp[i] = value(P, at(lv->token, lo + i), NULL);
+        s->pos[at(lv->token, lo + i)] = (int32_t)i; /* (free now: a step's S is built later) */
+    }
+    interpolate(lv, rank[k - 1], pp, p, n, s->pos);
     for (int64_t i = 0; i < n; i++)
         if (p[i] > best_p) best_p = p[i], best = at(lv->token, lo + i);
     int64_t top;

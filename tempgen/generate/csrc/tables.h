@@ -79,20 +79,17 @@ static inline int64_t lower(Ints a, int64_t lo, int64_t n, int64_t x) {
 
 /* One step of the interpolation recursion, p(w | h) = gamma(h) p(w | h') + u(h w), for
  * context r of level lv: out[i] = in[i] * gamma for i < n (in may be out), then u of each of
- * r's successors added at its place, where[w] for token w (NULL: out holds r's successors,
- * in order). u = (a - D(a)) / sum of a from the adjusted count a, or as given (back-off).
- * The Python counterpart: lm/ngram.py, interpolate (the same operations in the same order,
- * so the same bits). */
+ * r's successors w added at out[where[w]]. u = (a - D(a)) / sum of a from the adjusted count
+ * a, or as given (back-off). The Python counterpart: lm/ngram.py, interpolate (the same
+ * operations in the same order, so the same bits). */
 static inline void interpolate(const Level *lv, int64_t r, const double *in, double *out,
                                int64_t n, const int32_t *where) {
     const Ctx *c = &lv->ctx[r];
     int64_t lo = c->succ, hi = lo + c->n_succ;
     double g = c->gamma;
     for (int64_t i = 0; i < n; i++) out[i] = in[i] * g;
-    if (!where) out -= lo; /* entry e is at out[e - lo] */
     if (lv->u) {
-        FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++)
-                  out[where ? where[V(e)] : e] += lv->u[e])
+        FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++) out[where[V(e)]] += lv->u[e])
         return;
     }
     double inv = c->inv_denom, d3 = lv->disc[3];
@@ -102,7 +99,7 @@ static inline void interpolate(const Level *lv, int64_t r, const double *in, dou
         const typeof(p_) adj = p_;
         FOR_WIDTH(tok, for (int64_t e = lo; e < hi; e++) {
             int64_t a = adj[e];
-            out[where ? where[V(e)] : e] += (a < 256 ? kept[a] : (double)a - d3) * inv;
+            out[where[V(e)]] += (a < 256 ? kept[a] : (double)a - d3) * inv;
         })
     })
 }
