@@ -33,9 +33,12 @@ class Sweep:
     seed: int
     columns: list[Column]
 
-    def pieces(self, model) -> list[list[list[tuple[str, float]]]]:
-        """Per column, per sample: (text, probability when drawn) of each token."""
-        return [[pieces(model, self.prompt, s) for s in c.samples] for c in self.columns]
+    def view_columns(self, model) -> list[dict]:
+        """What the sweep view shows of each column: its temperature, statistics, and per
+        sample the (text, probability when drawn) of each token."""
+        return [{"temperature": c.temperature, "stats": c.stats,
+                 "samples": [pieces(model, self.prompt, s) for s in c.samples]}
+                for c in self.columns]
 
     def records(self) -> list[dict]:
         """One JSON object per (column, sample): the sample, its chain and statistics."""

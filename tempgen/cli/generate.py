@@ -152,25 +152,17 @@ def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, sto
         _print_view(result, model, color)
 
 
-def _view_columns(result, model) -> list[dict]:
-    return [{"temperature": c.temperature, "stats": c.stats, "samples": samples}
-            for c, samples in zip(result.columns, result.pieces(model), strict=True)]
-
-
 def _print_view(result, model, color) -> None:
     from tempgen.views.console import make_console, print_view
-    from tempgen.views.sweep import sweep_view
+    from tempgen.views.sweep import plain_text, sweep_view
 
     console = make_console(color)
     if console.is_terminal:
-        print_view(sweep_view(result.prompt, _view_columns(result, model), console.width),
+        print_view(sweep_view(result.prompt, result.view_columns(model), console.width),
                    console)
-        return
-    blocks = []
-    for c in result.columns:
-        texts = "\n\n".join(result.prompt + s.text for s in c.samples)
-        blocks.append(f"T={c.temperature:g}\n{texts}")
-    sys.stdout.write("\n\n".join(blocks) + "\n")
+    else:
+        sys.stdout.write(plain_text(result.prompt, [(c.temperature, [s.text for s in c.samples])
+                                                    for c in result.columns]))
 
 
 def _save_view(result, model, svg_path, html_path) -> None:
@@ -178,7 +170,7 @@ def _save_view(result, model, svg_path, html_path) -> None:
     from tempgen.io.atomic import atomic_write
     from tempgen.views.sweep import export
 
-    svg, html = export(result.prompt, _view_columns(result, model))
+    svg, html = export(result.prompt, result.view_columns(model))
     if svg_path:
         atomic_write(svg_path, svg.encode())
     if html_path:

@@ -106,16 +106,9 @@ def models(as_json):
     Example:
       tempgen models --json
     """
-    from tempgen.io.bundled import bundled_models
-    from tempgen.io.modelfile import read_meta
+    from tempgen.lm.store import bundled_info
 
-    rows = []
-    for name, path in bundled_models().items():
-        meta = read_meta(path)
-        rows.append({"name": name, "level": meta["level"], "order": meta["order"],
-                     "vocab": len(meta["vocab"]), "per_line": meta["per_line"],
-                     "size": path.stat().st_size,
-                     "corpus": meta["corpus"].get("name", ""), "tokens": meta["tokens"]})
+    rows = bundled_info()
     if as_json:
         click.echo(json.dumps(rows))
     else:
@@ -143,21 +136,15 @@ def export(model_spec, output):
       tempgen export names-char names.arpa
       tempgen export shakespeare-char shakespeare.arpa.gz
     """
-    import gzip
-
     from tempgen.cli.progress import status
-    from tempgen.io.atomic import atomic_write
-    from tempgen.lm.arpa import to_arpa
+    from tempgen.lm.arpa import save_arpa
 
     started = time.perf_counter()
     model = load_model(model_spec)
     with status(f"writing {output}"):
-        data = to_arpa(model).encode("utf-8")
-        if output.endswith(".gz"):
-            data = gzip.compress(data, compresslevel=6, mtime=0)
-        atomic_write(output, data)
+        size = save_arpa(model, output)
     note(f"exported {model.name}: {sum(model.num_ngrams):,} n-grams, "
-          f"{len(data) / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s -> {output}")
+         f"{size / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s -> {output}")
 
 
 # ===================================================================== convert

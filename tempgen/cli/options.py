@@ -192,12 +192,11 @@ def model_and_prompt(model_spec: str, prompt: str, chain=None, verbose: bool = F
 def seed_and_stops(model, seed: int | None, stops: tuple[str, ...]):
     """The seed (chosen and printed when not given) and the stop strings (a per-line model
     stops at the end of the line unless told otherwise)."""
-    import numpy as np
-
+    from tempgen.generate.draw import fresh_seed
     from tempgen.generate.textstream import unescape
 
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**32)
+        seed = fresh_seed()
         note(f"seed: {seed}")
     stops = [unescape(s) for s in stops] or (["\n"] if model.per_line else [])
     return seed, stops

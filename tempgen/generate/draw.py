@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy, for a run given none (0 <= seed < 2^32)."""
+    return int(np.random.SeedSequence().entropy % 2**32)
+
+
 def streams(seed: int, count: int) -> list[np.random.Generator]:
     """Independent generators for samples 0..count-1 of a seed: sample i's stream is the same
     whatever the count (SeedSequence.spawn)."""

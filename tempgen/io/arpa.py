@@ -17,6 +17,7 @@ import zlib
 import numpy as np
 
 from tempgen.errors import TempgenError
+from tempgen.io.atomic import atomic_write
 from tempgen.io.corpus import decode_bytes
 
 NEVER = -99.0  # log10 probability of what the model never predicts
@@ -79,6 +80,16 @@ def write(comment: str, words: list[str], specials: list[tuple], orders: list[tu
             progress(m, len(orders))
     out.write("\n\\end\\\n")
     return out.getvalue()
+
+
+def save(path: str, arpa: str) -> int:
+    """Write ARPA text atomically, gzipped (reproducibly: no timestamp) when `path` ends in
+    .gz; returns the file size in bytes."""
+    data = arpa.encode("utf-8")
+    if str(path).endswith(".gz"):
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    atomic_write(path, data)
+    return len(data)
 
 
 def read(data: bytes, label: str, progress=None):

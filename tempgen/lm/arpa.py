@@ -84,6 +84,12 @@ def to_arpa(model: Model, progress=None) -> str:
                       [(o["tokens"], np.log10(o["p"]), o["logb"]) for o in orders], progress)
 
 
+def save_arpa(model: Model, path: str) -> int:
+    """Write the model as an ARPA file, gzipped when `path` ends in .gz, atomically;
+    returns the file size in bytes."""
+    return text.save(path, to_arpa(model))
+
+
 def read_arpa(data: bytes, label: str, progress=None) -> Model:
     """A model from the bytes of an ARPA file (gzipped or not)."""
     header, sections = text.read(data, label, progress)

@@ -147,6 +147,18 @@ def _check_sorted(ng: NGramModel) -> None:
             raise TempgenError(f"successors of order {m} are not sorted")
 
 
+def bundled_info() -> list[dict]:
+    """What `tempgen models` lists of each bundled model (read from its metadata alone)."""
+    rows = []
+    for name, path in bundled_models().items():
+        meta = modelfile.read_meta(path)
+        rows.append({"name": name, "level": meta["level"], "order": meta["order"],
+                     "vocab": len(meta["vocab"]), "per_line": meta["per_line"],
+                     "size": path.stat().st_size,
+                     "corpus": meta["corpus"].get("name", ""), "tokens": meta["tokens"]})
+    return rows
+
+
 def read_meta(path) -> dict:
     """Only the metadata of a model file (cheap: no arrays are read)."""
     return modelfile.read_meta(path)

@@ -69,6 +69,14 @@ def sweep_view(prompt: str, columns: list[dict], width: int):
     return Group(*parts, legend())
 
 
+def plain_text(prompt: str, columns: list[tuple[float, list[str]]]) -> str:
+    """The sweep for a pipe: per (temperature, its samples' texts) a `T=0.5` line, then
+    each sample (prompt and text), samples and blocks apart by a blank line."""
+    blocks = [f"T={t:g}\n" + "\n\n".join(prompt + text for text in texts)
+              for t, texts in columns]
+    return "\n\n".join(blocks) + "\n"
+
+
 def export(prompt: str, columns: list[dict], width: int = 120) -> tuple[str, str]:
     """The coloured view as a `width`-column terminal would show it: (SVG, HTML) text."""
     console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True,
