@@ -183,10 +183,10 @@ def test_pickle_was_not_run(d):
 
 
 def test_training_stops_before_running_out_of_memory(d, monkeypatch):
-    monkeypatch.setattr(training, "available_memory", lambda: 50_000)
+    monkeypatch.setattr(training, "memory_left", lambda: 50_000)
     result = CliRunner().invoke(cli, ["train", str(d / "corpus.txt"), "-o", str(d / "x.npz")])
     assert result.exit_code == 1 and "needs about" in result.stderr
-    assert "GB available" in result.stderr and not (d / "x.npz").exists()
+    assert "has left" in result.stderr and not (d / "x.npz").exists()
 
 
 def cli_process(*args, **kw):

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import gzip
 import io
-import zlib
 
 import numpy as np
 
 from tempgen.errors import TempgenError
 from tempgen.io.atomic import atomic_write
 from tempgen.io.corpus import decode_bytes
+from tempgen.io.source import gunzip
 
 NEVER = -99.0  # log10 probability of what the model never predicts
 NAMED = {" ": "<space>", "\t": "<tab>"}
@@ -92,15 +92,13 @@ def save(path: str, arpa: str) -> int:
     return len(data)
 
 
-def read(data: bytes, label: str, progress=None):
-    """The sections of an ARPA file's bytes (gzipped or not): (the header comment,
-    [(log10 p (n,), words (n*m,), log10 b (n,), NaN where none)] per order)."""
+def read(data: bytes, label: str, limit: int, progress=None):
+    """The sections of an ARPA file's bytes (gzipped or not; inflated to `limit` bytes at
+    most): (the header comment, [(log10 p (n,), words (n*m,), log10 b (n,), NaN where
+    none)] per order)."""
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise TempgenError(f"{label}: damaged gzip data ({exc})") from None
-    return parse(decode_bytes(data, label), label, progress)
+        data = gunzip(data, limit, label, "an ARPA file here")
+    return parse(decode_bytes(data, label, advice=""), label, progress)
 
 
 def _is_number(text: str) -> bool:

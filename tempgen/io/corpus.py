@@ -1,13 +1,17 @@
-"""Read text from a file or stdin; encoding errors are reported with their byte offset."""
+"""Text from a file or stdin: decoded in the chosen encoding, undecodable bytes reported with
+their offset, one newline convention ("\\n"), read whole with a bound or as a stream."""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
-import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from tempgen.errors import TempgenError
+from tempgen.io import source as src
+
+ADVICE = "; try --encoding or --errors replace"  # for commands that have those options
 
 
 @dataclass(frozen=True)
@@ -18,46 +22,92 @@ class Corpus:
     size: int  # bytes
 
 
-def read_corpus(source: str, encoding: str = "utf-8", errors: str = "strict") -> Corpus:
-    """Read `source` (a path, or "-" for stdin) and decode it.
+def read_corpus(source: str, encoding: str = "utf-8", errors: str = "strict",
+                limit: int = 1 << 62, purpose: str = "tempgen",
+                on_wait: Callable[[str], None] | None = None, advice: str = ADVICE) -> Corpus:
+    """Read `source` (a path, or "-" for stdin) whole, at most `limit` bytes, and decode it.
 
     With errors="strict" an undecodable byte is a TempgenError naming its offset;
-    errors="replace" substitutes U+FFFD instead.
+    errors="replace" substitutes U+FFFD instead. A text holding NUL is not text.
     """
-    if source == "-":
-        data = sys.stdin.buffer.read()
-        name = "<stdin>"
-    else:
-        path = Path(source)
-        name = path.name
-        if path.is_dir():
-            raise TempgenError(f"{source}: is a directory, not a text file")
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise TempgenError(f"{source}: no such file") from None
-        except PermissionError:
-            raise TempgenError(f"{source}: permission denied") from None
-        except OSError as exc:
-            raise TempgenError(f"{source}: cannot read ({exc.strerror or exc})") from None
-    return Corpus(decode_bytes(data, source, encoding, errors), name,
-                  hashlib.sha256(data).hexdigest(), len(data))
+    def first(block: bytes, label: str) -> None:  # fail fast on a device of zeros
+        _decoder(encoding, errors, label, advice).feed(block, final=False)
+
+    data, label = src.read_bytes(source, limit, purpose, on_wait, first)
+    return Corpus(decode_bytes(data, label, encoding, errors, advice),
+                  label.rsplit("/", 1)[-1], hashlib.sha256(data).hexdigest(), len(data))
 
 
-def decode_bytes(data: bytes, label: str, encoding: str = "utf-8", errors: str = "strict") -> str:
+def decode_bytes(data: bytes, label: str, encoding: str = "utf-8", errors: str = "strict",
+                 advice: str = ADVICE) -> str:
     """Decode `data`, turning every failure into a one-line TempgenError about `label`."""
-    nul = data.find(b"\x00", 0, 65536)
-    if nul >= 0:
-        raise TempgenError(f"{label}: looks like a binary file (NUL byte at offset {nul}), "
-                           "not text")
+    decoder = _decoder(encoding, errors, label, advice)
+    text = decoder.feed(data, final=True)
+    return text
+
+
+def text_chunks(source: str, encoding: str = "utf-8", errors: str = "strict",
+                on_wait: Callable[[str], None] | None = None,
+                advice: str = ADVICE) -> tuple[str, Iterator[str]]:
+    """(the label of `source`, its text as decoded chunks): a text of any size in bounded
+    memory."""
+    label, blocks = src.chunks(source, on_wait)
+    decoder = _decoder(encoding, errors, label, advice)
+
+    def gen():
+        for block in blocks:
+            text = decoder.feed(block, final=False)
+            if text:
+                yield text
+        text = decoder.feed(b"", final=True)
+        if text:
+            yield text
+
+    return label, gen()
+
+
+class _Decoder:
+    """An incremental decode that reports errors by byte offset in the whole input, refuses
+    NUL characters, and turns "\\r\\n" into "\\n" (even across chunk boundaries)."""
+
+    def __init__(self, codec, encoding: str, label: str, advice: str):
+        self.codec, self.encoding, self.label, self.advice = codec, encoding, label, advice
+        self.consumed = 0  # bytes fed before the current block
+        self.chars = 0  # characters decoded so far
+        self.cr = False  # the last chunk ended in "\r"
+
+    def feed(self, block: bytes, final: bool) -> str:
+        pending = len(self.codec.getstate()[0])
+        try:
+            text = self.codec.decode(block, final)
+        except UnicodeDecodeError as exc:
+            at = self.consumed - pending + exc.start
+            before = exc.object[:exc.start].decode(exc.encoding, errors="replace")
+            self._refuse_nul(before)  # binary data: say so, rather than where decoding failed
+            raise TempgenError(
+                f"{self.label}: invalid {exc.encoding} at byte offset {at} "
+                f"(byte 0x{exc.object[exc.start]:02x}){self.advice}") from None
+        self.consumed += len(block)
+        self._refuse_nul(text)
+        self.chars += len(text)
+        if self.cr:
+            text = "\r" + text
+        self.cr = text.endswith("\r") and not final
+        if self.cr:
+            text = text[:-1]
+        return text.replace("\r\n", "\n")
+
+
+    def _refuse_nul(self, text: str) -> None:
+        nul = text.find("\x00")
+        if nul >= 0:
+            raise TempgenError(f"{self.label}: looks like a binary file (a NUL character at "
+                               f"character {self.chars + nul:,} in {self.encoding}), not text")
+
+
+def _decoder(encoding: str, errors: str, label: str, advice: str) -> _Decoder:
     try:
-        text = data.decode(encoding, errors=errors)
+        codec = codecs.getincrementaldecoder(encoding)(errors=errors)
     except LookupError:
         raise TempgenError(f"unknown encoding {encoding!r}") from None
-    except UnicodeDecodeError as exc:
-        raise TempgenError(
-            f"{label}: invalid {exc.encoding} at byte offset {exc.start} "
-            f"(byte 0x{data[exc.start]:02x}); try --encoding or --errors replace"
-        ) from None
-    # One newline convention inside tempgen: the tokenizers see "\n" only.
-    return text.replace("\r\n", "\n")
+    return _Decoder(codec, encoding, label, advice)

@@ -14,6 +14,7 @@ import numpy as np
 
 from tempgen.errors import TempgenError
 from tempgen.io import arpa as text
+from tempgen.io.limits import memory_budget
 from tempgen.lm.arrays import find
 from tempgen.lm.backoff import from_backoff
 from tempgen.lm.model import Model
@@ -84,6 +85,14 @@ def to_arpa(model: Model, progress=None) -> str:
                       [(o["tokens"], np.log10(o["p"]), o["logb"]) for o in orders], progress)
 
 
+OVERHEAD = 16  # bytes of memory per byte of ARPA text, at most, while parsing
+
+
+def text_limit() -> int:
+    """The most ARPA text (bytes) this process may parse in the memory it may use."""
+    return memory_budget() // OVERHEAD
+
+
 def save_arpa(model: Model, path: str) -> int:
     """Write the model as an ARPA file, gzipped when `path` ends in .gz, atomically;
     returns the file size in bytes."""
@@ -92,7 +101,7 @@ def save_arpa(model: Model, path: str) -> int:
 
 def read_arpa(data: bytes, label: str, progress=None) -> Model:
     """A model from the bytes of an ARPA file (gzipped or not)."""
-    header, sections = text.read(data, label, progress)
+    header, sections = text.read(data, label, text_limit(), progress)
     uni_p, words, _ = sections[0]
     per_line = "<newline>" not in words
     # Specials the model never predicts (log10 p <= -99) are not tokens: <unk>, a stream

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import mmap
 import os
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from tempgen.errors import TempgenError
 from tempgen.io import modelfile
 from tempgen.io.atomic import atomic_write
 from tempgen.io.bundled import bundled_models
+from tempgen.io.limits import memory_budget
+from tempgen.io.source import read_bytes
 from tempgen.lm.backoff import BackoffModel
 from tempgen.lm.discounts import discounts_from_counts
 from tempgen.lm.model import Model
@@ -57,6 +58,9 @@ def save(model: Model, path: str | os.PathLike) -> int:
 # ===================================================================== loading
 def resolve(spec: str) -> Path:
     """A bundled model's name, or a path to a model file."""
+    if not spec:
+        raise TempgenError("an empty model name: give a bundled model's name (tempgen models) "
+                           "or a model file")
     bundled = bundled_models()
     if spec in bundled:
         return bundled[spec]
@@ -73,27 +77,34 @@ def is_arpa(path: str | os.PathLike) -> bool:
     return str(path).endswith((".arpa", ".arpa.gz"))
 
 
-def load(spec: str | os.PathLike) -> Model:
+def load(spec: str | os.PathLike, on_wait=None) -> Model:
     """Load a model by bundled name or path (ours, or an ARPA file: .arpa or .arpa.gz);
-    every failure is one TempgenError."""
-    path = resolve(str(spec))
-    if is_arpa(path):
-        from tempgen.lm.arpa import read_arpa
+    every failure is one TempgenError.
 
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise TempgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
-        return read_arpa(data, str(path))
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            # Mapped, not read: the arrays become views of the page cache (kept alive by
-            # the arrays themselves), which is the fastest way in for a large model.
-            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-    except OSError as exc:
-        raise TempgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return from_bytes(data, str(path))
+    The file is read into memory, not mapped: whatever happens to it afterwards (truncated,
+    overwritten in place), the loaded model stays as it was read."""
+    path = str(resolve(str(spec)))
+    if is_arpa(path):
+        from tempgen.lm.arpa import read_arpa, text_limit
+
+        # (a device of zeros is refused from its first block)
+        data, label = read_bytes(path, text_limit(), "an ARPA file here", on_wait,
+                                 _looks_like_text)
+        return read_arpa(data, label)
+    data, label = read_bytes(path, memory_budget(), "a model here", on_wait, _looks_like_npz)
+    return from_bytes(data, label)
+
+
+def _looks_like_npz(block: bytes, label: str) -> None:
+    if not block:
+        raise TempgenError(f"{label}: empty file, not a tempgen model")
+    if block[:2] != b"PK":
+        raise TempgenError(f"{label}: not a tempgen model (not an npz file)")
+
+
+def _looks_like_text(block: bytes, label: str) -> None:
+    if block[:2] != b"\x1f\x8b" and b"\x00" in block:
+        raise TempgenError(f"{label}: not an ARPA file (binary data)")
 
 
 def from_bytes(data, label: str = "<model>") -> Model:

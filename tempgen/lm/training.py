@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tempgen.errors import TempgenError
 from tempgen.io.corpus import Corpus
+from tempgen.io.limits import SHARE, memory_budget, memory_left
 from tempgen.lm.counting import train as train_ngram
 from tempgen.lm.model import Model
 from tempgen.lm.tokenizer import TOKENIZERS
@@ -12,31 +13,28 @@ from tempgen.lm.tokenizer import TOKENIZERS
 # plus what tokenizing a char holds at once (the text as UTF-32 and as int64 ids).
 BYTES_PER_TOKEN = 48
 BYTES_PER_TOKEN_PER_ORDER = 8
-MEMORY_SHARE = 0.8  # of the memory available, what training may plan to use
 
 
-def available_memory() -> int | None:
-    """Bytes the system could still give this process (MemAvailable), if it says."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+def bytes_per_token(order: int) -> int:
+    return BYTES_PER_TOKEN + BYTES_PER_TOKEN_PER_ORDER * order
+
+
+def corpus_limit(order: int) -> int:
+    """The largest corpus (bytes) training at `order` could hold in the memory this process
+    may use (a token is at least one byte)."""
+    return max(1 << 20, memory_budget() // bytes_per_token(order))
 
 
 def check_memory(corpus: Corpus, tokens: int, order: int) -> None:
     """Stop before counting a corpus whose counts would not fit in memory."""
-    need = tokens * (BYTES_PER_TOKEN + BYTES_PER_TOKEN_PER_ORDER * order)
-    have = available_memory()
-    if have is not None and need > MEMORY_SHARE * have:
+    need = tokens * bytes_per_token(order)
+    left = memory_left()
+    if left is not None and need > SHARE * left:
         raise TempgenError(
             f"{corpus.name}: training {tokens:,} tokens at order {order} needs about "
-            f"{need / 1e9:.1f} GB of memory, more than the {MEMORY_SHARE * have / 1e9:.1f} GB "
-            f"it may use ({MEMORY_SHARE:.0%} of {have / 1e9:.1f} GB available); train on part "
-            f"of the corpus, or at a lower order")
+            f"{need / 1e9:.1f} GB of memory, more than the {SHARE * left / 1e9:.1f} GB "
+            f"it may use ({SHARE:.0%} of the {left / 1e9:.1f} GB this process has left); "
+            "train on part of the corpus, or at a lower order")
 
 
 def train_model(corpus: Corpus, level: str, order: int, name: str, per_line: bool = False,
