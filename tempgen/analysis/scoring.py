@@ -56,4 +56,9 @@ def evaluate(model, text: str, label: str = "<text>") -> Evaluation:
     n = len(lp)
     bits = float(-lp.sum() / math.log(2) / n)
     return Evaluation(tokens=n, unknown=int((ids == UNKNOWN).sum()), bits_per_token=bits,
-                      perplexity=2.0**bits, unknown_tokens=unknown)
+                      perplexity=perplexity(bits), unknown_tokens=unknown)
+
+
+def perplexity(bits: float) -> float:
+    """2^bits, inf where it overflows (a model that gives the text next to no chance)."""
+    return 2.0**bits if bits < 1024 else math.inf

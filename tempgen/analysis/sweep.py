@@ -3,6 +3,7 @@ in one coupled batch, with the statistics shown under each column."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ class Sweep:
     prompt: str
     seed: int
     columns: list[Column]
+    first: int = 0  # the index of the columns' first sample
 
     def view_columns(self, model) -> list[dict]:
         """What the sweep view shows of each column: its temperature, statistics, and per
@@ -46,7 +48,8 @@ class Sweep:
                  "sample": i, "chain": c.chain.to_list(), "prompt": self.prompt,
                  **s.to_dict(), "stats": st}
                 for c in self.columns
-                for i, (s, st) in enumerate(zip(c.samples, c.sample_stats, strict=True))]
+                for i, (s, st) in enumerate(zip(c.samples, c.sample_stats, strict=True),
+                                            start=self.first)]
 
     def to_dict(self) -> dict:
         """The whole sweep as one JSON object."""
@@ -56,20 +59,21 @@ class Sweep:
                 "samples": self.records()}
 
 
-def sweep(model, prompt: str, chains: Sequence[Chain], length: int, num_samples: int,
+def sweep(model, prompt: str, chains: Sequence[Chain], length: int, samples: range,
           seed: int, stops: Sequence[str] = ()) -> Sweep:
-    """`num_samples` samples per chain, all in one batch; sample i of every chain shares
-    sample i's noise (so columns differ only because of their chains)."""
-    rows = [(c, s) for c in range(len(chains)) for s in range(num_samples)]
+    """Samples `samples` (indices) of every chain, all in one batch; sample i of every chain
+    shares sample i's noise (so columns differ only because of their chains)."""
+    n = len(samples)
+    rows = [(c, s) for c in range(len(chains)) for s in samples]
     results = batch_samples(model, prompt, chains, [c for c, _ in rows], [s for _, s in rows],
                             length, seed, stops)
     prompt_ids = model.tokenizer.encode(prompt)
     columns = []
     for c, chain in enumerate(chains):
-        mine = results[c * num_samples:(c + 1) * num_samples]
+        mine = results[c * n:(c + 1) * n]
         stats = [sample_stats(model, prompt_ids, r) for r in mine]
         columns.append(Column(chain, mine, stats, merge_stats(stats)))
-    return Sweep(model.name, prompt, seed, columns)
+    return Sweep(model.name, prompt, seed, columns, samples.start)
 
 
 def distinct_n(ids: list[int], n: int) -> float | None:
@@ -102,7 +106,7 @@ def sample_stats(model, prompt_ids: np.ndarray, sample: Sample) -> dict:
         "tokens": n,
         "entropy_bits": float(np.mean(sample.entropies)) if n else None,
         "model_logprob": mean_lp,  # mean ln p per token under the model (T = 1)
-        "perplexity": float(np.exp(-mean_lp)) if n else None,
+        "perplexity": _perplexity(mean_lp) if n else None,
         "distinct_2": distinct_n(sample.ids, 2),
         "novelty": novelty(model, prompt_ids, sample.ids),
     }
@@ -122,5 +126,10 @@ def merge_stats(stats: list[dict]) -> dict:
         weight = sum(w for _, w in pairs)
         out[key] = sum(v * w for v, w in pairs) / weight if weight else None
     if out.get("model_logprob") is not None:
-        out["perplexity"] = float(np.exp(-out["model_logprob"]))
+        out["perplexity"] = _perplexity(out["model_logprob"])
     return out
+
+
+def _perplexity(mean_logprob: float) -> float:
+    """e^(-mean ln p), inf where it overflows."""
+    return math.exp(-mean_logprob) if -mean_logprob < 709 else math.inf

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from tempgen.cli.options import (
@@ -19,6 +17,7 @@ from tempgen.cli.options import (
     warn_unknown,
     with_options,
 )
+from tempgen.cli.output import json_line
 
 
 # ===================================================================== dist, curve
@@ -53,7 +52,7 @@ def dist(model_spec, prompt, temperatures, top, as_json, top_k, top_p, min_p, ty
     model, prompt = model_and_prompt(model_spec, prompt, chains[0], verbose)
     data = next_token_table(model, prompt, chains, top)
     if as_json:
-        click.echo(json.dumps(data))
+        json_line(data)
     else:
         from tempgen.views.console import make_console, print_view
         from tempgen.views.tables import dist_view
@@ -85,7 +84,7 @@ def curve(model_spec, prompt, as_json, color):
     model, prompt = model_and_prompt(model_spec, prompt)
     data = curve_after(model, prompt)
     if as_json:
-        click.echo(json.dumps(data))
+        json_line(data)
     else:
         from tempgen.views.console import make_console, print_view
         from tempgen.views.tables import curve_view
@@ -123,7 +122,7 @@ def calibrate(text_file, model_spec, as_json, encoding, errors, color):
     if result.unknown_tokens:
         warn_unknown(result.unknown_tokens, model.level)
     if as_json:
-        click.echo(json.dumps({"model": model.name, **result.to_dict()}))
+        json_line({"model": model.name, **result.to_dict()})
     else:
         from tempgen.views.console import make_console, print_view
         from tempgen.views.tables import calibration_view

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -21,6 +20,7 @@ from tempgen.cli.options import (
     temperatures_of,
     with_options,
 )
+from tempgen.cli.output import emit, json_line
 
 
 # ===================================================================== sample
@@ -30,7 +30,9 @@ from tempgen.cli.options import (
               help="0 = greedy, 1 = the model itself, inf = uniform.")
 @with_options(run_options)
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text",
-              show_default=True, help="Plain text, or one JSON object per sample.")
+              show_default=True, help="Plain text, which streams as it is generated, or one "
+                                      "JSON object per sample, printed as each is done (a "
+                                      "sample must fit in memory).")
 @with_options(sampler_options + output_options)
 def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fmt, top_k,
            top_p, min_p, typical_p, samplers, verbose, color):
@@ -48,6 +50,9 @@ def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fm
       tempgen sample -n 200 --format jsonl --seed 3 > samples.jsonl
     """
     chain = chain_of(temperature, top_k, top_p, min_p, typical_p, samplers)
+    if fmt == "jsonl":
+        _fits(min(num_samples, GROUP) * length, "'--length'", "one JSON line per sample",
+              "--format text streams any length")
     model, prompt = model_and_prompt(model_spec, prompt, chain, verbose)
     seed, stops = seed_and_stops(model, seed, stops)
     run = dict(model=model, prompt=prompt, chain=chain, length=length, seed=seed, stops=stops)
@@ -67,7 +72,7 @@ def _sample_text(model, prompt, chain, length, seed, stops, num_samples, color):
     coloured = colours(console)
     for i in range(num_samples):
         if i:
-            click.echo()
+            emit()
         if coloured:
             console.print(prompt_text(prompt), end="")
         else:
@@ -79,19 +84,35 @@ def _sample_text(model, prompt, chain, length, seed, stops, num_samples, color):
             else:
                 sys.stdout.write("".join(p for p, _ in pieces))
                 sys.stdout.flush()
-        click.echo()
+        emit()
     if coloured:
         make_console(color, file=sys.stderr).print(legend())
 
 
 def _sample_jsonl(model, prompt, chain, length, seed, stops, num_samples):
+    """The samples in batches of GROUP, each printed when its batch is done."""
     from tempgen.generate.samples import batch_samples
 
-    for i, s in enumerate(batch_samples(model, prompt, [chain], [0] * num_samples,
-                                        list(range(num_samples)), length, seed, stops)):
-        click.echo(json.dumps({"model": model.name, "seed": seed, "sample": i,
-                               "temperature": chain.temperature, "chain": chain.to_list(),
-                               "prompt": prompt, **s.to_dict()}))
+    for start in range(0, num_samples, GROUP):
+        group = range(start, min(num_samples, start + GROUP))
+        for i, s in zip(group, batch_samples(model, prompt, [chain], [0] * len(group),
+                                             list(group), length, seed, stops), strict=True):
+            json_line({"model": model.name, "seed": seed, "sample": i,
+                       "temperature": chain.temperature, "chain": chain.to_list(),
+                       "prompt": prompt, **s.to_dict()})
+
+
+GROUP = 64  # samples decoded and held at once when they stream out one by one
+
+
+def _fits(tokens: int, option: str, what: str, instead: str) -> None:
+    """Refuse up front a run that would hold more tokens at once than memory allows."""
+    from tempgen.generate.samples import held_limit
+
+    if tokens > held_limit():
+        raise click.BadParameter(
+            f"{what} would hold {tokens:,} tokens at once, more than the {held_limit():,} "
+            f"this process has memory for; {instead}", param_hint=option)
 
 
 # ===================================================================== sweep
@@ -103,8 +124,10 @@ def _sample_jsonl(model, prompt, chain, length, seed, stops, num_samples):
               help="COUNT evenly spaced temperatures from START to STOP, e.g. 0:2:5.")
 @with_options(run_options)
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "json"]), default="text",
-              show_default=True, help="The view (plain text in a pipe), JSON lines, or one "
-                                      "JSON document.")
+              show_default=True, help="The view (plain text in a pipe) or one JSON document, "
+                                      "which hold every sample at once (refused when that "
+                                      "would not fit in memory), or JSON lines, which stream "
+                                      "sample by sample.")
 @click.option("--save-svg", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Also write the coloured view as an SVG picture.")
 @click.option("--save-html", type=click.Path(dir_okay=False), default=None, metavar="FILE",
@@ -138,16 +161,39 @@ def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, sto
 
     temps = temperatures_of(temperatures, span)
     chains = [chain_of(t, top_k, top_p, min_p, typical_p, samplers) for t in temps]
+    streaming = fmt == "jsonl" and not (save_svg or save_html)
+    if streaming:
+        _fits(len(chains) * min(num_samples, GROUP) * length, "'--length'",
+              "one JSON line per sample", "try a shorter --length")
+    else:
+        _fits(len(chains) * num_samples * length, "'--length'", "the sweep's view",
+              "--format jsonl streams sample by sample")
+    if save_svg or save_html:
+        from tempgen.io.atomic import check_not_input
+        from tempgen.lm.store import resolve
+
+        inputs = [str(resolve(model_spec))]
+        for out in (save_svg, save_html):
+            if out:
+                check_not_input(out, inputs)
+                inputs.append(out)  # (and not both into one file)
     model, prompt = model_and_prompt(model_spec, prompt, chains[0], verbose)
     seed, stops = seed_and_stops(model, seed, stops)
-    result = run_sweep(model, prompt, chains, length, num_samples, seed, stops)
+    if streaming:
+        for start in range(0, num_samples, GROUP):
+            group = range(start, min(num_samples, start + GROUP))
+            for record in run_sweep(model, prompt, chains, length, group, seed,
+                                    stops).records():
+                json_line(record)
+        return
+    result = run_sweep(model, prompt, chains, length, range(num_samples), seed, stops)
     if save_svg or save_html:
         _save_view(result, model, save_svg, save_html)
     if fmt == "jsonl":
         for record in result.records():
-            click.echo(json.dumps(record))
+            json_line(record)
     elif fmt == "json":
-        click.echo(json.dumps(result.to_dict()))
+        json_line(result.to_dict())
     else:
         _print_view(result, model, color)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import click
@@ -13,9 +12,11 @@ from tempgen.cli.options import (
     load_model,
     model_option,
     note,
+    waiting,
     warn_unknown,
     with_options,
 )
+from tempgen.cli.output import json_line
 
 
 # ===================================================================== train
@@ -43,15 +44,19 @@ def train(corpus, output, level, order, name, per_line, encoding, errors):
     from pathlib import Path
 
     from tempgen.cli.progress import progress_bar
+    from tempgen.io.atomic import check_not_input
     from tempgen.io.corpus import read_corpus
     from tempgen.lm.store import save
-    from tempgen.lm.training import train_model
+    from tempgen.lm.training import corpus_limit, train_model
 
     started = time.perf_counter()
     order = order or (7 if level == "char" else 3)
     name = name or Path(output).stem
+    check_not_input(output, [corpus])
     with progress_bar(order + 2) as advance:
-        text = read_corpus(corpus, encoding, errors)
+        text = read_corpus(corpus, encoding, errors, corpus_limit(order),
+                           f"training at order {order} in the memory this process may use",
+                           waiting)
         advance("tokenizing")
         model = train_model(text, level, order, name, per_line,
                             progress=lambda m, n: advance(f"counting order {m}/{n}"))
@@ -88,7 +93,7 @@ def eval_cmd(text_file, model_spec, as_json, encoding, errors):
     if result.unknown_tokens:
         warn_unknown(result.unknown_tokens, model.level)
     if as_json:
-        click.echo(json.dumps({"model": model.name, **result.to_dict()}))
+        json_line({"model": model.name, **result.to_dict()})
     else:
         from tempgen.views.console import print_view
         from tempgen.views.tables import evaluation_table
@@ -110,7 +115,7 @@ def models(as_json):
 
     rows = bundled_info()
     if as_json:
-        click.echo(json.dumps(rows))
+        json_line(rows)
     else:
         from tempgen.views.console import print_view
         from tempgen.views.tables import models_table
@@ -137,9 +142,12 @@ def export(model_spec, output):
       tempgen export shakespeare-char shakespeare.arpa.gz
     """
     from tempgen.cli.progress import status
+    from tempgen.io.atomic import check_not_input
     from tempgen.lm.arpa import save_arpa
+    from tempgen.lm.store import resolve
 
     started = time.perf_counter()
+    check_not_input(output, [str(resolve(model_spec))])
     model = load_model(model_spec)
     with status(f"writing {output}"):
         size = save_arpa(model, output)
@@ -165,7 +173,10 @@ def convert(source, output):
     if not is_arpa(source):
         raise click.BadParameter(f"{source!r} does not end in .arpa or .arpa.gz",
                                  param_hint="'IN.arpa'")
+    from tempgen.io.atomic import check_not_input
+
     started = time.perf_counter()
+    check_not_input(output, [source])
     model = load_model(source)
     size = save(model, output)
     note(f"converted {source}: {model.level} model, order {model.order}, vocabulary "

@@ -3,26 +3,40 @@ shared options, and the steps that turn options into library arguments."""
 
 from __future__ import annotations
 
+import math
 import sys
 
 import click
 
+from tempgen.cli import output
 from tempgen.errors import TempgenError
 
 DEFAULT_MODEL = "shakespeare-char"
 DEFAULT_TEMPERATURES = "0.2,0.5,0.8,1.0,1.5"
+MAX_TEMPERATURES = 1000  # columns of one sweep or dist
+PROMPT_LIMIT = 1 << 20  # bytes of a prompt read from stdin
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class TempgenGroup(click.Group):
-    """Turns every failure into one line on stderr: exit 2 for usage, 1 for bad input,
-    130 for Ctrl-C. Anything else is a bug and keeps its traceback."""
+    """The error boundary. Every failure a user can cause is one line on stderr: exit 2 for
+    usage, 1 for bad input (or output that cannot be written), 130 for Ctrl-C and 128 + N
+    for SIGTERM or SIGHUP; a closed pipe ends quietly with 0. Anything else is a bug and
+    keeps its traceback."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
+        output.install()
         try:
             rv = super().main(args, prog_name or "tempgen", complete_var,
                               standalone_mode=False, **extra)
+            sys.stdout.flush()  # here, where a failure can still be reported
+        except output.OutputGone:
+            output.silence()
+            sys.exit(0)
+        except output.OutputFailed as exc:
+            output.silence()
+            fail(str(exc), 1)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "tempgen"
             fail(f"{exc.format_message()} (see '{where} --help')", 2)
@@ -31,18 +45,29 @@ class TempgenGroup(click.Group):
         except TempgenError as exc:
             fail(str(exc), 1)
         except (click.Abort, KeyboardInterrupt):
+            output.silence()
             sys.exit(130)
+        except output.Terminated as exc:
+            output.silence()
+            sys.exit(128 + exc.signum)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def fail(message: str, code: int) -> None:
-    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    note(f"Error: {' '.join(message.split())}")
     sys.exit(code)
 
 
 def note(message: str) -> None:
-    """A note for the user, on stderr."""
-    click.echo(message, err=True)
+    """A note for the user, on stderr, with control characters shown, not obeyed."""
+    click.echo(printable(message), err=True)
+
+
+def printable(text: str) -> str:
+    """`text` with every control character but newline and tab as an escape (\x1b): a name
+    or token from a file cannot drive the terminal."""
+    return "".join(ch if ch in "\n\t" or ch.isprintable() or ch == " " else
+                   ascii(ch)[1:-1] for ch in text)
 
 
 class Temperature(click.ParamType):
@@ -104,7 +129,7 @@ encoding_options = [
                  help="On undecodable bytes: stop with an error, or replace them with U+FFFD."),
 ]
 sampler_options = [
-    click.option("--top-k", type=click.IntRange(min=0), default=0, show_default=True,
+    click.option("--top-k", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
                  help="Keep only the K most likely tokens (0 = off)."),
     click.option("--top-p", type=Probability(low_open=True), default=1.0, show_default=True,
                  help="Nucleus: keep the most likely tokens up to this mass, in (0, 1]."),
@@ -125,10 +150,10 @@ output_options = [
 ]
 run_options = [
     click.option("-p", "--prompt", default="", help="Text to continue; - reads it from stdin."),
-    click.option("-n", "--length", type=click.IntRange(min=1), default=300, show_default=True,
-                 help="Tokens per sample (at most)."),
-    click.option("--num-samples", type=click.IntRange(min=1), default=1, show_default=True,
-                 help="Samples (per temperature)."),
+    click.option("-n", "--length", type=click.IntRange(1, 2**63 - 1), default=300,
+                 show_default=True, help="Tokens per sample (at most)."),
+    click.option("--num-samples", type=click.IntRange(1, 2**63 - 1), default=1,
+                 show_default=True, help="Samples (per temperature)."),
     click.option("--seed", type=click.IntRange(min=0), default=None,
                  help="Random seed; printed to stderr when not given, so any run can be "
                       "replayed."),
@@ -158,8 +183,13 @@ def load_model(spec: str):
 
     if is_arpa(spec):
         with status(f"reading {spec}"):
-            return load(spec)
-    return load(spec)
+            return load(spec, waiting)
+    return load(spec, waiting)
+
+
+def waiting(fifo: str) -> None:
+    """Said before reading a FIFO, whose opening waits for a writer."""
+    note(f"waiting for a writer on the FIFO {fifo} (Ctrl-C stops)")
 
 
 def warn_unknown(tokens: list[str], level: str) -> None:
@@ -203,11 +233,20 @@ def seed_and_stops(model, seed: int | None, stops: tuple[str, ...]):
 
 
 def read_prompt(prompt: str) -> str:
+    """The prompt: the option's text, or stdin's for "-" (at most PROMPT_LIMIT bytes of
+    UTF-8)."""
+    from tempgen.io.corpus import read_corpus
+
+    hint = "'-p' / '--prompt'"
     if prompt == "-":
-        if sys.stdin.isatty():
+        if sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty():
             raise click.BadParameter("'-' reads the prompt from stdin, but stdin is a terminal",
-                                     param_hint="'-p' / '--prompt'")
-        return sys.stdin.read()
+                                     param_hint=hint)
+        return read_corpus("-", limit=PROMPT_LIMIT, purpose="a prompt", advice="").text
+    bad = next((ch for ch in prompt if "\udc80" <= ch <= "\udcff"), None)
+    if bad is not None:  # an undecodable byte of the command line
+        raise click.BadParameter(f"not valid UTF-8 (byte 0x{ord(bad) - 0xdc00:02x})",
+                                 param_hint=hint)
     return prompt
 
 
@@ -225,8 +264,13 @@ def temperatures_of(listed: str | None, span: str | None, hint: str | None = Non
         except (ValueError, IndexError):
             raise click.BadParameter(f"{span!r} is not START:STOP:COUNT (e.g. 0:2:5)",
                                      param_hint="'--range'") from None
-        if count < 1:
-            raise click.BadParameter(f"COUNT must be >= 1, got {count}", param_hint="'--range'")
+        if count < 1 or count > MAX_TEMPERATURES:
+            raise click.BadParameter(f"COUNT must be from 1 to {MAX_TEMPERATURES}, got {count}",
+                                     param_hint="'--range'")
+        if not (math.isfinite(start) and math.isfinite(stop)):
+            raise click.BadParameter(f"{span!r}: START and STOP must be finite numbers (inf "
+                                     "can be listed with --temperatures, not spanned)",
+                                     param_hint="'--range'")
         values = [start + (stop - start) * i / max(count - 1, 1) for i in range(count)]
         hint = "'--range'"
     else:
@@ -234,6 +278,9 @@ def temperatures_of(listed: str | None, span: str | None, hint: str | None = Non
         hint = hint or "'--temperatures'"
     if not values:
         raise click.BadParameter("no temperature given", param_hint=hint)
+    if len(values) > MAX_TEMPERATURES:
+        raise click.BadParameter(f"{len(values):,} temperatures; at most {MAX_TEMPERATURES}",
+                                 param_hint=hint)
     try:
         return [Temperature().convert(v, None, None) for v in values]
     except click.BadParameter as exc:

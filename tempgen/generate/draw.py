@@ -10,10 +10,15 @@ def fresh_seed() -> int:
     return int(np.random.SeedSequence().entropy % 2**32)
 
 
+def stream(seed: int, sample: int) -> np.random.Generator:
+    """The random stream of sample `sample` of a seed: the seed's SeedSequence's child of
+    that index (what SeedSequence(seed).spawn(n)[sample] gives, made directly)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(sample,)))
+
+
 def streams(seed: int, count: int) -> list[np.random.Generator]:
-    """Independent generators for samples 0..count-1 of a seed: sample i's stream is the same
-    whatever the count (SeedSequence.spawn)."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(count)]
+    """The streams of samples 0..count-1 of a seed (each the same whatever the count)."""
+    return [stream(seed, i) for i in range(count)]
 
 
 def uniforms(rng: np.random.Generator, shape) -> np.ndarray:

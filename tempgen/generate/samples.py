@@ -8,8 +8,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tempgen.generate.decode import generate_blocks
-from tempgen.generate.draw import streams
+from tempgen.generate.draw import stream
 from tempgen.generate.textstream import TextStream
+from tempgen.io.limits import memory_budget
+
+# What a sample holds per token until it is printed (its token, id, three floats, and their
+# share of the text and the JSON line): the bound on samples held at once.
+HELD_BYTES_PER_TOKEN = 300
+
+
+def held_limit() -> int:
+    """The most tokens of samples this process may hold at once (in the memory it may use)."""
+    return memory_budget() // HELD_BYTES_PER_TOKEN
 
 
 @dataclass
@@ -45,15 +55,16 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
                   row_sample: Sequence[int], length: int, seed: int,
                   stops: Sequence[str] = ()) -> list[Sample]:
     """Generate every row in one batch. Row r uses chains[row_chain[r]] and the noise of
-    sample row_sample[r] (rows sharing a sample are coupled)."""
-    n_samples = max(row_sample) + 1
+    sample row_sample[r] of the seed (rows sharing a sample are coupled)."""
+    place = {i: k for k, i in enumerate(sorted(set(row_sample)))}  # sample -> its stream
+    rngs = [stream(seed, i) for i in place]
+    row_stream = [place[i] for i in row_sample]
     contexts, before = _start(model, prompt, len(row_chain))
     vocab = model.tokenizer.vocab
     texts = [TextStream(model.tokenizer.joiner(before), stops, pieces=False)
              for _ in row_chain]
     out = [Sample() for _ in row_chain]
-    for block in generate_blocks(model, contexts, chains, row_chain,
-                                 streams(seed, n_samples), row_sample, length):
+    for block in generate_blocks(model, contexts, chains, row_chain, rngs, row_stream, length):
         columns = [a.T.tolist() for a in block]  # per row: its ids, ln p, ln q, entropies
         for r, (ts, s) in enumerate(zip(texts, out, strict=True)):
             if ts.done:
@@ -82,7 +93,7 @@ def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
     contexts, before = _start(model, prompt, 1)
     vocab = model.tokenizer.vocab
     ts = TextStream(model.tokenizer.joiner(before), stops, pieces=with_probs)
-    rng = streams(seed, index + 1)[index]
+    rng = stream(seed, index)
     ready: list[tuple[str, float | None]] = []
     since = 0  # tokens fed since the last list
     for block in generate_blocks(model, contexts, [chain], [0], [rng], [0], length):

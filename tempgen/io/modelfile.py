@@ -73,7 +73,7 @@ def read_meta(path) -> dict:
         return parse_meta(npz.read_one(path, "meta"))
     except TempgenError as exc:
         raise TempgenError(f"{path}: {exc}") from None
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, RecursionError) as exc:
         raise TempgenError(f"{path}: not a readable tempgen model ({type(exc).__name__})"
                            ) from None
 
@@ -95,8 +95,7 @@ def _decode(data) -> ModelFile:
         raise TempgenError("not a tempgen model (no metadata entry)")
     arrays = npz.read(data)
     meta = parse_meta(arrays.pop("meta"))
-    for name, arr in arrays.items():
-        _check_numbers(name, arr)
+    arrays = {name: _checked_numbers(name, arr) for name, arr in arrays.items()}
     order, kind = meta["order"], meta.get("kind", "counts")
     expected = set(array_names(order, kind))
     if set(arrays) != expected:
@@ -109,13 +108,22 @@ def _decode(data) -> ModelFile:
     return ModelFile(meta, arrays)
 
 
-def _check_numbers(name: str, arr: np.ndarray) -> None:
+def _checked_numbers(name: str, arr: np.ndarray) -> np.ndarray:
+    """The array, checked for its kind and made native: byte order, and unsigned 64-bit
+    integers as signed ones (values past 2^63 are refused)."""
     want = "f" if name.startswith(FLOAT_ARRAYS) else "u"
-    if arr.dtype.kind != want or arr.ndim != 1 or (want == "f" and arr.dtype != np.float64):
+    if arr.dtype.kind != want or arr.ndim != 1 or (want == "f" and arr.itemsize != 8):
         kind = "float64" if want == "f" else "unsigned integers"
         raise TempgenError(f"array {name} must be 1-D {kind}, got {arr.ndim}-D {arr.dtype}")
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if want == "f" and not np.all(np.isfinite(arr)):
         raise TempgenError(f"array {name} holds a value that is not finite")
+    if arr.dtype == np.uint64:
+        if arr.size and int(arr.max()) >= 2**63:
+            raise TempgenError(f"array {name} holds a value past 2^63")
+        arr = arr.astype(np.int64)
+    return arr
 
 
 def parse_meta(raw: np.ndarray) -> dict:
@@ -126,6 +134,8 @@ def parse_meta(raw: np.ndarray) -> dict:
         meta = json.loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise TempgenError("metadata is not valid JSON") from None
+    except RecursionError:
+        raise TempgenError("metadata is nested too deeply") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise TempgenError("not a tempgen model (foreign metadata)")
     version = meta.get("format_version")

@@ -15,6 +15,7 @@ import numpy as np
 from tempgen.errors import TempgenError
 from tempgen.io import arpa as text
 from tempgen.io.limits import memory_budget
+from tempgen.io.modelfile import MAX_ORDER
 from tempgen.lm.arrays import find
 from tempgen.lm.backoff import from_backoff
 from tempgen.lm.model import Model
@@ -119,6 +120,11 @@ def read_arpa(data: bytes, label: str, progress=None) -> Model:
     if level == "char" and any(len(t) != 1 for t in tokens.values()):
         raise TempgenError(f"{label}: a character model lists a word of several characters")
     vocab = sorted(tokens.values())
+    if not vocab:
+        raise TempgenError(f"{label}: no tokens (an ARPA file of <s>, </s> and <unk> alone)")
+    if len(sections) > MAX_ORDER:
+        raise TempgenError(f"{label}: order {len(sections)}; tempgen reads orders up to "
+                           f"{MAX_ORDER}")
     index = {t: i for i, t in enumerate(vocab)}
     ids = {w: index[t] for w, t in tokens.items()}
     ids["<s>"] = len(vocab)

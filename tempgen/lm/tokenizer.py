@@ -93,7 +93,8 @@ class CharTokenizer(Tokenizer):
 
     def encode(self, text: str) -> np.ndarray:
         # Vectorised over code points through a lookup table: a 5 MB corpus in milliseconds.
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        # (surrogatepass: a lone surrogate is a code point like any other, unknown or not)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         table = np.full(max(self._codes, default=0) + 2, UNKNOWN, dtype=np.int64)
         table[self._codes] = np.arange(len(self._codes))
         return table[np.minimum(codes, len(table) - 1)]

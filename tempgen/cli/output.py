@@ -1,0 +1,117 @@
+"""The one writer of standard output, and the signals a run ends on.
+
+Every byte for stdout goes through `Stdout`, which turns a failed write into one exception:
+the reader went away (a closed pipe: tempgen stops quietly, exit 0), or the output cannot be
+written (a full disk, a closed stdout: a one-line error, exit 1). Characters the output's
+encoding cannot hold are written as backslash escapes. JSON is strict (`json_line`).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import signal
+import sys
+
+
+class OutputGone(Exception):
+    """The reader of stdout went away (EPIPE)."""
+
+
+class OutputFailed(Exception):
+    """stdout cannot be written; the message says why."""
+
+
+class Terminated(BaseException):
+    """A SIGTERM or SIGHUP arrived: the run stops as for Ctrl-C (files being written are
+    removed), exit 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class Stdout:
+    """stdout with its write errors turned into OutputGone / OutputFailed."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+    def _call(self, name, *args):
+        if self.stream is None:
+            raise OutputFailed("stdout is closed")
+        try:
+            return getattr(self.stream, name)(*args)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise OutputGone from None
+            raise OutputFailed(f"cannot write to stdout ({exc.strerror or exc})") from None
+
+    def write(self, text: str) -> int:
+        return self._call("write", text)
+
+    def flush(self) -> None:
+        if self.stream is not None:
+            self._call("flush")
+
+    def isatty(self) -> bool:
+        return self.stream is not None and self.stream.isatty()
+
+    def __getattr__(self, name):  # encoding, fileno, ...: the stream's own
+        if self.stream is None:
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+
+def install() -> None:
+    """Guard stdout and make SIGTERM and SIGHUP end the run as Ctrl-C does."""
+    if not isinstance(sys.stdout, Stdout):
+        sys.stdout = Stdout(sys.stdout)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
+def silence() -> None:
+    """After a failed or abandoned output: send what is left to /dev/null, so the
+    interpreter's last flush at exit has nothing to complain about."""
+    stream = getattr(sys.stdout, "stream", sys.stdout)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def emit(text: str = "") -> None:
+    """One line of output."""
+    sys.stdout.write(text + "\n")
+
+
+def strict(value):
+    """`value` with every non-finite float made strict JSON: inf -> "inf", -inf -> "-inf",
+    NaN -> null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if value != value else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    return value
+
+
+def json_line(obj) -> None:
+    """One strict JSON document on a line (no NaN or Infinity: see `strict`)."""
+    try:
+        text = json.dumps(obj, allow_nan=False)
+    except ValueError:  # a non-finite number somewhere: the slower, careful way
+        text = json.dumps(strict(obj), allow_nan=False)
+    emit(text)
