@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 
 import click
 
@@ -27,6 +28,9 @@ class TempgenGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
         output.install()
+        # numeric edge cases are handled where they arise; numpy's warnings about them are
+        # not for the user
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
         try:
             rv = super().main(args, prog_name or "tempgen", complete_var,
                               standalone_mode=False, **extra)
@@ -60,14 +64,9 @@ def fail(message: str, code: int) -> None:
 
 def note(message: str) -> None:
     """A note for the user, on stderr, with control characters shown, not obeyed."""
-    click.echo(printable(message), err=True)
+    from tempgen.views.console import printable
 
-
-def printable(text: str) -> str:
-    """`text` with every control character but newline and tab as an escape (\x1b): a name
-    or token from a file cannot drive the terminal."""
-    return "".join(ch if ch in "\n\t" or ch.isprintable() or ch == " " else
-                   ascii(ch)[1:-1] for ch in text)
+    click.echo(printable(message, keep="\n"), err=True)
 
 
 class Temperature(click.ParamType):

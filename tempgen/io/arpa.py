@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 
 import numpy as np
 
@@ -101,6 +102,13 @@ def read(data: bytes, label: str, limit: int, progress=None):
     return parse(decode_bytes(data, label, advice=""), label, progress)
 
 
+def _is_finite(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return True  # (not a number at all: said below, with the line)
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -155,6 +163,8 @@ def parse(text: str, label: str, progress=None):
                 logbs.append("nan")
             elif len(parts) == m + 2:
                 logbs.append(parts[m + 1])
+                if not _is_finite(parts[m + 1]):
+                    fail(f"the back-off weight {parts[m + 1][:20]!r} is not a finite number", at)
             else:
                 fail(f"expected log10 p, {m} words and maybe a back-off weight, "
                      f"got {len(parts)} fields", at)

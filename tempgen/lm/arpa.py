@@ -16,44 +16,22 @@ from tempgen.errors import TempgenError
 from tempgen.io import arpa as text
 from tempgen.io.limits import memory_budget
 from tempgen.io.modelfile import MAX_ORDER
-from tempgen.lm.arrays import find
-from tempgen.lm.backoff import from_backoff
+from tempgen.lm.backoff import context_tokens, from_backoff, listed_probabilities
 from tempgen.lm.model import Model
-from tempgen.lm.ngram import NGramModel, interpolate
+from tempgen.lm.ngram import NGramModel
 from tempgen.lm.tokenizer import TOKENIZERS
-
-
-def _context_tokens(ng: NGramModel) -> list[np.ndarray]:
-    """Tokens (oldest first) of every context of each length k: (n_k, k) arrays."""
-    out = [np.zeros((1, 0), dtype=np.int64)]
-    for k in range(1, ng.order):
-        keys = ng.ctx_keys[k].astype(np.int64)
-        out.append(np.concatenate([(keys % ng.key_base)[:, None], out[-1][keys // ng.key_base]],
-                                  axis=1))
-    return out
 
 
 def backoff_form(ng: NGramModel) -> list[dict]:
     """Per order m: the n-grams' tokens (n, m), P (n,) and log10 b (n,; NaN where the
     n-gram is no context), plus the begin symbol's log10 b for order 1."""
-    ctx_tokens = _context_tokens(ng)
-    orders, lower = [], None
-    for m in range(1, ng.order + 1):
-        count = ng.succ_count[m].astype(np.int64)
-        ctx = np.repeat(np.arange(len(count)), count)
-        tok = ng.succ_token[m].astype(np.int64)
-        u = ng.u(m, np.arange(len(tok)), ctx)
-        if m == 1:
-            p = interpolate(np.full(len(tok), 1.0 / ng.vocab_size), ng.gamma[1][0],
-                            slice(None), u)
-        else:  # the same n-gram without its oldest token, one order down
-            parent = ng.ctx_keys[m - 1].astype(np.int64)[ctx] // ng.key_base
-            below = find(ng.succ_keys(m - 1), parent * ng.vocab_size + tok)
-            assert np.all(below >= 0), "every stored n-gram's suffix is stored"
-            p = interpolate(lower[below], ng.gamma[m][ctx], slice(None), u)
-        tokens = np.concatenate([ctx_tokens[m - 1][ctx], tok[:, None]], axis=1)
+    ctx_tokens = context_tokens(ng)
+    orders = []
+    for m, p in enumerate(listed_probabilities(ng), start=1):
+        ctx = np.repeat(np.arange(len(ng.succ_count[m])), ng.succ_count[m].astype(np.int64))
+        tokens = np.concatenate([ctx_tokens[m - 1][ctx],
+                                 ng.succ_token[m].astype(np.int64)[:, None]], axis=1)
         orders.append({"tokens": tokens, "p": p, "logb": _backoffs(ng, tokens)})
-        lower = p
     orders[0]["bos_logb"] = _backoffs(ng, np.array([[ng.bos]]))[0]
     return orders
 
@@ -148,5 +126,9 @@ def read_arpa(data: bytes, label: str, progress=None) -> Model:
         raise TempgenError(f"{label}: every token needs exactly one unigram")
     tokenizer = TOKENIZERS[level](vocab)
     boundary = index.get("\n") if per_line else None
-    ngram = from_backoff(len(sections), len(vocab), ngrams, probs, back_grams, backs, boundary)
+    try:
+        ngram = from_backoff(len(sections), len(vocab), ngrams, probs, back_grams, backs,
+                             boundary)
+    except TempgenError as exc:
+        raise TempgenError(f"{label}: {exc}") from None
     return Model(tokenizer, ngram, label.rsplit("/", 1)[-1], 0, {"name": label})

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tempgen.errors import TempgenError
 from tempgen.lm.arrays import compact, find
-from tempgen.lm.ngram import NGramModel
+from tempgen.lm.ngram import NGramModel, interpolate
 
 
 class BackoffModel(NGramModel):
@@ -38,6 +39,59 @@ class BackoffModel(NGramModel):
         """Order m's probabilities: each n-gram's u and each context's back-off weight."""
         return {f"succ_u_{m}": np.asarray(self.succ_u[m], dtype=np.float64),
                 f"ctx_gamma_{m}": np.asarray(self.ctx_gamma[m], dtype=np.float64)}
+
+
+def listed_probabilities(ng: NGramModel) -> list[np.ndarray]:
+    """P(h w) of every stored n-gram, per order m (in the order of its entries): the
+    recursion P(h w) = u(h w) + gamma(h) P(h' w) on the n-grams alone."""
+    out, lower = [], None
+    for m in range(1, ng.order + 1):
+        count = ng.succ_count[m].astype(np.int64)
+        ctx = np.repeat(np.arange(len(count)), count)
+        tok = ng.succ_token[m].astype(np.int64)
+        u = ng.u(m, np.arange(len(tok)), ctx)
+        if m == 1:
+            p = interpolate(np.full(len(tok), 1.0 / ng.vocab_size), ng.gamma[1][0],
+                            slice(None), u)
+        else:  # the same n-gram without its oldest token, one order down
+            parent = ng.ctx_keys[m - 1].astype(np.int64)[ctx] // ng.key_base
+            below = find(ng.succ_keys(m - 1), parent * ng.vocab_size + tok)
+            p_lower = lower[np.maximum(below, 0)]
+            missing = np.flatnonzero(below < 0)  # (an ARPA file may leave a suffix out)
+            if missing.size:  # then its probability is the recursion's for that context
+                suffix = context_tokens(ng)[m - 2][parent[missing]]
+                walls = np.full((missing.size, ng.order - m + 1), -1)
+                p_lower[missing] = np.exp(ng.score(np.concatenate([walls, suffix], axis=1),
+                                                   tok[missing]))
+            p = interpolate(p_lower, ng.gamma[m][ctx], slice(None), u)
+        out.append(p)
+        lower = p
+    return out
+
+
+def context_tokens(ng: NGramModel) -> list[np.ndarray]:
+    """Tokens (oldest first) of every context of each length k: (n_k, k) arrays."""
+    out = [np.zeros((1, 0), dtype=np.int64)]
+    for k in range(1, ng.order):
+        keys = ng.ctx_keys[k].astype(np.int64)
+        out.append(np.concatenate([(keys % ng.key_base)[:, None], out[-1][keys // ng.key_base]],
+                                  axis=1))
+    return out
+
+
+def check_values(ng: NGramModel) -> None:
+    """The rules every back-off model meets, whichever reader made it: back-off weights
+    finite and >= 0, and every listed n-gram's probability P(h w) in (0, 1]. (Otherwise
+    sampling would see NaN or rows of nothing.)"""
+    for m in range(1, ng.order + 1):
+        gamma = ng.gamma[m][:-1]
+        if not np.all(np.isfinite(gamma) & (gamma >= 0)):
+            raise TempgenError(f"a back-off weight of order {m} is not a finite number >= 0")
+    for m, p in enumerate(listed_probabilities(ng), start=1):
+        bad = np.flatnonzero(~((p > 0) & (p <= 1 + 1e-9)))
+        if bad.size:
+            raise TempgenError(f"{len(bad):,} {m}-gram probabilities are not in (0, 1] "
+                               f"(the first: {p[bad[0]]:.6g})")
 
 
 def _unique_rows(rows: list[np.ndarray], width: int, base: int) -> np.ndarray:
@@ -92,6 +146,9 @@ def from_backoff(order: int, vocab_size: int, ngrams: list[np.ndarray], probs: l
         grams = ngrams[m - 1]
         ctx = rank_of(grams[:, :-1])
         srt = np.lexsort((grams[:, -1], ctx))
+        twice = np.flatnonzero((np.diff(ctx[srt]) == 0) & (np.diff(grams[srt, -1]) == 0))
+        if twice.size:
+            raise TempgenError(f"a {m}-gram is listed twice (ids {grams[srt][twice[0]].tolist()})")
         rows[m] = (grams[srt], probs[m - 1][srt], ctx[srt])
         n_ctx = len(ctx_keys[m - 1]) if m > 1 else 1
         succ_count[m] = compact(np.bincount(ctx, minlength=n_ctx))
@@ -111,5 +168,7 @@ def from_backoff(order: int, vocab_size: int, ngrams: list[np.ndarray], probs: l
                              succ_token, succ_u, ctx_gamma, boundary)
         p_lower = np.exp(lower.score(grams[:, 1:-1], grams[:, -1]))
         succ_u[m] = p - ctx_gamma[m][ctx] * p_lower
-    return BackoffModel(order, vocab_size, ctx_children, ctx_first, succ_count, succ_token,
-                        succ_u, ctx_gamma, boundary)
+    model = BackoffModel(order, vocab_size, ctx_children, ctx_first, succ_count, succ_token,
+                         succ_u, ctx_gamma, boundary)
+    check_values(model)
+    return model

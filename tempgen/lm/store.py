@@ -15,7 +15,7 @@ from tempgen.io.atomic import atomic_write
 from tempgen.io.bundled import bundled_models
 from tempgen.io.limits import memory_budget
 from tempgen.io.source import read_bytes
-from tempgen.lm.backoff import BackoffModel
+from tempgen.lm.backoff import BackoffModel, check_values
 from tempgen.lm.discounts import discounts_from_counts
 from tempgen.lm.model import Model
 from tempgen.lm.ngram import NGramModel
@@ -134,6 +134,8 @@ def from_file(f: modelfile.ModelFile) -> Model:
     if meta.get("kind") == "backoff":
         ngram = BackoffModel(order, v, *structure, per("succ_u", 1, order),
                              per("ctx_gamma", 1, order), boundary)
+        _check_sorted(ngram)  # (before the values: their check searches the tables)
+        check_values(ngram)
     else:
         discounts = np.array(meta["discounts"], dtype=np.float64)
         for m in range(1, order + 1):

@@ -40,12 +40,18 @@ def tokens_text(pieces) -> Text:
     """(text, probability) pairs, each coloured on the scale."""
     text = Text()
     for piece, p in pieces:
-        text.append(piece, style=prob_style(p))
+        text.append(printable(piece, keep="\n\t"), style=prob_style(p))
     return text
 
 
 def prompt_text(prompt: str) -> Text:
-    return Text(prompt, style="dim")
+    return Text(printable(prompt, keep="\n\t"), style="dim")
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` with every control character (but those in `keep`) written as an escape
+    (\\x1b): a name or token from a file cannot drive the terminal."""
+    return "".join(ch if ch in keep or ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def legend() -> Text:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from tempgen.views.console import prob_style, t_label
+from tempgen.views.console import printable, prob_style, t_label
 
 
 def evaluation_table(model, result) -> Table:
@@ -14,7 +14,7 @@ def evaluation_table(model, result) -> Table:
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column(justify="right")
-    table.add_row("model", f"{model.name} ({model.level}, order {model.order})")
+    table.add_row("model", f"{printable(model.name)} ({model.level}, order {model.order})")
     table.add_row("tokens scored", f"{result.tokens:,}")
     table.add_row(f"bits per {unit}", f"{result.bits_per_token:.4f}")
     table.add_row("perplexity", f"{result.perplexity:.3f}")
@@ -30,8 +30,8 @@ def models_table(rows: list[dict]) -> Table:
         table.add_column(col, justify=just)
     for r in rows:
         level = r["level"] + (", per line" if r["per_line"] else "")
-        table.add_row(r["name"], level, str(r["order"]), f"{r['vocab']:,}",
-                      f"{r['size'] / 1e6:.1f} MB", r["corpus"])
+        table.add_row(printable(r["name"]), level, str(r["order"]), f"{r['vocab']:,}",
+                      f"{r['size'] / 1e6:.1f} MB", printable(r["corpus"]))
     return table
 
 
@@ -39,8 +39,9 @@ VISIBLE = {" ": "␣", "\n": "⏎", "\t": "→"}
 
 
 def visible(token: str) -> str:
-    """A token as it can be seen in a table: space ␣, newline ⏎, tab →."""
-    return "".join(VISIBLE.get(ch, ch) for ch in token)
+    """A token as it can be seen in a table: space ␣, newline ⏎, tab →, other control
+    characters as escapes."""
+    return printable("".join(VISIBLE.get(ch, ch) for ch in token))
 
 
 def bar(fraction: float, width: int, style: str = "") -> Text:
@@ -101,7 +102,7 @@ def calibration_view(model_name: str, data: dict, width: int = 24):
     from rich.console import Group
 
     unit = "bits/token"
-    head = Table(show_header=False, box=None, title=f"calibration of {model_name}",
+    head = Table(show_header=False, box=None, title=f"calibration of {printable(model_name)}",
                  title_justify="left")
     head.add_column(style="bold")
     head.add_column(justify="right")
