@@ -5,12 +5,14 @@ import pytest
 from click.testing import CliRunner
 from helpers import decoded
 
-from tempgen.analysis.calibration import CrossEntropy, calibrate
+from tempgen.analysis import calibration
+from tempgen.analysis.calibration import CrossEntropy, calibrate_ids
 from tempgen.analysis.distribution import curve, log_spaced, next_token_logprobs, tempered
 from tempgen.cli import cli
 from tempgen.generate.draw import streams
 from tempgen.generate.samplers import build_chain
 from tempgen.generate.tempering import entropy_bits
+from tempgen.io.spool import IdSpool
 from tempgen.lm import store
 
 
@@ -57,31 +59,35 @@ def test_curve_entropy_rises_and_reaches_its_limits(model):
     assert 1.0 in log_spaced().tolist()
 
 
-def sampled(model, t: float, rows: int = 24, steps: int = 900):
-    """Text drawn from the model at temperature t: (contexts, targets) of every position."""
-    tokens = decoded(model, model.contexts_after([], rows), [build_chain({"temperature": t})],
-                     [0] * rows, streams(17, rows), list(range(rows)), steps).tokens.T
-    ctx = np.concatenate([model.stream_contexts(row) for row in tokens])
-    return ctx, tokens.reshape(-1)
+def sampled(model, t: float, steps: int = 20000):
+    """The ids of a text drawn from the model at temperature t, in one stream."""
+    return decoded(model, model.contexts_after([], 1), [build_chain({"temperature": t})],
+                   [0], streams(17, 1), [0], steps).tokens[:, 0]
 
 
 @pytest.mark.parametrize("t", [1.0, 0.7])
 def test_calibration_recovers_the_sampling_temperature(model, t):
-    ctx, targets = sampled(model, t)
-    result = calibrate(model, ctx, targets)
+    result = calibrate_ids(model, [sampled(model, t)])
     assert abs(result.t_star - t) < 0.1
     assert result.bits_at_t_star <= result.bits_at_1 + 1e-12
+    # the least of the curve's values: no tabulated T does better than T*
+    assert all(result.bits_at_t_star <= bits + 1e-12 for _, bits in result.curve)
 
 
-def test_cross_entropy_at_one_is_the_plain_score(model):
+@pytest.mark.parametrize("kept", [64 << 20, 0])  # rows kept between passes, or none
+def test_cross_entropy_is_the_direct_definition(model, kept, monkeypatch):
+    monkeypatch.setattr(calibration, "ROWS_BYTES", kept)
+    monkeypatch.setattr(calibration, "CHUNK", 7)  # many chunks, contexts across them
     ids = model.tokenizer.encode("JULIET.\nO Romeo, Romeo! wherefore art thou Romeo?\n")
     ctx = model.stream_contexts(ids)
-    ce = CrossEntropy(model, ctx, ids)
-    assert ce(1.0) == pytest.approx(-model.score(ctx, ids).mean() / np.log(2), rel=1e-9)
-    # and at another T, the direct definition
+    with IdSpool() as spool:
+        spool.append(ids)
+        ce = CrossEntropy(model, spool)
+        at_one, at_six = ce.bits([1.0, 0.6])
+    assert at_one == pytest.approx(-model.score(ctx, ids).mean() / np.log(2), rel=1e-9)
     logq = build_chain({"temperature": 0.6})(model.logprobs(ctx))
     direct = -logq[np.arange(len(ids)), ids].mean() / np.log(2)
-    assert ce(0.6) == pytest.approx(direct, rel=1e-9)
+    assert at_six == pytest.approx(direct, rel=1e-9)
 
 
 def test_entropy_bits_by_hand():

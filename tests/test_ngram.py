@@ -12,6 +12,11 @@ from tempgen.lm.discounts import discounts_from_counts
 from tempgen.lm.tokenizer import CharTokenizer
 
 
+def from_bos(ids, width, bos):
+    """The contexts of a stream read from the begin symbol."""
+    return sliding_contexts(ids, ([-1] * (width - 1) + [bos]) if width else [])
+
+
 def char_model(text, order, per_line=False):
     tok = CharTokenizer.fit(text)
     boundary = tok.index["\n"] if per_line else None
@@ -60,7 +65,7 @@ def test_matches_reference_implementation(text, order, per_line, data):
     tok, m = char_model(text, order, per_line)
     ids = tok.encode(text)
     ref = ReferenceKN(ids, len(tok), order, tok.index["\n"] if per_line else None)
-    ctx = sliding_contexts(ids, order - 1, m.bos)
+    ctx = from_bos(ids, order - 1, m.bos)
     extra = data.draw(st.lists(st.lists(st.integers(-1, len(tok)), min_size=order - 1,
                                         max_size=order - 1), max_size=5))
     if extra:
@@ -90,7 +95,7 @@ def test_rows_are_distributions(text, order, data):
 def test_score_equals_row_lookup(text, order):
     tok, m = char_model(text, order)
     ids = tok.encode(text)
-    ctx = sliding_contexts(ids, order - 1, m.bos)
+    ctx = from_bos(ids, order - 1, m.bos)
     np.testing.assert_allclose(m.score(ctx, ids), m.logprobs(ctx)[np.arange(len(ids)), ids],
                                rtol=1e-12)
 
@@ -138,15 +143,15 @@ def test_all_orders_train_and_normalise():
     ids = tok.encode("to be or not to be\n" * 5)
     for order in range(1, 11):
         m = train(ids, len(tok), order)
-        p = m.probs(sliding_contexts(ids, order - 1, m.bos))
+        p = m.probs(from_bos(ids, order - 1, m.bos))
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
 
 
 def test_ngram_seen():
     tok, m = char_model("abcabc\n", 3)
     ids = tok.encode("abca")
-    seen = m.ngram_seen(sliding_contexts(ids, 2, m.bos), ids)
+    seen = m.ngram_seen(from_bos(ids, 2, m.bos), ids)
     # position 0 has only "BOS a", shorter than the top order: not a top-order n-gram
     assert seen.tolist() == [False, True, True, True]
     ids = tok.encode("acb")
-    assert m.ngram_seen(sliding_contexts(ids, 2, m.bos), ids).tolist() == [False, False, False]
+    assert m.ngram_seen(from_bos(ids, 2, m.bos), ids).tolist() == [False, False, False]

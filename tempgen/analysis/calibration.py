@@ -1,19 +1,34 @@
 """The temperature that best fits a text: argmin over T of its cross-entropy under the
-tempered model, q_T = softmax(log p / T)."""
+tempered model, q_T = softmax(log p / T), for a text of any size in bounded memory.
+
+With z = ln p and b = 1/T, ln q_T(x | c) = b z(x) - L_c(b), L_c(b) = ln sum_w exp(b z(w)).
+So, over N scored tokens, N ln2 CE = sum_c n_c L_c(b) - b A, with A the log-likelihood at
+T = 1: convex in b, its derivative sum_c n_c E_q[z] - A and second derivative
+sum_c n_c Var_q[z] >= 0. Newton's method on b (kept inside a bracket) finds the minimum in
+a few passes over the text; each pass computes the rows of the distinct contexts of one
+chunk at a time. The text's ids wait on disk between passes (io/spool.py), and the rows of
+as many chunks as ROWS_BYTES holds are kept from one pass to the next.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from tempgen.analysis.scoring import known_ids
-from tempgen.generate.tempering import log_partition
+from tempgen.analysis.scoring import known_pieces
+from tempgen.generate.tempering import log_partitions, tempered_moments
+from tempgen.io.limits import memory_budget
+from tempgen.io.spool import IdSpool
 from tempgen.lm.tokenizer import UNKNOWN
 
-GOLDEN = (math.sqrt(5) - 1) / 2
-CHUNK = 1 << 20  # row entries per chunk of the log-sum-exp
+ROWS_BYTES = 512 << 20  # rows kept between passes (at most a quarter of the memory budget)
+CHUNK_BYTES = 16 << 20  # rows of one chunk of a pass
+CHUNK = 1 << 17  # positions per chunk of a pass, at most
+POINTS = (0.25, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 4.0)  # the curve's temperatures
+MAX_PASSES = 60
 
 
 @dataclass(frozen=True)
@@ -33,62 +48,101 @@ class Calibration:
 
 
 class CrossEntropy:
-    """Bits per token of the targets under the tempered model, as a function of T.
+    """Bits per token of a text under the tempered model, as a function of T, from passes
+    over the text's chunks (the spool holds its ids)."""
 
-    With z = ln p, ln q_T(x | c) = z(x)/T - LSE_c(T), LSE_c(T) = ln sum_w exp(z(w) / T). So
-    CE(T) = -(A/T - sum_c n_c LSE_c(T)) / N: A, the log-likelihood at T = 1, is computed
-    once, and each T costs one log-sum-exp over the rows of the *distinct* contexts.
-    """
+    def __init__(self, model, spool: IdSpool):
+        self.model, self.spool = model, spool
+        self.chunk = max(1, min(CHUNK, CHUNK_BYTES // (8 * model.vocab_size)))
+        self.kept: list = []  # (counts, rows, targets' place) of the first chunks
+        room = min(ROWS_BYTES, memory_budget() // 4)
+        self.n, self.total_logp = 0, 0.0
+        for chunk in self._computed(0):
+            counts, logp, where = chunk
+            self.n += int(counts.sum())
+            self.total_logp += float(logp[where].sum())  # A, the log-likelihood at T = 1
+            room -= logp.nbytes
+            if room >= 0:  # (the kept chunks are the first ones only)
+                self.kept.append(chunk)
 
-    def __init__(self, model, contexts: np.ndarray, targets: np.ndarray):
-        targets = np.asarray(targets, dtype=np.int64)
-        self.n = len(targets)
-        unique, order, which = model.distinct(contexts)
-        self.counts = np.bincount(which, minlength=len(unique)).astype(np.float64)
-        self.logp = model.logprobs(unique)  # (distinct contexts, vocab)
-        # A, the log-likelihood at T = 1, read from the same rows
-        self.total_logp = float(self.logp[which, targets[order]].sum())
+    def _chunks(self):
+        """Per chunk: the counts (d,) and rows ln p (d, V) of its distinct contexts, and
+        where each position's target is in the rows."""
+        yield from self.kept
+        yield from self._computed(len(self.kept))
 
-    def lse_sum(self, t: float) -> float:
-        """sum_c n_c * LSE_c(T), in chunks of rows."""
-        total = 0.0
-        step = max(1, CHUNK // self.logp.shape[1])
-        for lo in range(0, len(self.logp), step):
-            total += float(log_partition(self.logp[lo:lo + step], t) @ self.counts[lo:lo + step])
-        return total
+    def _computed(self, start: int):
+        """The chunks from the `start`-th on, computed from the spooled ids."""
+        before = np.zeros(0, dtype=np.int64)
+        for i, ids in enumerate(self.spool.chunks(self.chunk)):
+            if i >= start:
+                contexts = self.model.stream_contexts(ids, before)
+                known = np.flatnonzero(ids != UNKNOWN)
+                unique, order, which = self.model.distinct(contexts[known])
+                counts = np.bincount(which, minlength=len(unique)).astype(np.float64)
+                yield counts, self.model.logprobs(unique), (which, ids[known][order])
+            if self.model.width:
+                before = np.concatenate([before, ids])[-self.model.width:]
 
-    def __call__(self, t: float) -> float:
-        return -(self.total_logp / t - self.lse_sum(t)) / self.n / math.log(2)
+    def moments(self, t: float) -> tuple[float, float, float]:
+        """sum_c n_c L_c(1/T) and its first two derivatives in 1/T, over the text."""
+        out = np.zeros(3)
+        for counts, logp, _ in self._chunks():
+            out += [float(m @ counts) for m in tempered_moments(logp, t)]
+        return tuple(out)
+
+    def bits(self, temps: list[float]) -> list[float]:
+        """Bits per token at each temperature, from one pass."""
+        sums = np.zeros(len(temps))
+        for counts, logp, _ in self._chunks():
+            sums += log_partitions(logp, temps) @ counts
+        return [float(-(self.total_logp / t - s) / self.n / math.log(2))
+                for t, s in zip(temps, sums, strict=True)]
 
 
-def calibrate(model, contexts: np.ndarray, targets: np.ndarray, lo: float = 0.05,
-              hi: float = 20.0, tol: float = 1e-4) -> Calibration:
-    """Golden-section search over log T on [lo, hi] (the cross-entropy is convex in 1/T, so
-    the minimum is unique), and the curve at a few temperatures for the table."""
-    ce = CrossEntropy(model, contexts, targets)
-    a, b = math.log(lo), math.log(hi)
-    c, d = b - GOLDEN * (b - a), a + GOLDEN * (b - a)
-    fc, fd = ce(math.exp(c)), ce(math.exp(d))
-    while b - a > tol:
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - GOLDEN * (b - a)
-            fc = ce(math.exp(c))
+def calibrate(model, chunks: Iterable[str], label: str = "<text>", lo: float = 0.05,
+              hi: float = 20.0) -> Calibration:
+    """T* in [lo, hi] for a text given in chunks (read as one stream from the begin
+    symbol; unknown tokens are not scored), and bits per token against T."""
+    unknown: dict = {}
+    return calibrate_ids(model, model.tokenizer.encode_chunks(chunks, unknown), label, lo, hi,
+                         unknown)
+
+
+def calibrate_ids(model, id_chunks: Iterable[np.ndarray], label: str = "<text>",
+                  lo: float = 0.05, hi: float = 20.0, unknown: dict | None = None
+                  ) -> Calibration:
+    """`calibrate` for a text's token ids, in chunks of any size."""
+    unknown = {} if unknown is None else unknown
+    with IdSpool() as spool:
+        for part, _ in known_pieces(model, id_chunks, label, unknown):
+            spool.append(part)
+        ce = CrossEntropy(model, spool)
+        t_star = _newton(ce, lo, hi)
+        points = sorted({*POINTS, round(t_star, 4)})
+        values = ce.bits([1.0, t_star, *points])
+    return Calibration(t_star, values[0], values[1], list(zip(points, values[2:], strict=True)),
+                       ce.n, list(unknown))
+
+
+def _newton(ce: CrossEntropy, lo: float, hi: float) -> float:
+    """The T in [lo, hi] where the cross-entropy is least: Newton's method on b = 1/T,
+    falling back to halving the bracket whenever a step would leave it."""
+    a, b = 1.0 / hi, 1.0 / lo  # the bracket in b
+    beta = min(max(1.0, a), b)
+    for _ in range(MAX_PASSES):
+        _, mean, var = ce.moments(1.0 / beta)
+        slope = mean - ce.total_logp  # (N ln2) dCE/db
+        if slope < 0:
+            a = beta
         else:
-            a, c, fc = c, d, fd
-            d = a + GOLDEN * (b - a)
-            fd = ce(math.exp(d))
-    t_star = math.exp((a + b) / 2)
-    points = sorted({0.25, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 4.0, round(t_star, 4)})
-    return Calibration(t_star, ce(1.0), ce(t_star), [(t, ce(t)) for t in points], ce.n)
-
-
-def calibrate_text(model, text: str, label: str) -> Calibration:
-    """`calibrate` on a text read as one stream from the begin symbol; tokens outside the
-    vocabulary are not scored (they are listed in the result). `label` names the text in
-    the error when no token of it is known."""
-    ids, unknown = known_ids(model, text, label)
-    known = ids != UNKNOWN
-    result = calibrate(model, model.stream_contexts(ids)[known], ids[known])
-    return Calibration(result.t_star, result.bits_at_1, result.bits_at_t_star, result.curve,
-                       result.tokens, unknown)
+            b = beta
+        step = -slope / var if var > 0 else math.inf
+        nxt = beta + step
+        if not a < nxt < b:
+            nxt = (a + b) / 2
+        if abs(nxt - beta) <= 1e-10 * beta or b - a <= 1e-12 * b:
+            beta = nxt
+            break
+        beta = nxt
+    return float(1.0 / beta)

@@ -1,14 +1,18 @@
-"""Scores of a text under a model: tokens, bits per token, perplexity, unknown tokens."""
+"""Scores of a text under a model: tokens, bits per token, perplexity, unknown tokens. A
+text of any size is scored as a stream, in bounded memory."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from tempgen.errors import TempgenError
 from tempgen.lm.tokenizer import UNKNOWN, shown
+
+BATCH = 1 << 18  # tokens scored at a time
 
 
 @dataclass(frozen=True)
@@ -17,46 +21,63 @@ class Evaluation:
     unknown: int  # tokens outside the vocabulary
     bits_per_token: float
     perplexity: float
-    unknown_tokens: list[str]
+    unknown_tokens: list[str]  # the distinct ones (at most tokenizer.MAX_UNKNOWN)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def stream_logprobs(model, ids: np.ndarray) -> np.ndarray:
-    """ln p of every known token of one stream that starts at the begin symbol: (n_known,).
-
-    An unknown token is not scored, and later contexts back off past it.
-    """
+def stream_logprobs(model, ids: np.ndarray, before=()) -> np.ndarray:
+    """ln p of every known token of `ids`, the text so far being `before` (from the begin
+    symbol): (n_known,). An unknown token is not scored, and later contexts back off past
+    it."""
     ids = np.asarray(ids, dtype=np.int64)
-    contexts = model.stream_contexts(ids)
+    contexts = model.stream_contexts(ids, before)
     known = ids != UNKNOWN
     if known.all():
         return model.score(contexts, ids)
     return model.score(contexts[known], ids[known])
 
 
-def known_ids(model, text: str, label: str) -> tuple[np.ndarray, list[str]]:
-    """The token ids of a text to score (UNKNOWN where outside the vocabulary), and its
-    unknown tokens; an error naming `label` when the text is empty or no token is known."""
-    if not text:
+def known_pieces(model, id_chunks: Iterable[np.ndarray], label: str, unknown: dict):
+    """The token ids of a text (in chunks of any size), BATCH at a time, each with the ids
+    before it (at most the model's width); errors naming `label` for a text with no tokens,
+    or none known. `unknown`: the text's distinct unknown tokens, for the message."""
+    before, tokens, known = np.zeros(0, dtype=np.int64), 0, 0
+    for ids in id_chunks:
+        for lo in range(0, len(ids), BATCH):
+            part = ids[lo:lo + BATCH]
+            yield part, before
+            tokens += len(part)
+            known += int((part != UNKNOWN).sum())
+            before = np.concatenate([before, part])[len(before) + len(part) - model.width:] \
+                if model.width else before
+    if not tokens:
         raise TempgenError(f"{label}: empty text, nothing to score")
-    ids = model.tokenizer.encode(text)
-    unknown = model.tokenizer.unknown_tokens(text) if (ids == UNKNOWN).any() else []
-    if not (ids != UNKNOWN).any():
+    if not known:
         raise TempgenError(f"{label}: no token of the text is in the model's vocabulary "
-                           f"({shown(unknown)})")
-    return ids, unknown
+                           f"({shown(list(unknown))})")
+
+
+def evaluate_chunks(model, chunks: Iterable[str], label: str = "<text>") -> Evaluation:
+    """Score a text (given in chunks) as one stream from the begin symbol (every newline
+    counts as a token)."""
+    unknown: dict = {}
+    total, n, n_unknown = 0.0, 0, 0
+    ids = model.tokenizer.encode_chunks(chunks, unknown)
+    for part, before in known_pieces(model, ids, label, unknown):
+        lp = stream_logprobs(model, part, before)
+        total += lp.sum()
+        n += len(lp)
+        n_unknown += len(part) - len(lp)
+    bits = float(-total / math.log(2) / n)
+    return Evaluation(tokens=n, unknown=n_unknown, bits_per_token=bits,
+                      perplexity=perplexity(bits), unknown_tokens=list(unknown))
 
 
 def evaluate(model, text: str, label: str = "<text>") -> Evaluation:
-    """Score `text` as one stream from the begin symbol (every newline counts as a token)."""
-    ids, unknown = known_ids(model, text, label)
-    lp = stream_logprobs(model, ids)
-    n = len(lp)
-    bits = float(-lp.sum() / math.log(2) / n)
-    return Evaluation(tokens=n, unknown=int((ids == UNKNOWN).sum()), bits_per_token=bits,
-                      perplexity=perplexity(bits), unknown_tokens=unknown)
+    """Score `text` as one stream from the begin symbol."""
+    return evaluate_chunks(model, [text], label)
 
 
 def perplexity(bits: float) -> float:

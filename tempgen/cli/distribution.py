@@ -14,6 +14,7 @@ from tempgen.cli.options import (
     output_options,
     sampler_options,
     temperatures_of,
+    waiting,
     warn_unknown,
     with_options,
 )
@@ -111,14 +112,14 @@ def calibrate(text_file, model_spec, as_json, encoding, errors, color):
       tempgen calibrate held-out.txt -m my.npz
       tempgen calibrate sample_models/corpora/names.txt -m names-char --json
     """
-    from tempgen.analysis.calibration import calibrate_text
+    from tempgen.analysis.calibration import calibrate
     from tempgen.cli.progress import status
-    from tempgen.io.corpus import read_corpus
+    from tempgen.io.corpus import text_chunks
 
     model = load_model(model_spec)
-    text = read_corpus(text_file, encoding, errors).text
+    label, chunks = text_chunks(text_file, encoding, errors, waiting)
     with status("calibrating"):
-        result = calibrate_text(model, text, text_file)
+        result = calibrate(model, chunks, label)
     if result.unknown_tokens:
         warn_unknown(result.unknown_tokens, model.level)
     if as_json:

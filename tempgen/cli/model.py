@@ -85,11 +85,12 @@ def eval_cmd(text_file, model_spec, as_json, encoding, errors):
       tempgen eval sample_models/corpora/names.txt -m names-char
       tempgen eval play.txt -m shakespeare-char --json
     """
-    from tempgen.analysis.scoring import evaluate
-    from tempgen.io.corpus import read_corpus
+    from tempgen.analysis.scoring import evaluate_chunks
+    from tempgen.io.corpus import text_chunks
 
     model = load_model(model_spec)
-    result = evaluate(model, read_corpus(text_file, encoding, errors).text, text_file)
+    label, chunks = text_chunks(text_file, encoding, errors, waiting)
+    result = evaluate_chunks(model, chunks, label)
     if result.unknown_tokens:
         warn_unknown(result.unknown_tokens, model.level)
     if as_json:

@@ -53,8 +53,36 @@ def temperature(logw: np.ndarray, t) -> np.ndarray:
 def log_partition(logw: np.ndarray, t: float) -> np.ndarray:
     """ln sum_w exp(logw / T) per row, 0 < T < inf: (batch, vocab) -> (batch,). With
     logw = ln p, ln q_T(w) = ln p(w) / T - log_partition(ln p, T)."""
-    z, log_total, top = _scaled(np.asarray(logw, dtype=np.float64), t)
-    return (top / t + log_total)[:, 0]
+    return log_partitions(logw, [t])[0]
+
+
+def log_partitions(logw: np.ndarray, temps) -> np.ndarray:
+    """`log_partition` at several temperatures: (len(temps), batch)."""
+    logw = np.asarray(logw, dtype=np.float64)
+    top = logw.max(axis=1, keepdims=True)
+    shifted = logw - top
+    out = np.empty((len(temps), len(logw)))
+    with np.errstate(over="ignore"):
+        for i, t in enumerate(temps):
+            out[i] = top[:, 0] / t + np.log(np.exp(shifted / t).sum(axis=1))
+    return out
+
+
+def tempered_moments(logw: np.ndarray, t: float) -> tuple[np.ndarray, ...]:
+    """Per row of (batch, vocab) log-weights, 0 < T < inf: ln sum_w exp(logw / T) (the
+    log-partition), and the mean and variance of logw under q_T = softmax(logw / T), which
+    are its first and second derivatives in 1/T. Each (batch,)."""
+    logw = np.asarray(logw, dtype=np.float64)
+    top = logw.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        e = np.exp((logw - top) / t)  # (as _scaled: every value <= 0 before exp)
+    total = e.sum(axis=1)
+    w = np.where(e > 0, logw, 0.0)  # (an impossible token weighs nothing)
+    e *= w
+    mean = e.sum(axis=1) / total
+    e *= w
+    var = np.maximum(e.sum(axis=1) / total - mean * mean, 0.0)
+    return top[:, 0] / t + np.log(total), mean, var
 
 
 def entropy_bits(logq: np.ndarray) -> np.ndarray:

@@ -64,12 +64,12 @@ def compact(a: np.ndarray) -> np.ndarray:
     return a.astype(np.uint64)
 
 
-def sliding_contexts(ids: np.ndarray, width: int, start: int) -> np.ndarray:
-    """The (len(ids), width) context of every position of one stream that begins with
-    `start` (the begin symbol, or -1 to begin with no context); positions before it are -1.
-    A view of one padded copy of `ids`."""
+def sliding_contexts(ids: np.ndarray, history: np.ndarray) -> np.ndarray:
+    """The (len(ids), width) context of every position of a stream of tokens `ids` whose
+    first token follows `history` (width,): a view of one copy of history + ids."""
     ids = np.asarray(ids, dtype=np.int64)
+    width = len(history)
     if width == 0:
         return np.zeros((len(ids), 0), dtype=np.int64)
-    padded = np.concatenate([np.full(width - 1, -1), [start], ids])
+    padded = np.concatenate([np.asarray(history, dtype=np.int64), ids])
     return np.lib.stride_tricks.sliding_window_view(padded[: len(padded) - 1], width)

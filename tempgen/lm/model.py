@@ -8,7 +8,7 @@ model backs off past); a batch of them is (batch, width). What a model answers:
   tokenizer                text <-> token ids; `tokenizer.vocab` is the vocabulary, id order
   name, level, vocab_size, width, bos (the begin symbol's id, = vocab_size), per_line
   contexts_after(ids, n)   (n, width): the context after the begin symbol and `ids`
-  stream_contexts(ids)     (len(ids), width): the context of each token of a text
+  stream_contexts(ids, before)  (len(ids), width): the context of each token of a text
   logprobs(contexts)       (batch, vocab_size) ln p of the next token
   score(contexts, targets) (batch,) ln p of the given next tokens
   distinct(contexts)       the contexts that give different rows, and which each is
@@ -80,10 +80,12 @@ class Model:
         hist = np.concatenate([np.full(width, -1), [self.bos], np.asarray(ids, np.int64)])
         return np.tile(hist[len(hist) - width:] if width else hist[:0], (n, 1))
 
-    def stream_contexts(self, ids) -> np.ndarray:
+    def stream_contexts(self, ids, before=()) -> np.ndarray:
         """(len(ids), width): the context of each token of a text read from the begin
-        symbol (a view: no copy per position)."""
-        return sliding_contexts(ids, self.width, self.bos)
+        symbol, `before` being the tokens of the text before `ids` (a view: no copy per
+        position)."""
+        return sliding_contexts(ids, self.contexts_after(before[-self.width:] if self.width
+                                                         else [])[0])
 
     def logprobs(self, contexts: np.ndarray) -> np.ndarray:
         return self.ngram.logprobs(contexts)

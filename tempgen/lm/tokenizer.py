@@ -6,15 +6,19 @@ Ids are 0..V-1 in the order of `vocab`; a token not in the vocabulary encodes as
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from tempgen.errors import TempgenError
 
 UNKNOWN = -1
+MAX_UNKNOWN = 1000  # distinct unknown tokens a streamed text reports
+MAX_CARRY = 1 << 24  # characters held back for a token that may go on into the next chunk
 
 # A word may carry a leading apostrophe ('tis) and inner apostrophes or hyphens (o'er, well-met).
 _WORD_RE = re.compile(r"\n|(?:'(?=\w))?\w+(?:['\u2019-]\w+)*|-{2,}|[^\w\s]")
+_LAST_SPACE = re.compile(r"\s(?=\S*\Z)")
 _NO_SPACE_BEFORE = frozenset(".,;:!?)]}'\u2019")
 _NO_SPACE_AFTER = frozenset("([{")
 
@@ -60,6 +64,35 @@ class Tokenizer:
         text in the vocabulary)."""
         add = self.joiner()
         return "".join(add(self.vocab[i]) for i in ids)
+
+    def cut(self, text: str) -> int:
+        """Where `text` may be cut with no token across the cut (its end, for characters)."""
+        return len(text)
+
+    def encode_chunks(self, chunks: Iterable[str], unknown: dict | None = None
+                      ) -> Iterator[np.ndarray]:
+        """The ids of a text given in chunks (cut anywhere), as `encode` would give them for
+        the whole text, a piece at a time; `unknown` collects the distinct unknown tokens
+        (at most MAX_UNKNOWN, in order of appearance) as keys."""
+        carry = ""
+        for chunk in chunks:
+            text = carry + chunk
+            end = self.cut(text)
+            if end == 0 and len(text) > MAX_CARRY:  # no cut in sight: cut anyway
+                end = len(text)
+            carry = text[end:]
+            if end:
+                yield self._encode_piece(text[:end], unknown)
+        if carry:
+            yield self._encode_piece(carry, unknown)
+
+    def _encode_piece(self, text: str, unknown: dict | None) -> np.ndarray:
+        ids = self.encode(text)
+        if unknown is not None and len(unknown) < MAX_UNKNOWN and (ids == UNKNOWN).any():
+            for token in self.unknown_tokens(text):
+                if len(unknown) < MAX_UNKNOWN:
+                    unknown.setdefault(token)
+        return ids
 
     def unknown_tokens(self, text: str) -> list[str]:
         """The distinct tokens of `text` outside the vocabulary, in order of first appearance."""
@@ -118,6 +151,11 @@ class WordTokenizer(Tokenizer):
     @staticmethod
     def split(text: str) -> list[str]:
         return _WORD_RE.findall(text)
+
+    def cut(self, text: str) -> int:
+        """After the last white space: no word, mark or newline reaches across it."""
+        match = _LAST_SPACE.search(text)
+        return match.end() if match else 0
 
     def joiner(self, before: list[str] = ()):
         prev = "\n"
