@@ -98,7 +98,7 @@ def read_arpa(data: bytes, label: str, progress=None) -> Model:
     if level == "char" and any(len(t) != 1 for t in tokens.values()):
         raise TempgenError(f"{label}: a character model lists a word of several characters")
     vocab = sorted(tokens.values())
-    if not vocab:
+    if set(tokens) <= {"<unk>"}:
         raise TempgenError(f"{label}: no tokens (an ARPA file of <s>, </s> and <unk> alone)")
     if len(sections) > MAX_ORDER:
         raise TempgenError(f"{label}: order {len(sections)}; tempgen reads orders up to "
