@@ -103,7 +103,8 @@ def calibrate(text_file, model_spec, as_json, encoding, errors, color):
     """The temperature T* that best fits TEXT (a file, or - for stdin).
 
     T* minimises the cross-entropy of TEXT under the tempered model softmax(log p / T),
-    found by golden-section search over log T in [0.05, 20]. It prints bits per token at
+    over T in [0.05, 20] (Newton's method on 1/T; the text is read as a stream, in bounded
+    memory, so it may be of any size). It prints bits per token at
     T = 1 and at T*, and bits per token against T. T* < 1 means the model is too unsure for
     this text, T* > 1 too sure; pass T* on to `sample` or `sweep` if you like.
 
