@@ -283,4 +283,4 @@ def temperatures_of(listed: str | None, span: str | None, hint: str | None = Non
     try:
         return [Temperature().convert(v, None, None) for v in values]
     except click.BadParameter as exc:
-        raise click.BadParameter(exc.format_message(), param_hint=hint) from None
+        raise click.BadParameter(exc.message, param_hint=hint) from None

@@ -119,7 +119,7 @@ def _is_number(text: str) -> bool:
 
 def parse(text: str, label: str, progress=None):
     """The sections of an ARPA text (as `read`)."""
-    lines = text.split("\n")
+    lines = text.removeprefix("\ufeff").split("\n")  # (a byte-order mark is no content)
     at = 0
 
     def fail(message: str, line_no: int):

@@ -107,7 +107,10 @@ class _Decoder:
 
 def _decoder(encoding: str, errors: str, label: str, advice: str) -> _Decoder:
     try:
-        codec = codecs.getincrementaldecoder(encoding)(errors=errors)
+        info = codecs.lookup(encoding)
     except LookupError:
         raise TempgenError(f"unknown encoding {encoding!r}") from None
+    if not info._is_text_encoding:  # (base64, zlib, rot13: codecs, but not of text)
+        raise TempgenError(f"{encoding!r} is not a text encoding")
+    codec = info.incrementaldecoder(errors=errors)
     return _Decoder(codec, encoding, label, advice)

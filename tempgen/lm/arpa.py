@@ -115,6 +115,8 @@ def read_arpa(data: bytes, label: str, progress=None) -> Model:
         except KeyError as exc:
             raise TempgenError(f"{label}: {m}-gram word {exc.args[0]!r} is not among the "
                                "unigrams") from None
+        if m > 1 and (grams[:, 1:] == len(vocab)).any():
+            raise TempgenError(f"{label}: a {m}-gram holds <s> after its first word")
         keep = np.all(grams >= 0, axis=1)
         entry = keep & (grams[:, -1] != len(vocab))  # <s> is never predicted
         ngrams.append(grams[entry])

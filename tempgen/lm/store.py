@@ -65,7 +65,7 @@ def resolve(spec: str) -> Path:
     if spec in bundled:
         return bundled[spec]
     path = Path(spec)
-    if path.exists():
+    if os.path.exists(path):  # (False for a name no file can have, too long or looping)
         if path.is_dir():
             raise TempgenError(f"{spec}: is a directory, not a model file")
         return path
