@@ -33,7 +33,7 @@ from tempgen.cli.output import json_line
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_options(sampler_options + output_options)
 def dist(model_spec, prompt, temperatures, top, as_json, top_k, top_p, min_p, typical_p,
-         samplers, verbose, color):
+         samplers, verbose, color, width):
     """The next token's distribution after PROMPT, reshaped by each temperature.
 
     Bars show each candidate's probability at each T (sharper below 1, flatter above),
@@ -50,7 +50,7 @@ def dist(model_spec, prompt, temperatures, top, as_json, top_k, top_p, min_p, ty
 
     temps = temperatures_of(temperatures, None, hint="'--temperatures'")
     chains = [chain_of(t, top_k, top_p, min_p, typical_p, samplers) for t in temps]
-    model, prompt = model_and_prompt(model_spec, prompt, chains[0], verbose)
+    model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
     data = next_token_table(model, prompt, chains, top)
     if as_json:
         json_line(data)
@@ -58,7 +58,7 @@ def dist(model_spec, prompt, temperatures, top, as_json, top_k, top_p, min_p, ty
         from tempgen.views.console import make_console, print_view
         from tempgen.views.tables import dist_view
 
-        console = make_console(color)
+        console = make_console(color, width=width)
         print_view(dist_view(data, console.width), console)
 
 
@@ -68,7 +68,7 @@ def dist(model_spec, prompt, temperatures, top, as_json, top_k, top_p, min_p, ty
               help="The text before the token (empty: the start of a text); - reads stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_options(output_options)
-def curve(model_spec, prompt, as_json, color):
+def curve(model_spec, prompt, as_json, color, width):
     """Entropy and the top token's probability as functions of T, from 0.05 to 20.
 
     The next token's distribution after PROMPT, at log-spaced temperatures; T = 1 (the
@@ -90,7 +90,8 @@ def curve(model_spec, prompt, as_json, color):
         from tempgen.views.console import make_console, print_view
         from tempgen.views.tables import curve_view
 
-        print_view(curve_view(data), make_console(color))
+        console = make_console(color, width=width)
+        print_view(curve_view(data, console.width), console)
 
 
 # ===================================================================== calibrate
@@ -99,7 +100,7 @@ def curve(model_spec, prompt, as_json, color):
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_options(encoding_options + output_options)
-def calibrate(text_file, model_spec, as_json, encoding, errors, color):
+def calibrate(text_file, model_spec, as_json, encoding, errors, color, width):
     """The temperature T* that best fits TEXT (a file, or - for stdin).
 
     T* minimises the cross-entropy of TEXT under the tempered model softmax(log p / T),
@@ -129,4 +130,5 @@ def calibrate(text_file, model_spec, as_json, encoding, errors, color):
         from tempgen.views.console import make_console, print_view
         from tempgen.views.tables import calibration_view
 
-        print_view(calibration_view(model.name, result.to_dict()), make_console(color))
+        console = make_console(color, width=width)
+        print_view(calibration_view(model.name, result.to_dict(), console.width), console)

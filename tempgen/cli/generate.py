@@ -20,7 +20,11 @@ from tempgen.cli.options import (
     temperatures_of,
     with_options,
 )
-from tempgen.cli.output import emit, json_line
+from tempgen.cli.output import destination, json_line
+
+output_option = click.option(
+    "-o", "--output", default=None, metavar="FILE",
+    help="Write to FILE instead of stdout, atomically (complete, or not at all).")
 
 
 # ===================================================================== sample
@@ -33,63 +37,76 @@ from tempgen.cli.output import emit, json_line
               show_default=True, help="Plain text, which streams as it is generated, or one "
                                       "JSON object per sample, printed as each is done (a "
                                       "sample must fit in memory).")
+@click.option("-0", "--null", "null", is_flag=True,
+              help="End each sample with a NUL character instead of a newline (for "
+                   "multi-line samples and xargs -0).")
+@output_option
 @with_options(sampler_options + output_options)
-def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fmt, top_k,
-           top_p, min_p, typical_p, samplers, verbose, color):
+def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fmt, null,
+           output, top_k, top_p, min_p, typical_p, samplers, verbose, color, width):
     """Generate text at one temperature.
 
     On a terminal each generated token is coloured by its probability; in a pipe the output
-    is exactly the text, samples separated by a blank line. Sample i of a seed is the same
-    whether generated alone or with others.
+    is exactly the text: samples apart by a blank line, or one per line for a per-line model
+    (names-char), or each ended by NUL with -0. Sample i of a seed is the same whether
+    generated alone or with others.
 
     \b
     Examples:
       tempgen sample --temperature 0.6 --seed 1
       tempgen sample -m names-char --num-samples 5
       tempgen sample -m shakespeare-word -p "KING" -n 50 --top-p 0.9
-      tempgen sample -n 200 --format jsonl --seed 3 > samples.jsonl
+      tempgen sample -n 200 --format jsonl --seed 3 -o samples.jsonl
     """
     chain = chain_of(temperature, top_k, top_p, min_p, typical_p, samplers)
     if fmt == "jsonl":
         _fits(min(num_samples, GROUP) * length, "'--length'", "one JSON line per sample",
               "--format text streams any length")
-    model, prompt = model_and_prompt(model_spec, prompt, chain, verbose)
+    if output:
+        check_output(output, model_spec)
+    model, prompt = model_and_prompt(model_spec, prompt, [chain], verbose)
     seed, stops = seed_and_stops(model, seed, stops)
     run = dict(model=model, prompt=prompt, chain=chain, length=length, seed=seed, stops=stops)
-    if fmt == "jsonl":
-        _sample_jsonl(num_samples=num_samples, **run)
-    else:
-        _sample_text(num_samples=num_samples, color=color, **run)
+    with destination(output) as out:
+        if fmt == "jsonl":
+            _sample_jsonl(num_samples=num_samples, out=out, **run)
+        else:
+            end = "\0" if null else "\n" if model.per_line else "\n\n"
+            _sample_text(num_samples=num_samples, color=color, width=width, out=out, end=end,
+                         **run)
 
 
-def _sample_text(model, prompt, chain, length, seed, stops, num_samples, color):
+def _sample_text(model, prompt, chain, length, seed, stops, num_samples, color, width, out,
+                 end):
     """Stream each sample as it is generated (one after another: a sample does not depend
-    on the others, so this is the same text as a batch)."""
+    on the others, so this is the same text as a batch); `end` follows each sample but the
+    last, which ends with a newline (or NUL)."""
     from tempgen.generate.samples import stream_sample
     from tempgen.views.console import colours, legend, make_console, prompt_text, tokens_text
 
-    console = make_console(color)
-    coloured = colours(console)
+    console = make_console(color, file=out, width=width)
+    styled = console.is_terminal  # (with NO_COLOR, the underline of rare tokens stays)
     for i in range(num_samples):
         if i:
-            emit()
-        if coloured:
+            out.write(end)
+        if styled:
             console.print(prompt_text(prompt), end="")
         else:
-            sys.stdout.write(prompt)
+            out.write(prompt)
         for pieces in stream_sample(model, prompt, chain, length, seed, i, stops,
-                                    with_probs=coloured):
-            if coloured:
+                                    with_probs=styled):
+            if styled:
                 console.print(tokens_text(pieces), end="", soft_wrap=True)
             else:
-                sys.stdout.write("".join(p for p, _ in pieces))
-                sys.stdout.flush()
-        emit()
-    if coloured:
-        make_console(color, file=sys.stderr).print(legend())
+                out.write("".join(p for p, _ in pieces))
+                out.flush()
+    out.write("\0" if end == "\0" else "\n")
+    if styled:
+        make_console(color, file=sys.stderr, width=width).print(
+            legend(console.width, colours(console)))
 
 
-def _sample_jsonl(model, prompt, chain, length, seed, stops, num_samples):
+def _sample_jsonl(model, prompt, chain, length, seed, stops, num_samples, out):
     """The samples in batches of GROUP, each printed when its batch is done."""
     from tempgen.generate.samples import batch_samples
 
@@ -99,7 +116,15 @@ def _sample_jsonl(model, prompt, chain, length, seed, stops, num_samples):
                                              list(group), length, seed, stops), strict=True):
             json_line({"model": model.name, "seed": seed, "sample": i,
                        "temperature": chain.temperature, "chain": chain.to_list(),
-                       "prompt": prompt, **s.to_dict()})
+                       "prompt": prompt, **s.to_dict()}, out)
+
+
+def check_output(output: str, model_spec: str, *others: str) -> None:
+    """Refuse an output file that is the model, or another output."""
+    from tempgen.io.atomic import check_not_input
+    from tempgen.lm.store import resolve
+
+    check_not_input(output, [str(resolve(model_spec)), *[o for o in others if o]])
 
 
 GROUP = 64  # samples decoded and held at once when they stream out one by one
@@ -132,9 +157,11 @@ def _fits(tokens: int, option: str, what: str, instead: str) -> None:
               help="Also write the coloured view as an SVG picture.")
 @click.option("--save-html", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Also write the coloured view as an HTML page.")
+@output_option
 @with_options(sampler_options + output_options)
 def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, stops, fmt,
-          save_svg, save_html, top_k, top_p, min_p, typical_p, samplers, verbose, color):
+          save_svg, save_html, output, top_k, top_p, min_p, typical_p, samplers, verbose,
+          color, width):
     """Samples at several temperatures side by side, each token coloured by its probability.
 
     All temperatures are decoded in one batch with coupled randomness: under one seed every
@@ -144,17 +171,18 @@ def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, sto
     and column T (sample i) is exactly what `tempgen sample --temperature T` prints with the
     same seed and sampler options.
 
-    Under each column: the mean entropy of its sampling distributions (bits per token), the
-    sample's mean log-probability under the model (T = 1) and perplexity, distinct-2 (the
-    share of distinct token pairs) and novelty (the share of its top-order n-grams that never
-    occur in the training text).
+    Under each column: the mean entropy of its sampling distributions (H, bits per token),
+    the sample's mean log2 p under the model (T = 1, bits per token) and perplexity,
+    distinct-2 (the share of distinct token pairs) and novelty (the share of its top-order
+    n-grams that never occur in the training text). With several samples, sample i of every
+    temperature stands in band #i.
 
     \b
     Examples:
       tempgen sweep
       tempgen sweep --range 0:2:5 -p "ROMEO." -n 200 --seed 3
-      tempgen sweep -m names-char --num-samples 8 --temperatures 0.3,1,3
-      tempgen sweep --format jsonl | jq .stats
+      tempgen sweep -m names-char --num-samples 4 --temperatures 0.3,1,3
+      tempgen sweep --format jsonl -o sweep.jsonl
       tempgen sweep --save-svg sweep.svg
     """
     from tempgen.analysis.sweep import sweep as run_sweep
@@ -168,55 +196,51 @@ def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, sto
     else:
         _fits(len(chains) * num_samples * length, "'--length'", "the sweep's view",
               "--format jsonl streams sample by sample")
-    if save_svg or save_html:
-        from tempgen.io.atomic import check_not_input
-        from tempgen.lm.store import resolve
-
-        inputs = [str(resolve(model_spec))]
-        for out in (save_svg, save_html):
-            if out:
-                check_not_input(out, inputs)
-                inputs.append(out)  # (and not both into one file)
-    model, prompt = model_and_prompt(model_spec, prompt, chains[0], verbose)
+    outputs = [o for o in (save_svg, save_html, output) if o]
+    for i, out in enumerate(outputs):
+        check_output(out, model_spec, *outputs[:i])
+    model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
     seed, stops = seed_and_stops(model, seed, stops)
-    if streaming:
-        for start in range(0, num_samples, GROUP):
-            group = range(start, min(num_samples, start + GROUP))
-            for record in run_sweep(model, prompt, chains, length, group, seed,
-                                    stops).records():
-                json_line(record)
-        return
-    result = run_sweep(model, prompt, chains, length, range(num_samples), seed, stops)
-    if save_svg or save_html:
-        _save_view(result, model, save_svg, save_html)
-    if fmt == "jsonl":
-        for record in result.records():
-            json_line(record)
-    elif fmt == "json":
-        json_line(result.to_dict())
-    else:
-        _print_view(result, model, color)
+    with destination(output) as out:
+        if streaming:
+            for start in range(0, num_samples, GROUP):
+                group = range(start, min(num_samples, start + GROUP))
+                for record in run_sweep(model, prompt, chains, length, group, seed,
+                                        stops).records():
+                    json_line(record, out)
+            return
+        result = run_sweep(model, prompt, chains, length, range(num_samples), seed, stops)
+        if save_svg or save_html:
+            _save_view(result, model, save_svg, save_html, width)
+        if fmt == "jsonl":
+            for record in result.records():
+                json_line(record, out)
+        elif fmt == "json":
+            json_line(result.to_dict(), out)
+        else:
+            _print_view(result, model, color, width, out)
 
 
-def _print_view(result, model, color) -> None:
-    from tempgen.views.console import make_console, print_view
+def _print_view(result, model, color, width, out) -> None:
+    from tempgen.views.console import colours, make_console, print_view
     from tempgen.views.sweep import plain_text, sweep_view
 
-    console = make_console(color)
+    console = make_console(color, file=out, width=width)
     if console.is_terminal:
-        print_view(sweep_view(result.prompt, result.view_columns(model), console.width),
-                   console)
+        print_view(sweep_view(result.prompt, result.view_columns(model), console.width,
+                              colours(console)), console)
     else:
-        sys.stdout.write(plain_text(result.prompt, [(c.temperature, [s.text for s in c.samples])
-                                                    for c in result.columns]))
+        out.write(plain_text(result.prompt, [(c.temperature, [s.text for s in c.samples])
+                                             for c in result.columns],
+                             "\n" if model.per_line else "\n\n"))
 
 
-def _save_view(result, model, svg_path, html_path) -> None:
-    """Write the coloured view (as a 120-column terminal would show it) atomically."""
+def _save_view(result, model, svg_path, html_path, width) -> None:
+    """Write the coloured view atomically, as wide as --width, or as the columns need."""
     from tempgen.io.atomic import atomic_write
     from tempgen.views.sweep import export
 
-    svg, html = export(result.prompt, result.view_columns(model))
+    svg, html = export(result.prompt, result.view_columns(model), width)
     if svg_path:
         atomic_write(svg_path, svg.encode())
     if html_path:

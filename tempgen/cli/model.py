@@ -14,6 +14,7 @@ from tempgen.cli.options import (
     note,
     waiting,
     warn_unknown,
+    width_option,
     with_options,
 )
 from tempgen.cli.output import json_line
@@ -74,7 +75,8 @@ def train(corpus, output, level, order, name, per_line, encoding, errors):
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_options(encoding_options)
-def eval_cmd(text_file, model_spec, as_json, encoding, errors):
+@width_option
+def eval_cmd(text_file, model_spec, as_json, encoding, errors, width):
     """Score TEXT (a file, or - for stdin) under a model: bits per token and perplexity.
 
     The text is scored as one stream from the begin symbol; for a char model every newline
@@ -96,16 +98,17 @@ def eval_cmd(text_file, model_spec, as_json, encoding, errors):
     if as_json:
         json_line({"model": model.name, **result.to_dict()})
     else:
-        from tempgen.views.console import print_view
+        from tempgen.views.console import make_console, print_view
         from tempgen.views.tables import evaluation_table
 
-        print_view(evaluation_table(model, result))
+        print_view(evaluation_table(model, result), make_console(width=width))
 
 
 # ===================================================================== models
 @click.command(context_settings=CONTEXT)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
-def models(as_json):
+@width_option
+def models(as_json, width):
     """List the bundled models.
 
     \b
@@ -118,10 +121,11 @@ def models(as_json):
     if as_json:
         json_line(rows)
     else:
-        from tempgen.views.console import print_view
+        from tempgen.views.console import make_console, print_view
         from tempgen.views.tables import models_table
 
-        print_view(models_table(rows))
+        console = make_console(width=width)
+        print_view(models_table(rows, console.width), console)
 
 
 # ===================================================================== export

@@ -142,10 +142,14 @@ sampler_options = [
                       "top_k, typical_p, top_p, min_p, temperature."),
     click.option("-v", "--verbose", is_flag=True, help="Print the effective chain to stderr."),
 ]
+width_option = click.option(
+    "--width", type=click.IntRange(20, 10_000), default=None, metavar="N",
+    help="Render N characters wide (default: the terminal's width).")
 output_options = [
     click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
                  show_default=True, help="Colour tokens by probability (auto: on a terminal, "
-                                         "unless NO_COLOR is set)."),
+                                         "unless NO_COLOR is set to a value)."),
+    width_option,
 ]
 run_options = [
     click.option("-p", "--prompt", default="", help="Text to continue; - reads it from stdin."),
@@ -199,15 +203,15 @@ def warn_unknown(tokens: list[str], level: str) -> None:
          f"{shown(tokens)}")
 
 
-def model_and_prompt(model_spec: str, prompt: str, chain=None, verbose: bool = False):
-    """Load the model and read the prompt; note the chain (with -v), the compiled loop's
+def model_and_prompt(model_spec: str, prompt: str, chains=(), verbose: bool = False):
+    """Load the model and read the prompt; note the chains (with -v), the compiled loop's
     absence (with -v) and the prompt's unknown tokens on stderr."""
     model = load_model(model_spec)
     prompt = read_prompt(prompt)
     if verbose:
         from tempgen.generate import compiled
 
-        if chain is not None:
+        for chain in chains:
             note(f"chain: {chain}")
         if not compiled.AVAILABLE:
             why = "turned off by TEMPGEN_COMPILED=0" if compiled.BUILT else "not built"
@@ -252,7 +256,7 @@ def read_prompt(prompt: str) -> str:
 def temperatures_of(listed: str | None, span: str | None, hint: str | None = None
                     ) -> list[float]:
     """The temperatures of --temperatures A,B,... or --range START:STOP:COUNT."""
-    if listed and span:
+    if listed is not None and span:
         raise click.UsageError("give --temperatures or --range, not both")
     if span:
         parts = span.split(":")
@@ -273,7 +277,8 @@ def temperatures_of(listed: str | None, span: str | None, hint: str | None = Non
         values = [start + (stop - start) * i / max(count - 1, 1) for i in range(count)]
         hint = "'--range'"
     else:
-        values = [v.strip() for v in (listed or DEFAULT_TEMPERATURES).split(",") if v.strip()]
+        values = [v.strip() for v in (DEFAULT_TEMPERATURES if listed is None else listed
+                                      ).split(",") if v.strip()]
         hint = hint or "'--temperatures'"
     if not values:
         raise click.BadParameter("no temperature given", param_hint=hint)

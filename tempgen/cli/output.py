@@ -8,6 +8,7 @@ encoding cannot hold are written as backslash escapes. JSON is strict (`json_lin
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
@@ -79,6 +80,19 @@ def _terminate(signum, frame):
     raise Terminated(signum)
 
 
+@contextlib.contextmanager
+def destination(path: str | None):
+    """Where a command's output goes: stdout, or the file `path`, written atomically (it
+    appears complete, or not at all)."""
+    if path is None:
+        yield sys.stdout
+        return
+    from tempgen.io.atomic import atomic_file
+
+    with atomic_file(path) as f:
+        yield f
+
+
 def silence() -> None:
     """After a failed or abandoned output: send what is left to /dev/null, so the
     interpreter's last flush at exit has nothing to complain about."""
@@ -91,9 +105,9 @@ def silence() -> None:
         pass
 
 
-def emit(text: str = "") -> None:
-    """One line of output."""
-    sys.stdout.write(text + "\n")
+def emit(text: str = "", file=None) -> None:
+    """One line of output (to stdout, or `file`)."""
+    (file or sys.stdout).write(text + "\n")
 
 
 def strict(value):
@@ -108,10 +122,10 @@ def strict(value):
     return value
 
 
-def json_line(obj) -> None:
+def json_line(obj, file=None) -> None:
     """One strict JSON document on a line (no NaN or Infinity: see `strict`)."""
     try:
         text = json.dumps(obj, allow_nan=False)
     except ValueError:  # a non-finite number somewhere: the slower, careful way
         text = json.dumps(strict(obj), allow_nan=False)
-    emit(text)
+    emit(text, file)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from tempgen.errors import TempgenError
@@ -28,6 +29,31 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         os.fchmod(fd, _mode(target))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise TempgenError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        raise
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike):
+    """A text file (UTF-8) to write a streamed output into; it takes the place of `path`
+    (see the module doc) when the block ends without an exception, and is removed when it
+    ends with one."""
+    target = _target(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tempgen-", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise TempgenError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    try:
+        os.fchmod(fd, _mode(target))
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace",
+                       newline="") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)

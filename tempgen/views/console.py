@@ -9,16 +9,22 @@ import sys
 from rich.console import Console
 from rich.text import Text
 
-# One scale for every view: how likely each token was when it was drawn.
-SCALE = ((0.8, "green3", "≥ 80%"), (0.5, "chartreuse3", "50–80%"), (0.2, "yellow3", "20–50%"),
-         (0.05, "dark_orange", "5–20%"), (0.0, "red1", "< 5%"))
+# One scale for every view: how likely each token was when it was drawn. The colours step
+# through viridis, a ramp ordered in lightness that colour-blind eyes read in order too;
+# `dark` is for terminals (light text on a dark ground), `light` for a page (each >= 4.5:1
+# on white, WCAG AA). Tokens under 5% are also underlined: a cue that needs no colour.
+SCALE = ((0.8, "#fde725", "#440154", "≥ 80%"), (0.5, "#90d743", "#2e4170", "50–80%"),
+         (0.2, "#35b779", "#13615e", "20–50%"), (0.05, "#21918c", "#337436", "5–20%"),
+         (0.0, "#4f7cc0", "#7f740d", "< 5%"))
+RARE = 0.05  # below this, a token is underlined
 
 
 def make_console(color: str = "auto", file=None, width: int | None = None) -> Console:
-    """A console for stdout: colour on a terminal only, never with NO_COLOR or --color never."""
+    """A console for stdout: colour on a terminal only, never with a non-empty NO_COLOR
+    (no-color.org) or --color never."""
     file = file or sys.stdout
     force = {"always": True, "never": False}.get(color)
-    no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
+    no_color = color == "never" or (color == "auto" and bool(os.environ.get("NO_COLOR")))
     return Console(file=file, force_terminal=force, no_color=no_color, width=width,
                    highlight=False, soft_wrap=False)
 
@@ -32,15 +38,17 @@ def print_view(renderable, console: Console | None = None) -> None:
     (console or make_console()).print(renderable)
 
 
-def prob_style(p: float) -> str:
-    return next(style for floor, style, _ in SCALE if p >= floor)
+def prob_style(p: float, light: bool = False) -> str:
+    """The style of a token drawn with probability p (on a light page with `light`)."""
+    floor, dark, pale, _ = next(s for s in SCALE if p >= s[0])
+    return (pale if light else dark) + (" underline" if p < RARE else "")
 
 
-def tokens_text(pieces) -> Text:
+def tokens_text(pieces, light: bool = False) -> Text:
     """(text, probability) pairs, each coloured on the scale."""
     text = Text()
     for piece, p in pieces:
-        text.append(printable(piece, keep="\n\t"), style=prob_style(p))
+        text.append(printable(piece, keep="\n\t"), style=prob_style(p, light))
     return text
 
 
@@ -54,11 +62,26 @@ def printable(text: str, keep: str = "") -> str:
     return "".join(ch if ch in keep or ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
-def legend() -> Text:
-    text = Text("token probability: ", style="dim")
-    for _, style, label in SCALE:
-        text.append("■ ", style=style)
-        text.append(label + "  ", style="dim")
+def legend(width: int = 80, colour: bool = True, light: bool = False) -> Text:
+    """What the token colours mean, wrapped between its items, never inside one; without
+    colour, only the cue that survives it."""
+    if colour:
+        items = [(f"■ {label}", prob_style(floor + 1e-9, light).split()[0])
+                 for floor, _, _, label in SCALE]
+        items.append(("underlined: < 5%", "dim underline"))
+        head = "token probability:"
+    else:
+        items, head = [("underlined tokens had a probability under 5% when drawn", "dim")], ""
+    text, line = Text(head, style="dim"), len(head)
+    for item, style in items:
+        if line and line + 2 + len(item) > width:
+            text.append("\n")
+            line = 0
+        elif line:
+            text.append("  ")
+            line += 2
+        text.append(item, style=style)
+        line += len(item)
     return text
 
 

@@ -1,86 +1,166 @@
-"""The sweep view: one column per temperature, side by side (or stacked when narrow), and
-its exports as SVG and HTML."""
+"""The sweep view: one column per temperature side by side (stacked only when a column would
+be narrower than MIN_COLUMN), several samples in bands that line up across the columns, and
+its exports as SVG and HTML pictures that need nothing from the network."""
 
 from __future__ import annotations
 
 import io
+import re
 
+from rich import box
+from rich._export_format import CONSOLE_SVG_FORMAT
 from rich.console import Console, Group
 from rich.rule import Rule
 from rich.table import Table
+from rich.terminal_theme import TerminalTheme
 from rich.text import Text
 
 from tempgen.views.console import legend, prompt_text, t_label, tokens_text
 
-MIN_COLUMN = 24  # narrower than this, the temperatures stack instead of standing side by side
+MIN_COLUMN = 12  # narrower than this, the temperatures stack instead of standing side by side
+LONG_LABELS = 24  # from this column width on, the figures have their long labels
+MARKER = 4  # the width of the band markers' column (#1, #2, ...)
+# (label, key, format) of the figures under a column: long label, short label
+FIGURES = (("entropy", "H", "entropy_bits", "{:.2f} bits"),
+           ("log₂ p", "log₂p", "log2_p", "{:.2f} bits"),
+           ("perplexity", "ppl", "perplexity", "{:.2f}"),
+           ("distinct-2", "d2", "distinct_2", "{:.2f}"),
+           ("distinct-1", "d1", "distinct_1", "{:.2f}"),
+           ("novel", "new", "novelty", "{:.0%}"))
+KEY = ("H: entropy of the sampling distribution, bits/token · log₂p: mean log₂ p under the "
+       "model, bits/token · ppl: perplexity · d2 (d1): distinct token pairs (tokens) · new: "
+       "top-order n-grams not in the training text")
 
 
-def stats_text(stats: dict) -> Text:
-    """The figures under a sweep column, one per line."""
+def _figures(stats: dict, short: bool) -> list[tuple[str, str]]:
+    """(label, value) of each figure the stats have."""
+    shown = dict(stats)
+    if stats.get("model_logprob") is not None:  # (the stats hold ln p; the view shows bits)
+        shown["log2_p"] = stats["model_logprob"] / 0.6931471805599453
+    out = []
+    for long, abbrev, key, spec in FIGURES:
+        if key not in shown and key != "log2_p":
+            continue
+        value = shown.get(key)
+        text = "–" if value is None else spec.format(value)
+        if short:
+            text = text.replace(" bits", "")
+        out.append((abbrev if short else long, text))
+    return out
 
-    def fmt(key, spec, suffix=""):
-        v = stats.get(key)
-        return "–" if v is None else format(v, spec) + suffix
 
-    lines = [("entropy", fmt("entropy_bits", ".2f", " bits")),
-             ("log p", fmt("model_logprob", ".2f")),
-             ("perplexity", fmt("perplexity", ".2f")),
-             ("distinct-2", fmt("distinct_2", ".2f"))]
-    if "distinct_1" in stats:
-        lines.append(("distinct-1", fmt("distinct_1", ".2f")))
-    novelty = stats.get("novelty")
-    lines.append(("novel", "–" if novelty is None else f"{novelty:.0%}"))
-    text = Text(style="dim")
-    for i, (label, value) in enumerate(lines):
-        text.append(("\n" if i else "") + f"{label:<11}{value}")
+def stats_text(stats: dict, short: bool = False) -> Text:
+    """The figures under a sweep column, one per line (short labels for narrow columns)."""
+    lines = [f"{label:<6}{value:>7}" if short else f"{label:<11}{value}"
+             for label, value in _figures(stats, short)]
+    return Text("\n".join(lines), style="dim")
+
+
+def _sample_text(prompt: str, pieces, light: bool) -> Text:
+    text = prompt_text(prompt)
+    text.append_text(tokens_text(pieces, light))
     return text
 
 
-def column_text(prompt: str, samples: list[list[tuple[str, float]]]) -> Text:
-    """The samples of one column: each the dimmed prompt and its coloured tokens."""
-    text = Text()
-    for i, pieces in enumerate(samples):
+def sweep_view(prompt: str, columns: list[dict], width: int, colour: bool = True,
+               light: bool = False):
+    """The sweep, `width` characters wide. columns: [{"temperature", "samples": [[(piece,
+    q), ...], ...], "stats": {...}}], every column with as many samples."""
+    n = max(len(columns), 1)
+    bands = len(columns[0]["samples"]) if columns else 0
+    marker = MARKER if bands > 1 else 0
+    column = (width - marker) // n - 2  # (a space on each side of a column)
+    if column < MIN_COLUMN:
+        return _stacked(prompt, columns, width, colour, light)
+    short = column < LONG_LABELS
+    table = Table(box=box.HORIZONTALS, expand=True, pad_edge=False, show_edge=False,
+                  padding=(0, 1))
+    if marker:
+        table.add_column("", width=marker - 2, no_wrap=True, style="dim")
+    for col in columns:
+        table.add_column(t_label(col["temperature"]), ratio=1, overflow="fold",
+                         header_style="bold")
+    for i in range(bands):
         if i:
-            text.append("\n\n")
-        text.append_text(prompt_text(prompt))
-        text.append_text(tokens_text(pieces))
-    return text
+            table.add_section()
+        cells = [_sample_text(prompt, c["samples"][i], light) for c in columns]
+        table.add_row(*([f"#{i + 1}"] if marker else []), *cells)
+    table.add_section()
+    table.add_row(*([""] if marker else []), *[stats_text(c["stats"], short) for c in columns])
+    parts = [table]
+    if short:
+        parts.append(Text(KEY, style="dim"))
+    return Group(*parts, legend(width, colour, light))
 
 
-def sweep_view(prompt: str, columns: list[dict], width: int):
-    """One column per temperature (header, samples, figures), side by side when each gets
-    at least MIN_COLUMN characters, else stacked. columns: [{"temperature", "samples":
-    [[(piece, q), ...], ...], "stats": {...}}]."""
-    from rich import box
-
-    if width // max(len(columns), 1) - 3 >= MIN_COLUMN:
-        table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False, show_footer=False)
-        for col in columns:
-            table.add_column(t_label(col["temperature"]), ratio=1, overflow="fold",
-                             header_style="bold")
-        table.add_row(*[column_text(prompt, c["samples"]) for c in columns])
-        table.add_section()
-        table.add_row(*[stats_text(c["stats"]) for c in columns])
-        return Group(table, legend())
+def _stacked(prompt: str, columns: list[dict], width: int, colour: bool, light: bool):
+    """One temperature after another: a rule with its label, its samples, then its figures
+    on lines of their own."""
     parts = []
     for col in columns:
-        parts += [Rule(t_label(col["temperature"]), align="left", style="bold"),
-                  column_text(prompt, col["samples"]), stats_text(col["stats"]), Text("")]
-    return Group(*parts, legend())
+        parts.append(Rule(t_label(col["temperature"]), align="left", style="bold"))
+        for i, pieces in enumerate(col["samples"]):
+            if len(col["samples"]) > 1:
+                parts.append(Text(f"#{i + 1}", style="dim"))
+            parts.append(_sample_text(prompt, pieces, light))
+        figures = "  ".join(f"{label} {value}" for label, value in _figures(col["stats"], True))
+        parts += [Text(figures, style="dim"), Text("")]
+    return Group(*parts, Text(KEY, style="dim"), legend(width, colour, light))
 
 
-def plain_text(prompt: str, columns: list[tuple[float, list[str]]]) -> str:
+def plain_text(prompt: str, columns: list[tuple[float, list[str]]], apart: str = "\n\n"
+               ) -> str:
     """The sweep for a pipe: per (temperature, its samples' texts) a `T=0.5` line, then
-    each sample (prompt and text), samples and blocks apart by a blank line."""
-    blocks = [f"T={t:g}\n" + "\n\n".join(prompt + text for text in texts)
+    each sample (prompt and text), samples `apart` (a blank line, or a newline for one-line
+    samples), blocks apart by a blank line."""
+    blocks = [f"T={t:g}\n" + apart.join(prompt + text for text in texts)
               for t, texts in columns]
     return "\n\n".join(blocks) + "\n"
 
 
-def export(prompt: str, columns: list[dict], width: int = 120) -> tuple[str, str]:
-    """The coloured view as a `width`-column terminal would show it: (SVG, HTML) text."""
-    console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", highlight=False)
-    console.print(sweep_view(prompt, columns, width))
-    return (console.export_svg(title="tempgen sweep", clear=False),
-            console.export_html(clear=False))
+def export_width(columns: list[dict]) -> int:
+    """The width a picture of the sweep takes: room for every column side by side."""
+    return max(80, 30 * len(columns) + (MARKER if len(columns[0]["samples"]) > 1 else 0))
+
+
+# The exports load nothing: no web fonts (the SVG falls back to the reader's monospace), and
+# no comment with an address.
+_SVG = re.sub(r"@font-face\s*\{\{.*?\}\}\s*", "", CONSOLE_SVG_FORMAT, flags=re.S)
+_SVG = re.sub(r"<!--.*?-->\s*", "", _SVG, flags=re.S)
+_HTML = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<title>tempgen sweep</title>
+<style>
+{stylesheet}
+body {{
+    color: {foreground};
+    background-color: {background};
+}}
+pre {{ font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }}
+</style>
+</head>
+<body>
+    <pre><code>{code}</code></pre>
+</body>
+</html>
+"""
+LIGHT_PAGE = TerminalTheme((255, 255, 255), (26, 26, 26),
+                           [(0, 0, 0), (128, 0, 0), (0, 100, 0), (110, 90, 0), (0, 0, 128),
+                            (128, 0, 128), (0, 110, 110), (90, 90, 90)])
+
+
+def export(prompt: str, columns: list[dict], width: int | None = None) -> tuple[str, str]:
+    """The coloured view as pictures: (SVG on a dark ground, as a terminal shows it; HTML,
+    a light page in colours chosen for it), each `width` characters wide (by default, wide
+    enough for every column side by side)."""
+    width = width or export_width(columns)
+    pictures = []
+    for light in (False, True):
+        console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True,
+                          color_system="truecolor", highlight=False)
+        console.print(sweep_view(prompt, columns, width, light=light))
+        pictures.append(console.export_html(theme=LIGHT_PAGE, code_format=_HTML) if light
+                        else console.export_svg(title="tempgen sweep", code_format=_SVG))
+    return pictures[0], pictures[1]

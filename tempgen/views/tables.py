@@ -3,6 +3,7 @@ temperature curve and calibration."""
 
 from __future__ import annotations
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -22,16 +23,25 @@ def evaluation_table(model, result) -> Table:
     return table
 
 
-def models_table(rows: list[dict]) -> Table:
-    table = Table(title="bundled models")
-    table.add_column("name", no_wrap=True)
-    for col, just in [("level", "left"), ("order", "right"),
-                      ("vocab", "right"), ("size", "right"), ("corpus", "left")]:
-        table.add_column(col, justify=just)
-    for r in rows:
-        level = r["level"] + (", per line" if r["per_line"] else "")
-        table.add_row(printable(r["name"]), level, str(r["order"]), f"{r['vocab']:,}",
-                      f"{r['size'] / 1e6:.1f} MB", printable(r["corpus"]))
+def models_table(rows: list[dict], console_width: int = 80) -> Table:
+    """The bundled models; names are never cut: the columns on the right are left out
+    when they would not fit."""
+    cells = [[printable(r["name"]), r["level"] + (", per line" if r["per_line"] else ""),
+              str(r["order"]), f"{r['vocab']:,}", f"{r['size'] / 1e6:.1f} MB",
+              printable(r["corpus"])] for r in rows]
+    heads = ["name", "level", "order", "vocab", "size", "corpus"]
+    used, shown = 1, 0
+    for j, head in enumerate(heads):
+        width = max([len(head)] + [len(c[j]) for c in cells]) + 3
+        if j and used + width > console_width:
+            break
+        used += width
+        shown = j + 1
+    table = Table(title="bundled models", title_justify="left", box=box.SIMPLE_HEAD)
+    for j, head in enumerate(heads[:shown]):
+        table.add_column(head, no_wrap=True, justify="right" if 2 <= j <= 4 else "left")
+    for row in cells:
+        table.add_row(*row[:shown])
     return table
 
 
@@ -52,57 +62,86 @@ def bar(fraction: float, width: int, style: str = "") -> Text:
     return Text(cells.ljust(width), style=style)
 
 
+def _bar_width(room: int) -> int:
+    """Cells for a bar in `room` spare characters: none below 4 (the numbers come first)."""
+    return min(24, room) if room >= 4 else 0
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` cut from the left to at most `width` characters, '…' marking the cut."""
+    return text if len(text) <= width else "…" + text[len(text) - width + 1:]
+
+
 def dist_view(data: dict, console_width: int = 80) -> Table:
     """The next token's most likely candidates at each temperature (rows: tokens; columns:
-    temperatures), bars on one scale; tokens a truncation sampler removed are struck."""
+    temperatures): a percentage and a bar each; when narrow, bars go first, then decimals
+    and the "T =" of the headers, never the numbers. Tokens a truncation sampler removed
+    are struck."""
     n = max(len(data["temperatures"]), 1)
-    width = max(4, min(24, (console_width - 16) // n - 12))
-    title = f"next token after {data['prompt'][-30:]!r}" if data["prompt"] else \
-        "first token (start of text)"
-    table = Table(title=title, title_justify="left", show_footer=True)
-    table.add_column("token", footer="entropy\n2^H choices", no_wrap=True)
+    tokens = [visible(t["token"]) for t in data["tokens"]]
+    token_width = max([len(t) for t in tokens] + [6])
+    # a table of n + 1 columns takes 3 characters a column and 1 more besides its cells
+    column = (console_width - 1 - (token_width + 3)) // n - 3
+    compact = column < 7  # "100.0%"
+    width = _bar_width(column - 7)
+    if data["prompt"]:
+        title = "next token after " + _fit(repr(data["prompt"]), console_width - 18)
+    else:
+        title = "first token (start of text)"
+    table = Table(title=title, title_justify="left", show_footer=True,
+                  box=None if compact else box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column("token", footer="H bits\n2^H", no_wrap=True)
     for col in data["temperatures"]:
-        table.add_column(t_label(col["temperature"]), no_wrap=True,
-                         footer=f"{col['entropy_bits']:.2f} bits\n{col['effective']:.1f}")
-    for i, tok in enumerate(t["token"] for t in data["tokens"]):
+        t = col["temperature"]
+        table.add_column(f"{t:g}" if compact else t_label(t), no_wrap=True, overflow="crop",
+                         footer=f"{col['entropy_bits']:.2f}\n{col['effective']:.1f}")
+    for i, tok in enumerate(tokens):
         cells = []
         for col in data["temperatures"]:
             q, removed = col["q"][i], col["removed"][i]
-            cell = Text()
-            cell.append_text(bar(q, width, "dim" if removed else prob_style(q)))
-            cell.append(f" {q:6.1%}" if not removed else " removed",
-                        style="dim strike" if removed else "")
+            if removed:
+                cells.append(Text("cut" if compact else "removed", style="dim strike"))
+                continue
+            cell = Text(f"{q:.0%}" if compact else f"{q:6.1%}")
+            if width:
+                cell.append(" ")
+                cell.append_text(bar(q, width, prob_style(q)))
             cells.append(cell)
-        table.add_row(Text(visible(tok), style="bold"), *cells)
+        table.add_row(Text(tok, style="bold"), *cells)
     return table
 
 
-def curve_view(data: dict, width: int = 24) -> Table:
-    """Entropy and the top token's probability against T (log-spaced), T = 1 marked."""
+def curve_view(data: dict, console_width: int = 80) -> Table:
+    """Entropy and the top token's probability against T (log-spaced), T = 1 marked; bars
+    dropped before numbers when narrow."""
     hmax = data["limits"]["t_to_inf"]["entropy_bits"]
+    width = _bar_width((console_width - 1 - 3 * 3 - 9 - 6 - 7) // 2)
     table = Table(title="the temperature curve of the next token", title_justify="left",
-                  caption=f"T → 0: entropy → 0 bits, top token → 100%   ·   "
-                          f"T → ∞: entropy → log2 V = {hmax:.2f} bits", caption_justify="left")
-    table.add_column("T", justify="right")
-    table.add_column("entropy (bits)", no_wrap=True)
-    table.add_column("top token", no_wrap=True)
+                  caption=f"T → 0: entropy 0, top token 100%\n"
+                          f"T → ∞: entropy log2 V = {hmax:.2f} bits", caption_justify="left",
+                  box=box.SIMPLE_HEAD)
+    table.add_column("T", justify="right", no_wrap=True)
+    table.add_column("H (bits)", no_wrap=True, justify="right" if not width else "left")
+    table.add_column("top token", no_wrap=True, justify="right" if not width else "left")
     for t, h, top in zip(data["temperatures"], data["entropy_bits"], data["top_p"],
                          strict=True):
         style = "bold" if t == 1.0 else ""
-        entropy = bar(h / hmax if hmax else 0.0, width, "cyan")
-        entropy.append(f" {h:5.2f}")
-        top_cell = bar(top, width, prob_style(top))
-        top_cell.append(f" {top:6.1%}")
+        entropy = bar(h / hmax if hmax else 0.0, width, "cyan") if width else Text()
+        entropy.append(f"{' ' if width else ''}{h:5.2f}")
+        top_cell = bar(top, width, prob_style(top)) if width else Text()
+        top_cell.append(f"{' ' if width else ''}{top:6.1%}", style="" if width else
+                        prob_style(top))
         label = f"{t:.3g}" + (" (model)" if t == 1.0 else "")
         table.add_row(Text(label, style=style), entropy, top_cell)
     return table
 
 
-def calibration_view(model_name: str, data: dict, width: int = 24):
+def calibration_view(model_name: str, data: dict, console_width: int = 80):
     from rich.console import Group
 
     unit = "bits/token"
-    head = Table(show_header=False, box=None, title=f"calibration of {printable(model_name)}",
+    name = _fit(printable(model_name), console_width - 16)
+    head = Table(show_header=False, box=None, title=f"calibration of {name}",
                  title_justify="left")
     head.add_column(style="bold")
     head.add_column(justify="right")
@@ -111,14 +150,16 @@ def calibration_view(model_name: str, data: dict, width: int = 24):
     head.add_row(f"{unit} at T = 1", f"{data['bits_at_1']:.4f}")
     head.add_row(f"{unit} at T*", f"{data['bits_at_t_star']:.4f}")
     head.add_row("gain", f"{data['gain_bits']:.4f}")
-    curve = Table(title=f"{unit} against T", title_justify="left")
+    width = _bar_width(console_width - 1 - 2 * 3 - 5 - 14)
+    curve = Table(title=f"{unit} against T", title_justify="left", box=box.SIMPLE_HEAD)
     curve.add_column("T", justify="right")
     curve.add_column(unit, no_wrap=True)
     lo = min(p["bits"] for p in data["curve"])
     hi = max(p["bits"] for p in data["curve"])
     for p in data["curve"]:
         is_star = abs(p["temperature"] - round(data["t_star"], 4)) < 1e-9
-        cell = bar((p["bits"] - lo) / (hi - lo) if hi > lo else 0.0, width, "cyan")
-        cell.append(f" {p['bits']:.4f}" + ("  ← T*" if is_star else ""))
+        cell = bar((p["bits"] - lo) / (hi - lo) if hi > lo else 0.0, width, "cyan") if width \
+            else Text()
+        cell.append(f"{' ' if width else ''}{p['bits']:.4f}" + ("  ← T*" if is_star else ""))
         curve.add_row(Text(f"{p['temperature']:.3g}", style="bold" if is_star else ""), cell)
     return Group(head, Text(""), curve)
