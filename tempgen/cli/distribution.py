@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import click
 
-from tempgen.cli.options import (
-    CONTEXT,
+from tempgen.cli.inputs import (
     chain_of,
-    encoding_options,
     load_model,
     model_and_prompt,
-    model_option,
-    output_options,
-    sampler_options,
     temperatures_of,
     waiting,
     warn_unknown,
+)
+from tempgen.cli.options import (
+    CONTEXT,
+    encoding_options,
+    model_option,
+    output_options,
+    sampler_options,
     with_options,
 )
 from tempgen.cli.output import json_line

@@ -6,18 +6,20 @@ import sys
 
 import click
 
+from tempgen.cli.inputs import (
+    chain_of,
+    model_and_prompt,
+    seed_and_stops,
+    temperatures_of,
+)
 from tempgen.cli.options import (
     CONTEXT,
     DEFAULT_TEMPERATURES,
     Temperature,
-    chain_of,
-    model_and_prompt,
     model_option,
     output_options,
     run_options,
     sampler_options,
-    seed_and_stops,
-    temperatures_of,
     with_options,
 )
 from tempgen.cli.output import destination, json_line

@@ -6,14 +6,16 @@ import time
 
 import click
 
+from tempgen.cli.inputs import (
+    load_model,
+    waiting,
+    warn_unknown,
+)
 from tempgen.cli.options import (
     CONTEXT,
     encoding_options,
-    load_model,
     model_option,
     note,
-    waiting,
-    warn_unknown,
     width_option,
     with_options,
 )

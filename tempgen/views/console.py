@@ -72,7 +72,8 @@ def legend(width: int = 80, colour: bool = True, light: bool = False) -> Text:
         head = "token probability:"
     else:
         items, head = [("underlined tokens had a probability under 5% when drawn", "dim")], ""
-    text, line = Text(head, style="dim"), len(head)
+    text, line = Text(), len(head)
+    text.append(head, style="dim")  # (as a span: the items keep their own colours)
     for item, style in items:
         if line and line + 2 + len(item) > width:
             text.append("\n")

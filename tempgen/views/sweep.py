@@ -57,7 +57,8 @@ def stats_text(stats: dict, short: bool = False) -> Text:
 
 
 def _sample_text(prompt: str, pieces, light: bool) -> Text:
-    text = prompt_text(prompt)
+    text = Text()
+    text.append_text(prompt_text(prompt))  # (as a span: its dimness stays its own)
     text.append_text(tokens_text(pieces, light))
     return text
 

@@ -1,0 +1,142 @@
+"""Options into library arguments: the sampler chain, the model, the prompt, the seed and
+stop strings, the temperatures."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import click
+
+from tempgen.cli.options import (
+    DEFAULT_TEMPERATURES,
+    MAX_TEMPERATURES,
+    PROMPT_LIMIT,
+    Temperature,
+    note,
+)
+
+
+def chain_of(temperature, top_k, top_p, min_p, typical_p, samplers):
+    """The sampler chain of the sampler options."""
+    from tempgen.generate.samplers import build_chain
+
+    order = tuple(n.strip() for n in samplers.split(",") if n.strip()) if samplers else None
+    settings = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "min_p": min_p,
+                "typical_p": typical_p}
+    try:
+        return build_chain(settings, order)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--samplers'") from None
+
+
+def load_model(spec: str):
+    """A model by name or path, with a spinner on stderr while a large ARPA file parses."""
+    from tempgen.cli.progress import status
+    from tempgen.lm.store import is_arpa, load
+
+    if is_arpa(spec):
+        with status(f"reading {spec}"):
+            return load(spec, waiting)
+    return load(spec, waiting)
+
+
+def waiting(fifo: str) -> None:
+    """Said before reading a FIFO, whose opening waits for a writer."""
+    note(f"waiting for a writer on the FIFO {fifo} (Ctrl-C stops)")
+
+
+def warn_unknown(tokens: list[str], level: str) -> None:
+    from tempgen.lm.tokenizer import shown
+
+    kind = "characters" if level == "char" else "words"
+    note(f"warning: {len(tokens)} unknown {kind} (not in the model's vocabulary): "
+         f"{shown(tokens)}")
+
+
+def model_and_prompt(model_spec: str, prompt: str, chains=(), verbose: bool = False):
+    """Load the model and read the prompt; note the chains (with -v), the compiled loop's
+    absence (with -v) and the prompt's unknown tokens on stderr."""
+    model = load_model(model_spec)
+    prompt = read_prompt(prompt)
+    if verbose:
+        from tempgen.generate import compiled
+
+        for chain in chains:
+            note(f"chain: {chain}")
+        if not compiled.AVAILABLE:
+            why = "turned off by TEMPGEN_COMPILED=0" if compiled.BUILT else "not built"
+            note(f"note: the compiled loop is {why}; numpy decodes (the same text, slower)")
+    unknown = model.tokenizer.unknown_tokens(prompt)
+    if unknown:
+        warn_unknown(unknown, model.level)
+    return model, prompt
+
+
+def seed_and_stops(model, seed: int | None, stops: tuple[str, ...]):
+    """The seed (chosen and printed when not given) and the stop strings (a per-line model
+    stops at the end of the line unless told otherwise)."""
+    from tempgen.generate.draw import fresh_seed
+    from tempgen.generate.textstream import unescape
+
+    if seed is None:
+        seed = fresh_seed()
+        note(f"seed: {seed}")
+    stops = [unescape(s) for s in stops] or (["\n"] if model.per_line else [])
+    return seed, stops
+
+
+def read_prompt(prompt: str) -> str:
+    """The prompt: the option's text, or stdin's for "-" (at most PROMPT_LIMIT bytes of
+    UTF-8)."""
+    from tempgen.io.corpus import read_corpus
+
+    hint = "'-p' / '--prompt'"
+    if prompt == "-":
+        if sys.stdin is not None and not sys.stdin.closed and sys.stdin.isatty():
+            raise click.BadParameter("'-' reads the prompt from stdin, but stdin is a terminal",
+                                     param_hint=hint)
+        return read_corpus("-", limit=PROMPT_LIMIT, purpose="a prompt", advice="").text
+    bad = next((ch for ch in prompt if "\udc80" <= ch <= "\udcff"), None)
+    if bad is not None:  # an undecodable byte of the command line
+        raise click.BadParameter(f"not valid UTF-8 (byte 0x{ord(bad) - 0xdc00:02x})",
+                                 param_hint=hint)
+    return prompt
+
+
+def temperatures_of(listed: str | None, span: str | None, hint: str | None = None
+                    ) -> list[float]:
+    """The temperatures of --temperatures A,B,... or --range START:STOP:COUNT."""
+    if listed is not None and span:
+        raise click.UsageError("give --temperatures or --range, not both")
+    if span:
+        parts = span.split(":")
+        try:
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            if len(parts) != 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise click.BadParameter(f"{span!r} is not START:STOP:COUNT (e.g. 0:2:5)",
+                                     param_hint="'--range'") from None
+        if count < 1 or count > MAX_TEMPERATURES:
+            raise click.BadParameter(f"COUNT must be from 1 to {MAX_TEMPERATURES}, got {count}",
+                                     param_hint="'--range'")
+        if not (math.isfinite(start) and math.isfinite(stop)):
+            raise click.BadParameter(f"{span!r}: START and STOP must be finite numbers (inf "
+                                     "can be listed with --temperatures, not spanned)",
+                                     param_hint="'--range'")
+        values = [start + (stop - start) * i / max(count - 1, 1) for i in range(count)]
+        hint = "'--range'"
+    else:
+        values = [v.strip() for v in (DEFAULT_TEMPERATURES if listed is None else listed
+                                      ).split(",") if v.strip()]
+        hint = hint or "'--temperatures'"
+    if not values:
+        raise click.BadParameter("no temperature given", param_hint=hint)
+    if len(values) > MAX_TEMPERATURES:
+        raise click.BadParameter(f"{len(values):,} temperatures; at most {MAX_TEMPERATURES}",
+                                 param_hint=hint)
+    try:
+        return [Temperature().convert(v, None, None) for v in values]
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint=hint) from None
