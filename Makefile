@@ -1,35 +1,47 @@
 # Everything a fresh clone needs: `make run` and `make test` set up .venv themselves.
+# `make run` installs what tempgen needs to run (click, numpy, rich, and the build of its
+# compiled loop); `make test` adds what its tests need.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN    := $(VENV)/.run-installed
+TEST   := $(VENV)/.test-installed
 
-.PHONY: run test bench models lint clean
+.PHONY: run test bench readme models lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever the package metadata changes.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+# Reinstall whenever the package metadata or build changes.
+$(RUN): pyproject.toml setup.py | $(BIN)/python
+	@command -v "$${CC:-cc}" >/dev/null 2>&1 || echo "note: no C compiler ($${CC:-cc}):" \
+	    "tempgen installs without its compiled loop and prints the same text, more slowly"
+	$(BIN)/python -m pip install --progress-bar on -e .
+	touch $@
 
-run: $(STAMP)
-	$(BIN)/tempgen sweep -m shakespeare-char -n 300 --seed 7
+$(TEST): $(RUN)
+	$(BIN)/python -m pip install --progress-bar on -e '.[test]'
+	touch $@
 
-test: $(STAMP)
+run: $(RUN)
+	$(BIN)/tempgen sweep -n 300 --seed 7
+
+test: $(TEST)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(TEST)
 	$(BIN)/python bench/run.py
 
-lint: $(STAMP)
+# The README's example outputs and pictures, made anew from the tool itself.
+readme: $(RUN)
+	$(BIN)/python bench/readme.py
+
+lint: $(TEST)
 	$(BIN)/ruff check .
 
 # Rebuild the bundled models from the bundled corpora (deterministic: byte-identical on a rerun).
-models: $(STAMP)
+models: $(RUN)
 	$(BIN)/tempgen train sample_models/corpora/shakespeare.txt --level char --order 7 \
 	    --name shakespeare-char -o sample_models/shakespeare-char.npz
 	$(BIN)/tempgen train sample_models/corpora/shakespeare.txt --level word --order 3 \
