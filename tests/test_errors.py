@@ -188,6 +188,10 @@ CASES = {
     "temperatures too many": ("sweep --temperatures " + ",".join(["1"] * 1001), 2,
                               ["--temperatures", "1,001"]),
     "temperatures empty": ("dist --temperatures ,", 2, ["--temperatures", "no temperature"]),
+    "temperatures ''": ("sweep --temperatures ''", 2, ["--temperatures", "no temperature"]),
+    "width too small": ("sweep --width 3", 2, ["--width"]),
+    "output onto the model": ("sample -m {d}/model.npz -o {d}/model.npz", 1,
+                              ["also an input"]),
     # ---- outputs that would not fit in memory: refused up front
     "sweep view too big": ("sweep -n 100000000000 --seed 1", 2, ["--length", "jsonl"]),
     "jsonl sample too big": ("sample -n 100000000000 --format jsonl --seed 1", 2,
