@@ -265,6 +265,11 @@ CASES = {
     "convert not arpa": ("convert {d}/model.npz {d}/o.npz", 2, ["IN.arpa", ".arpa"]),
     "convert missing": ("convert {d}/nope.arpa {d}/o.npz", 1, ["nope.arpa"]),
     "models extra argument": ("models extra", 2, ["extra"]),
+    # ---- the explorer's server (each refused before it would start)
+    "serve port past 65535": ("serve --port 70000", 2, ["--port"]),
+    "serve unknown model": ("serve -m nope", 1, ["unknown model", "nope"]),
+    "serve damaged model": ("serve -m {d}/cut_half.npz", 1, ["cut_half.npz"]),
+    "serve unknown host": ("serve --host no.such.host.invalid --port 0", 1, ["--host"]),
 }
 
 

@@ -10,6 +10,7 @@ from tempgen.cli.distribution import calibrate, curve, dist
 from tempgen.cli.generate import sample, sweep
 from tempgen.cli.model import convert, eval_cmd, export, models, train
 from tempgen.cli.options import CONTEXT, TempgenGroup
+from tempgen.cli.serve import serve
 
 
 @click.group(cls=TempgenGroup, context_settings=CONTEXT)
@@ -25,10 +26,12 @@ def cli():
       tempgen train my.txt -o my.npz        a model of your own text
       tempgen calibrate held-out.txt -m my.npz
       tempgen models                        the bundled models
+      tempgen serve --open                  the explorer page, in a browser
     """
 
 
-for command in (sample, sweep, dist, curve, calibrate, train, eval_cmd, models, export, convert):
+for command in (sample, sweep, dist, curve, calibrate, train, eval_cmd, models, export, convert,
+                serve):
     cli.add_command(command)
 
 

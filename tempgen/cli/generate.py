@@ -8,6 +8,7 @@ import click
 
 from tempgen.cli.inputs import (
     chain_of,
+    choices_of,
     model_and_prompt,
     seed_and_stops,
     temperatures_of,
@@ -39,13 +40,17 @@ output_option = click.option(
               show_default=True, help="Plain text, which streams as it is generated, or one "
                                       "JSON object per sample, printed as each is done (a "
                                       "sample must fit in memory).")
+@click.option("--force", "forced", multiple=True, metavar="STEP=TOKEN",
+              help="Make the token at STEP (0 = the first generated) TOKEN instead of the "
+                   "draw, which still uses its random number (repeatable; \\n is a newline). "
+                   "The explorer's branches are these.")
 @click.option("-0", "--null", "null", is_flag=True,
               help="End each sample with a NUL character instead of a newline (for "
                    "multi-line samples and xargs -0).")
 @output_option
 @with_options(sampler_options + output_options)
-def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fmt, null,
-           output, top_k, top_p, min_p, typical_p, samplers, verbose, color, width):
+def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fmt, forced,
+           null, output, top_k, top_p, min_p, typical_p, samplers, verbose, color, width):
     """Generate text at one temperature.
 
     On a terminal each generated token is coloured by its probability; in a pipe the output
@@ -68,7 +73,8 @@ def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fm
         check_output(output, model_spec)
     model, prompt = model_and_prompt(model_spec, prompt, [chain], verbose)
     seed, stops = seed_and_stops(model, seed, stops)
-    run = dict(model=model, prompt=prompt, chain=chain, length=length, seed=seed, stops=stops)
+    run = dict(model=model, prompt=prompt, chain=chain, length=length, seed=seed, stops=stops,
+               chosen=choices_of(forced, model))
     with destination(output) as out:
         if fmt == "jsonl":
             _sample_jsonl(num_samples=num_samples, out=out, **run)
@@ -78,8 +84,8 @@ def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fm
                          **run)
 
 
-def _sample_text(model, prompt, chain, length, seed, stops, num_samples, color, width, out,
-                 end):
+def _sample_text(model, prompt, chain, length, seed, stops, chosen, num_samples, color, width,
+                 out, end):
     """Stream each sample as it is generated (one after another: a sample does not depend
     on the others, so this is the same text as a batch); `end` follows each sample but the
     last, which ends with a newline (or NUL)."""
@@ -96,7 +102,7 @@ def _sample_text(model, prompt, chain, length, seed, stops, num_samples, color, 
         else:
             out.write(prompt)
         for pieces in stream_sample(model, prompt, chain, length, seed, i, stops,
-                                    with_probs=styled):
+                                    with_probs=styled, chosen=chosen):
             if styled:
                 console.print(tokens_text(pieces), end="", soft_wrap=True)
             else:
@@ -108,14 +114,17 @@ def _sample_text(model, prompt, chain, length, seed, stops, num_samples, color, 
             legend(console.width, colours(console)))
 
 
-def _sample_jsonl(model, prompt, chain, length, seed, stops, num_samples, out):
+def _sample_jsonl(model, prompt, chain, length, seed, stops, chosen, num_samples, out):
     """The samples in batches of GROUP, each printed when its batch is done."""
-    from tempgen.generate.samples import batch_samples
+    from tempgen.generate.samples import batch_samples, one_sample
 
     for start in range(0, num_samples, GROUP):
         group = range(start, min(num_samples, start + GROUP))
-        for i, s in zip(group, batch_samples(model, prompt, [chain], [0] * len(group),
-                                             list(group), length, seed, stops), strict=True):
+        batch = [one_sample(model, prompt, chain, length, seed, i, stops, chosen)
+                 for i in group] if chosen else \
+            batch_samples(model, prompt, [chain], [0] * len(group), list(group), length, seed,
+                          stops)
+        for i, s in zip(group, batch, strict=True):
             json_line({"model": model.name, "seed": seed, "sample": i,
                        "temperature": chain.temperature, "chain": chain.to_list(),
                        "prompt": prompt, **s.to_dict()}, out)

@@ -86,6 +86,24 @@ def seed_and_stops(model, seed: int | None, stops: tuple[str, ...]):
     return seed, stops
 
 
+def choices_of(forced: tuple[str, ...], model) -> dict[int, int]:
+    """--force STEP=TOKEN options: step -> token id."""
+    from tempgen.generate.textstream import unescape
+
+    out = {}
+    for item in forced:
+        step, sep, token = item.partition("=")
+        if not sep or not step.isdigit():
+            raise click.BadParameter(f"{item!r} is not STEP=TOKEN (e.g. 12=a)",
+                                     param_hint="'--force'")
+        token = unescape(token)
+        if token not in model.tokenizer.index:
+            raise click.BadParameter(f"{token!r} is not a token of the model",
+                                     param_hint="'--force'")
+        out[int(step)] = model.tokenizer.index[token]
+    return out
+
+
 def read_prompt(prompt: str) -> str:
     """The prompt: the option's text, or stdin's for "-" (at most PROMPT_LIMIT bytes of
     UTF-8)."""

@@ -3,15 +3,13 @@
 Every byte for stdout goes through `Stdout`, which turns a failed write into one exception:
 the reader went away (a closed pipe: tempgen stops quietly, exit 0), or the output cannot be
 written (a full disk, a closed stdout: a one-line error, exit 1). Characters the output's
-encoding cannot hold are written as backslash escapes. JSON is strict (`json_line`).
+encoding cannot hold are written as backslash escapes. JSON is strict (views/strict.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import json
-import math
 import os
 import signal
 import sys
@@ -110,22 +108,8 @@ def emit(text: str = "", file=None) -> None:
     (file or sys.stdout).write(text + "\n")
 
 
-def strict(value):
-    """`value` with every non-finite float made strict JSON: inf -> "inf", -inf -> "-inf",
-    NaN -> null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if value != value else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {k: strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict(v) for v in value]
-    return value
-
-
 def json_line(obj, file=None) -> None:
     """One strict JSON document on a line (no NaN or Infinity: see `strict`)."""
-    try:
-        text = json.dumps(obj, allow_nan=False)
-    except ValueError:  # a non-finite number somewhere: the slower, careful way
-        text = json.dumps(strict(obj), allow_nan=False)
-    emit(text, file)
+    from tempgen.views.strict import dumps
+
+    emit(dumps(obj), file)

@@ -135,6 +135,11 @@ class Chain:
     def to_list(self) -> list[dict]:
         return [{"name": lk.name, "value": lk.value} for lk in self.links]
 
+    def at_temperature(self, t: float) -> Chain:
+        """The same chain with its temperature set to t."""
+        return Chain(tuple(Link(lk.name, t) if lk.name == "temperature" else lk
+                           for lk in self.links))
+
 
 def build_chain(settings: dict[str, float], order: tuple[str, ...] | None = None) -> Chain:
     """A chain from settings by name; neutral settings add no link, except temperature,

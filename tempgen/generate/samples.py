@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tempgen.generate.choices import sample_blocks
 from tempgen.generate.decode import generate_blocks
 from tempgen.generate.draw import stream
 from tempgen.generate.textstream import TextStream
@@ -85,18 +86,20 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
 
 
 def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
-                  stops: Sequence[str] = (), flush_every: int = 256, with_probs: bool = True
+                  stops: Sequence[str] = (), flush_every: int = 256, with_probs: bool = True,
+                  chosen: dict[int, int] | None = None
                   ) -> Iterator[list[tuple[str, float | None]]]:
     """Sample `index` of `seed`, alone, as lists of (text, probability when drawn) pieces,
     a list every `flush_every` tokens at least (or at every block of the compiled loop).
-    with_probs=False: text alone, a piece per list (probability None)."""
+    with_probs=False: text alone, a piece per list (probability None). `chosen`: tokens
+    that stand instead of the draw at their steps (generate/choices.py)."""
     contexts, before = _start(model, prompt, 1)
     vocab = model.tokenizer.vocab
     ts = TextStream(model.tokenizer.joiner(before), stops, pieces=with_probs)
     rng = stream(seed, index)
     ready: list[tuple[str, float | None]] = []
     since = 0  # tokens fed since the last list
-    for block in generate_blocks(model, contexts, [chain], [0], [rng], [0], length):
+    for block in sample_blocks(model, contexts, chain, rng, length, chosen):
         words = [vocab[i] for i in block.tokens[:, 0].tolist()]
         probs = np.exp(block.sample_logprob[:, 0]).tolist() if with_probs else None
         got, fed = ts.feed_all(words, probs)
@@ -110,3 +113,26 @@ def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
     ready += ts.close()
     if ready:
         yield ready
+
+
+def one_sample(model, prompt: str, chain, length: int, seed: int, index: int = 0,
+               stops: Sequence[str] = (), chosen: dict[int, int] | None = None) -> Sample:
+    """Sample `index` of `seed` whole, with its tokens, ids and figures (as `batch_samples`
+    gives it, and with `chosen` tokens as `stream_sample` takes them)."""
+    contexts, before = _start(model, prompt, 1)
+    vocab = model.tokenizer.vocab
+    ts = TextStream(model.tokenizer.joiner(before), stops, pieces=False)
+    out = Sample()
+    for block in sample_blocks(model, contexts, chain, stream(seed, index), length, chosen):
+        ids, logp, logq, entropy = (a[:, 0].tolist() for a in block)
+        words = [vocab[i] for i in ids]
+        _, fed = ts.feed_all(words)
+        out.tokens += words[:fed]
+        out.ids += ids[:fed]
+        out.model_logprobs += logp[:fed]
+        out.sample_logprobs += logq[:fed]
+        out.entropies += entropy[:fed]
+        if ts.done:
+            break
+    out.text, out.stopped = ts.text, ts.done
+    return out

@@ -1,0 +1,127 @@
+"""What each API call computes, from a request's JSON to a reply's: the library's own
+functions (the same as the command line's), parameters checked by web/params.py."""
+
+from __future__ import annotations
+
+import math
+import shlex
+from functools import lru_cache
+
+from tempgen.analysis.calibration import calibrate
+from tempgen.analysis.explore import position
+from tempgen.analysis.sweep import sample_stats, sweep
+from tempgen.errors import TempgenError
+from tempgen.generate.samples import one_sample, pieces
+from tempgen.views.console import SCALE
+from tempgen.web import params
+from tempgen.web.params import LIMITS, BadRequest
+
+
+class Api:
+    """The API of a server started with `models` (name -> loaded model)."""
+
+    def __init__(self, models: dict):
+        self.models = models
+        self._sample = lru_cache(maxsize=256)(self._make_sample)
+
+    def config(self) -> dict:
+        return {"models": [{"name": n, "level": m.level, "order": m.order,
+                            "vocab": m.vocab_size, "per_line": m.per_line}
+                           for n, m in self.models.items()],
+                "limits": {k: v for k, v in LIMITS.items() if k != "body"},
+                "palette": [{"floor": f, "colour": pale, "label": label}
+                            for f, _, pale, label in SCALE],
+                "samplers": ["top_k", "typical_p", "top_p", "min_p", "temperature"]}
+
+    # ------------------------------------------------------------------ one sample
+    def _run(self, body: dict) -> tuple:
+        """The sample a request describes: (name, model, run key, chain)."""
+        body = params.obj(body)
+        name, model = params.model(body, self.models)
+        prompt = params.text(body, "prompt", LIMITS["prompt"], "")
+        seed = params.integer(body, "seed", 0, 0, 2**63 - 1)
+        length = params.integer(body, "length", 300, 1, LIMITS["length"])
+        t = params.temperature(body.get("temperature", 1.0))
+        chain = params.chain(body, t)
+        chosen = params.choices(body, model.vocab_size, length)
+        return name, model, (name, prompt, seed, length, chain, tuple(sorted(chosen.items())))
+
+    def _make_sample(self, name, prompt, seed, length, chain, chosen):
+        model = self.models[name]
+        stops = ["\n"] if model.per_line else []
+        return one_sample(model, prompt, chain, length, seed, 0, stops, dict(chosen))
+
+    def sample(self, body) -> dict:
+        name, model, key = self._run(body)
+        _, prompt, seed, length, chain, chosen = key
+        s = self._sample(*key)
+        return {"model": name, "prompt": prompt, "seed": seed, "chain": chain.to_list(),
+                "tokens": [{"text": piece, "q": q, "id": i} for (piece, q), i in
+                           zip(pieces(model, prompt, s), s.ids, strict=True)],
+                "stopped": s.stopped,
+                "stats": sample_stats(model, model.tokenizer.encode(prompt), s),
+                "command": command(name, prompt, seed, length, chain, dict(chosen),
+                                   model.tokenizer.vocab)}
+
+    def position(self, body) -> dict:
+        name, model, key = self._run(body)
+        s = self._sample(*key)
+        k = params.integer(params.obj(body), "position", None, 0, max(len(s.ids) - 1, 0))
+        if not s.ids:
+            raise BadRequest("position", "the sample has no tokens")
+        top = params.integer(body, "top", 10, 1, LIMITS["top"])
+        return position(model, key[1], s, k, key[4], top)
+
+    # ------------------------------------------------------------------ sweep, calibrate
+    def sweep(self, body) -> dict:
+        body = params.obj(body)
+        name, model = params.model(body, self.models)
+        prompt = params.text(body, "prompt", LIMITS["prompt"], "")
+        seed = params.integer(body, "seed", 0, 0, 2**63 - 1)
+        length = params.integer(body, "length", 300, 1, LIMITS["length"])
+        chains = [params.chain(body, t) for t in params.temperatures(body)]
+        stops = ["\n"] if model.per_line else []
+        result = sweep(model, prompt, chains, length, range(1), seed, stops)
+        return {"model": name, "prompt": prompt, "seed": seed,
+                "columns": [{"temperature": _t(c["temperature"]), "stats": c["stats"],
+                             "tokens": c["samples"][0]}
+                            for c in result.view_columns(model)]}
+
+    def calibrate(self, body) -> dict:
+        body = params.obj(body)
+        name, model = params.model(body, self.models)
+        text = params.text(body, "text", LIMITS["text"])
+        try:
+            result = calibrate(model, [text], "the text")
+        except TempgenError as exc:  # empty, or no token known: the library says which
+            raise BadRequest("text", str(exc)) from None
+        return {"model": name, **result.to_dict(), "unknown_tokens": result.unknown_tokens}
+
+
+def _t(t: float):
+    return "inf" if math.isinf(t) else t
+
+
+def command(name: str, prompt: str, seed: int, length: int, chain, chosen: dict,
+            vocab: list[str]) -> str:
+    """The `tempgen sample` command that prints this sample's text."""
+    args = ["tempgen", "sample", "-m", name, "-t", f"{chain.temperature:g}"]
+    if prompt:
+        args += ["-p", prompt]
+    args += ["-n", str(length), "--seed", str(seed)]
+    for link in chain.links:
+        if link.name != "temperature":
+            args += [f"--{link.name.replace('_', '-')}", f"{link.value:g}"]
+    names = [lk.name for lk in chain.links]
+    if names != [n for n in ("top_k", "typical_p", "top_p", "min_p", "temperature")
+                 if n in names]:
+        args += ["--samplers", ",".join(names)]
+    for step, token in sorted(chosen.items()):
+        args += ["--force", f"{step}={_escape(vocab[token])}"]
+    return shlex.join(args)
+
+
+def _escape(token: str) -> str:
+    """A token as --force reads it (newline, tab and backslash escaped, as --stop reads
+    them)."""
+    return token.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")

@@ -1,0 +1,201 @@
+// The explorer: controls -> state (in the address) -> API calls -> rendering.
+import { call, getConfig } from "./api.js";
+import * as render from "./render.js";
+import { read, sampleBody, toSlider, toT, write } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+let busy = 0; // calls under way (the page's tests wait for none: data-busy="0")
+async function track(promise) {
+  document.body.dataset.busy = ++busy;
+  try {
+    return await promise;
+  } finally {
+    document.body.dataset.busy = --busy;
+  }
+}
+let state = read();
+let sample = null; // the latest sample shown
+let hovered = -1; // the position the bars show
+
+function showError(error) {
+  $("error").hidden = !error;
+  $("error").textContent = error ? String(error.message || error) : "";
+}
+
+function tLabel(t) {
+  return t === "inf" ? "∞" : String(t);
+}
+
+// The controls show the state.
+function fill() {
+  $("model").value = state.model;
+  $("prompt").value = state.prompt;
+  for (const key of ["seed", "top_k", "top_p", "min_p", "typical_p", "order"]) $(key).value = state[key];
+  $("length").value = state.n;
+  $("temps").value = state.temps;
+  $("slider").value = state.t === "inf" ? 1000 : state.t === 0 ? 0 : toSlider(state.t);
+  $("t-value").textContent = `T = ${tLabel(state.t)}`;
+}
+
+async function refresh() {
+  write(state);
+  fill();
+  try {
+    const data = await track(call("sample", sampleBody(state)));
+    if (!data) return; // a newer state took over
+    sample = data;
+    showError(null);
+    const chosen = new Set(state.choices.map((c) => c[0]));
+    render.tokens($("text"), data.prompt, data.tokens, chosen);
+    render.stats($("stats"), data.stats);
+    $("command").textContent = data.command;
+    choicesList();
+    if (state.pos >= 0 && state.pos < data.tokens.length) inspect(state.pos);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function choicesList() {
+  const box = $("choices");
+  box.replaceChildren();
+  if (!state.choices.length) return;
+  box.append(document.createTextNode("chosen: "));
+  state.choices.forEach(([pos, id], i) => {
+    const text = sample?.tokens[pos]?.text ?? `#${id}`;
+    const undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "choice";
+    undo.textContent = `step ${pos}: ${JSON.stringify(text)} ✕`;
+    undo.title = "undo this choice";
+    undo.addEventListener("click", () => {
+      state.choices.splice(i, 1);
+      refresh();
+    });
+    box.append(undo);
+  });
+}
+
+async function inspect(pos) {
+  hovered = pos;
+  try {
+    const data = await track(call("position", { ...sampleBody(state), position: pos, top: 10 }));
+    if (!data || hovered !== pos) return;
+    render.position($("inspect"), data, tLabel(state.t), choose);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// Branch: token `id` at step `pos`; the choices after it no longer apply.
+function choose(pos, id) {
+  state.choices = [...state.choices.filter(([p]) => p < pos), [pos, id]];
+  state.pos = pos;
+  refresh();
+}
+
+async function runSweep() {
+  const temps = state.temps.split(",").map((t) => t.trim()).filter(Boolean)
+    .map((t) => (t === "inf" || t === "∞" ? "inf" : Number(t)));
+  try {
+    const data = await track(call("sweep", { ...sampleBody(state), temperatures: temps }));
+    if (!data) return;
+    render.sweep($("columns"), data.prompt, data.columns);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function runCalibration() {
+  try {
+    $("cal-result").textContent = "calibrating…";
+    const data = await track(call("calibrate", { model: state.model, text: $("cal-text").value }));
+    if (data) render.calibration($("cal-result"), data);
+  } catch (error) {
+    $("cal-result").textContent = "";
+    showError(error);
+  }
+}
+
+function setT(t) {
+  state.t = t;
+  refresh();
+}
+
+function wire() {
+  $("slider").addEventListener("input", () => setT(toT(Number($("slider").value))));
+  $("slider").addEventListener("keydown", (event) => { // arrows: 5% a step, pages: 50%
+    const factor = { ArrowRight: 1.05, ArrowUp: 1.05, ArrowLeft: 1 / 1.05, ArrowDown: 1 / 1.05,
+      PageUp: 1.5, PageDown: 1 / 1.5 }[event.key];
+    if (!factor) return;
+    event.preventDefault();
+    const t = state.t === "inf" ? 5 : state.t === 0 ? 0.05 : state.t * factor;
+    setT(Number(Math.min(5, Math.max(0.05, t)).toPrecision(3)));
+  });
+  $("greedy").addEventListener("click", () => setT(0));
+  $("uniform").addEventListener("click", () => setT("inf"));
+  const edit = (id, key, parse = (v) => v) => $(id).addEventListener("change", () => {
+    state[key] = parse($(id).value);
+    state.choices = [];
+    refresh();
+    if (key !== "n") runSweep();
+  });
+  edit("model", "model");
+  edit("prompt", "prompt");
+  edit("seed", "seed", Number);
+  edit("length", "n", Number);
+  for (const key of ["top_k", "top_p", "min_p", "typical_p"]) edit(key, key, Number);
+  edit("order", "order");
+  $("new-seed").addEventListener("click", () => {
+    state.seed = Math.floor(Math.random() * 2 ** 31);
+    state.choices = [];
+    refresh();
+    runSweep();
+  });
+  $("temps").addEventListener("change", () => {
+    state.temps = $("temps").value;
+    write(state);
+    runSweep();
+  });
+  $("text").addEventListener("mouseover", (event) => {
+    const pos = event.target.dataset?.pos;
+    if (pos !== undefined && state.pos < 0) inspect(Number(pos));
+  });
+  $("text").addEventListener("click", (event) => {
+    const pos = event.target.dataset?.pos;
+    if (pos === undefined) return;
+    state.pos = state.pos === Number(pos) ? -1 : Number(pos); // click again: follow hover
+    write(state);
+    inspect(Number(pos));
+  });
+  $("copy").addEventListener("click", () => navigator.clipboard?.writeText($("command").textContent));
+  $("cal-run").addEventListener("click", runCalibration);
+  $("cal-file").addEventListener("change", async () => {
+    const file = $("cal-file").files[0];
+    if (file) $("cal-text").value = await file.text();
+  });
+}
+
+async function start() {
+  try {
+    const config = await getConfig();
+    render.usePalette(config.palette);
+    render.legend($("legend"));
+    for (const m of config.models) {
+      const option = document.createElement("option");
+      option.value = m.name;
+      option.textContent = `${m.name} (${m.level}, order ${m.order})`;
+      $("model").append(option);
+    }
+    if (!config.models.some((m) => m.name === state.model)) state.model = config.models[0].name;
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  wire();
+  await refresh();
+  runSweep();
+  document.body.dataset.ready = "yes";
+}
+
+start();

@@ -1,0 +1,150 @@
+"""The explorer in a real browser (Debian's Chromium, driven by Playwright): what the page
+shows is what `tempgen sample` prints, hovering shows the distribution, a click branches,
+and the address reproduces the view. Skipped where Chromium is not installed."""
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tempgen.cli import cli
+from tempgen.lm import store
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed "
+                                "(apt-get install chromium; .ci/run installs it)")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-dev-shm-usage", "--disable-background-networking",
+         "--disable-component-update"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    import uvicorn
+
+    from tempgen.web.app import create_app
+    from tempgen.web.server import bind, hosts, url
+
+    models = {name: store.load(name) for name in ("shakespeare-char", "names-char")}
+    sock = bind("127.0.0.1", 0)
+    app = create_app(models, hosts("127.0.0.1", 0))
+    instance = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=instance.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    yield url(sock, "127.0.0.1")
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.elsewhere = []
+    page.on("request", lambda r: None if r.url.startswith(server) else
+            page.elsewhere.append(r.url))
+    yield page
+    assert page.elsewhere == []  # the page asks nothing of any other server
+    page.close()
+
+
+def cli_sample(*args) -> str:
+    out = CliRunner().invoke(cli, ["sample", *map(str, args)]).stdout
+    return out[:-1]
+
+
+def shown(page) -> str:
+    return page.inner_text("#text")
+
+
+def settle(page):
+    """Wait until the sample shown is the one the controls ask for."""
+    page.wait_for_selector("body[data-ready=yes][data-busy='0']", state="attached")
+
+
+def test_greedy_and_a_temperature_are_what_tempgen_sample_prints(page, server):
+    page.goto(f"{server}?prompt=ROMEO.&seed=5&n=150")
+    settle(page)
+    page.click("#greedy")
+    settle(page)
+    assert page.inner_text("#t-value") == "T = 0"
+    assert shown(page) == cli_sample("-t", 0, "-p", "ROMEO.", "-n", 150, "--seed", 5)
+    page.fill("#slider", "602")  # the log scale's 0.8
+    settle(page)
+    assert page.inner_text("#t-value") == "T = 0.8"
+    assert shown(page) == cli_sample("-t", 0.8, "-p", "ROMEO.", "-n", 150, "--seed", 5)
+    assert "t=0.8" in page.url and "seed=5" in page.url
+
+
+def test_the_newest_slider_value_wins_and_arrow_keys_move_it(page, server):
+    page.goto(f"{server}?seed=2&n=400")
+    settle(page)
+    for value in ("100", "300", "500", "900", "700"):  # faster than the replies come
+        page.fill("#slider", value)
+    settle(page)
+    t = page.inner_text("#t-value").split("= ")[1]
+    assert shown(page) == cli_sample("-t", t, "-n", 400, "--seed", 2)
+    page.focus("#slider")
+    page.keyboard.press("ArrowRight")
+    settle(page)
+    moved = page.inner_text("#t-value").split("= ")[1]
+    assert float(moved) > float(t)
+    assert shown(page) == cli_sample("-t", moved, "-n", 400, "--seed", 2)
+
+
+def test_hover_shows_bars_a_click_branches_and_the_address_brings_it_back(page, server):
+    page.goto(f"{server}?prompt=ROMEO.&seed=7&n=120&t=0.9")
+    settle(page)
+    before = shown(page)
+    page.hover("#text span[data-pos='8']")
+    page.wait_for_selector("#inspect .bars")
+    assert page.locator("#inspect .bar-token").count() == 10
+    assert "rank" in page.inner_text("#inspect")
+    page.click("#text span[data-pos='8']")  # keep this position
+    other = page.locator("#inspect .bar-token:not(.drawn)").first
+    token = other.inner_text()
+    other.click()
+    settle(page)
+    after = shown(page)
+    assert after != before and page.locator("#choices .choice").count() == 1
+    assert "choices=8%3A" in page.url and "--force 8=" in page.inner_text("#command")
+    assert after[len("ROMEO.") + 8] == token.replace("␣", " ").replace("⏎", "\n")
+    page.reload()
+    settle(page)
+    assert shown(page) == after  # the address holds everything
+    page.locator("#choices .choice").click()  # undo
+    settle(page)
+    assert shown(page) == before
+    shot = page.screenshot(full_page=True)
+    assert len(shot) > 50_000
+    keep = os.environ.get("TEMPGEN_SCREENSHOT")  # make readme: the README's picture
+    if keep:
+        page.goto(f"{server}?prompt=ROMEO.&seed=7&n=300&t=0.9&pos=8")
+        settle(page)
+        page.hover("#text span[data-pos='8']")
+        page.wait_for_selector("#inspect .bars")
+        Path(keep).write_bytes(page.screenshot(full_page=True))
+
+
+def test_the_sweep_and_calibration_panels(page, server):
+    page.goto(f"{server}?seed=3&n=80&temps=0,0.8,inf")
+    settle(page)
+    columns = page.locator("#columns .column")
+    assert columns.count() == 3
+    assert columns.nth(1).locator(".text").inner_text() == cli_sample("-t", 0.8, "-n", 80,
+                                                                      "--seed", 3)
+    page.fill("#cal-text", "ROMEO. O Romeo, Romeo! wherefore art thou Romeo?\n" * 20)
+    page.click("#cal-run")
+    page.wait_for_selector("#cal-result .bars")
+    assert "T* =" in page.inner_text("#cal-result")

@@ -1,0 +1,225 @@
+"""The explorer's API through Starlette's test client: every endpoint, every bad parameter,
+and that it says what the command line says."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from tempgen.cli import cli
+from tempgen.lm import store
+from tempgen.web.app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ("shakespeare-char", "names-char", "shakespeare-word")
+
+
+@pytest.fixture(scope="module")
+def client():
+    models = {name: store.load(name) for name in MODELS}
+    return TestClient(create_app(models, ["testserver"]), raise_server_exceptions=False)
+
+
+def cli_text(*args) -> str:
+    result = CliRunner().invoke(cli, ["sample", *map(str, args)])
+    assert result.exit_code == 0, result.output
+    return result.stdout[:-1]  # (the newline that ends the output)
+
+
+def page_text(data: dict) -> str:
+    return data["prompt"] + "".join(t["text"] for t in data["tokens"])
+
+
+def test_config_lists_the_models_and_the_scale(client):
+    data = client.get("/api/config").json()
+    assert [m["name"] for m in data["models"]] == list(MODELS)
+    assert len(data["palette"]) == 5 and data["limits"]["length"] == 5000
+
+
+def test_the_page_and_its_files_load_nothing_from_elsewhere(client):
+    page = client.get("/")
+    policy = page.headers["content-security-policy"]
+    assert page.status_code == 200 and policy == "default-src 'self'"
+    for name in ("app.js", "api.js", "state.js", "render.js", "style.css"):
+        body = client.get(f"/static/{name}").text
+        assert "http://" not in body.replace("http://www.w3.org/2000/svg", "")
+        assert "https://" not in body
+
+
+@pytest.mark.parametrize(("model", "prompt", "t", "samplers"), [
+    ("shakespeare-char", "ROMEO.", 0.8, {}), ("shakespeare-char", "", 0, {}),
+    ("shakespeare-char", "KING", "inf", {"top_k": 5}),
+    ("shakespeare-word", "KING", 1.2, {"top_p": 0.9, "order": ["top_p", "temperature"]}),
+    ("names-char", "", 1.0, {"min_p": 0.05})])
+def test_a_sample_is_what_its_command_prints(client, model, prompt, t, samplers):
+    body = {"model": model, "prompt": prompt, "seed": 11, "length": 120, "temperature": t,
+            "samplers": samplers}
+    data = client.post("/api/sample", json=body).json()
+    args = data["command"].split(" ", 2)[2]
+    import shlex
+
+    assert page_text(data) == cli_text(*shlex.split(args))
+
+
+def test_a_choice_branches_and_its_command_says_so(client):
+    body = {"model": "shakespeare-char", "prompt": "ROMEO.", "seed": 4, "length": 80,
+            "temperature": 0.8}
+    plain = client.post("/api/sample", json=body).json()
+    z = store.load("shakespeare-char").tokenizer.index["Z"]
+    branched = client.post("/api/sample", json={**body, "choices": [[10, z]]}).json()
+    assert branched["tokens"][:10] == plain["tokens"][:10]
+    assert branched["tokens"][10]["text"] == "Z" and "--force 10=Z" in branched["command"]
+    import shlex
+
+    args = shlex.split(branched["command"])[2:]
+    assert page_text(branched) == cli_text(*args)
+
+
+def test_a_position_shows_the_row_its_token_came_from(client):
+    body = {"model": "shakespeare-char", "prompt": "ROMEO.", "seed": 4, "length": 60,
+            "temperature": 0.7, "position": 5, "top": 8}
+    data = client.post("/api/position", json=body).json()
+    assert len(data["bars"]) == 8 and data["rank"] >= 1
+    total = sum(b["q"] for b in data["bars"]) + data["other"]["q"]
+    assert total == pytest.approx(1.0)
+    qs = [b["q"] for b in data["bars"]]
+    assert qs == sorted(qs, reverse=True)
+    assert len(data["curve"]["temperatures"]) == len(data["curve"]["entropy_bits"]) == 25
+    if data["rank"] <= 8:
+        assert data["bars"][data["rank"] - 1]["token"] == data["token"]
+
+
+def test_a_sweep_column_is_the_sample_at_its_temperature(client):
+    body = {"model": "shakespeare-char", "prompt": "", "seed": 9, "length": 100,
+            "temperatures": [0, 0.5, "inf"]}
+    data = client.post("/api/sweep", json=body).json()
+    assert [c["temperature"] for c in data["columns"]] == [0, 0.5, "inf"]
+    column = "".join(piece for piece, _ in data["columns"][1]["tokens"])
+    assert column == cli_text("-t", 0.5, "-n", 100, "--seed", 9)
+
+
+def test_calibrate(client):
+    text = (ROOT / "sample_models/corpora/names.txt").read_text()[:20000]
+    data = client.post("/api/calibrate", json={"model": "names-char", "text": text}).json()
+    assert 0.05 <= data["t_star"] <= 20 and data["bits_at_t_star"] <= data["bits_at_1"]
+
+
+SAMPLE = {"model": "shakespeare-char", "seed": 1, "length": 50, "temperature": 1}
+BAD = {  # (endpoint, body, the parameter the error names)
+    "unknown model": ("sample", {**SAMPLE, "model": "../../etc/passwd"}, "model"),
+    "seed negative": ("sample", {**SAMPLE, "seed": -1}, "seed"),
+    "seed text": ("sample", {**SAMPLE, "seed": "one"}, "seed"),
+    "seed huge": ("sample", {**SAMPLE, "seed": 10**30}, "seed"),
+    "length 0": ("sample", {**SAMPLE, "length": 0}, "length"),
+    "length past the limit": ("sample", {**SAMPLE, "length": 5001}, "length"),
+    "length a float": ("sample", {**SAMPLE, "length": 2.5}, "length"),
+    "temperature negative": ("sample", {**SAMPLE, "temperature": -1}, "temperature"),
+    "temperature text": ("sample", {**SAMPLE, "temperature": "hot"}, "temperature"),
+    "temperature nan": ("sample", {**SAMPLE, "temperature": None}, "temperature"),
+    "samplers not an object": ("sample", {**SAMPLE, "samplers": [1]}, "samplers"),
+    "sampler unknown": ("sample", {**SAMPLE, "samplers": {"top_q": 1}}, "samplers"),
+    "top_p 0": ("sample", {**SAMPLE, "samplers": {"top_p": 0}}, "samplers.top_p"),
+    "top_k negative": ("sample", {**SAMPLE, "samplers": {"top_k": -3}}, "top_k"),
+    "order unknown": ("sample", {**SAMPLE, "samplers": {"order": ["nope"]}}, "samplers.order"),
+    "order twice": ("sample", {**SAMPLE, "samplers": {"order": ["top_k", "top_k"]}},
+                    "samplers.order"),
+    "prompt not text": ("sample", {**SAMPLE, "prompt": 5}, "prompt"),
+    "prompt too long": ("sample", {**SAMPLE, "prompt": "a" * 10_001}, "prompt"),
+    "choices not a list": ("sample", {**SAMPLE, "choices": 3}, "choices"),
+    "choice not a pair": ("sample", {**SAMPLE, "choices": [[1]]}, "choices"),
+    "choice past the length": ("sample", {**SAMPLE, "choices": [[50, 1]]}, "step"),
+    "choice past the vocabulary": ("sample", {**SAMPLE, "choices": [[1, 81]]}, "id"),
+    "too many choices": ("sample", {**SAMPLE, "choices": [[1, 1]] * 201}, "choices"),
+    "position past the sample": ("position", {**SAMPLE, "position": 50}, "position"),
+    "position missing": ("position", SAMPLE, "position"),
+    "top 0": ("position", {**SAMPLE, "position": 1, "top": 0}, "top"),
+    "temperatures missing": ("sweep", SAMPLE, "temperatures"),
+    "temperatures too many": ("sweep", {**SAMPLE, "temperatures": [1] * 33}, "temperatures"),
+    "temperatures empty": ("sweep", {**SAMPLE, "temperatures": []}, "temperatures"),
+    "temperatures bad": ("sweep", {**SAMPLE, "temperatures": [1, "x"]}, "temperatures"),
+    "text missing": ("calibrate", {"model": "names-char"}, "text"),
+    "text empty": ("calibrate", {"model": "names-char", "text": ""}, "text"),
+    "text unknown": ("calibrate", {"model": "names-char", "text": "§§§"}, "text"),
+    "text too long": ("calibrate", {"model": "names-char", "text": "a" * 1_000_001}, "text"),
+    "body an array": ("sample", [1, 2], "body"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_a_bad_parameter_is_a_400_that_names_it(client, case):
+    endpoint, body, param = BAD[case]
+    reply = client.post(f"/api/{endpoint}", json=body)
+    assert reply.status_code == 400 and reply.json()["param"] == param, reply.text
+
+
+@pytest.mark.parametrize("raw", [b"{", b"\xff\xfe", b"[" * 100_000, b"nul"])
+def test_a_body_that_is_not_json_is_a_400(client, raw):
+    reply = client.post("/api/sample", content=raw)
+    assert reply.status_code == 400 and reply.json()["param"] == "body"
+
+
+def test_a_body_too_large_is_refused_before_it_is_read(client):
+    reply = client.post("/api/calibrate", content=b"x" * 2_000_001)
+    assert reply.status_code == 400 and reply.json()["param"] == "body"
+
+
+def test_other_hosts_methods_and_paths(client):
+    assert client.get("/api/config", headers={"host": "evil.example"}).status_code == 400
+    assert client.get("/api/sample").status_code == 405
+    missing = client.get("/api/nothing")
+    assert missing.status_code == 404 and "error" in missing.json()
+    assert client.get("/static/../../pyproject.toml").status_code == 404
+
+
+def test_requests_at_once_all_succeed(client):
+    bodies = [{**SAMPLE, "seed": s, "length": 200} for s in range(24)]
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda b: client.post("/api/sample", json=b), bodies))
+    assert all(r.status_code == 200 for r in replies)
+    assert len({page_text(r.json()) for r in replies}) == 24
+
+
+# ---------------------------------------------------------------- the command
+def serve(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "tempgen", "serve", *args],
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, **kw)
+
+
+def test_serve_says_where_answers_and_stops_on_ctrl_c():
+    proc = serve("-m", "names-char", "--port", "0")
+    line = proc.stderr.readline()
+    assert "tempgen explorer at http://127.0.0.1:" in line
+    address = line.split(" at ")[1].split()[0]
+    with urllib.request.urlopen(address + "api/config", timeout=30) as reply:
+        assert json.load(reply)["models"][0]["name"] == "names-char"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in err
+
+
+def test_serve_warns_off_loopback_and_refuses_a_port_in_use():
+    first = serve("-m", "names-char", "--host", "0.0.0.0", "--port", "0")
+    assert "warning" in first.stderr.readline()
+    port = first.stderr.readline().split(":")[-1].split("/")[0]
+    second = serve("-m", "names-char", "--host", "0.0.0.0", "--port", port)
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 1 and err.count("\n") == 1 and "--port" in err
+    first.send_signal(signal.SIGTERM)
+    first.communicate(timeout=30)
+    assert first.returncode == 143
+
+
+def test_serve_checks_its_models_before_it_starts(tmp_path):
+    (tmp_path / "bad.npz").write_bytes(b"PK nothing")
+    proc = serve("-m", str(tmp_path / "bad.npz"), "--port", "0")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "bad.npz" in err and "Traceback" not in err
