@@ -33,9 +33,11 @@ test: $(TEST)
 bench: $(TEST)
 	$(BIN)/python bench/run.py
 
-# The README's example outputs and pictures, made anew from the tool itself.
-readme: $(RUN)
+# The README's example outputs and pictures, made anew from the tool itself (the explorer's
+# picture by its browser test).
+readme: $(TEST)
 	$(BIN)/python bench/readme.py
+	TEMPGEN_SCREENSHOT=docs/explorer.png $(BIN)/python -m pytest -q tests/test_browser.py -k branches
 
 lint: $(TEST)
 	$(BIN)/ruff check .

@@ -225,6 +225,10 @@ def main() -> None:
         med = loads[2]
         print(f"  {name:<17} {med * 1000:6.1f} ms (<= 100 ms) {mark(med <= 0.1)}")
     print()
+    import serving
+
+    serving.report(mark)
+    print()
     packaging()
 
 
