@@ -68,21 +68,24 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
     for block in generate_blocks(model, contexts, chains, row_chain, rngs, row_stream, length):
         columns = [a.T.tolist() for a in block]  # per row: its ids, ln p, ln q, entropies
         for r, (ts, s) in enumerate(zip(texts, out, strict=True)):
-            if ts.done:
-                continue
-            ids, logp, logq, entropy = (c[r] for c in columns)
-            words = [vocab[i] for i in ids]
-            _, fed = ts.feed_all(words)
-            s.tokens += words[:fed]
-            s.ids += ids[:fed]
-            s.model_logprobs += logp[:fed]
-            s.sample_logprobs += logq[:fed]
-            s.entropies += entropy[:fed]
+            if not ts.done:
+                _feed(ts, s, vocab, *(c[r] for c in columns))
         if all(t.done for t in texts):
             break
     for s, ts in zip(out, texts, strict=True):
         s.text, s.stopped = ts.text, ts.done
     return out
+
+
+def _feed(ts: TextStream, s: Sample, vocab, ids, logp, logq, entropy) -> None:
+    """A row's steps into its text stream and its sample, up to a stop string."""
+    words = [vocab[i] for i in ids]
+    _, fed = ts.feed_all(words)
+    s.tokens += words[:fed]
+    s.ids += ids[:fed]
+    s.model_logprobs += logp[:fed]
+    s.sample_logprobs += logq[:fed]
+    s.entropies += entropy[:fed]
 
 
 def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
@@ -124,14 +127,7 @@ def one_sample(model, prompt: str, chain, length: int, seed: int, index: int = 0
     ts = TextStream(model.tokenizer.joiner(before), stops, pieces=False)
     out = Sample()
     for block in sample_blocks(model, contexts, chain, stream(seed, index), length, chosen):
-        ids, logp, logq, entropy = (a[:, 0].tolist() for a in block)
-        words = [vocab[i] for i in ids]
-        _, fed = ts.feed_all(words)
-        out.tokens += words[:fed]
-        out.ids += ids[:fed]
-        out.model_logprobs += logp[:fed]
-        out.sample_logprobs += logq[:fed]
-        out.entropies += entropy[:fed]
+        _feed(ts, out, vocab, *(a[:, 0].tolist() for a in block))
         if ts.done:
             break
     out.text, out.stopped = ts.text, ts.done

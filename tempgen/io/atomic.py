@@ -20,30 +20,15 @@ from tempgen.errors import TempgenError
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     """Write `data` to `path` (see the module doc); every failure is one TempgenError naming
     the path, and leaves nothing behind (Ctrl-C and SIGTERM included)."""
-    target = _target(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".tempgen-", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise TempgenError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    try:
-        os.fchmod(fd, _mode(target))
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise TempgenError(f"{path}: cannot write ({exc.strerror or exc})") from None
-        raise
+    with atomic_file(path, binary=True) as f:
+        f.write(data)
 
 
 @contextmanager
-def atomic_file(path: str | os.PathLike):
-    """A text file (UTF-8) to write a streamed output into; it takes the place of `path`
-    (see the module doc) when the block ends without an exception, and is removed when it
-    ends with one."""
+def atomic_file(path: str | os.PathLike, binary: bool = False):
+    """A file (UTF-8 text, or bytes) to write a streamed output into; it takes the place of
+    `path` (see the module doc) when the block ends without an exception, and is removed
+    when it ends with one."""
     target = _target(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tempgen-", suffix=".tmp", dir=target.parent)
@@ -51,8 +36,8 @@ def atomic_file(path: str | os.PathLike):
         raise TempgenError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
         os.fchmod(fd, _mode(target))
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace",
-                       newline="") as f:
+        with (os.fdopen(fd, "wb") if binary else
+              os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
