@@ -9,12 +9,15 @@ device, a FIFO or a folder at the target is refused, never replaced.
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from tempgen.errors import TempgenError
+
+HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # the signals a run stops at
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
@@ -30,11 +33,15 @@ def atomic_file(path: str | os.PathLike, binary: bool = False):
     `path` (see the module doc) when the block ends without an exception, and is removed
     when it ends with one."""
     target = _target(path)
+    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".tempgen-", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise TempgenError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    try:
+        # (a signal's exception may not land between the file's creation and its name's
+        # being known here: then nothing could remove it)
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".tempgen-", suffix=".tmp", dir=target.parent)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.fchmod(fd, _mode(target))
         with (os.fdopen(fd, "wb") if binary else
               os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="")) as f:
@@ -43,7 +50,8 @@ def atomic_file(path: str | os.PathLike, binary: bool = False):
             os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise TempgenError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
