@@ -59,7 +59,7 @@ elif job["kind"] == "decode":
     from tempgen.lm.store import load
     from tempgen.generate.decode import generate_blocks
     from tempgen.generate.draw import streams
-    from tempgen.generate.samplers import build_chain
+    from tempgen.generate.samplers.chain import build_chain
     model = load(job["model"])
     b, n = job["batch"], job["steps"]
     chain = build_chain({{"temperature": 0.8}})

@@ -6,7 +6,7 @@ from helpers import SAMPLES, decoded
 
 from tempgen.analysis.scoring import evaluate
 from tempgen.generate.draw import streams
-from tempgen.generate.samplers import build_chain
+from tempgen.generate.samplers.chain import build_chain
 from tempgen.lm import store
 
 BUNDLED = {"shakespeare-char": ("char", 7, False), "shakespeare-word": ("word", 3, False),

@@ -10,7 +10,7 @@ from tempgen.analysis.calibration import CrossEntropy, calibrate_ids
 from tempgen.analysis.distribution import curve, log_spaced, next_token_logprobs, tempered
 from tempgen.cli import cli
 from tempgen.generate.draw import streams
-from tempgen.generate.samplers import build_chain
+from tempgen.generate.samplers.chain import build_chain
 from tempgen.generate.tempering import entropy_bits
 from tempgen.io.spool import IdSpool
 from tempgen.lm import store

@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from tempgen.generate.draw import draw, uniforms
-from tempgen.generate.samplers import build_chain, min_p, top_k, top_p, typical_p
+from tempgen.generate.samplers.chain import build_chain
+from tempgen.generate.samplers.truncation import min_p, top_k, top_p, typical_p
 from tempgen.generate.tempering import temperature
 
 logits = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 30)),

@@ -15,7 +15,7 @@ from rich.console import Console
 from tempgen.analysis.distribution import curve_after, next_token_table
 from tempgen.analysis.sweep import sweep
 from tempgen.cli import cli
-from tempgen.generate.samplers import build_chain
+from tempgen.generate.samplers.chain import build_chain
 from tempgen.lm import store
 from tempgen.views.console import SCALE, legend
 from tempgen.views.sweep import export, sweep_view

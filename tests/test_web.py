@@ -127,7 +127,7 @@ BAD = {  # (endpoint, body, the parameter the error names)
     "samplers not an object": ("sample", {**SAMPLE, "samplers": [1]}, "samplers"),
     "sampler unknown": ("sample", {**SAMPLE, "samplers": {"top_q": 1}}, "samplers"),
     "top_p 0": ("sample", {**SAMPLE, "samplers": {"top_p": 0}}, "samplers.top_p"),
-    "top_k negative": ("sample", {**SAMPLE, "samplers": {"top_k": -3}}, "top_k"),
+    "top_k negative": ("sample", {**SAMPLE, "samplers": {"top_k": -3}}, "samplers.top_k"),
     "order unknown": ("sample", {**SAMPLE, "samplers": {"order": ["nope"]}}, "samplers.order"),
     "order twice": ("sample", {**SAMPLE, "samplers": {"order": ["top_k", "top_k"]}},
                     "samplers.order"),

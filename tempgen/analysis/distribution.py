@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tempgen.generate.samplers import Chain
+from tempgen.generate.samplers.chain import Chain
 from tempgen.generate.tempering import entropy_bits, temperature
 
 
@@ -13,15 +13,22 @@ def next_token_logprobs(model, prompt: str) -> np.ndarray:
     return model.logprobs(model.contexts_after(model.tokenizer.encode(prompt)))[0]
 
 
-def tempered(logp: np.ndarray, chains: list[Chain]) -> dict:
-    """The distribution of the next token under each chain.
+def tempered(logp: np.ndarray, chains: list[Chain], states: list | None = None) -> dict:
+    """The distribution of the next token under each chain (states: each chain's
+    [RowState] or None, for stateful chains: chain.start).
 
-    Returns q (n_chains, vocab), removed (n_chains, vocab: tokens the chain's truncation
-    took away), entropy_bits and effective choices 2^H per chain.
+    Returns q (n_chains, vocab), removed (n_chains, vocab: tokens the chain took away),
+    penalty (n_chains, vocab: what the penalties and DRY took off ln p), the temperature
+    each tempered at, entropy_bits and effective choices 2^H per chain.
     """
-    logq = np.stack([chain(logp[None, :])[0] for chain in chains])
+    states = states or [None] * len(chains)
+    applied = [chain.apply(logp[None, :], st) for chain, st in zip(chains, states, strict=True)]
+    logq = np.stack([q[0] for q, _ in applied])
     h = entropy_bits(logq)
+    penalty = np.stack([chain.penalty(logp[None, :], st)[0]
+                        for chain, st in zip(chains, states, strict=True)])
     return {"q": np.exp(logq), "removed": (logq == -np.inf) & (logp > -np.inf)[None, :],
+            "penalty": penalty, "temperature": np.array([t[0] for _, t in applied]),
             "entropy_bits": h, "effective": 2.0**h}
 
 
@@ -30,7 +37,8 @@ def next_token_table(model, prompt: str, chains: list[Chain], top: int) -> dict:
     probabilities, whether the chain removed them, its entropy and 2^H: plain data, as the
     dist view and its JSON show it. `tokens` holds each token, id and model probability."""
     logp = next_token_logprobs(model, prompt)
-    result = tempered(logp, chains)
+    ids = model.tokenizer.encode(prompt)
+    result = tempered(logp, chains, [c.start(model.tokenizer, ids, 1) for c in chains])
     best = np.argsort(-logp, kind="stable")[:top]
     vocab = model.tokenizer.vocab
     return {"model": model.name, "prompt": prompt,
@@ -38,11 +46,23 @@ def next_token_table(model, prompt: str, chains: list[Chain], top: int) -> dict:
                        for i in best],
             "temperatures": [
                 {"temperature": chain.temperature, "chain": chain.to_list(),
+                 **_extra(chain, result, c, best),
                  "entropy_bits": float(result["entropy_bits"][c]),
                  "effective": float(result["effective"][c]),
                  "q": result["q"][c][best].tolist(),
                  "removed": result["removed"][c][best].tolist()}
                 for c, chain in enumerate(chains)]}
+
+
+def _extra(chain: Chain, result: dict, c: int, best: np.ndarray) -> dict:
+    """What a column has beyond the plain chains': the temperature actually used, and
+    what the penalties took off each token's ln p."""
+    out = {}
+    if chain.varies_temperature:
+        out["effective_temperature"] = float(result["temperature"][c])
+    if any(lk.name in ("penalties", "dry") for lk in chain.links):
+        out["penalty"] = result["penalty"][c][best].tolist()
+    return out
 
 
 def curve(logp: np.ndarray, temps: np.ndarray) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from tempgen.analysis.distribution import curve, log_spaced, tempered
-from tempgen.generate.samplers import Chain
+from tempgen.generate.samplers.chain import Chain
 from tempgen.generate.samples import Sample
 
 
@@ -19,7 +19,9 @@ def position(model, prompt: str, sample: Sample, k: int, chain: Chain, top: int 
     chain (1 = likeliest), and the curve of entropy and top probability against T."""
     ids = [*model.tokenizer.encode(prompt).tolist(), *sample.ids[:k]]
     logp = model.logprobs(model.contexts_after(ids))[0]
-    rows = tempered(logp, [chain, chain.at_temperature(1.0)])
+    mu = sample.mus[k] if k < len(sample.mus) and sample.mus[k] == sample.mus[k] else None
+    chains = [chain, chain.at_temperature(1.0)]
+    rows = tempered(logp, chains, [c.start(model.tokenizer, ids, 1, mu) for c in chains])
     at_t, at_one = rows["q"]
     h = rows["entropy_bits"]
     order = np.argsort(-at_t, kind="stable")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tempgen.generate.samplers import Chain
+from tempgen.generate.samplers.chain import Chain
 from tempgen.generate.samples import Sample, batch_samples, pieces
 
 
@@ -21,6 +21,7 @@ class Column:
     samples: list[Sample]
     sample_stats: list[dict]
     stats: dict
+    value: float | None = None  # its value of the setting the sweep is over
 
     @property
     def temperature(self) -> float:
@@ -34,11 +35,21 @@ class Sweep:
     seed: int
     columns: list[Column]
     first: int = 0  # the index of the columns' first sample
+    over: str = "temperature"  # the setting the columns differ by
+
+    def label(self, column: Column, short: bool = True) -> str:
+        """A column's heading: `T = 0.5`, or the setting it differs by and its value (by
+        its short name, or as its option is named: `top-n-sigma=0.5`)."""
+        if self.over == "temperature":
+            return f"T = {column.temperature:g}" if short else f"T={column.temperature:g}"
+        if not short:
+            return f"{self.over.replace('_', '-')}={column.value:g}"
+        return f"{LABELS.get(self.over, self.over)} = {column.value:g}"
 
     def view_columns(self, model) -> list[dict]:
-        """What the sweep view shows of each column: its temperature, statistics, and per
-        sample the (text, probability when drawn) of each token."""
-        return [{"temperature": c.temperature, "stats": c.stats,
+        """What the sweep view shows of each column: its label, temperature, statistics,
+        and per sample the (text, probability when drawn) of each token."""
+        return [{"label": self.label(c), "temperature": c.temperature, "stats": c.stats,
                  "samples": [pieces(model, self.prompt, s) for s in c.samples]}
                 for c in self.columns]
 
@@ -53,16 +64,31 @@ class Sweep:
 
     def to_dict(self) -> dict:
         """The whole sweep as one JSON object."""
-        return {"model": self.model_name, "seed": self.seed, "prompt": self.prompt,
-                "columns": [{"temperature": c.temperature, "chain": c.chain.to_list(),
-                             "stats": c.stats} for c in self.columns],
+        over = {} if self.over == "temperature" else {"over": self.over}
+        return {"model": self.model_name, "seed": self.seed, "prompt": self.prompt, **over,
+                "columns": [{"temperature": c.temperature, **_value(self.over, c),
+                             "chain": c.chain.to_list(), "stats": c.stats}
+                            for c in self.columns],
                 "samples": self.records()}
 
 
+# Short names of the settings a sweep can be over, for its column headings.
+LABELS = {"top_n_sigma": "nσ", "top_k": "top-k", "top_p": "top-p", "min_p": "min-p",
+          "typical_p": "typical", "xtc_probability": "XTC P", "xtc_threshold": "XTC ≥",
+          "dynatemp_range": "T ±", "dynatemp_exponent": "T exp", "mirostat_tau": "τ",
+          "mirostat_eta": "η", "dry_multiplier": "DRY", "repeat_penalty": "rep"}
+
+
+def _value(over: str, column: Column) -> dict:
+    return {} if over == "temperature" else {over: column.value}
+
+
 def sweep(model, prompt: str, chains: Sequence[Chain], length: int, samples: range,
-          seed: int, stops: Sequence[str] = ()) -> Sweep:
+          seed: int, stops: Sequence[str] = (), over: str = "temperature",
+          values: Sequence | None = None) -> Sweep:
     """Samples `samples` (indices) of every chain, all in one batch; sample i of every chain
-    shares sample i's noise (so columns differ only because of their chains)."""
+    shares sample i's noise (so columns differ only because of their chains). `over`: the
+    setting the chains differ by, and `values` each one's value of it."""
     n = len(samples)
     rows = [(c, s) for c in range(len(chains)) for s in samples]
     results = batch_samples(model, prompt, chains, [c for c, _ in rows], [s for _, s in rows],
@@ -72,8 +98,9 @@ def sweep(model, prompt: str, chains: Sequence[Chain], length: int, samples: ran
     for c, chain in enumerate(chains):
         mine = results[c * n:(c + 1) * n]
         stats = [sample_stats(model, prompt_ids, r) for r in mine]
-        columns.append(Column(chain, mine, stats, merge_stats(stats)))
-    return Sweep(model.name, prompt, seed, columns, samples.start)
+        value = values[c] if values is not None else None
+        columns.append(Column(chain, mine, stats, merge_stats(stats), value))
+    return Sweep(model.name, prompt, seed, columns, samples.start, over)
 
 
 def distinct_n(ids: list[int], n: int) -> float | None:
@@ -112,6 +139,8 @@ def sample_stats(model, prompt_ids: np.ndarray, sample: Sample) -> dict:
     }
     if model.level == "word":
         stats["distinct_1"] = distinct_n(sample.ids, 1)
+    if sample.varies:  # the mean temperature it was tempered at
+        stats["effective_temperature"] = float(np.mean(sample.temperatures)) if n else None
     return stats
 
 

@@ -8,6 +8,7 @@ from tempgen.cli.inputs import (
     chain_of,
     load_model,
     model_and_prompt,
+    sampler_settings,
     temperatures_of,
     waiting,
     warn_unknown,
@@ -34,13 +35,13 @@ from tempgen.cli.output import json_line
               help="How many of the most likely tokens to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_options(sampler_options + output_options)
-def dist(model_spec, prompt, temperatures, top, as_json, top_k, top_p, min_p, typical_p,
-         samplers, verbose, color, width):
+def dist(model_spec, prompt, temperatures, top, as_json, verbose, color, width, **samplers):
     """The next token's distribution after PROMPT, reshaped by each temperature.
 
     Bars show each candidate's probability at each T (sharper below 1, flatter above),
-    with each T's entropy and effective number of choices 2^H. Tokens the truncation
-    samplers (--top-k, --top-p, --min-p, --typical-p) remove are struck through.
+    with each T's entropy and effective number of choices 2^H. Tokens a sampler removes
+    (--top-k, --top-p, --min-p, --top-n-sigma, ...) are struck through; a token the
+    penalties or DRY weigh down (the prompt being what came before) shows by how much.
 
     \b
     Examples:
@@ -51,7 +52,8 @@ def dist(model_spec, prompt, temperatures, top, as_json, top_k, top_p, min_p, ty
     from tempgen.analysis.distribution import next_token_table
 
     temps = temperatures_of(temperatures, None, hint="'--temperatures'")
-    chains = [chain_of(t, top_k, top_p, min_p, typical_p, samplers) for t in temps]
+    settings, order = sampler_settings(samplers)
+    chains = [chain_of(t, settings, order) for t in temps]
     model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
     data = next_token_table(model, prompt, chains, top)
     if as_json:

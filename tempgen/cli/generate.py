@@ -8,10 +8,12 @@ import click
 
 from tempgen.cli.inputs import (
     chain_of,
+    chains_of,
     choices_of,
+    columns_of,
     model_and_prompt,
+    sampler_settings,
     seed_and_stops,
-    temperatures_of,
 )
 from tempgen.cli.options import (
     CONTEXT,
@@ -50,7 +52,7 @@ output_option = click.option(
 @output_option
 @with_options(sampler_options + output_options)
 def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fmt, forced,
-           null, output, top_k, top_p, min_p, typical_p, samplers, verbose, color, width):
+           null, output, verbose, color, width, **samplers):
     """Generate text at one temperature.
 
     On a terminal each generated token is coloured by its probability; in a pipe the output
@@ -65,7 +67,7 @@ def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fm
       tempgen sample -m shakespeare-word -p "KING" -n 50 --top-p 0.9
       tempgen sample -n 200 --format jsonl --seed 3 -o samples.jsonl
     """
-    chain = chain_of(temperature, top_k, top_p, min_p, typical_p, samplers)
+    chain = chain_of(temperature, *sampler_settings(samplers))
     if fmt == "jsonl":
         _fits(min(num_samples, GROUP) * length, "'--length'", "one JSON line per sample",
               "--format text streams any length")
@@ -158,6 +160,11 @@ def _fits(tokens: int, option: str, what: str, instead: str) -> None:
               help=f"Comma-separated temperatures.  [default: {DEFAULT_TEMPERATURES}]")
 @click.option("--range", "span", metavar="START:STOP:COUNT", default=None,
               help="COUNT evenly spaced temperatures from START to STOP, e.g. 0:2:5.")
+@click.option("--sweep-over", "over", metavar="NAME=V1,V2,...", default=None,
+              help="Columns that differ by another sampler setting instead, e.g. "
+                   "top-n-sigma=0.5,1,2 (at temperature -t).")
+@click.option("-t", "--temperature", type=Temperature(), default=1.0, show_default=True,
+              help="The temperature of every column, with --sweep-over.")
 @with_options(run_options)
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl", "json"]), default="text",
               show_default=True, help="The view (plain text in a pipe) or one JSON document, "
@@ -170,9 +177,8 @@ def _fits(tokens: int, option: str, what: str, instead: str) -> None:
               help="Also write the coloured view as an HTML page.")
 @output_option
 @with_options(sampler_options + output_options)
-def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, stops, fmt,
-          save_svg, save_html, output, top_k, top_p, min_p, typical_p, samplers, verbose,
-          color, width):
+def sweep(model_spec, temperatures, span, over, temperature, prompt, length, num_samples, seed,
+          stops, fmt, save_svg, save_html, output, verbose, color, width, **samplers):
     """Samples at several temperatures side by side, each token coloured by its probability.
 
     All temperatures are decoded in one batch with coupled randomness: under one seed every
@@ -198,8 +204,8 @@ def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, sto
     """
     from tempgen.analysis.sweep import sweep as run_sweep
 
-    temps = temperatures_of(temperatures, span)
-    chains = [chain_of(t, top_k, top_p, min_p, typical_p, samplers) for t in temps]
+    over, values = columns_of(temperatures, span, over, temperature)
+    chains = chains_of(over, values, temperature, *sampler_settings(samplers))
     streaming = fmt == "jsonl" and not (save_svg or save_html)
     if streaming:
         _fits(len(chains) * min(num_samples, GROUP) * length, "'--length'",
@@ -217,10 +223,11 @@ def sweep(model_spec, temperatures, span, prompt, length, num_samples, seed, sto
             for start in range(0, num_samples, GROUP):
                 group = range(start, min(num_samples, start + GROUP))
                 for record in run_sweep(model, prompt, chains, length, group, seed,
-                                        stops).records():
+                                        stops, over, values).records():
                     json_line(record, out)
             return
-        result = run_sweep(model, prompt, chains, length, range(num_samples), seed, stops)
+        result = run_sweep(model, prompt, chains, length, range(num_samples), seed, stops,
+                           over, values)
         if save_svg or save_html:
             _save_view(result, model, save_svg, save_html, width)
         if fmt == "jsonl":
@@ -241,7 +248,7 @@ def _print_view(result, model, color, width, out) -> None:
         print_view(sweep_view(result.prompt, result.view_columns(model), console.width,
                               colours(console)), console)
     else:
-        out.write(plain_text(result.prompt, [(c.temperature, [s.text for s in c.samples])
+        out.write(plain_text(result.prompt, [(result.label(c, False), [s.text for s in c.samples])
                                              for c in result.columns],
                              "\n" if model.per_line else "\n\n"))
 

@@ -17,15 +17,27 @@ from tempgen.cli.options import (
 )
 
 
-def chain_of(temperature, top_k, top_p, min_p, typical_p, samplers):
-    """The sampler chain of the sampler options."""
-    from tempgen.generate.samplers import build_chain
+def sampler_settings(options: dict) -> tuple[dict, tuple[str, ...]]:
+    """The sampler settings and chain order of a command's options (taken out of them)."""
+    from tempgen.generate.samplers.settings import SETTINGS
+    from tempgen.generate.textstream import unescape
 
-    order = tuple(n.strip() for n in samplers.split(",") if n.strip()) if samplers else None
-    settings = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "min_p": min_p,
-                "typical_p": typical_p}
+    settings = {name: options.pop(name) for name in list(options) if name in SETTINGS}
+    breakers = settings.pop("dry_sequence_breakers", ())
+    if breakers:
+        settings["dry_sequence_breakers"] = () if breakers == ("none",) else tuple(
+            unescape(b) for b in breakers)
+    samplers = options.pop("samplers", None) or ""
+    order = tuple(n for n in samplers.replace(";", ",").split(",") if n.strip())
+    return settings, order
+
+
+def chain_of(temperature: float, settings: dict, order: tuple[str, ...] = ()):
+    """The sampler chain of the sampler options at one temperature."""
+    from tempgen.generate.samplers.chain import build_chain
+
     try:
-        return build_chain(settings, order)
+        return build_chain({**settings, "temperature": temperature}, order)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--samplers'") from None
 
@@ -158,3 +170,40 @@ def temperatures_of(listed: str | None, span: str | None, hint: str | None = Non
         return [Temperature().convert(v, None, None) for v in values]
     except click.BadParameter as exc:
         raise click.BadParameter(exc.message, param_hint=hint) from None
+
+
+def columns_of(temperatures: str | None, span: str | None, over: str | None,
+               temperature: float) -> tuple[str, list]:
+    """What a sweep's columns differ by, and its values: the temperatures of
+    --temperatures or --range, or the setting and values of --sweep-over NAME=V1,V2,...
+    (the other columns' temperature then being `temperature`)."""
+    from tempgen.generate.samplers.settings import SETTINGS
+
+    if over is None:
+        return "temperature", temperatures_of(temperatures, span)
+    hint = "'--sweep-over'"
+    if temperatures is not None or span:
+        raise click.UsageError("give --sweep-over, or --temperatures / --range, not both")
+    name, sep, listed = over.partition("=")
+    key = name.strip().lower().replace("-", "_")
+    if not sep or key not in SETTINGS or SETTINGS[key].kind == "strings":
+        choices = ", ".join(n.replace("_", "-") for n, s in SETTINGS.items()
+                            if s.kind != "strings")
+        raise click.BadParameter(f"{over!r} is not NAME=V1,V2,... with NAME one of: {choices}",
+                                 param_hint=hint)
+    if key == "temperature":
+        return key, temperatures_of(listed, None, hint=hint)
+    values = [v.strip() for v in listed.split(",") if v.strip()]
+    if not values or len(values) > MAX_TEMPERATURES:
+        raise click.BadParameter(f"give 1 to {MAX_TEMPERATURES} values", param_hint=hint)
+    try:
+        return key, [SETTINGS[key].check(v) for v in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def chains_of(over: str, values: list, temperature: float, settings: dict, order) -> list:
+    """One chain per column: the settings with `over` set to each value."""
+    if over == "temperature":
+        return [chain_of(t, settings, order) for t in values]
+    return [chain_of(temperature, {**settings, over: v}, order) for v in values]

@@ -137,21 +137,47 @@ encoding_options = [
                  default="strict", show_default=True,
                  help="On undecodable bytes: stop with an error, or replace them with U+FFFD."),
 ]
-sampler_options = [
-    click.option("--top-k", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
-                 help="Keep only the K most likely tokens (0 = off)."),
-    click.option("--top-p", type=Probability(low_open=True), default=1.0, show_default=True,
-                 help="Nucleus: keep the most likely tokens up to this mass, in (0, 1]."),
-    click.option("--min-p", type=Probability(), default=0.0, show_default=True,
-                 help="Keep tokens at least this fraction as likely as the top one, in [0, 1]."),
-    click.option("--typical-p", type=Probability(low_open=True), default=1.0,
-                 show_default=True, help="Locally typical sampling mass, in (0, 1]."),
-    click.option("--samplers", metavar="LIST", default=None,
-                 help="Chain order, e.g. top_p,temperature (names: top_k, typical_p, top_p, "
-                      "min_p, temperature); unlisted samplers follow in the default order "
-                      "top_k, typical_p, top_p, min_p, temperature."),
-    click.option("-v", "--verbose", is_flag=True, help="Print the effective chain to stderr."),
-]
+class SettingType(click.ParamType):
+    """A sampler setting, checked by its own rule (generate/samplers/settings.py)."""
+
+    def __init__(self, setting):
+        self.setting = setting
+        self.name = ("N" if setting.kind == "int" else
+                     "P" if (setting.low, setting.high) == (0.0, 1.0) else "X")
+
+    def convert(self, value, param, ctx):
+        try:
+            return self.setting.check(value)
+        except ValueError as exc:
+            self.fail(str(exc).removeprefix(self.setting.name + " "), param, ctx)
+
+
+def _sampler_options() -> list:
+    from tempgen.generate.samplers.settings import DRY_BREAKERS, LINKS, SETTINGS
+
+    shown = lambda v: "inf" if v == float("inf") else f"{v:g}"  # noqa: E731
+    first = ["top_k", "top_p", "min_p", "typical_p", "top_n_sigma", "xtc_probability",
+             "xtc_threshold", "dynatemp_range", "dynatemp_exponent", "mirostat",
+             "mirostat_tau", "mirostat_eta"]  # the truncations first, penalties last
+    names = first + [n for n in SETTINGS if n not in first]
+    options = [click.option(s.option, s.name, type=SettingType(s), default=s.default,
+                            help=f"{s.help}  [default: {shown(s.default)}]")
+               for s in map(SETTINGS.get, names)
+               if s.name not in ("temperature", "dry_sequence_breakers")]
+    breakers = " ".join(b.replace("\n", "\\n") for b in DRY_BREAKERS)
+    return options + [
+        click.option("--dry-sequence-breaker", "dry_sequence_breakers", multiple=True,
+                     metavar="TEXT", help="DRY: a repeat does not run across TEXT "
+                     f"(repeatable; replaces the defaults {breakers}; none = no breaker)."),
+        click.option("--samplers", metavar="LIST", default=None,
+                     help=f"Chain order, e.g. top_p,temperature; unlisted samplers follow in "
+                          f"the default order {','.join(LINKS)}."),
+        click.option("-v", "--verbose", is_flag=True, help="Print the effective chain to "
+                                                           "stderr."),
+    ]
+
+
+sampler_options = _sampler_options()
 width_option = click.option(
     "--width", type=click.IntRange(20, 10_000), default=None, metavar="N",
     help="Render N characters wide (default: the terminal's width).")

@@ -8,6 +8,10 @@ row draws the same tokens whatever else is in the batch.
 When every chain is a temperature alone and the compiled loop is there, it does the work
 (generate/compiled.py); otherwise numpy does, with the chain's transforms. Both compute the
 same rows, tempering and inverse-CDF draw, so a sample's text does not depend on which ran.
+
+A stateless chain's row depends on the context alone, so numpy keeps it per (chain,
+context); a stateful chain's (penalties, DRY, Mirostat) also on the row's state, so its
+rows are made at every step from the model row, and the state moves on after each draw.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 
 from tempgen.generate import compiled
 from tempgen.generate.draw import draw, uniforms
-from tempgen.generate.samplers import Chain
+from tempgen.generate.samplers.chain import Chain
 from tempgen.generate.tempering import entropy_bits
 
 CACHE_FLOATS = 1 << 21  # rows kept per run: 2 x 16 MB of float64 at most
@@ -33,28 +37,37 @@ class Block(NamedTuple):
     model_logprob: np.ndarray  # ln p under the model (T = 1)
     sample_logprob: np.ndarray  # ln q under the row's sampling distribution
     entropy: np.ndarray  # entropy of that distribution, in bits
+    temperature: np.ndarray  # the temperature the row was tempered at
+    mu: np.ndarray  # Mirostat's surprise bound when it drew (bits), else NaN
 
 
 def generate_blocks(model, contexts: np.ndarray, chains: Sequence[Chain],
                     row_chain: Sequence[int], streams: Sequence[np.random.Generator],
-                    row_stream: Sequence[int], steps: int, compiled_loop: bool = True
-                    ) -> Iterator[Block]:
+                    row_stream: Sequence[int], steps: int, compiled_loop: bool = True,
+                    states: Sequence | None = None) -> Iterator[Block]:
     """`steps` steps for a batch of rows (see the module doc for the row mappings), in
     blocks: as many steps as the compiled loop does in one call, or one at a time.
 
     model: the model contract (lm/model.py); contexts: (batch, width), not changed.
     compiled_loop=False keeps to the numpy path even where the compiled loop could run.
+    states: each row's RowState (samplers/state.py), needed by stateful chains, moved on.
     """
     contexts = np.array(contexts, dtype=np.int64)
     noise = _Noise(streams)
     if compiled_loop and all(c.temperature_only for c in chains) and compiled.fits(model):
-        decoder = compiled.Decoder(model, [chains[c].temperature for c in row_chain])
+        temps = [chains[c].temperature for c in row_chain]
+        decoder = compiled.Decoder(model, temps)
         row_stream = np.asarray(row_stream, dtype=np.int64)
         for start in range(0, steps, COMPILED_BLOCK):
             block = noise.block(min(COMPILED_BLOCK, steps - start))
-            yield Block(*decoder.block(contexts, block, row_stream))
+            tokens, logp, logq, entropy = decoder.block(contexts, block, row_stream)
+            yield Block(tokens, logp, logq, entropy, np.broadcast_to(temps, tokens.shape),
+                        np.full(tokens.shape, np.nan))
         return
-    yield from _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps)
+    if states is None:
+        states = [None] * len(contexts)
+    yield from _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps,
+                             states)
 
 
 class _RowCache:
@@ -67,6 +80,7 @@ class _RowCache:
         self.logq: list[np.ndarray] = []
         self.logp: list[np.ndarray] = []
         self.entropy: list[float] = []
+        self.temperature: list[float] = []
 
     def lookup(self, chain_ids: list[int], keys: list) -> list[int]:
         index = self.index
@@ -78,13 +92,15 @@ class _RowCache:
     def clear(self) -> None:
         for d in self.index:
             d.clear()
-        self.logq, self.logp, self.entropy = [], [], []
+        self.logq, self.logp, self.entropy, self.temperature = [], [], [], []
 
-    def add(self, chain_ids, keys, logq: np.ndarray, logp: np.ndarray) -> list[int]:
+    def add(self, chain_ids, keys, logq: np.ndarray, logp: np.ndarray, temps: np.ndarray
+            ) -> list[int]:
         start = len(self.logq)
         self.logq.extend(logq)
         self.logp.extend(logp)
         self.entropy.extend(entropy_bits(logq).tolist())
+        self.temperature.extend(np.asarray(temps, dtype=np.float64).tolist())
         rows = list(range(start, len(self.logq)))
         for c, k, r in zip(chain_ids, keys, rows, strict=True):
             self.index[c][k] = r
@@ -133,38 +149,65 @@ class _Noise:
         return np.stack([uniforms(rng, steps) for rng in self.streams])
 
 
-def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps):
-    """The numpy path: a step at a time, rows cached per (chain, context)."""
+def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps, states):
+    """The numpy path: a step at a time; rows of stateless chains cached per (chain,
+    context), those of stateful ones made afresh from the model row."""
     batch = len(contexts)
     row_chain_list = [int(c) for c in row_chain]
     row_chain = np.asarray(row_chain_list)
     row_stream = np.asarray(row_stream, dtype=np.int64)
+    live = [r for r in range(batch) if chains[row_chain_list[r]].stateful]
+    cached = [r for r in range(batch) if not chains[row_chain_list[r]].stateful]
+    groups = {c: [r for r in live if row_chain_list[r] == c] for c in set(row_chain[live].tolist())}
     cache = _RowCache(model.vocab_size, len(chains), batch)
     keys = _Keys(contexts, model.vocab_size + 2)
     memo = model.row_memo()
     rows = np.arange(batch)
+    logq = np.empty((batch, model.vocab_size))
+    logp = np.empty((batch, model.vocab_size))
+    entropy, temps, mu = np.empty(batch), np.empty(batch), np.full(batch, np.nan)
     for step in range(steps):
         if step % BLOCK == 0:
             block = noise.block(min(BLOCK, steps - step))
-        key_list = keys.keys()
-        at = cache.lookup(row_chain_list, key_list)
-        miss = [r for r, i in enumerate(at) if i < 0]
-        if miss and cache.full(len(miss)):  # start afresh: every row of this step misses
-            cache.clear()
-            at, miss = [-1] * batch, list(range(batch))
-        if miss:
-            logp = np.log(memo.probs(keys.ctx[miss]))
-            logq = np.empty_like(logp)
-            for c in set(row_chain[miss].tolist()):
-                sel = row_chain[miss] == c
-                logq[sel] = chains[c](logp[sel])
-            new = cache.add([row_chain_list[r] for r in miss], [key_list[r] for r in miss],
-                            logq, logp)
-            for r, i in zip(miss, new, strict=True):
-                at[r] = i
-        logq = np.stack([cache.logq[i] for i in at])
+        if cached:
+            at = _cached_rows(cache, keys, memo, chains, row_chain, row_chain_list, cached)
+            for r, i in zip(cached, at, strict=True):
+                logq[r], logp[r] = cache.logq[i], cache.logp[i]
+                entropy[r], temps[r] = cache.entropy[i], cache.temperature[i]
+        if live:
+            logp[live] = np.log(memo.probs(keys.ctx[live]))
+            for c, members in groups.items():
+                mine = [states[r] for r in members]
+                if mine[0].mu is not None:
+                    mu[members] = [s.mu for s in mine]
+                logq[members], temps[members] = chains[c].apply(logp[members], mine)
+                entropy[members] = entropy_bits(logq[members])
         tok = draw(logq, block[row_stream, step % BLOCK])
-        logp = [cache.logp[i][t] for i, t in zip(at, tok.tolist(), strict=True)]
-        yield Block(tok[None], np.array([logp]), logq[rows, tok][None],
-                    np.array([[cache.entropy[i] for i in at]]))
+        drawn = logq[rows, tok]
+        for c, members in groups.items():
+            chains[c].update([states[r] for r in members], tok[members], drawn[members])
+        yield Block(tok[None], logp[rows, tok][None], drawn[None], entropy[None].copy(),
+                    temps[None].copy(), mu[None].copy())
         keys.push(tok)
+
+
+def _cached_rows(cache, keys, memo, chains, row_chain, row_chain_list, members) -> list[int]:
+    """Where the cache holds the rows of `members` at this step (making the missing)."""
+    key_list = keys.keys()
+    at = cache.lookup([row_chain_list[r] for r in members], [key_list[r] for r in members])
+    miss = [j for j, i in enumerate(at) if i < 0]
+    if miss and cache.full(len(miss)):  # start afresh: every row of this step misses
+        cache.clear()
+        at, miss = [-1] * len(members), list(range(len(members)))
+    if miss:
+        rows = [members[j] for j in miss]
+        logp = np.log(memo.probs(keys.ctx[rows]))
+        logq, temps = np.empty_like(logp), np.empty(len(rows))
+        rc = row_chain[rows]
+        for c in set(rc.tolist()):
+            sel = rc == c
+            logq[sel], temps[sel] = chains[c].apply(logp[sel])
+        new = cache.add(rc.tolist(), [key_list[r] for r in rows], logq, logp, temps)
+        for j, i in zip(miss, new, strict=True):
+            at[j] = i
+    return at

@@ -32,11 +32,19 @@ class Sample:
     entropies: list[float] = field(default_factory=list)  # bits, of each q drawn from
     ids: list[int] = field(default_factory=list)  # the token ids
     stopped: bool = False  # ended at a stop string
+    temperatures: list[float] = field(default_factory=list)  # each token's tempering T
+    mus: list[float] = field(default_factory=list)  # Mirostat's bound at each token (NaN)
+    varies: bool = False  # its chain moves the temperature (or Mirostat's bound)
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "tokens": self.tokens, "model_logprobs": self.model_logprobs,
-                "sample_logprobs": self.sample_logprobs, "entropies": self.entropies,
-                "stopped": self.stopped}
+        out = {"text": self.text, "tokens": self.tokens, "model_logprobs": self.model_logprobs,
+               "sample_logprobs": self.sample_logprobs, "entropies": self.entropies,
+               "stopped": self.stopped}
+        if self.varies:
+            out["effective_temperature"] = self.temperatures
+            if any(m == m for m in self.mus):
+                out["mirostat_mu"] = self.mus
+        return out
 
 
 def pieces(model, prompt: str, sample: Sample) -> list[tuple[str, float]]:
@@ -48,8 +56,8 @@ def pieces(model, prompt: str, sample: Sample) -> list[tuple[str, float]]:
 
 
 def _start(model, prompt: str, rows: int):
-    return model.contexts_after(model.tokenizer.encode(prompt), rows), \
-        model.tokenizer.split(prompt)
+    ids = model.tokenizer.encode(prompt)
+    return model.contexts_after(ids, rows), model.tokenizer.split(prompt), ids
 
 
 def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
@@ -60,12 +68,14 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
     place = {i: k for k, i in enumerate(sorted(set(row_sample)))}  # sample -> its stream
     rngs = [stream(seed, i) for i in place]
     row_stream = [place[i] for i in row_sample]
-    contexts, before = _start(model, prompt, len(row_chain))
+    contexts, before, ids = _start(model, prompt, len(row_chain))
     vocab = model.tokenizer.vocab
     texts = [TextStream(model.tokenizer.joiner(before), stops, pieces=False)
              for _ in row_chain]
-    out = [Sample() for _ in row_chain]
-    for block in generate_blocks(model, contexts, chains, row_chain, rngs, row_stream, length):
+    out = [Sample(varies=chains[c].varies_temperature) for c in row_chain]
+    states = [(chains[c].start(model.tokenizer, ids, 1) or [None])[0] for c in row_chain]
+    for block in generate_blocks(model, contexts, chains, row_chain, rngs, row_stream, length,
+                                 states=states):
         columns = [a.T.tolist() for a in block]  # per row: its ids, ln p, ln q, entropies
         for r, (ts, s) in enumerate(zip(texts, out, strict=True)):
             if not ts.done:
@@ -77,7 +87,7 @@ def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],
     return out
 
 
-def _feed(ts: TextStream, s: Sample, vocab, ids, logp, logq, entropy) -> None:
+def _feed(ts: TextStream, s: Sample, vocab, ids, logp, logq, entropy, temps, mus) -> None:
     """A row's steps into its text stream and its sample, up to a stop string."""
     words = [vocab[i] for i in ids]
     _, fed = ts.feed_all(words)
@@ -86,6 +96,8 @@ def _feed(ts: TextStream, s: Sample, vocab, ids, logp, logq, entropy) -> None:
     s.model_logprobs += logp[:fed]
     s.sample_logprobs += logq[:fed]
     s.entropies += entropy[:fed]
+    s.temperatures += temps[:fed]
+    s.mus += mus[:fed]
 
 
 def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
@@ -96,13 +108,14 @@ def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
     a list every `flush_every` tokens at least (or at every block of the compiled loop).
     with_probs=False: text alone, a piece per list (probability None). `chosen`: tokens
     that stand instead of the draw at their steps (generate/choices.py)."""
-    contexts, before = _start(model, prompt, 1)
+    contexts, before, ids = _start(model, prompt, 1)
     vocab = model.tokenizer.vocab
     ts = TextStream(model.tokenizer.joiner(before), stops, pieces=with_probs)
     rng = stream(seed, index)
     ready: list[tuple[str, float | None]] = []
     since = 0  # tokens fed since the last list
-    for block in sample_blocks(model, contexts, chain, rng, length, chosen):
+    state = chain.start(model.tokenizer, ids, 1)
+    for block in sample_blocks(model, contexts, chain, rng, length, chosen, state):
         words = [vocab[i] for i in block.tokens[:, 0].tolist()]
         probs = np.exp(block.sample_logprob[:, 0]).tolist() if with_probs else None
         got, fed = ts.feed_all(words, probs)
@@ -122,11 +135,13 @@ def one_sample(model, prompt: str, chain, length: int, seed: int, index: int = 0
                stops: Sequence[str] = (), chosen: dict[int, int] | None = None) -> Sample:
     """Sample `index` of `seed` whole, with its tokens, ids and figures (as `batch_samples`
     gives it, and with `chosen` tokens as `stream_sample` takes them)."""
-    contexts, before = _start(model, prompt, 1)
+    contexts, before, ids = _start(model, prompt, 1)
     vocab = model.tokenizer.vocab
     ts = TextStream(model.tokenizer.joiner(before), stops, pieces=False)
-    out = Sample()
-    for block in sample_blocks(model, contexts, chain, stream(seed, index), length, chosen):
+    out = Sample(varies=chain.varies_temperature)
+    state = chain.start(model.tokenizer, ids, 1)
+    for block in sample_blocks(model, contexts, chain, stream(seed, index), length, chosen,
+                               state):
         _feed(ts, out, vocab, *(a[:, 0].tolist() for a in block))
         if ts.done:
             break

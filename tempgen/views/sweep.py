@@ -26,10 +26,18 @@ FIGURES = (("entropy", "H", "entropy_bits", "{:.2f} bits"),
            ("perplexity", "ppl", "perplexity", "{:.2f}"),
            ("distinct-2", "d2", "distinct_2", "{:.2f}"),
            ("distinct-1", "d1", "distinct_1", "{:.2f}"),
-           ("novel", "new", "novelty", "{:.0%}"))
+           ("novel", "new", "novelty", "{:.0%}"),
+           ("mean T", "meanT", "effective_temperature", "{:.2f}"))
 KEY = ("H: entropy of the sampling distribution, bits/token · log₂p: mean log₂ p under the "
        "model, bits/token · ppl: perplexity · d2 (d1): distinct token pairs (tokens) · new: "
        "top-order n-grams not in the training text")
+MEAN_T_KEY = " · meanT: mean temperature used (dynamic temperature)"
+
+
+def _key(columns: list[dict]) -> Text:
+    """The key to the short labels (and to meanT where a column has it)."""
+    varies = any("effective_temperature" in c["stats"] for c in columns)
+    return Text(KEY + (MEAN_T_KEY if varies else ""), style="dim")
 
 
 def _figures(stats: dict, short: bool) -> list[tuple[str, str]]:
@@ -56,6 +64,11 @@ def stats_text(stats: dict, short: bool = False) -> Text:
     return Text("\n".join(lines), style="dim")
 
 
+def _label(col: dict) -> str:
+    """A column's heading: its label, or its temperature's."""
+    return col.get("label") or t_label(col["temperature"])
+
+
 def _sample_text(prompt: str, pieces, light: bool) -> Text:
     text = Text()
     text.append_text(prompt_text(prompt))  # (as a span: its dimness stays its own)
@@ -65,8 +78,9 @@ def _sample_text(prompt: str, pieces, light: bool) -> Text:
 
 def sweep_view(prompt: str, columns: list[dict], width: int, colour: bool = True,
                light: bool = False):
-    """The sweep, `width` characters wide. columns: [{"temperature", "samples": [[(piece,
-    q), ...], ...], "stats": {...}}], every column with as many samples."""
+    """The sweep, `width` characters wide. columns: [{"label" (or "temperature"),
+    "samples": [[(piece, q), ...], ...], "stats": {...}}], every column with as many
+    samples."""
     n = max(len(columns), 1)
     bands = len(columns[0]["samples"]) if columns else 0
     marker = MARKER if bands > 1 else 0
@@ -79,7 +93,7 @@ def sweep_view(prompt: str, columns: list[dict], width: int, colour: bool = True
     if marker:
         table.add_column("", width=marker - 2, no_wrap=True, style="dim")
     for col in columns:
-        table.add_column(t_label(col["temperature"]), ratio=1, overflow="fold",
+        table.add_column(_label(col), ratio=1, overflow="fold",
                          header_style="bold")
     for i in range(bands):
         if i:
@@ -90,7 +104,7 @@ def sweep_view(prompt: str, columns: list[dict], width: int, colour: bool = True
     table.add_row(*([""] if marker else []), *[stats_text(c["stats"], short) for c in columns])
     parts = [table]
     if short:
-        parts.append(Text(KEY, style="dim"))
+        parts.append(_key(columns))
     return Group(*parts, legend(width, colour, light))
 
 
@@ -99,23 +113,23 @@ def _stacked(prompt: str, columns: list[dict], width: int, colour: bool, light: 
     on lines of their own."""
     parts = []
     for col in columns:
-        parts.append(Rule(t_label(col["temperature"]), align="left", style="bold"))
+        parts.append(Rule(_label(col), align="left", style="bold"))
         for i, pieces in enumerate(col["samples"]):
             if len(col["samples"]) > 1:
                 parts.append(Text(f"#{i + 1}", style="dim"))
             parts.append(_sample_text(prompt, pieces, light))
         figures = "  ".join(f"{label} {value}" for label, value in _figures(col["stats"], True))
         parts += [Text(figures, style="dim"), Text("")]
-    return Group(*parts, Text(KEY, style="dim"), legend(width, colour, light))
+    return Group(*parts, _key(columns), legend(width, colour, light))
 
 
-def plain_text(prompt: str, columns: list[tuple[float, list[str]]], apart: str = "\n\n"
+def plain_text(prompt: str, columns: list[tuple[str, list[str]]], apart: str = "\n\n"
                ) -> str:
-    """The sweep for a pipe: per (temperature, its samples' texts) a `T=0.5` line, then
+    """The sweep for a pipe: per (column label, its samples' texts) a `T=0.5` line, then
     each sample (prompt and text), samples `apart` (a blank line, or a newline for one-line
     samples), blocks apart by a blank line."""
-    blocks = [f"T={t:g}\n" + apart.join(prompt + text for text in texts)
-              for t, texts in columns]
+    blocks = [label + "\n" + apart.join(prompt + text for text in texts)
+              for label, texts in columns]
     return "\n\n".join(blocks) + "\n"
 
 

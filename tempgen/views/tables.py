@@ -3,6 +3,8 @@ temperature curve and calibration."""
 
 from __future__ import annotations
 
+import math
+
 from rich import box
 from rich.table import Table
 from rich.text import Text
@@ -45,6 +47,7 @@ def models_table(rows: list[dict], console_width: int = 80) -> Table:
     return table
 
 
+PENALTY = 7  # " ×0.012": the factor of a penalised token's weight
 VISIBLE = {" ": "␣", "\n": "⏎", "\t": "→"}
 
 
@@ -75,15 +78,16 @@ def _fit(text: str, width: int) -> str:
 def dist_view(data: dict, console_width: int = 80) -> Table:
     """The next token's most likely candidates at each temperature (rows: tokens; columns:
     temperatures): a percentage and a bar each; when narrow, bars go first, then decimals
-    and the "T =" of the headers, never the numbers. Tokens a truncation sampler removed
-    are struck."""
+    and the "T =" of the headers, never the numbers. Tokens a sampler removed are struck;
+    a token the penalties weighed down shows the factor its weight was multiplied by."""
     n = max(len(data["temperatures"]), 1)
     tokens = [visible(t["token"]) for t in data["tokens"]]
     token_width = max([len(t) for t in tokens] + [6])
     # a table of n + 1 columns takes 3 characters a column and 1 more besides its cells
     column = (console_width - 1 - (token_width + 3)) // n - 3
     compact = column < 7  # "100.0%"
-    width = _bar_width(column - 7)
+    penalised = any("penalty" in col for col in data["temperatures"])
+    width = _bar_width(column - 7 - (PENALTY if penalised else 0))
     if data["prompt"]:
         title = "next token after " + _fit(repr(data["prompt"]), console_width - 18)
     else:
@@ -103,6 +107,10 @@ def dist_view(data: dict, console_width: int = 80) -> Table:
                 cells.append(Text("cut" if compact else "removed", style="dim strike"))
                 continue
             cell = Text(f"{q:.0%}" if compact else f"{q:6.1%}")
+            cut = col.get("penalty", [0.0] * len(tokens))[i]
+            if cut:  # (narrow: an arrow alone)
+                wide = column - 7 >= PENALTY
+                cell.append(f" ×{math.exp(-cut):.2g}" if wide else "↓", style="bold")
             if width:
                 cell.append(" ")
                 cell.append_text(bar(q, width, prob_style(q)))

@@ -11,6 +11,7 @@ from tempgen.analysis.calibration import calibrate
 from tempgen.analysis.explore import position
 from tempgen.analysis.sweep import sample_stats, sweep
 from tempgen.errors import TempgenError
+from tempgen.generate.samplers.settings import LINKS, SETTINGS
 from tempgen.generate.samples import one_sample, pieces
 from tempgen.views.console import SCALE
 from tempgen.web import params
@@ -31,7 +32,12 @@ class Api:
                 "limits": {k: v for k, v in LIMITS.items() if k != "body"},
                 "palette": [{"floor": f, "colour": pale, "label": label}
                             for f, _, pale, label in SCALE],
-                "samplers": ["top_k", "typical_p", "top_p", "min_p", "temperature"]}
+                "samplers": list(LINKS),
+                "settings": [{"name": st.name, "link": st.link, "default": st.default,
+                              "kind": st.kind, "low": _t(st.low), "high": _t(st.high),
+                              "help": st.help}
+                             for st in SETTINGS.values()
+                             if st.name != "temperature" and st.kind != "strings"]}
 
     # ------------------------------------------------------------------ one sample
     def _run(self, body: dict) -> tuple:
@@ -99,7 +105,7 @@ class Api:
 
 
 def _t(t: float):
-    return "inf" if math.isinf(t) else t
+    return ("inf" if t > 0 else "-inf") if math.isinf(t) else t
 
 
 def command(name: str, prompt: str, seed: int, length: int, chain, chosen: dict,
@@ -110,11 +116,16 @@ def command(name: str, prompt: str, seed: int, length: int, chain, chosen: dict,
         args += ["-p", prompt]
     args += ["-n", str(length), "--seed", str(seed)]
     for link in chain.links:
-        if link.name != "temperature":
-            args += [f"--{link.name.replace('_', '-')}", f"{link.value:g}"]
+        for key, value in link.settings:
+            if key == "temperature" or value == SETTINGS[key].default:
+                continue
+            if SETTINGS[key].kind == "strings":
+                args += [a for v in (value or ("none",))
+                         for a in ("--dry-sequence-breaker", _escape(v))]
+            else:
+                args += [SETTINGS[key].option, f"{value:g}"]
     names = [lk.name for lk in chain.links]
-    if names != [n for n in ("top_k", "typical_p", "top_p", "min_p", "temperature")
-                 if n in names]:
+    if names != [n for n in LINKS if n in names]:
         args += ["--samplers", ",".join(names)]
     for step, token in sorted(chosen.items()):
         args += ["--force", f"{step}={_escape(vocab[token])}"]

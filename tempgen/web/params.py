@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from tempgen.generate.samplers import NAMES, build_chain
+from tempgen.generate.samplers.chain import build_chain
+from tempgen.generate.samplers.settings import SETTINGS
 
 LIMITS = {
     "length": 5000,  # tokens of a sample
@@ -15,6 +16,8 @@ LIMITS = {
     "top": 50,  # bars of a position
     "text": 1_000_000,  # characters of a text to calibrate on
     "body": 2_000_000,  # bytes of a request
+    "breakers": 16,  # DRY sequence breakers
+    "breaker": 40,  # characters of one
 }
 
 
@@ -76,26 +79,42 @@ def temperature(value, name: str = "temperature") -> float:
 
 
 def chain(body: dict, t: float):
-    """The sampler chain: temperature t and the request's "samplers" settings and order."""
+    """The sampler chain: temperature t and the request's "samplers" settings (by their
+    names, generate/samplers/settings.py) and "order"."""
     s = body.get("samplers", {})
     if not isinstance(s, dict):
         raise BadRequest("samplers", "an object is needed")
-    unknown = set(s) - {*NAMES, "order"} - {"temperature"}
-    if unknown:
-        raise BadRequest("samplers", f"unknown setting {sorted(unknown)[0]!r}")
-    settings = {"temperature": t,
-                "top_k": integer(s, "top_k", 0, 0, 1_000_000),
-                "top_p": number(s.get("top_p", 1.0), "samplers.top_p", 0.0, 1.0, True),
-                "min_p": number(s.get("min_p", 0.0), "samplers.min_p", 0.0, 1.0),
-                "typical_p": number(s.get("typical_p", 1.0), "samplers.typical_p", 0.0, 1.0,
-                                    True)}
+    settings = {"temperature": t}
+    for key, value in s.items():
+        if key == "order":
+            continue
+        if key not in SETTINGS or key == "temperature":
+            raise BadRequest("samplers", f"unknown setting {key!r}"[:200])
+        settings[key] = setting(key, value)
     order = s.get("order", [])
     if not isinstance(order, list) or not all(isinstance(n, str) for n in order):
         raise BadRequest("samplers.order", "a list of sampler names is needed")
     try:
         return build_chain(settings, tuple(order))
     except ValueError as exc:
-        raise BadRequest("samplers.order", str(exc)) from None
+        raise BadRequest("samplers.order", str(exc)[:200]) from None
+
+
+def setting(key: str, value):
+    """One sampler setting, checked by its own rule."""
+    name = f"samplers.{key}"
+    if SETTINGS[key].kind == "strings":
+        if not (isinstance(value, list) and len(value) <= LIMITS["breakers"] and
+                all(isinstance(v, str) and 0 < len(v) <= LIMITS["breaker"] for v in value)):
+            raise BadRequest(name, f"a list of at most {LIMITS['breakers']} strings of 1 to "
+                                   f"{LIMITS['breaker']} characters is needed")
+        return tuple(text({"v": v}, "v", LIMITS["breaker"]) for v in value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadRequest(name, f"a number is needed, got {value!r}"[:200])
+    try:
+        return SETTINGS[key].check(value)
+    except ValueError as exc:
+        raise BadRequest(name, str(exc).removeprefix(key + " ")) from None
 
 
 def choices(body: dict, vocab_size: int, length: int) -> dict[int, int]:

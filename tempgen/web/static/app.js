@@ -30,7 +30,10 @@ function tLabel(t) {
 function fill() {
   $("model").value = state.model;
   $("prompt").value = state.prompt;
-  for (const key of ["seed", "top_k", "top_p", "min_p", "typical_p", "order"]) $(key).value = state[key];
+  for (const key of ["seed", "order"]) $(key).value = state[key];
+  for (const input of document.querySelectorAll("[data-setting]")) {
+    input.value = state.samplers[input.id] ?? input.dataset.default;
+  }
   $("length").value = state.n;
   $("temps").value = state.temps;
   $("slider").value = state.t === "inf" ? 1000 : state.t === 0 ? 0 : toSlider(state.t);
@@ -144,7 +147,19 @@ function wire() {
   edit("prompt", "prompt");
   edit("seed", "seed", Number);
   edit("length", "n", Number);
-  for (const key of ["top_k", "top_p", "min_p", "typical_p"]) edit(key, key, Number);
+  for (const input of document.querySelectorAll("[data-setting]")) {
+    input.addEventListener("change", () => {
+      const value = input.value.trim();
+      if (value === "" || Number(value) === Number(input.dataset.default)) {
+        delete state.samplers[input.id];
+      } else {
+        state.samplers[input.id] = Number(value);
+      }
+      state.choices = [];
+      refresh();
+      runSweep();
+    });
+  }
   edit("order", "order");
   $("new-seed").addEventListener("click", () => {
     state.seed = Math.floor(Math.random() * 2 ** 31);
@@ -176,6 +191,25 @@ function wire() {
   });
 }
 
+// A number box per sampler setting (the first few at hand, the rest folded away), each
+// checked by the server, which names a bad one.
+const AT_HAND = new Set(["top_k", "top_p", "min_p", "typical_p"]);
+function settingInputs(settings) {
+  const more = $("more-samplers");
+  for (const s of settings) {
+    const input = document.createElement("input");
+    Object.assign(input, { id: s.name, type: "number", title: s.help });
+    input.dataset.setting = "";
+    input.dataset.default = s.default;
+    input.step = s.kind === "int" ? "1" : "any";
+    if (typeof s.low === "number") input.min = s.low;
+    if (typeof s.high === "number") input.max = s.high;
+    const label = document.createElement("label");
+    label.append(`${s.name.replaceAll("_", "-")} `, input);
+    (AT_HAND.has(s.name) ? $("at-hand") : more).append(label);
+  }
+}
+
 async function start() {
   try {
     const config = await getConfig();
@@ -188,6 +222,8 @@ async function start() {
       $("model").append(option);
     }
     if (!config.models.some((m) => m.name === state.model)) state.model = config.models[0].name;
+    settingInputs(config.settings);
+    $("order").placeholder = config.samplers.join(",");
   } catch (error) {
     showError(error);
     return;

@@ -46,6 +46,7 @@ export function stats(box, s) {
   box.textContent = `H ${f(s.entropy_bits)} bits · log₂ p ${f(s.model_logprob / Math.LN2)} bits` +
     ` · perplexity ${f(s.perplexity)} · distinct-2 ${f(s.distinct_2)}` +
     ` · novel ${s.novelty === null ? "–" : Math.round(100 * s.novelty) + "%"}` +
+    (s.effective_temperature === undefined ? "" : ` · mean T ${f(s.effective_temperature)}`) +
     ` · ${s.tokens} tokens`;
 }
 
@@ -135,7 +136,8 @@ export function sweep(box, prompt, columns) {
     const f = (v) => (v === null ? "–" : Number(v).toFixed(2));
     card.append(el("p", "stats", `H ${f(s.entropy_bits)} · log₂ p ${f(s.model_logprob / Math.LN2)}` +
       ` · ppl ${f(s.perplexity)} · d2 ${f(s.distinct_2)}` +
-      ` · new ${s.novelty === null ? "–" : Math.round(100 * s.novelty) + "%"}`));
+      ` · new ${s.novelty === null ? "–" : Math.round(100 * s.novelty) + "%"}` +
+      (s.effective_temperature === undefined ? "" : ` · T̄ ${f(s.effective_temperature)}`)));
     box.append(card);
   }
 }

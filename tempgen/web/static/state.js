@@ -1,15 +1,18 @@
 // The view's whole state, kept in the page's address: a reload or a shared link shows the
-// same thing. Temperatures are numbers, or "inf".
+// same thing. Temperatures are numbers, or "inf". Sampler settings that differ from their
+// defaults are kept by their names (top_k=40), in `samplers`.
 
 export const DEFAULTS = {
-  model: "", prompt: "", seed: 1, t: 0.8, n: 300,
-  top_k: 0, top_p: 1, min_p: 0, typical_p: 1, order: "",
+  model: "", prompt: "", seed: 1, t: 0.8, n: 300, order: "",
   choices: [], temps: "0.2,0.5,0.8,1,1.5", pos: -1,
 };
 
 export function read() {
   const q = new URLSearchParams(location.search);
-  const s = { ...DEFAULTS, choices: [] };
+  const s = { ...DEFAULTS, choices: [], samplers: {} };
+  for (const [key, raw] of q) {
+    if (!(key in DEFAULTS) && /^[a-z_]+$/.test(key) && raw !== "") s.samplers[key] = Number(raw);
+  }
   for (const key of Object.keys(DEFAULTS)) {
     if (!q.has(key)) continue;
     const raw = q.get(key);
@@ -35,6 +38,7 @@ export function write(s) {
     const plain = key === "choices" ? "" : DEFAULTS[key];
     if (ALWAYS.has(key) || String(value) !== String(plain)) q.set(key, value);
   }
+  for (const [key, value] of Object.entries(s.samplers)) q.set(key, value);
   const address = `${location.pathname}?${q}`;
   if (address !== location.pathname + location.search) history.replaceState(null, "", address);
 }
@@ -44,7 +48,7 @@ export function sampleBody(s) {
   const order = s.order.split(",").map((n) => n.trim()).filter(Boolean);
   return {
     model: s.model, prompt: s.prompt, seed: s.seed, length: s.n, temperature: s.t,
-    samplers: { top_k: s.top_k, top_p: s.top_p, min_p: s.min_p, typical_p: s.typical_p, order },
+    samplers: { ...s.samplers, order },
     choices: s.choices,
   };
 }

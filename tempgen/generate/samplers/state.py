@@ -1,0 +1,19 @@
+"""What a stateful chain remembers of one sample between steps."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+
+class RowState:
+    """One sample's memory: its last `keep` tokens (the prompt's first, oldest first) for
+    the penalties and DRY, and Mirostat's mu, the surprise it cuts at (None without it)."""
+
+    def __init__(self, prompt_ids: Sequence[int], keep: int, mu: float | None = None):
+        self.history: deque[int] = deque((int(t) for t in prompt_ids), maxlen=max(keep, 0))
+        self.mu = mu
+
+    def push(self, token: int) -> None:
+        if self.history.maxlen:
+            self.history.append(int(token))

@@ -1,0 +1,194 @@
+"""The links beyond top-k/top-p/min-p/typical: each against its definition (hand-worked
+rows and llama.cpp's formulas), and the properties every link keeps."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from tempgen.generate.draw import draw, uniforms
+from tempgen.generate.samplers.chain import build_chain
+from tempgen.generate.samplers.settings import LINKS, SETTINGS
+from tempgen.generate.samplers.state import RowState
+from tempgen.generate.samplers.temperature import dynamic_temperature
+from tempgen.generate.samplers.truncation import surprise_cut, top_k, top_n_sigma, xtc_cut
+from tempgen.generate.tempering import temperature
+
+logits = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 30)),
+                elements=st.floats(-30, 5, allow_nan=False))
+
+
+def kept(z):
+    return np.isfinite(z)
+
+
+def test_top_n_sigma_by_hand():
+    z = np.array([[0.0, -1.0, -2.0, -3.0]])  # mean -1.5, sigma sqrt(1.25) = 1.118
+    assert kept(top_n_sigma(z, 1.0)).tolist() == [[True, True, False, False]]  # >= -1.118
+    assert kept(top_n_sigma(z, 2.0)).tolist() == [[True, True, True, False]]  # >= -2.236
+    z = np.array([[0.0, -1.0, -np.inf, -3.0]])  # -inf is not counted: mean -4/3
+    sigma = math.sqrt(((0 + 4 / 3) ** 2 + (-1 + 4 / 3) ** 2 + (-3 + 4 / 3) ** 2) / 3)
+    assert kept(top_n_sigma(z, 1.0)).tolist() == [[True, True, False, -sigma <= -3]]
+
+
+@given(logits, st.floats(0.05, 20), st.floats(0.1, 3))
+def test_top_n_sigma_keeps_the_same_tokens_at_every_temperature(z, t, n):
+    at_one = kept(top_n_sigma(z, n))
+    scaled = kept(top_n_sigma(z / t, n))
+    # (equal up to rounding at the boundary: compare away from it)
+    sigma = np.sqrt(np.var(z, axis=1, keepdims=True))
+    clear = np.abs(z - (z.max(axis=1, keepdims=True) - n * sigma)) > 1e-9 * (1 + np.abs(z))
+    assert np.array_equal(at_one[clear], scaled[clear])
+    before = build_chain({"top_n_sigma": n, "temperature": t}, ("top_n_sigma",))(z)
+    after = build_chain({"top_n_sigma": n, "temperature": t}, ("temperature",))(z)
+    assert np.array_equal(kept(before)[clear], kept(after)[clear])
+
+
+def test_xtc_removes_all_top_choices_but_the_least_likely():
+    z = np.log([[0.5, 0.3, 0.15, 0.05], [0.9, 0.05, 0.03, 0.02]])
+    cut, changed = xtc_cut(z, 0.1)
+    assert kept(cut).tolist() == [[False, False, True, True], [True] * 4]  # row 2: one top
+    assert changed.tolist() == [True, False]
+    tie = np.log([[0.4, 0.4, 0.2]])  # of equals the last in token order stays
+    assert kept(xtc_cut(tie, 0.3)[0]).tolist() == [[False, True, True]]
+
+
+def test_xtc_is_the_mixture_of_its_two_outcomes():
+    p = np.array([0.5, 0.3, 0.15, 0.05])
+    chain = build_chain({"xtc_probability": 0.3, "xtc_threshold": 0.1, "temperature": 0.7})
+    q = np.exp(chain(np.log(p)[None]))[0]
+    keep = p ** (1 / 0.7) / np.sum(p ** (1 / 0.7))  # the rest of the chain on each outcome
+    rest = np.array([0, 0, 0.15, 0.05]) ** (1 / 0.7)
+    np.testing.assert_allclose(q, 0.7 * keep + 0.3 * rest / rest.sum(), rtol=1e-12)
+
+
+def test_xtc_draws_follow_the_mixture_chi_square():
+    # llama.cpp's XTC flips a coin per step; one uniform through the exact mixture must draw
+    # with the same frequencies (chi-square, alpha = 0.001, 3 degrees of freedom)
+    p = np.array([0.5, 0.3, 0.15, 0.05])
+    chain = build_chain({"xtc_probability": 0.5, "xtc_threshold": 0.2})
+    n = 100_000
+    tokens = draw(np.repeat(chain(np.log(p)[None]), n, axis=0),
+                  uniforms(np.random.default_rng(7), n))
+    observed = np.bincount(tokens, minlength=4)
+    expected = n * (0.5 * p + 0.5 * np.array([0, 0.3, 0.15, 0.05]) / 0.5)
+    assert np.sum((observed - expected) ** 2 / expected) < 16.266
+
+
+def test_dynamic_temperature_follows_the_entropy():
+    uniform = np.zeros((1, 8))  # normalised entropy 1: T + range
+    peaked = np.log([[1 - 7e-12] + [1e-12] * 7])  # entropy ~0: max(0, T - range)
+    assert dynamic_temperature(uniform, 1.0, 0.5, 1.0)[0] == pytest.approx(1.5)
+    assert dynamic_temperature(peaked, 1.0, 0.5, 1.0)[0] == pytest.approx(0.5, abs=1e-9)
+    assert dynamic_temperature(peaked, 0.3, 0.5, 1.0)[0] == pytest.approx(0.0, abs=1e-9)
+    z = np.log([[0.7, 0.2, 0.1]])  # llama.cpp's formula, by hand
+    h = -(0.7 * math.log(0.7) + 0.2 * math.log(0.2) + 0.1 * math.log(0.1))
+    want = 0.5 + 1.0 * (h / math.log(3)) ** 2.0
+    assert dynamic_temperature(z, 1.0, 0.5, 2.0)[0] == pytest.approx(want, rel=1e-12)
+    assert dynamic_temperature(np.array([[0.0, -np.inf]]), 0.8, 0.5, 1.0)[0] == 0.8  # one
+    logq, t = build_chain({"dynatemp_range": 0.5}).apply(z)
+    np.testing.assert_allclose(logq, temperature(z, t[0]), rtol=1e-12)
+
+
+def test_mirostat_cuts_at_the_surprise_bound():
+    z = np.log([[0.5, 0.25, 0.125, 0.125]])  # surprises 1, 2, 3, 3 bits
+    assert kept(surprise_cut(z, np.array([2.0]))).tolist() == [[True, True, False, False]]
+    assert kept(surprise_cut(z, np.array([0.5]))).tolist() == [[True, False, False, False]]
+    chain = build_chain({"mirostat": 2, "mirostat_tau": 1.0, "mirostat_eta": 0.5})
+    state = chain.start(None, [], 1)
+    assert state[0].mu == 2.0  # 2 tau
+    chain.update(state, [1], [math.log(0.25)])  # surprise 2 bits: mu -= 0.5 (2 - 1)
+    assert state[0].mu == 1.5
+
+
+def test_repetition_penalties_as_llama_cpp_defines_them():
+    z = np.array([[-1.0, -2.0, -3.0, 0.5]])
+    chain = build_chain({"repeat_penalty": 2.0, "frequency_penalty": 0.1,
+                         "presence_penalty": 0.3, "repeat_last_n": 3})
+    state = chain.start(None, [2, 0, 0, 3, 3], 1)  # the last 3: 0, 3, 3
+    got = chain.penalty(z, state)
+    # token 0: -1 * 2 - 0.1 - 0.3; token 3 (> 0): 0.5 / 2 - 0.2 - 0.3; token 2: too old
+    want_w = np.array([-2.4, -2.0, -3.0, -0.25])
+    np.testing.assert_allclose(z - got, want_w[None], rtol=1e-12)
+
+
+@settings(deadline=None, max_examples=60)
+@given(logits, st.floats(0, 5), st.integers(0, 5), st.floats(0.05, 1), st.floats(0, 1),
+       st.floats(-1, 3), st.floats(0, 1), st.floats(0, 0.6), st.floats(0, 2),
+       st.sampled_from([0, 2]), st.floats(0, 4), st.floats(0.5, 3),
+       st.lists(st.integers(0, 29), max_size=40), st.floats(0, 3))
+@pytest.mark.filterwarnings("error")
+def test_no_chain_ever_empties_a_row(z, t, k, p, mp, nsig, xp, xt, dr, miro, tau, rep,
+                                     history, dry):
+    chain = build_chain({"temperature": t, "top_k": k, "top_p": p, "min_p": mp,
+                         "typical_p": p, "top_n_sigma": nsig, "xtc_probability": xp,
+                         "xtc_threshold": xt, "dynatemp_range": dr, "mirostat": miro,
+                         "mirostat_tau": tau, "repeat_penalty": rep, "dry_multiplier": dry,
+                         "dry_sequence_breakers": ()})
+    states = chain.start(None, history, len(z))
+    logq, temps = chain.apply(z, states)
+    np.testing.assert_allclose(np.exp(logq).sum(axis=1), 1.0, atol=1e-9)
+    assert not np.isnan(logq).any() and np.all(temps >= 0)
+
+
+@given(logits)
+def test_neutral_settings_are_the_identity(z):
+    defaults = {name: s.default for name, s in SETTINGS.items()}
+    chain = build_chain(defaults)
+    assert [lk.name for lk in chain.links] == ["temperature"] and chain.temperature_only
+    np.testing.assert_array_equal(chain(z), temperature(z, 1.0))
+    assert np.array_equal(top_k(z, 0), z) and np.array_equal(top_n_sigma(z, -1.0), z)
+    assert np.array_equal(xtc_cut(z, 0.6)[0], z)  # above 0.5: at most one top choice
+
+
+spaced = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 30)),
+                elements=st.integers(-300, 50).map(lambda x: x / 10))  # (no ties by rounding)
+
+
+@given(spaced, st.integers(1, 10), st.floats(0.05, 20))
+def test_order_matters_only_where_it_should(z, k, t):
+    # top-k keeps the same tokens before or after temperature (ranks do not move) ...
+    a = build_chain({"top_k": k, "temperature": t}, ("top_k",))(z)
+    b = build_chain({"top_k": k, "temperature": t}, ("temperature",))(z)
+    assert np.array_equal(kept(a), kept(b))
+
+
+def test_but_min_p_after_temperature_is_another_sampler():
+    z = np.log([[0.6, 0.3, 0.1]])
+    a = build_chain({"min_p": 0.2, "temperature": 3.0}, ("min_p",))(z)
+    b = build_chain({"min_p": 0.2, "temperature": 3.0}, ("temperature",))(z)
+    assert kept(a).tolist() == [[True, True, False]] and kept(b).all()
+
+
+def test_every_link_has_a_place_in_the_default_order():
+    assert {s.link for s in SETTINGS.values()} == set(LINKS)
+    chain = build_chain({"top_k": 5, "xtc_probability": 0.5, "dry_multiplier": 1.0,
+                         "repeat_penalty": 1.1, "top_n_sigma": 1.0, "mirostat": 2,
+                         "dynatemp_range": 0.2})
+    assert [lk.name for lk in chain.links] == ["penalties", "dry", "top_n_sigma", "top_k",
+                                               "xtc", "temperature", "mirostat"]
+    assert chain.stateful and chain.varies_temperature and not chain.temperature_only
+
+
+@pytest.mark.parametrize("settings,word", [
+    ({"top_n_sigma": float("nan")}, "top_n_sigma"), ({"xtc_probability": 1.5}, "xtc_prob"),
+    ({"xtc_threshold": -0.1}, "xtc_threshold"), ({"dynatemp_range": -1}, "dynatemp_range"),
+    ({"dynatemp_exponent": float("inf")}, "dynatemp_exponent"), ({"mirostat": 1}, "use 2"),
+    ({"mirostat": 3}, "mirostat"), ({"mirostat_tau": -1}, "mirostat_tau"),
+    ({"repeat_penalty": 0}, "repeat_penalty"), ({"repeat_last_n": -2}, "repeat_last_n"),
+    ({"repeat_last_n": 1.5}, "whole"), ({"dry_base": 0.5}, "dry_base"),
+    ({"dry_allowed_length": -1}, "dry_allowed"), ({"dry_penalty_last_n": 10**9}, "dry_penalty"),
+    ({"dry_sequence_breakers": "ab"}, "strings"), ({"presence_penalty": "x"}, "presence"),
+    ({"top_q": 1}, "top_q")])
+def test_each_setting_is_checked_once_by_name(settings, word):
+    with pytest.raises(ValueError, match=word):
+        build_chain(settings)
+
+
+def test_a_stateful_chain_needs_its_states():
+    with pytest.raises(ValueError, match="state"):
+        build_chain({"repeat_penalty": 1.2})(np.zeros((1, 3)))
+    assert RowState([1, 2, 3], 2).history == type(RowState([], 2).history)([2, 3])

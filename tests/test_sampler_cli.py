@@ -1,0 +1,143 @@
+"""The sampler options on the command line and in the explorer's API: every setting
+checked with an error that names it, sweeps over any setting, and what each view shows."""
+
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+
+from tempgen.cli import cli
+from tempgen.generate.samplers.settings import SETTINGS
+
+NUMERIC = [s for s in SETTINGS.values() if s.kind != "strings" and s.name != "temperature"]
+
+
+def run(*args, code=0):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    assert result.exit_code == code, (result.output, result.stderr)
+    return result
+
+
+def bad_values(s):
+    """Values each setting refuses: not numbers, NaN, and just outside its range."""
+    out = ["x", "nan", "1e999"]
+    if math.isfinite(s.low):
+        out.append(str(s.low if s.open_low else s.low - 1))
+    if math.isfinite(s.high):
+        out.append(str(s.high * 2 + 1))
+    if s.kind == "int":
+        out.append("1.5")
+    return out
+
+
+@pytest.mark.parametrize("command", ["sample", "sweep", "dist"])
+@pytest.mark.parametrize("setting", NUMERIC, ids=lambda s: s.name)
+def test_every_setting_refuses_bad_values_in_one_line(setting, command):
+    for value in bad_values(setting):
+        result = run(command, setting.option, value, code=2)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and setting.option in lines[0] and value in lines[0], lines
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--sweep-over", "nope=1"], ["--sweep-over", "top-n-sigma"]),
+    (["--sweep-over", "top-k"], ["NAME=V1"]),
+    (["--sweep-over", "top-k=1,x"], ["'x'"]),
+    (["--sweep-over", "top-k="], ["1 to"]),
+    (["--sweep-over", "dry-sequence-breakers=a"], ["--sweep-over"]),
+    (["--sweep-over", "top-k=1", "--temperatures", "1"], ["--sweep-over", "--temperatures"]),
+    (["--sweep-over", "mirostat=1"], ["use 2"]),
+    (["--samplers", "top_k,top-k"], ["twice"]),
+])
+def test_sweep_over_errors(args, words):
+    line = run("sweep", *args, code=2).stderr.strip()
+    assert len(line.splitlines()) == 1 and all(w in line for w in words), line
+
+
+def test_a_sweep_over_a_setting_labels_its_columns():
+    out = run("sweep", "--sweep-over", "top-n-sigma=0.5,2", "-t", "1.5", "-n", "40",
+              "--seed", "2").stdout
+    assert out.startswith("top-n-sigma=0.5\n") and "\n\ntop-n-sigma=2\n" in out
+    doc = json.loads(run("sweep", "--sweep-over", "xtc-probability=0,1", "--format", "json",
+                         "-n", "30", "--seed", "2").stdout)
+    assert doc["over"] == "xtc_probability"
+    assert [c["xtc_probability"] for c in doc["columns"]] == [0.0, 1.0]
+    assert [lk["name"] for lk in doc["columns"][1]["chain"]] == ["xtc", "temperature"]
+    wide = run("sweep", "--sweep-over", "dynatemp-range=0,1", "-n", "60", "--seed", "2",
+               "--color", "always", "--width", "100").stdout
+    assert "T ± = 1" in wide and "mean T" in wide
+
+
+def test_a_column_over_a_setting_is_what_sample_prints_with_it():
+    sweep = run("sweep", "--sweep-over", "dry-multiplier=0,0.8", "-t", "0", "-n", "200",
+                "--seed", "5").stdout
+    alone = run("sample", "-t", "0", "--dry-multiplier", "0.8", "-n", "200", "--seed", "5")
+    assert "dry-multiplier=0.8\n" + alone.stdout.rstrip("\n") in sweep
+
+
+def test_sampler_order_names_as_llama_cpp_writes_them():
+    a = run("sample", "-n", "50", "--seed", "1", "--top-k", "5", "--min-p", "0.1",
+            "--samplers", "min_p;top-k;temp", "-v")
+    assert "chain: min_p=0.1 -> top_k=5 -> temperature=1" in a.stderr
+    b = run("sample", "-n", "50", "--seed", "1", "--top-k", "5", "--samplers", "typ_p,top_k")
+    assert b.stdout
+
+
+def test_dry_sequence_breakers_can_be_replaced_or_removed():
+    chain = run("sample", "-n", "5", "--seed", "1", "--dry-multiplier", "1",
+                "--dry-sequence-breaker", "none", "-v").stderr
+    assert "sequence_breakers=[]" in chain
+    chain = run("sample", "-n", "5", "--seed", "1", "--dry-multiplier", "1",
+                "--dry-sequence-breaker", "\\n", "--dry-sequence-breaker", "ab", "-v").stderr
+    assert "sequence_breakers=['\\n', 'ab']" in chain  # (a newline, unescaped)
+
+
+def test_jsonl_reports_the_temperature_used_where_it_moves():
+    rec = json.loads(run("sample", "-n", "40", "--seed", "1", "--dynatemp-range", "0.5",
+                         "--format", "jsonl").stdout)
+    assert len(rec["effective_temperature"]) == len(rec["tokens"])
+    assert rec["chain"][-1] == {"name": "temperature", "value": 1.0, "dynatemp_range": 0.5,
+                                "dynatemp_exponent": 1.0}
+    plain = json.loads(run("sample", "-n", "40", "--seed", "1", "--format", "jsonl").stdout)
+    assert "effective_temperature" not in plain
+
+
+def test_dist_strikes_removed_tokens_and_shows_penalties():
+    prompt = "the state of the world to the state of the wor"
+    data = json.loads(run("dist", "-p", prompt, "--dry-multiplier", "0.8",
+                          "--top-n-sigma", "1", "--json").stdout)
+    col = data["temperatures"][0]
+    top = [t["token"] for t in data["tokens"]]
+    assert col["removed"][top.index("l")]  # "world" again: DRY weighs it down, top-n-σ cuts
+    assert col["penalty"][top.index("l")] > 1.0
+    view = run("dist", "-p", prompt, "--repeat-penalty", "1.5", "--width", "100").stdout
+    assert "×0.38" in view
+
+
+def test_the_explorer_takes_every_setting_and_names_a_bad_one():
+    from starlette.testclient import TestClient
+
+    from tempgen.lm import store
+    from tempgen.web.app import create_app
+
+    client = TestClient(create_app({"shakespeare-char": store.load("shakespeare-char")},
+                                   ["testserver"]))
+    config = client.get("/api/config").json()
+    assert {s["name"] for s in config["settings"]} == {s.name for s in NUMERIC}
+    body = {"model": "shakespeare-char", "seed": 3, "length": 80, "temperature": 0.7,
+            "samplers": {"dry_multiplier": 0.8, "xtc_probability": 0.3, "mirostat": 2,
+                         "dry_sequence_breakers": ["\n", "ab"]}}
+    reply = client.post("/api/sample", json=body).json()
+    assert "--dry-multiplier 0.8" in reply["command"] and "--mirostat 2" in reply["command"]
+    assert "--dry-sequence-breaker ab" in reply["command"]
+    text = "".join(t["text"] for t in reply["tokens"])
+    args = __import__("shlex").split(reply["command"])[1:]
+    assert run(*args).stdout.rstrip("\n") == text
+    for key, value in [("xtc_probability", 2), ("mirostat", 1), ("dry_base", "x"),
+                       ("dry_sequence_breakers", "ab"), ("top_n_sigma", True)]:
+        bad = {**body, "samplers": {key: value}}
+        reply = client.post("/api/sample", json=bad)
+        assert reply.status_code == 400 and reply.json()["param"] == f"samplers.{key}"
