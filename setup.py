@@ -28,10 +28,14 @@ mvec = platform.system() == "Linux" and platform.machine() == "x86_64" and \
     platform.libc_ver()[0] == "glibc"
 setup(cmdclass={"build_py": build_py_with_models}, ext_modules=[Extension(
     "tempgen.generate._compiled",
-    [f"tempgen/generate/csrc/{name}.c" for name in ("module", "lookup", "vmath", "kept", "draw")],
-    depends=[f"tempgen/generate/csrc/{name}.h" for name in ("tables", "vmath", "kept", "draw")],
+    [f"tempgen/generate/csrc/{name}.c"
+     for name in ("module", "views", "spec", "lookup", "vmath", "kept", "rowset", "draw",
+                  "ranked", "chain", "state")],
+    depends=[f"tempgen/generate/csrc/{name}.h"
+             for name in ("tables", "views", "spec", "vmath", "kept", "rowset", "draw",
+                          "chain")],
     # no fused multiply-adds: rows round as numpy's separate operations do
-    extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off"],
+    extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden"],
     define_macros=[("TEMPGEN_MVEC", "1")] if mvec else [],
     libraries=["mvec", "m"] if mvec else ["m"],
     optional=True,  # without a C compiler tempgen installs and runs on numpy alone

@@ -1,10 +1,12 @@
 """The compiled loop (generate/csrc, built as `tempgen.generate._compiled` when a C compiler
-is there) for chains that are a temperature alone.
+is there).
 
-It computes what the numpy path of generate/decode.py computes for such chains, row by row
-in C: the model row by the interpolation recursion, q = softmax(log p / T), and the draw by
-inverse CDF with the row's uniform. It is optional: without it (no compiler at install, or
-TEMPGEN_COMPILED=0 in the environment) numpy does everything, with the same tokens.
+It computes what the numpy path of generate/decode.py computes, row by row in C: the model
+row by the interpolation recursion, the row's chain (a temperature alone the short way:
+q = softmax(log p / T) from what the run keeps; any other chain link by link, csrc/chain.c),
+and the draw by inverse CDF with the row's uniform. It is optional: without it (no compiler
+at install, or TEMPGEN_COMPILED=0 in the environment) numpy does everything, with the same
+tokens.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 import weakref
 
 import numpy as np
+
+from tempgen.generate.samplers.settings import window
 
 try:
     from tempgen.generate import _compiled
@@ -96,29 +100,82 @@ def _listed(lv) -> float:
     return float(count @ count / max(count.sum(), 1.0))
 
 
-class Decoder:
-    """Decodes a batch of rows with fixed temperatures, block by block; what it keeps of
-    the model (csrc/kept.h) is kept from one block to the next."""
+# The link kinds as csrc/chain.h numbers them.
+KINDS = {name: i for i, name in enumerate(
+    ("penalties", "dry", "top_n_sigma", "top_k", "typical_p", "top_p", "min_p", "xtc",
+     "temperature", "mirostat"))}
 
-    def __init__(self, model, temperatures):
-        temps = np.asarray(temperatures, dtype=np.float64)
-        if not np.all(temps >= 0):
-            raise ValueError("temperatures: >= 0 (or inf) are needed")
-        distinct = list(dict.fromkeys(t for t in temps.tolist() if t > 0))
-        index = {t: i for i, t in enumerate(distinct)}
-        self.row_temp = np.array([index.get(t, -1) for t in temps.tolist()], dtype=np.int64)
+
+def chain_spec(chain, tokenizer) -> tuple:
+    """A chain as the compiled loop reads it: (links, window, breaker starts, breakers);
+    a link is (kind, x0, x1, x2, n0, n1) (csrc/chain.h)."""
+    links = []
+    for lk in chain.links:
+        s = dict(lk.settings)
+        x, n = (s.get(lk.name, 0.0), 0.0, 0.0), (0, 0)
+        if lk.name == "penalties":
+            x = (s["repeat_penalty"], s["frequency_penalty"], s["presence_penalty"])
+            n = (window(s["repeat_last_n"]), 0)
+        elif lk.name == "dry":
+            x = (s["dry_multiplier"], s["dry_base"], 0.0)
+            n = (s["dry_allowed_length"], window(s["dry_penalty_last_n"]))
+        elif lk.name == "xtc":
+            x = (s["xtc_probability"], s["xtc_threshold"], 0.0)
+        elif lk.name == "temperature":
+            x = (s["temperature"], s.get("dynatemp_range", 0.0), s.get("dynatemp_exponent", 1.0))
+        elif lk.name == "mirostat":
+            x = (s["mirostat_tau"], s["mirostat_eta"], 0.0)
+        links.append((KINDS[lk.name], *map(float, x), *n))
+    seqs = chain.breakers(tokenizer)
+    starts = np.cumsum([0] + [len(q) for q in seqs], dtype=np.int64)
+    tokens = np.concatenate(seqs).astype(np.int64) if seqs else np.zeros(0, np.int64)
+    return tuple(links), chain.window, starts, tokens
+
+
+class Decoder:
+    """Decodes a batch of rows, each with its chain, block by block; what it keeps of the
+    model (csrc/kept.h) is kept from one block to the next. A stateful row's state (its
+    RowState) goes in at each block and comes back moved on."""
+
+    def __init__(self, model, row_chains, states=None):
+        plain = list(dict.fromkeys(c.temperature for c in row_chains
+                                   if c.temperature_only and c.temperature > 0))
+        others = list(dict.fromkeys(c for c in row_chains if not c.temperature_only))
+        self.row_temp = np.array([plain.index(c.temperature) if c.temperature_only and
+                                  c.temperature > 0 else -1 for c in row_chains], np.int64)
+        self.row_chain = np.array([others.index(c) if not c.temperature_only else -1
+                                   for c in row_chains], np.int64)
+        self.states = list(states) if states is not None else [None] * len(row_chains)
+        width = max([c.window for c in others] + [1])
+        self.hist = np.zeros((len(row_chains), width), np.int64)
+        self.hist_len = np.zeros(len(row_chains), np.int64)
+        self.mu = np.full(len(row_chains), np.nan)
+        for r, st in enumerate(self.states):
+            if st is not None:
+                last = list(st.history)[-width:]
+                self.hist[r, :len(last)] = last
+                self.hist_len[r] = len(last)
+                self.mu[r] = np.nan if st.mu is None else st.mu
         tables, spec = _tables(model)
-        dense, depth = levels(tables, len(distinct))
-        self.run = _compiled.start(spec, np.array(distinct, dtype=np.float64), dense, depth,
-                                   SPARSE_FLOATS)
+        dense, depth = levels(tables, len(plain))
+        specs = tuple(chain_spec(c, model.tokenizer) for c in others)
+        self.run = _compiled.start(spec, np.array(plain, dtype=np.float64), specs, dense,
+                                   depth, SPARSE_FLOATS)
 
     def block(self, contexts: np.ndarray, uniforms: np.ndarray, row_stream: np.ndarray):
         """Decode uniforms.shape[1] steps; contexts (batch, width) int64 are advanced in
         place. uniforms: (streams, steps); row_stream: (batch,) int64.
-        Returns tokens, ln p, ln q and entropy in bits, each (steps, batch)."""
+        Returns tokens, ln p, ln q, entropy in bits, temperature and Mirostat's mu, each
+        (steps, batch)."""
         uniforms = np.ascontiguousarray(uniforms, dtype=np.float64)
         tokens = np.empty((uniforms.shape[1], len(contexts)), dtype=np.int64)
-        logp, logq, entropy = (np.empty(tokens.shape) for _ in range(3))
-        _compiled.decode(self.run, contexts, uniforms, row_stream, self.row_temp, tokens, logp,
-                         logq, entropy)
-        return tokens, logp, logq, entropy
+        logp, logq, entropy, temps, mus = (np.empty(tokens.shape) for _ in range(5))
+        _compiled.decode(self.run, contexts, uniforms, row_stream, self.row_temp,
+                         self.row_chain, self.hist, self.hist_len, self.mu, tokens, logp,
+                         logq, entropy, temps, mus)
+        for r, st in enumerate(self.states):
+            if st is not None:
+                st.history.clear()
+                st.history.extend(self.hist[r, :self.hist_len[r]].tolist())
+                st.mu = None if np.isnan(self.mu[r]) else float(self.mu[r])
+        return tokens, logp, logq, entropy, temps, mus

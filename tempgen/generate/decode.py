@@ -5,9 +5,9 @@ and share noise streams (a sweep's coupling): row r uses chain `row_chain[r]` an
 of stream `row_stream[r]` at each step. A stream's noise is its own generator's sequence, so a
 row draws the same tokens whatever else is in the batch.
 
-When every chain is a temperature alone and the compiled loop is there, it does the work
-(generate/compiled.py); otherwise numpy does, with the chain's transforms. Both compute the
-same rows, tempering and inverse-CDF draw, so a sample's text does not depend on which ran.
+When the compiled loop is there, it does the work (generate/compiled.py); otherwise numpy
+does, with the chain's transforms. Both compute the same rows, chains and inverse-CDF
+draw, so a sample's text does not depend on which ran.
 
 A stateless chain's row depends on the context alone, so numpy keeps it per (chain,
 context); a stateful chain's (penalties, DRY, Mirostat) also on the row's state, so its
@@ -54,15 +54,12 @@ def generate_blocks(model, contexts: np.ndarray, chains: Sequence[Chain],
     """
     contexts = np.array(contexts, dtype=np.int64)
     noise = _Noise(streams)
-    if compiled_loop and all(c.temperature_only for c in chains) and compiled.fits(model):
-        temps = [chains[c].temperature for c in row_chain]
-        decoder = compiled.Decoder(model, temps)
+    if compiled_loop and compiled.fits(model):
+        decoder = compiled.Decoder(model, [chains[c] for c in row_chain], states)
         row_stream = np.asarray(row_stream, dtype=np.int64)
         for start in range(0, steps, COMPILED_BLOCK):
             block = noise.block(min(COMPILED_BLOCK, steps - start))
-            tokens, logp, logq, entropy = decoder.block(contexts, block, row_stream)
-            yield Block(tokens, logp, logq, entropy, np.broadcast_to(temps, tokens.shape),
-                        np.full(tokens.shape, np.nan))
+            yield Block(*decoder.block(contexts, block, row_stream))
         return
     if states is None:
         states = [None] * len(contexts)

@@ -11,14 +11,8 @@
 #include <string.h>
 
 #include "draw.h"
+#include "rowset.h"
 #include "vmath.h"
-
-/* p(w) of a token that the matched contexts of levels k0+1..n do not list, from p_K(w):
- * times each of their gammas in turn (as the recursion rounds it). */
-static double outside(const Model *m, double p, const int64_t *rank, int k0, int n) {
-    for (int k = k0 + 1; k <= n; k++) p *= m->lv[k].ctx[rank[k - 1]].gamma;
-    return p;
-}
 
 /* The inverse CDF: the first of the n segments whose running mass run[i] passes u times
  * the total run[n - 1] (if u * total rounded up to the total, the first to reach it), and
@@ -30,91 +24,22 @@ static int64_t pick(const double *run, int64_t n, double u, double *target) {
     return first_above(run, n, 1, *target);
 }
 
-/* Merge into S (in token order) the tokens of entries lo..hi-1 of level k that it lacks:
- * rare, as a context's successors are nearly always its shorter contexts' too. A new member
- * enters with p_K times the gammas of the levels between, in turn. Returns the new |S|. */
-static int64_t merge(Cache *s, const Kept *K, const Level *lv, int64_t lo, int64_t hi,
-                     const int64_t *rank, int k0, int k, int64_t ns) {
-    int64_t i = 0, o = 0, e = lo;
-    while (i < ns || e < hi) {
-        int64_t x = i < ns ? s->set[i] : INT64_MAX;
-        int64_t y = e < hi ? at(lv->token, e) : INT64_MAX;
-        if (x <= y) {
-            s->vbuf[o] = s->val[i];
-            s->pbuf[o] = s->place[i];
-        } else {
-            s->vbuf[o] = outside(s->m, value(K, y, &s->pbuf[o]), rank, k0, k - 1);
-        }
-        s->buf[o++] = (int32_t)(x < y ? x : y);
-        if (x <= y) i++;
-        if (y <= x) e++;
-    }
-    int32_t *set = s->set;
-    int64_t *place = s->place;
-    double *val = s->val;
-    s->set = s->buf;
-    s->buf = set;
-    s->place = s->pbuf;
-    s->pbuf = place;
-    s->val = s->vbuf;
-    s->vbuf = val;
-    for (i = 0; i < o; i++) {
-        s->pos[s->set[i]] = (int32_t)i;
-        s->stamp[s->set[i]] = s->now;
-    }
-    return o;
-}
-
-/* S: the union of the successors of the matched contexts longer than K (levels k0+1..n), in
- * token order, and p of each member (val, in S's order): the recursion on S alone; and
- * (K sparse) each member's place in K. Returns |S|. */
-static int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
-    const Model *m = s->m;
-    int64_t ns = 0;
-    if (++s->now == INT32_MAX) {
-        memset(s->stamp, 0, sizeof(int32_t) * m->vocab);
-        s->now = 1;
-    }
-    int32_t now = s->now, *set = s->set, *pos = s->pos, *stamp = s->stamp;
-    for (int k = k0 + 1; k <= n; k++) {
-        const Level *lv = &m->lv[k];
-        const Ctx *c = &lv->ctx[rank[k - 1]];
-        int64_t lo = c->succ, hi = lo + c->n_succ;
-        if (k == k0 + 1) { /* S so far: these successors, at p_K */
-            const double *rec = K->rec;
-            int64_t stride = K->stride;
-            double *restrict val = s->val;
-            FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++, ns++) {
-                int64_t w = V(e);
-                set[ns] = (int32_t)w;
-                pos[w] = (int32_t)ns;
-                stamp[w] = now;
-                /* (K dense, the common case: its record read directly) */
-                val[ns] = K->tok.p ? value(K, w, &s->place[ns]) : rec[w * stride];
-            })
-        } else {
-            int64_t j = lo;
-            while (j < hi && stamp[at(lv->token, j)] == now) j++;
-            if (j < hi) { /* rare: S lacks one of them */
-                ns = merge(s, K, lv, lo, hi, rank, k0, k, ns);
-                set = s->set;
-            }
-        }
-        interpolate(lv, rank[k - 1], s->val, s->val, ns, s->pos);
-    }
-    return ns;
+int model_row(Cache *s, const int64_t *rank, int n, double *row) {
+    int v = s->m->vocab, k;
+    const Kept *D = kept_of(s, rank, n < s->dense ? n : s->dense, &k);
+    if (!D) return -1;
+    for (int i = 0; i < v; i++) row[i] = D->rec[(int64_t)i * D->stride];
+    for (k++; k <= n; k++) interpolate(&s->m->lv[k], rank[k - 1], row, row, v, s->iota);
+    return 0;
 }
 
 /* The whole row, tempered, and its draw, for what K's sums cannot take: a row whose maximum
  * they do not know (K's top is in S, and no member of S reaches it). Returns -1 when out of
  * memory. */
 static int dense_draw(Cache *s, const int64_t *rank, int n, double t, double u, Drawn *d) {
-    int v = s->m->vocab, k;
-    const Kept *D = kept_of(s, rank, n < s->dense ? n : s->dense, &k);
-    if (!D) return -1;
+    int v = s->m->vocab;
     double *row = s->row, *z = s->z, *e = s->w, *run = s->run;
-    for (int i = 0; i < v; i++) row[i] = D->rec[(int64_t)i * D->stride];
-    for (k++; k <= n; k++) interpolate(&s->m->lv[k], rank[k - 1], row, row, v, s->iota);
+    if (model_row(s, rank, n, row) < 0) return -1;
     memset(d, 0, sizeof *d);
     int best = 0;
     for (int i = 1; i < v; i++)
@@ -137,6 +62,59 @@ static int dense_draw(Cache *s, const int64_t *rank, int n, double t, double u, 
     d->logp = log_of(row[tok]);
     d->logq = z[tok] - log_total;
     d->entropy = (log_total - zsum / total) / M_LN2 + 0.0;
+    return 0;
+}
+
+/* The log-probabilities of the row of the context with matched ranks rank[0..n-1]: kept
+ * from when it was last met, or worked out (and kept). NULL when out of memory. */
+static const double *log_row(Cache *s, Work *k, const int64_t *rank, int n) {
+    int v = s->m->vocab;
+    int64_t key = ((int64_t)n << 40) + rank[n - 1], slot = 0;
+    double *lp = s->z;
+    if (k->slots) {
+        slot = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 20) % k->slots;
+        lp = k->rows + slot * v;
+        if (k->keys[slot] == key) return lp;
+    }
+    if (model_row(s, rank, n, s->row) < 0) return NULL;
+    logs(s->row, lp, v);
+    if (k->slots) k->keys[slot] = key;
+    return lp;
+}
+
+int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
+               double u, Drawn *d, double *t) {
+    double *run = s->run;
+    const double *lp = k->lp;
+    Cands *c = &k->cur;
+    int from = 0;
+    if (ranked_fits(s, ch)) { /* the first link's cut without the whole row */
+        if (ranked_cut(s, k, &ch->link[0], rank, n) < 0) return -1;
+        from = 1;
+    } else {
+        if (!(lp = log_row(s, k, rank, n))) return -1;
+        c->n = 0;
+        for (int i = 0; i < s->m->vocab; i++)
+            if (lp[i] > -INFINITY) {
+                c->id[c->n] = i;
+                c->w[c->n++] = lp[i];
+            }
+    }
+    run_chain(ch, from, k, st, t);
+    /* the draw (generate/draw.py), and q's entropy (tempering.py): q is log q's exp */
+    double total = 0.0, zsum = 0.0, *q = k->p;
+    exps(c->w, q, c->n);
+    for (int64_t i = 0; i < c->n; i++) {
+        total += q[i];
+        zsum += q[i] > 0.0 ? q[i] * c->w[i] : 0.0;
+        run[i] = total;
+    }
+    double target;
+    int64_t i = pick(run, c->n, u, &target);
+    d->token = c->id[i];
+    d->logp = lp[d->token];
+    d->logq = c->w[i];
+    d->entropy = -zsum / M_LN2 + 0.0;
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #ifndef TEMPGEN_DRAW_H
 #define TEMPGEN_DRAW_H
 
+#include "chain.h"
 #include "kept.h"
 
 typedef struct {
@@ -12,5 +13,21 @@ typedef struct {
 /* The token at uniform u of the row of the context with matched ranks rank[0..n-1], tempered
  * with temperature temps[ti] (ti < 0: T = 0). Returns -1 when out of memory. */
 int draw_row(Cache *s, const int64_t *rank, int n, int ti, double u, Drawn *d);
+
+/* The model row of the context with matched ranks rank[0..n-1], whole (vocab values), as
+ * the interpolation recursion gives it. Returns -1 when out of memory. */
+int model_row(Cache *s, const int64_t *rank, int n, double *row);
+
+/* The token at uniform u of the row under a whole chain (chain.h), with the row's state;
+ * *t: the temperature it was tempered at. Returns -1 when out of memory. */
+int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
+               double u, Drawn *d, double *t);
+
+/* Whether the chain's first link can cut the row without the whole row (ranked.c): a
+ * large vocabulary, and top-k, top-p or min-p first. */
+int ranked_fits(const Cache *s, const Chain *ch);
+/* The row's tokens that the link keeps, in k->cur (token order) with their log p (also in
+ * k->lp by token). Returns -1 when out of memory. */
+int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n);
 
 #endif

@@ -62,7 +62,7 @@ struct Block {
 #define BLOCK_BYTES ((size_t)1 << 20)
 
 /* Room for `bytes` (64-byte aligned) for the run's whole life, or NULL when out of memory. */
-static void *keep(Cache *s, size_t bytes) {
+void *cache_keep(Cache *s, size_t bytes) {
     bytes = (bytes + 63) / 64 * 64;
     Block *c = s->blocks;
     if (!c || c->used + bytes > c->size) {
@@ -90,12 +90,22 @@ void cache_free(Cache *s) {
     memset(s, 0, sizeof *s);
 }
 
-double value_sparse(const Kept *K, int64_t w, int64_t *place) {
-    int64_t i = lower(K->tok, K->lo, K->n, w);
+/* p_K(w) given i, the count of K's members < w. */
+static double value_of(const Kept *K, int64_t w, int64_t i, int64_t *place) {
     int member = i < K->n && at(K->tok, K->lo + i) == w;
     if (place) *place = 2 * i + member;
     if (member) return K->rec[i * K->stride];
     return value(K->parent, w, NULL) * K->gamma; /* in turn, as the recursion rounds it */
+}
+
+double value_sparse(const Kept *K, int64_t w, int64_t *place) {
+    return value_of(K, w, lower(K->tok, K->lo, K->n, w), place);
+}
+
+double value_after(const Kept *K, int64_t w, int64_t *from, int64_t *place) {
+    if (!K->tok.p) return value(K, w, place);
+    *from = lower_from(K->tok, K->lo, K->n, *from, w);
+    return value_of(K, w, *from, place);
 }
 
 /* K's sums before its member i at temperature ti: [a, a log a (, parent's a, a log a)]. */
@@ -188,8 +198,8 @@ static void sums(const Cache *s, const double *p, int64_t n, double log_max, dou
 /* A dense context of level k: its whole row, from its parent's (level 1: from uniform). */
 static Kept *build_dense(Cache *s, const int64_t *rank, int k, const Kept *P) {
     int v = s->m->vocab, stride = s->dstride;
-    Kept *K = keep(s, sizeof *K);
-    double *rec = K ? keep(s, sizeof(double) * (size_t)(v + 1) * stride) : NULL;
+    Kept *K = cache_keep(s, sizeof *K);
+    double *rec = K ? cache_keep(s, sizeof(double) * (size_t)(v + 1) * stride) : NULL;
     if (!rec) return NULL;
     memset(K, 0, sizeof *K);
     double *row = s->row;
@@ -239,9 +249,9 @@ static Kept *build_sparse(Cache *s, const int64_t *rank, int k, const Kept *P) {
     else if (pt_out) top = out > best_p || pt < best ? pt : best;
     else if (best_p == out) top = -1; /* a non-member may tie with the best member */
     else return &unkept;
-    Kept *K = keep(s, sizeof *K);
-    double *rec = K ? keep(s, sizeof(double) * (size_t)(n + 1) * stride) : NULL;
-    double *phi = rec ? keep(s, sizeof(double) * (2 * (size_t)s->n_temps + 1)) : NULL;
+    Kept *K = cache_keep(s, sizeof *K);
+    double *rec = K ? cache_keep(s, sizeof(double) * (size_t)(n + 1) * stride) : NULL;
+    double *phi = rec ? cache_keep(s, sizeof(double) * (2 * (size_t)s->n_temps + 1)) : NULL;
     if (!phi) return NULL;
     *K = (Kept){.parent = P, .tok = lv->token, .lo = lo, .n = n, .stride = stride,
                 .gamma = c->gamma, .top = top, .rec = rec, .phi = phi};

@@ -32,6 +32,7 @@ struct Kept {
                              parent's a and a log a at the same tokens */
     double *phi;          /* sparse, per temperature: phi and log phi, where a non-member's
                              a_K is phi times its parent's a */
+    int32_t *order;       /* its members by p_K, most likely first (ranked.c), or NULL */
 };
 
 typedef struct Block Block; /* kept.c */
@@ -61,6 +62,8 @@ typedef struct {
 int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
                const double *temps, int n_temps);
 void cache_free(Cache *s);
+/* Room for `bytes` for the run's whole life, or NULL when out of memory. */
+void *cache_keep(Cache *s, size_t bytes);
 
 /* The deepest kept context among levels 1..k of the matched ranks (building it, and its
  * parents, when first needed; a sparse one only while there is room), or NULL when out of
@@ -75,6 +78,9 @@ static inline double value(const Kept *K, int64_t w, int64_t *place) {
     if (place) *place = 2 * w + 1;
     return K->rec[w * K->stride];
 }
+
+/* value(K, w, place) for ascending w: *from (0 at first) is where the last one was. */
+double value_after(const Kept *K, int64_t w, int64_t *from, int64_t *place);
 
 /* The mass and the sum of a log a of the tokens < x at temperature ti; i: how many members
  * of K are < x, or -1 if not known. */

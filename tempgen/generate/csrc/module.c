@@ -1,124 +1,25 @@
-/* tempgen.generate._compiled: the decode loop for chains that are a temperature alone.
+/* tempgen.generate._compiled: the decode loop.
  *
- * It computes what the numpy path computes (generate/decode.py with generate/samplers.py),
- * row by row: the interpolated model row p of the row's context, q = softmax(log p / T), and
- * the draw by inverse CDF with the row's uniform. A run holds what the loop keeps (kept.c)
- * from one call to the next: a call decodes any rows, at any of its temperatures.
+ * It computes what the numpy path computes (generate/decode.py with generate/samplers),
+ * row by row: the interpolated model row p of the row's context, the row's chain, and the
+ * draw by inverse CDF with the row's uniform. A chain that is a temperature alone takes
+ * the short way (draw.c, draw_row: q = softmax(log p / T) from what the run keeps, kept.c);
+ * any other chain runs link by link on the row's candidates (chain.c), and on a large
+ * vocabulary a first top-k, top-p or min-p cut takes the row from the top down, without
+ * the whole row (ranked.c). spec.c reads the model and chains. A run holds what the loop
+ * keeps from one call to the next: a call decodes any rows, at any of its temperatures
+ * and chains, and the stateful chains' rows bring their state and take it back.
  *
- *   run = start(model, temperatures, dense, depth, room)
- *   decode(run, contexts, uniforms, row_stream, row_temp, tokens, logp, logq, entropy)
+ *   run = start(model, temperatures, chains, dense, depth, room)
+ *   decode(run, contexts, uniforms, row_stream, row_temp, row_chain, hist, hist_len, mu,
+ *          tokens, logp, logq, entropy, temps, mus)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
 
 #include "draw.h"
-
-typedef struct {
-    Py_buffer views[6 * (MAX_ORDER + 1)];
-    int n;
-} Views;
-static void release(Views *vs) {
-    for (int i = 0; i < vs->n; i++) PyBuffer_Release(&vs->views[i]);
-    vs->n = 0;
-}
-
-/* The struct-module code of a buffer's items, without its byte-order prefix. */
-static const char *code(const Py_buffer *b) {
-    const char *f = b->format ? b->format : "B";
-    while (*f == '<' || *f == '=' || *f == '@') f++;
-    return f;
-}
-
-/* A C-contiguous buffer of `obj` (writable if asked), or NULL with an exception set. */
-static Py_buffer *view(Views *vs, PyObject *obj, int writable, const char *what) {
-    Py_buffer *b = &vs->views[vs->n];
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, b, flags) < 0) {
-        PyErr_Format(PyExc_TypeError, "%s: a contiguous array is needed", what);
-        return NULL;
-    }
-    vs->n++;
-    return b;
-}
-
-static int ints(Views *vs, PyObject *obj, Ints *out, int64_t *n, const char *what) {
-    Py_buffer *b = view(vs, obj, 0, what);
-    if (!b) return -1;
-    if ((b->itemsize != 1 && b->itemsize != 2 && b->itemsize != 4 && b->itemsize != 8) ||
-        strlen(code(b)) != 1 || !strchr("bBhHiIlLqQ", code(b)[0])) {
-        PyErr_Format(PyExc_TypeError, "%s: integers of 1, 2, 4 or 8 bytes are needed", what);
-        return -1;
-    }
-    out->p = b->buf;
-    out->size = (int)b->itemsize;
-    if (n) *n = b->len / b->itemsize;
-    return 0;
-}
-
-/* The values of a buffer of `size`-byte items of struct codes `codes`, and their count. */
-static void *typed(Views *vs, PyObject *obj, int writable, const char *codes, int size,
-                   Py_ssize_t *n, const char *what) {
-    Py_buffer *b = view(vs, obj, writable, what);
-    if (!b) return NULL;
-    if (b->itemsize != size || strlen(code(b)) != 1 || !strchr(codes, code(b)[0])) {
-        PyErr_Format(PyExc_TypeError, "%s: %s values are needed", what,
-                     size == 8 && codes[0] == 'd' ? "float64" : "int64");
-        return NULL;
-    }
-    if (n) *n = b->len / size;
-    return b->buf;
-}
-#define doubles(vs, obj, w, n, what) ((double *)typed(vs, obj, w, "d", 8, n, what))
-#define int64s(vs, obj, w, n, what) ((int64_t *)typed(vs, obj, w, "qlQL", 8, n, what))
-
-/* model: (order, vocab, bos, boundary, levels), one level tuple per order m = 1..N
- * (generate/compiled.py): (contexts: Ctx records as bytes, first | None, token, adj | None,
- * u | None, disc (4,)). */
-static int parse_model(Views *vs, PyObject *spec, Model *m) {
-    PyObject *levels;
-    if (!PyArg_ParseTuple(spec, "iiLLO", &m->order, &m->vocab, &m->bos, &m->boundary, &levels))
-        return -1;
-    if (m->order < 1 || m->order > MAX_ORDER || !PyTuple_Check(levels) ||
-        PyTuple_GET_SIZE(levels) != m->order) {
-        PyErr_SetString(PyExc_ValueError, "model: one level per order is needed");
-        return -1;
-    }
-    for (int k = 1; k <= m->order; k++) {
-        Level *lv = &m->lv[k];
-        PyObject *ctx, *first, *token, *adj, *u, *disc;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(levels, k - 1), "OOOOOO", &ctx, &first, &token,
-                              &adj, &u, &disc))
-            return -1;
-        memset(lv, 0, sizeof *lv);
-        Py_buffer *b = view(vs, ctx, 0, "contexts");
-        if (!b) return -1;
-        if (b->itemsize != 1 || b->len % sizeof(Ctx)) {
-            PyErr_SetString(PyExc_TypeError, "contexts: records of 32 bytes are needed");
-            return -1;
-        }
-        lv->ctx = b->buf;
-        lv->n_ctx = b->len / sizeof(Ctx);
-        if (first != Py_None && ints(vs, first, &lv->first, NULL, "first") < 0) return -1;
-        if (ints(vs, token, &lv->token, NULL, "token") < 0) return -1;
-        if (adj != Py_None && ints(vs, adj, &lv->adj, NULL, "adj") < 0) return -1;
-        if (u != Py_None && !(lv->u = doubles(vs, u, 0, NULL, "u"))) return -1;
-        Py_ssize_t nd;
-        const double *d = doubles(vs, disc, 0, &nd, "disc");
-        if (!d) return -1;
-        if (nd != 4) {
-            PyErr_SetString(PyExc_ValueError, "disc: 4 values are needed");
-            return -1;
-        }
-        memcpy(lv->disc, d, sizeof lv->disc);
-        for (int a = 0; a < 256; a++) lv->kept[a] = (double)a - lv->disc[a < 3 ? a : 3];
-        if (!lv->u && !lv->adj.p) {
-            PyErr_SetString(PyExc_ValueError, "model: a level needs u or adj");
-            return -1;
-        }
-    }
-    return 0;
-}
+#include "spec.h"
 
 /* A run: the model's tables (held by their views), the temperatures, and the cache of what
  * it keeps. Rows are not the run's: any call may bring any rows, and what the run keeps
@@ -128,12 +29,19 @@ typedef struct {
     Model m;
     Cache cache;
     double *temps; /* the temperatures > 0 */
+    Chain *chains; /* the other chains */
+    int n_chains;
+    int64_t *breakers; /* the chains' DRY breakers (starts and tokens), in one block */
+    Work work;
 } Run;
 
 static void run_free(Run *run) {
     cache_free(&run->cache);
     release(&run->vs);
+    work_free(&run->work);
     free(run->temps);
+    free(run->chains);
+    free(run->breakers);
     free(run);
 }
 
@@ -142,10 +50,11 @@ static void capsule_free(PyObject *capsule) {
 }
 
 static PyObject *start(PyObject *self, PyObject *args) {
-    PyObject *spec, *temps_o;
+    PyObject *spec, *temps_o, *chains_o;
     int dense, depth;
     long long room;
-    if (!PyArg_ParseTuple(args, "OOiiL", &spec, &temps_o, &dense, &depth, &room)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOOiiL", &spec, &temps_o, &chains_o, &dense, &depth, &room))
+        return NULL;
     Run *run = calloc(1, sizeof(Run));
     if (!run) return PyErr_NoMemory();
     Views tv = {.n = 0};
@@ -167,8 +76,13 @@ static PyObject *start(PyObject *self, PyObject *args) {
         }
         run->temps[i] = t[i];
     }
-    if (cache_init(&run->cache, &run->m, dense, depth, room, run->temps, (int)n_temps) < 0) {
+    if (cache_init(&run->cache, &run->m, dense, depth, room, run->temps, (int)n_temps) < 0 ||
+        work_init(&run->work, run->m.vocab) < 0) {
         PyErr_NoMemory();
+        goto fail;
+    }
+    if (parse_chains(chains_o, &run->chains, &run->n_chains, &run->breakers) < 0) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
         goto fail;
     }
     release(&tv);
@@ -181,79 +95,135 @@ fail:
     return NULL;
 }
 
-static PyObject *decode(PyObject *self, PyObject *args) {
-    PyObject *capsule, *ctx_o, *unif_o, *stream_o, *temp_o, *tok_o, *logp_o, *logq_o, *ent_o;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOO", &capsule, &ctx_o, &unif_o, &stream_o, &temp_o,
-                          &tok_o, &logp_o, &logq_o, &ent_o))
-        return NULL;
-    Run *run = PyCapsule_GetPointer(capsule, "tempgen.run");
-    if (!run) return NULL;
-    Views vs = {.n = 0};
-    Py_ssize_t n_ctx, n_unif, batch, n_temp, n_tok, n_logp, n_logq, n_ent;
-    int64_t *ctx = int64s(&vs, ctx_o, 1, &n_ctx, "contexts");
-    double *unif = ctx ? doubles(&vs, unif_o, 0, &n_unif, "uniforms") : NULL;
-    int64_t *stream = unif ? int64s(&vs, stream_o, 0, &batch, "row_stream") : NULL;
-    int64_t *row_temp = stream ? int64s(&vs, temp_o, 0, &n_temp, "row_temp") : NULL;
-    int64_t *tok = row_temp ? int64s(&vs, tok_o, 1, &n_tok, "tokens") : NULL;
-    double *logp = tok ? doubles(&vs, logp_o, 1, &n_logp, "logp") : NULL;
-    double *logq = logp ? doubles(&vs, logq_o, 1, &n_logq, "logq") : NULL;
-    double *ent = logq ? doubles(&vs, ent_o, 1, &n_ent, "entropy") : NULL;
-    if (!ent) goto fail;
-    Py_buffer *ub = &vs.views[1];
-    int64_t width = run->m.order - 1;
-    Py_ssize_t steps = ub->ndim == 2 ? ub->shape[1] : -1;
-    int ok = steps >= 0 && n_ctx == batch * width && n_temp == batch &&
-             n_tok == steps * batch && n_logp == n_tok && n_logq == n_tok && n_ent == n_tok;
-    for (int64_t b = 0; ok && b < batch; b++)
-        ok = stream[b] >= 0 && stream[b] < ub->shape[0] && row_temp[b] >= -1 &&
-             row_temp[b] < run->cache.n_temps;
+/* The arrays of a decode call. */
+typedef struct {
+    int64_t *ctx, *stream, *row_temp, *row_chain, *hist, *hist_len, *tok;
+    double *unif, *mu, *logp, *logq, *ent, *temps, *mus;
+    Py_ssize_t batch, steps, width;
+} Call;
+
+static int call_arrays(Views *vs, Run *run, PyObject *const *o, Call *c) {
+    Py_ssize_t n[15];
+    c->ctx = int64s(vs, o[0], 1, &n[0], "contexts");
+    c->unif = c->ctx ? doubles(vs, o[1], 0, &n[1], "uniforms") : NULL;
+    c->stream = c->unif ? int64s(vs, o[2], 0, &c->batch, "row_stream") : NULL;
+    c->row_temp = c->stream ? int64s(vs, o[3], 0, &n[3], "row_temp") : NULL;
+    c->row_chain = c->row_temp ? int64s(vs, o[4], 0, &n[4], "row_chain") : NULL;
+    c->hist = c->row_chain ? int64s(vs, o[5], 1, &n[5], "hist") : NULL;
+    c->hist_len = c->hist ? int64s(vs, o[6], 1, &n[6], "hist_len") : NULL;
+    c->mu = c->hist_len ? doubles(vs, o[7], 1, &n[7], "mu") : NULL;
+    c->tok = c->mu ? int64s(vs, o[8], 1, &n[8], "tokens") : NULL;
+    c->logp = c->tok ? doubles(vs, o[9], 1, &n[9], "logp") : NULL;
+    c->logq = c->logp ? doubles(vs, o[10], 1, &n[10], "logq") : NULL;
+    c->ent = c->logq ? doubles(vs, o[11], 1, &n[11], "entropy") : NULL;
+    c->temps = c->ent ? doubles(vs, o[12], 1, &n[12], "temps") : NULL;
+    c->mus = c->temps ? doubles(vs, o[13], 1, &n[13], "mus") : NULL;
+    if (!c->mus) return -1;
+    Py_buffer *ub = &vs->views[1], *hb = &vs->views[5];
+    c->width = run->m.order - 1;
+    c->steps = ub->ndim == 2 ? ub->shape[1] : -1;
+    Py_ssize_t b = c->batch, out = c->steps * b, hw = hb->ndim == 2 ? hb->shape[1] : -1;
+    int ok = c->steps >= 0 && hw >= 0 && n[0] == b * c->width && n[3] == b && n[4] == b &&
+             n[5] == b * hw && n[6] == b && n[7] == b && n[8] == out && n[9] == out &&
+             n[10] == out && n[11] == out && n[12] == out && n[13] == out;
+    for (Py_ssize_t r = 0; ok && r < b; r++) {
+        ok = c->stream[r] >= 0 && c->stream[r] < ub->shape[0] && c->row_temp[r] >= -1 &&
+             c->row_temp[r] < run->cache.n_temps && c->row_chain[r] >= -1 &&
+             c->row_chain[r] < run->n_chains && c->hist_len[r] >= 0 && c->hist_len[r] <= hw;
+        if (ok && c->row_chain[r] >= 0) ok = run->chains[c->row_chain[r]].window <= hw;
+    }
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "decode: contexts (rows, order-1), uniforms (streams, "
-                                          "steps), row_stream and row_temp (rows,), and "
-                                          "outputs (steps, rows) are needed");
-        goto fail;
+                                          "steps), row_stream, row_temp, row_chain, hist_len "
+                                          "and mu (rows,), hist (rows, window), and outputs "
+                                          "(steps, rows) are needed");
+        return -1;
     }
-    int failed = 0;
+    return 0;
+}
+
+/* One step of row r: its draw, written at o. Returns -1 when out of memory. */
+static int step(Run *run, Call *c, State *states, Py_ssize_t s, Py_ssize_t r) {
+    int64_t *ctx = c->ctx + r * c->width, rank[MAX_ORDER];
+    int n = ranks(&run->m, ctx, rank);
+    double u = c->unif[c->stream[r] * c->steps + s], t, mu = NAN;
+    Drawn d;
+    int64_t ci = c->row_chain[r];
+    if (ci < 0) {
+        if (draw_row(&run->cache, rank, n, (int)c->row_temp[r], u, &d) < 0) return -1;
+        t = c->row_temp[r] < 0 ? 0.0 : run->temps[c->row_temp[r]];
+    } else {
+        const Chain *ch = &run->chains[ci];
+        mu = ch->miro ? states[r].mu : NAN;
+        if (chain_draw(&run->cache, &run->work, ch, &states[r], rank, n, u, &d, &t) < 0)
+            return -1;
+        state_push(&states[r], ch, d.token, d.logq, run->m.vocab);
+    }
+    Py_ssize_t o = s * c->batch + r;
+    c->tok[o] = d.token;
+    c->logp[o] = d.logp;
+    c->logq[o] = d.logq;
+    c->ent[o] = d.entropy;
+    c->temps[o] = t;
+    c->mus[o] = mu;
+    if (c->width) {
+        memmove(ctx, ctx + 1, sizeof(int64_t) * (c->width - 1));
+        ctx[c->width - 1] = d.token;
+    }
+    return 0;
+}
+
+static PyObject *decode(PyObject *self, PyObject *args) {
+    PyObject *o[15];
+    if (!PyArg_UnpackTuple(args, "decode", 15, 15, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5],
+                           &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13], &o[14]))
+        return NULL;
+    Run *run = PyCapsule_GetPointer(o[0], "tempgen.run");
+    if (!run) return NULL;
+    Views vs = {.n = 0};
+    Call c;
+    if (call_arrays(&vs, run, o + 1, &c) < 0) {
+        release(&vs);
+        return NULL;
+    }
+    Py_ssize_t hw = vs.views[5].ndim == 2 ? vs.views[5].shape[1] : 0;
+    State *states = calloc(c.batch ? c.batch : 1, sizeof(State));
+    int failed = !states;
+    for (Py_ssize_t r = 0; !failed && r < c.batch; r++)
+        if (c.row_chain[r] >= 0)
+            failed = state_init(&states[r], &run->chains[c.row_chain[r]], c.hist + r * hw,
+                                c.hist_len[r], c.mu[r], run->m.vocab) < 0;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t s = 0; s < steps && !failed; s++) {
-        for (int64_t b = 0; b < batch; b++) {
-            int64_t *c = ctx + b * width, rank[MAX_ORDER];
-            int n = ranks(&run->m, c, rank);
-            Drawn d;
-            if (draw_row(&run->cache, rank, n, (int)row_temp[b], unif[stream[b] * steps + s],
-                         &d) < 0) {
-                failed = 1;
-                break;
-            }
-            Py_ssize_t o = s * batch + b;
-            tok[o] = d.token;
-            logp[o] = d.logp;
-            logq[o] = d.logq;
-            ent[o] = d.entropy;
-            if (width) {
-                memmove(c, c + 1, sizeof(int64_t) * (width - 1));
-                c[width - 1] = d.token;
-            }
-        }
-    }
+    for (Py_ssize_t s = 0; s < c.steps && !failed; s++)
+        for (Py_ssize_t r = 0; r < c.batch && !failed; r++) failed = step(run, &c, states, s, r) < 0;
     Py_END_ALLOW_THREADS
+    for (Py_ssize_t r = 0; states && r < c.batch; r++) { /* the states back */
+        State *st = &states[r];
+        if (c.row_chain[r] >= 0 && !failed) {
+            int64_t keep = st->len < hw ? st->len : hw;
+            memcpy(c.hist + r * hw, st->hist + st->len - keep, sizeof(int64_t) * keep);
+            c.hist_len[r] = keep;
+            c.mu[r] = st->mu;
+        }
+        state_free(st);
+    }
+    free(states);
     release(&vs);
     if (failed) return PyErr_NoMemory();
     Py_RETURN_NONE;
-fail:
-    release(&vs);
-    return NULL;
 }
 
 static PyMethodDef methods[] = {
     {"start", start, METH_VARARGS,
-     "start(model, temperatures, dense, depth, room): a run for rows at these temperatures "
-     "(all > 0); contexts of levels 1..dense are kept whole, ..depth by their successors "
-     "while `room` values last."},
+     "start(model, temperatures, chains, dense, depth, room): a run for rows at these "
+     "temperatures (all > 0) or chains; contexts of levels 1..dense are kept whole, ..depth "
+     "by their successors while `room` values last."},
     {"decode", decode, METH_VARARGS,
-     "decode(run, contexts, uniforms, row_stream, row_temp, tokens, logp, logq, entropy): "
-     "fill the (steps, rows) outputs; contexts (rows, order-1) are advanced; row_temp: each "
-     "row's temperature, by its index in the run's (-1: T = 0)."},
+     "decode(run, contexts, uniforms, row_stream, row_temp, row_chain, hist, hist_len, mu, "
+     "tokens, logp, logq, entropy, temps, mus): fill the (steps, rows) outputs; contexts "
+     "(rows, order-1) are advanced; row_chain: each row's chain by its index in the run's, "
+     "or -1 for a temperature alone, row_temp: its index in the run's (-1: T = 0); hist, "
+     "hist_len, mu: the stateful rows' states, moved on."},
     {NULL, NULL, 0, NULL},
 };
 

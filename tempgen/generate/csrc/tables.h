@@ -77,6 +77,19 @@ static inline int64_t lower(Ints a, int64_t lo, int64_t n, int64_t x) {
     return b - lo;
 }
 
+/* lower(a, lo, n, x) when it is known to be >= from: a gallop from there, then a search, so
+ * that ascending x cost little each. */
+static inline int64_t lower_from(Ints a, int64_t lo, int64_t n, int64_t from, int64_t x) {
+    int64_t step = 1, hi = from;
+    while (hi < n && at(a, lo + hi) < x) {
+        from = hi + 1;
+        hi += step;
+        step *= 2;
+    }
+    if (hi > n) hi = n;
+    return from + lower(a, lo + from, hi - from, x);
+}
+
 /* One step of the interpolation recursion, p(w | h) = gamma(h) p(w | h') + u(h w), for
  * context r of level lv: out[i] = in[i] * gamma for i < n (in may be out), then u of each of
  * r's successors w added at out[where[w]]. u = (a - D(a)) / sum of a from the adjusted count

@@ -59,6 +59,10 @@ double log_of(double x) {
     return z;
 }
 
+VECTOR_LOOP void exps(const double *z, double *w, int64_t n) {
+    for (int64_t i = 0; i < n; i++) w[i] = exp(z[i]);
+}
+
 VECTOR_LOOP void temper(const double *lz, double *z, double *w, int64_t n, double t,
                         double mx) {
     if (isinf(t)) {

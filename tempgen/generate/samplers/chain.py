@@ -141,18 +141,30 @@ class Chain:
         Mirostat's mu starts at 2 tau, or at `mu` (a sample's at some step) when given."""
         if not self.stateful:
             return None
-        keep = max([window(lk.get("repeat_last_n")) for lk in self.links
-                    if lk.name == "penalties"] +
-                   [window(lk.get("dry_penalty_last_n")) for lk in self.links
-                    if lk.name == "dry"] + [0])
         miro = self.mirostat
         mu = None if miro is None else 2.0 * miro.get("mirostat_tau") if mu is None else mu
-        table = next((_breakers(tokenizer, lk.get("dry_sequence_breakers"))
-                      for lk in self.links if lk.name == "dry"), {})
-        states = [RowState(prompt_ids, keep, mu) for _ in range(rows)]
+        table = penalties.breaker_table(self.breakers(tokenizer))
+        states = [RowState(prompt_ids, self.window, mu) for _ in range(rows)]
         for s in states:
             s.breakers = table
         return states
+
+    @property
+    def window(self) -> int:
+        """How many of a sample's last tokens the chain reads (0: none)."""
+        return max([window(lk.get("repeat_last_n")) for lk in self.links
+                    if lk.name == "penalties"] +
+                   [window(lk.get("dry_penalty_last_n")) for lk in self.links
+                    if lk.name == "dry"] + [0])
+
+    def breakers(self, tokenizer) -> list[np.ndarray]:
+        """DRY's sequence breakers as the model's token sequences (one that holds a token
+        the model lacks can never occur, and is left out)."""
+        dry = next((lk for lk in self.links if lk.name == "dry"), None)
+        if dry is None:
+            return []
+        seqs = [tokenizer.encode(s) for s in dry.get("dry_sequence_breakers")]
+        return [s for s in seqs if len(s) and (s >= 0).all()]
 
     def update(self, states: Sequence[RowState] | None, tokens, logq_drawn) -> None:
         """Move each row's state past its drawn token; logq_drawn: ln q of that token in
@@ -165,13 +177,6 @@ class Chain:
             s.push(tok)
             if miro is not None and lq > -math.inf:  # (a chosen token q = 0 teaches nothing)
                 s.mu -= miro.get("mirostat_eta") * (-lq / math.log(2) - miro.get("mirostat_tau"))
-
-
-def _breakers(tokenizer, strings) -> dict:
-    """DRY's sequence breakers as the model's token sequences (one that holds a token
-    the model lacks can never occur, and is left out)."""
-    seqs = [tokenizer.encode(s) for s in strings]
-    return penalties.breaker_table([s for s in seqs if len(s) and (s >= 0).all()])
 
 
 def _run(links, logw, states, temps):

@@ -1,0 +1,323 @@
+/* The chain's links on a row's candidates (chain.h), each as its Python counterpart in
+ * generate/samplers computes it: the same formulas in the same order, so that the numpy
+ * path and this one draw the same tokens. Tokens a link removes leave the candidates; the
+ * rest stay in token order, which the draw's running sum needs.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
+#include "vmath.h"
+
+#define ROW_FLOATS ((int64_t)1 << 21) /* rows kept: 16 MB at most */
+#define MIN_SLOTS 256                 /* fewer would hardly ever be met again */
+
+int work_init(Work *k, int64_t vocab) {
+    memset(k, 0, sizeof *k);
+    size_t n = (size_t)vocab + 1;
+    k->vocab = vocab;
+    if (ROW_FLOATS / vocab >= MIN_SLOTS) {
+        k->slots = ROW_FLOATS / vocab;
+        k->keys = malloc(sizeof(int64_t) * k->slots);
+        k->rows = malloc(sizeof(double) * k->slots * vocab);
+        if (!k->keys || !k->rows) return -1;
+        memset(k->keys, 0xff, sizeof(int64_t) * k->slots);
+    }
+    int32_t *ints = malloc(sizeof(int32_t) * 7 * n);
+    double *dbl = malloc(sizeof(double) * 5 * n);
+    k->touched = malloc(sizeof(int64_t) * n);
+    k->ranked = calloc(2 * n, sizeof(int32_t)); /* ranked.c: the root's order, marks */
+    k->root_p = malloc(sizeof(double) * n);
+    k->lp = malloc(sizeof(double) * n);
+    k->bits = calloc((n + 63) / 64, sizeof(uint64_t));
+    k->cur.id = ints; /* (work_free frees what there is) */
+    k->cur.w = dbl;
+    if (!ints || !dbl || !k->touched || !k->ranked || !k->root_p || !k->lp || !k->bits)
+        return -1;
+    Cands *lists[3] = {&k->cur, &k->a, &k->b};
+    for (int i = 0; i < 3; i++) {
+        lists[i]->id = ints + i * n;
+        lists[i]->w = dbl + i * n;
+    }
+    k->order = ints + 3 * n;
+    k->order2 = ints + 4 * n;
+    k->flag = ints + 5 * n;
+    k->tally = ints + 6 * n;
+    memset(k->tally, 0, sizeof(int32_t) * n);
+    k->p = dbl + 3 * n;
+    k->tmp = dbl + 4 * n;
+    return 0;
+}
+
+void work_free(Work *k) {
+    free(k->ranked);
+    free(k->root_p);
+    free(k->bits);
+    free(k->lp);
+    free(k->keys);
+    free(k->rows);
+    free(k->cur.id);
+    free(k->cur.w);
+    free(k->touched);
+    memset(k, 0, sizeof *k);
+}
+
+static double top(const Cands *c) {
+    double m = -INFINITY;
+    for (int64_t i = 0; i < c->n; i++)
+        if (c->w[i] > m) m = c->w[i];
+    return m;
+}
+
+/* Probabilities of the candidates: exp(w - max) / their sum (samplers/truncation.py). */
+static void probs(const Cands *c, double *p) {
+    double mx = top(c), total = 0.0;
+    for (int64_t i = 0; i < c->n; i++) p[i] = c->w[i] - mx;
+    exps(p, p, c->n);
+    for (int64_t i = 0; i < c->n; i++) total += p[i];
+    for (int64_t i = 0; i < c->n; i++) p[i] /= total;
+}
+
+/* Keep the candidates with keep[i] set (in order). */
+static void keep_marked(Cands *c, const int32_t *keep) {
+    int64_t o = 0;
+    for (int64_t i = 0; i < c->n; i++)
+        if (keep[i]) {
+            c->id[o] = c->id[i];
+            c->w[o++] = c->w[i];
+        }
+    c->n = o;
+}
+
+static void keep_above(Cands *c, double floor) {
+    int64_t o = 0;
+    for (int64_t i = 0; i < c->n; i++)
+        if (c->w[i] >= floor) {
+            c->id[o] = c->id[i];
+            c->w[o++] = c->w[i];
+        }
+    c->n = o;
+}
+
+/* order[0..n) sorted stably by key: descending (sign -1) or ascending (+1); a bottom-up
+ * merge sort, as numpy's stable argsort orders ties by position. */
+void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp) {
+    for (int64_t i = 0; i < n; i++) order[i] = (int32_t)i;
+    for (int64_t width = 1; width < n; width *= 2) {
+        for (int64_t lo = 0; lo < n; lo += 2 * width) {
+            int64_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            int64_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi) {
+                double ka = key[order[a]], kb = key[order[b]];
+                tmp[o++] = (sign < 0 ? kb > ka : kb < ka) ? order[b++] : order[a++];
+            }
+            while (a < mid) tmp[o++] = order[a++];
+            while (b < hi) tmp[o++] = order[b++];
+        }
+        memcpy(order, tmp, sizeof(int32_t) * n);
+    }
+}
+
+/* The smallest prefix of the candidates in `order` whose mass (p) before each member is
+ * below `mass`: top-p and typical-p's cut. */
+static void keep_prefix(Work *k, Cands *c, const double *p, double mass) {
+    double cum = 0.0;
+    for (int64_t j = 0; j < c->n; j++) {
+        int32_t i = k->order[j];
+        cum += p[i];
+        k->flag[i] = cum - p[i] < mass;
+    }
+    keep_marked(c, k->flag);
+}
+
+/* The k-th largest of x[0..n) (x reordered): quickselect. */
+static double kth_largest(double *x, int64_t n, int64_t kth) {
+    int64_t lo = 0, hi = n - 1, want = kth - 1;
+    while (lo < hi) {
+        double pivot = x[lo + (hi - lo) / 2];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (x[i] > pivot) i++;
+            while (x[j] < pivot) j--;
+            if (i <= j) {
+                double t = x[i];
+                x[i++] = x[j];
+                x[j--] = t;
+            }
+        }
+        if (want <= j) hi = j;
+        else if (want >= i) lo = i;
+        else break;
+    }
+    return x[want];
+}
+
+static void top_k(Work *k, Cands *c, int64_t kk) {
+    if (kk <= 0 || kk >= k->vocab || c->n <= kk) return;
+    memcpy(k->tmp, c->w, sizeof(double) * c->n);
+    keep_above(c, kth_largest(k->tmp, c->n, kk));
+}
+
+static void top_p(Work *k, Cands *c, double mass) {
+    if (mass >= 1.0) return;
+    probs(c, k->p);
+    sort_by(c->w, c->n, -1, k->order, k->order2);
+    keep_prefix(k, c, k->p, mass);
+}
+
+static void typical_p(Work *k, Cands *c, double mass) {
+    if (mass >= 1.0) return;
+    double *q = k->p, *dist = k->tmp, entropy = 0.0;
+    probs(c, q);
+    for (int64_t i = 0; i < c->n; i++)
+        if (q[i] > 0) entropy += q[i] * log(q[i]);
+    entropy = -entropy;
+    for (int64_t i = 0; i < c->n; i++) dist[i] = q[i] > 0 ? fabs(-log(q[i]) - entropy) : INFINITY;
+    sort_by(dist, c->n, 1, k->order, k->order2);
+    keep_prefix(k, c, q, mass);
+}
+
+static void top_n_sigma(Cands *c, double n) {
+    if (n <= 0 || c->n == 0) return;
+    double sum = 0.0, var = 0.0;
+    for (int64_t i = 0; i < c->n; i++) sum += c->w[i];
+    double mean = sum / (double)c->n;
+    for (int64_t i = 0; i < c->n; i++) var += (c->w[i] - mean) * (c->w[i] - mean);
+    keep_above(c, top(c) - n * sqrt(var / (double)c->n));
+}
+
+/* XTC's exclusion: with two top choices or more (p >= threshold), all but the least likely
+ * (of equals, the last) leave. Returns whether any left. */
+static int xtc_cut(Work *k, Cands *c, double threshold) {
+    double *p = k->p;
+    probs(c, p);
+    int64_t count = 0, least = -1;
+    for (int64_t i = 0; i < c->n; i++)
+        if (p[i] >= threshold) {
+            count++;
+            if (least < 0 || p[i] <= p[least]) least = i;
+        }
+    if (count < 2) return 0;
+    for (int64_t i = 0; i < c->n; i++) k->flag[i] = !(p[i] >= threshold) || i == least;
+    keep_marked(c, k->flag);
+    return 1;
+}
+
+/* Tempering at t in place: w becomes log q (samplers' temperature: tempering.py). */
+static void temper_at(Work *k, Cands *c, double t) {
+    if (c->n == 0) return;
+    double mx = top(c);
+    if (t == 0.0) { /* the first most likely token alone */
+        int64_t best = 0;
+        while (c->w[best] != mx) best++;
+        c->id[0] = c->id[best];
+        c->w[0] = 0.0;
+        c->n = 1;
+        return;
+    }
+    if (isinf(t)) {
+        double lz = log((double)c->n);
+        for (int64_t i = 0; i < c->n; i++) c->w[i] = 0.0 - lz;
+        return;
+    }
+    double total = 0.0, *e = k->tmp;
+    temper(c->w, c->w, e, c->n, t, mx);
+    for (int64_t i = 0; i < c->n; i++) total += e[i];
+    double lt = log(total);
+    int64_t o = 0; /* (those now impossible leave) */
+    for (int64_t i = 0; i < c->n; i++)
+        if (c->w[i] > -INFINITY) {
+            c->id[o] = c->id[i];
+            c->w[o++] = c->w[i] - lt;
+        }
+    c->n = o;
+}
+
+/* Dynamic temperature (samplers/temperature.py): from the candidates' entropy. */
+static double dynamic(Work *k, const Cands *c, double t, double span, double exponent) {
+    if (isinf(t)) return t;
+    if (c->n <= 1) return t;
+    double lo = t - span > 0.0 ? t - span : 0.0, hi = t + span, entropy = 0.0;
+    probs(c, k->p);
+    for (int64_t i = 0; i < c->n; i++)
+        if (k->p[i] > 0) entropy += k->p[i] * log(k->p[i]);
+    entropy = -entropy;
+    return lo + (hi - lo) * pow(entropy / log((double)c->n), exponent);
+}
+
+static void mirostat_cut(Work *k, Cands *c, double mu) {
+    double mx = top(c);
+    probs(c, k->p);
+    for (int64_t i = 0; i < c->n; i++) k->flag[i] = -log2(k->p[i]) <= mu || c->w[i] == mx;
+    keep_marked(c, k->flag);
+}
+
+void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st); /* state.c */
+
+/* numpy's logaddexp. */
+static double log_add(double x, double y) {
+    if (x == y) return x + M_LN2;
+    double d = x - y;
+    if (d > 0) return x + log1p(exp(-d));
+    if (d <= 0) return y + log1p(exp(d));
+    return d;
+}
+
+static void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t);
+
+/* XTC: the mixture of the rest of the chain on the row with and without the exclusion
+ * (each branch in place in its own list, c and k->b; the mixture through k->a). */
+static void xtc(const Chain *ch, int at, Work *k, Cands *c, State *st, double *t) {
+    const Link *lk = &ch->link[at];
+    double prob = lk->x[0], tb;
+    Cands *b = &k->b, *o = &k->a;
+    b->n = c->n;
+    memcpy(b->id, c->id, sizeof(int32_t) * c->n);
+    memcpy(b->w, c->w, sizeof(double) * c->n);
+    int changed = xtc_cut(k, b, lk->x[1]);
+    run_from(ch, at + 1, k, c, st, t);
+    if (!changed) return;
+    run_from(ch, at + 1, k, b, st, &tb);
+    double la = log1p(-prob), lb = log(prob);
+    int64_t i = 0, j = 0, n = 0;
+    while (i < c->n || j < b->n) {
+        int32_t x = i < c->n ? c->id[i] : INT32_MAX, y = j < b->n ? b->id[j] : INT32_MAX;
+        double wa = x <= y ? c->w[i] : -INFINITY, wb = y <= x ? b->w[j] : -INFINITY;
+        o->id[n] = x < y ? x : y;
+        o->w[n++] = log_add(la + wa, lb + wb);
+        if (x <= y) i++;
+        if (y <= x) j++;
+    }
+    c->n = n;
+    memcpy(c->id, o->id, sizeof(int32_t) * n);
+    memcpy(c->w, o->w, sizeof(double) * n);
+    *t = (1 - prob) * *t + prob * tb;
+}
+
+static void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t) {
+    for (int i = from; i < ch->n; i++) {
+        const Link *lk = &ch->link[i];
+        switch (lk->kind) {
+        case L_PENALTIES:
+        case L_DRY: penalise(ch, lk, k, c, st); break;
+        case L_TOP_N_SIGMA: top_n_sigma(c, lk->x[0]); break;
+        case L_TOP_K: top_k(k, c, (int64_t)lk->x[0]); break;
+        case L_TYPICAL_P: typical_p(k, c, lk->x[0]); break;
+        case L_TOP_P: top_p(k, c, lk->x[0]); break;
+        case L_MIN_P: keep_above(c, top(c) + log(lk->x[0])); break;
+        case L_XTC: xtc(ch, i, k, c, st, t); return;
+        case L_TEMPERATURE:
+            *t = lk->x[1] > 0 ? dynamic(k, c, lk->x[0], lk->x[1], lk->x[2]) : lk->x[0];
+            temper_at(k, c, *t);
+            break;
+        case L_MIROSTAT: mirostat_cut(k, c, st->mu); break;
+        }
+    }
+    if (ch->n == 0 || ch->link[ch->n - 1].kind != L_TEMPERATURE) temper_at(k, c, 1.0);
+}
+
+void run_chain(const Chain *ch, int from, Work *k, State *st, double *t) {
+    *t = 1.0;
+    run_from(ch, from, k, &k->cur, st, t);
+}

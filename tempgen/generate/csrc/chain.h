@@ -1,0 +1,94 @@
+/* The sampler chain in C: links applied to a row's candidates (the tokens still allowed, in
+ * token order, with their log-weights), as generate/samplers computes them for the numpy
+ * path; and what a sample remembers between steps for the stateful links.
+ */
+#ifndef TEMPGEN_CHAIN_H
+#define TEMPGEN_CHAIN_H
+
+#include <stdint.h>
+
+enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P, L_XTC,
+       L_TEMPERATURE, L_MIROSTAT, L_KINDS };
+#define MAX_LINKS 16
+
+/* One link's settings (generate/compiled.py writes them):
+ *   PENALTIES  x: repeat, frequency, presence     n: window
+ *   DRY        x: multiplier, base                n: allowed length, window
+ *   TOP_N_SIGMA, TOP_K, TYPICAL_P, TOP_P, MIN_P   x[0]
+ *   XTC        x: probability, threshold
+ *   TEMPERATURE x: T, range, exponent (range 0: a plain temperature)
+ *   MIROSTAT   x: tau, eta */
+typedef struct {
+    int kind;
+    double x[3];
+    int64_t n[2];
+} Link;
+
+typedef struct {
+    int n;
+    Link link[MAX_LINKS];
+    int64_t window;     /* tokens of the past the chain reads (0: stateless) */
+    int n_breakers;     /* DRY's sequence breakers: breaker i is tokens brk[start[i]..start[i+1]) */
+    const int64_t *brk_start, *brk;
+    int dry;            /* whether it has DRY */
+    int miro;           /* the Mirostat link's index + 1, or 0 */
+} Chain;
+
+/* A row's candidates: n tokens in ascending order and their log-weights. */
+typedef struct {
+    int64_t n;
+    int32_t *id;
+    double *w;
+} Cands;
+
+/* What a sample remembers while a call decodes it: its last tokens (hist[0..len), room for
+ * 2 window + 2), Mirostat's mu, and for DRY: where each token was before (prev[i], and
+ * last[token]: its newest place, or -1), the places of the newest token (alive[0..n_alive),
+ * newest first) with how far the text ending there agrees with the text's end (match[i]),
+ * and the newest sequence breaker's head with its longest match. */
+typedef struct {
+    int64_t *hist;
+    int32_t *match, *prev, *last, *alive;
+    int64_t len, n_alive, head, longest;
+    double mu;
+} State;
+
+/* Scratch rows of one step (room for the vocabulary each), and the log-probability rows of
+ * the contexts met last, kept by the deepest matched context (slot = hash of level, rank). */
+typedef struct {
+    int64_t vocab;
+    int64_t slots;      /* 0: no rows kept (a large vocabulary) */
+    int64_t *keys;      /* (slots,): level * 2^40 + rank, or -1 */
+    double *rows;       /* (slots, vocab) */
+    Cands cur, a, b;
+    int32_t *order, *order2, *flag; /* flag: scratch; tally: zero between uses */
+    int32_t *tally;
+    double *p, *tmp;
+    int64_t *touched;
+    int32_t *ranked;    /* ranked.c: the root row's tokens by p (once root_ranked), then
+                           marks of the members of a step's K (mark[w] == marked) */
+    double *root_p;     /* the root row's p in that order */
+    int32_t marked;
+    int root_ranked;
+    double *lp;         /* a step's log p of its candidates, by token (ranked.c) */
+    uint64_t *bits;     /* (vocab bits): zero between uses (ranked.c) */
+} Work;
+
+int work_init(Work *k, int64_t vocab);
+void work_free(Work *k);
+
+/* The chain from link `from` on the row's candidates in k->cur: they become those it may
+ * draw, with their normalised log q; *t: the temperature the row was tempered at. */
+void run_chain(const Chain *ch, int from, Work *k, State *st, double *t);
+/* order[0..n) sorted stably by key, descending (sign -1) or ascending (+1); tmp: room. */
+void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp);
+
+/* The state of a row whose last tokens are hist[0..len) (room: 2 window + 1); 0, or -1
+ * when out of memory. */
+int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len, double mu,
+               int64_t vocab);
+void state_free(State *st);
+/* The state after `token` was drawn with ln q = logq. */
+void state_push(State *st, const Chain *ch, int64_t token, double logq, int64_t vocab);
+
+#endif

@@ -1,0 +1,78 @@
+/* The set S of a row (rowset.h): the successors of its matched contexts longer than K. */
+#include <string.h>
+
+#include "rowset.h"
+
+/* Merge into S (in token order) the tokens of entries lo..hi-1 of level k that it lacks:
+ * rare, as a context's successors are nearly always its shorter contexts' too. A new member
+ * enters with p_K times the gammas of the levels between, in turn. Returns the new |S|. */
+static int64_t merge(Cache *s, const Kept *K, const Level *lv, int64_t lo, int64_t hi,
+                     const int64_t *rank, int k0, int k, int64_t ns) {
+    int64_t i = 0, o = 0, e = lo;
+    while (i < ns || e < hi) {
+        int64_t x = i < ns ? s->set[i] : INT64_MAX;
+        int64_t y = e < hi ? at(lv->token, e) : INT64_MAX;
+        if (x <= y) {
+            s->vbuf[o] = s->val[i];
+            s->pbuf[o] = s->place[i];
+        } else {
+            s->vbuf[o] = outside(s->m, value(K, y, &s->pbuf[o]), rank, k0, k - 1);
+        }
+        s->buf[o++] = (int32_t)(x < y ? x : y);
+        if (x <= y) i++;
+        if (y <= x) e++;
+    }
+    int32_t *set = s->set;
+    int64_t *place = s->place;
+    double *val = s->val;
+    s->set = s->buf;
+    s->buf = set;
+    s->place = s->pbuf;
+    s->pbuf = place;
+    s->val = s->vbuf;
+    s->vbuf = val;
+    for (i = 0; i < o; i++) {
+        s->pos[s->set[i]] = (int32_t)i;
+        s->stamp[s->set[i]] = s->now;
+    }
+    return o;
+}
+
+int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
+    const Model *m = s->m;
+    int64_t ns = 0;
+    if (++s->now == INT32_MAX) {
+        memset(s->stamp, 0, sizeof(int32_t) * m->vocab);
+        s->now = 1;
+    }
+    int32_t now = s->now, *set = s->set, *pos = s->pos, *stamp = s->stamp;
+    for (int k = k0 + 1; k <= n; k++) {
+        const Level *lv = &m->lv[k];
+        const Ctx *c = &lv->ctx[rank[k - 1]];
+        int64_t lo = c->succ, hi = lo + c->n_succ;
+        if (k == k0 + 1) { /* S so far: these successors, at p_K */
+            const double *rec = K->rec;
+            int64_t stride = K->stride;
+            double *restrict val = s->val;
+            int64_t from = 0;
+            FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++, ns++) {
+                int64_t w = V(e);
+                set[ns] = (int32_t)w;
+                pos[w] = (int32_t)ns;
+                stamp[w] = now;
+                /* (K dense, the common case: its record read directly) */
+                val[ns] = K->tok.p ? value_after(K, w, &from, &s->place[ns]) : rec[w * stride];
+            })
+        } else {
+            int64_t j = lo;
+            while (j < hi && stamp[at(lv->token, j)] == now) j++;
+            if (j < hi) { /* rare: S lacks one of them */
+                ns = merge(s, K, lv, lo, hi, rank, k0, k, ns);
+                set = s->set;
+            }
+        }
+        interpolate(lv, rank[k - 1], s->val, s->val, ns, s->pos);
+    }
+    return ns;
+}
+

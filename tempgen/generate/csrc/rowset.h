@@ -1,0 +1,22 @@
+/* A row as the draws see it (draw.c, ranked.c): its deepest kept context K (kept.h), and S,
+ * the successors of the matched contexts longer than K, where p differs from G p_K (G the
+ * product of those contexts' gammas). */
+#ifndef TEMPGEN_ROWSET_H
+#define TEMPGEN_ROWSET_H
+
+#include "kept.h"
+
+/* p(w) of a token that the matched contexts of levels k0+1..n do not list, from p_K(w):
+ * times each of their gammas in turn (as the recursion rounds it). */
+static inline double outside(const Model *m, double p, const int64_t *rank, int k0, int n) {
+    for (int k = k0 + 1; k <= n; k++) p *= m->lv[k].ctx[rank[k - 1]].gamma;
+    return p;
+}
+
+/* S: the union of the successors of the matched contexts longer than K (levels k0+1..n), in
+ * token order (s->set), and p of each member (s->val, in S's order): the recursion on S
+ * alone; and (K sparse) each member's place in K (s->place); a token w is in S when
+ * s->stamp[w] == s->now. Returns |S|. */
+int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n);
+
+#endif

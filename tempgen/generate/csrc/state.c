@@ -1,0 +1,251 @@
+/* The stateful links (generate/samplers/penalties.py and chain.py): a sample's last tokens,
+ * the repetition penalties and DRY on them, and Mirostat's mu.
+ *
+ * DRY asks, at every step, how far the text ending at each earlier place agrees with the
+ * text's end; a repeat it penalises (2 tokens or more, as llama.cpp's default) ends at a
+ * place of the newest pair of tokens. Its Python counterpart works that out anew from the
+ * history; here it moves on with each token: at a place p of the newest pair, the text
+ * agrees for 1 + what it did at p - 1, which was kept if p - 1 ended the pair before and
+ * is 1 otherwise. The places of a pair are found through prev (the pair's place before)
+ * and last (its newest place), by pair where the vocabulary is small, by token (then
+ * checking the token before) where it is large. So a step costs the newest pair's places
+ * in the window, not the window. The newest sequence breaker is kept the same way: a
+ * breaker can only be completed by the newest token.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
+
+#define FLOAT_MAX_LOG 88.7228391 /* llama.cpp caps DRY's exponent so its penalty stays a float */
+
+static int64_t room(const Chain *ch) { return 2 * ch->window + 2; }
+
+/* DRY's window: its link's look-back (the chain's window is the longest of its links'). */
+static int64_t dry_window(const Chain *ch) {
+    for (int i = 0; i < ch->n; i++)
+        if (ch->link[i].kind == L_DRY) return ch->link[i].n[1];
+    return 0;
+}
+
+/* Whether breaker b ends at place t of the history. */
+static int ends_at(const Chain *ch, int b, const int64_t *hist, int64_t t) {
+    int64_t lo = ch->brk_start[b], size = ch->brk_start[b + 1] - lo;
+    if (t - (size - 1) < 0) return 0;
+    for (int64_t o = 0; o < size; o++)
+        if (hist[t - (size - 1) + o] != ch->brk[lo + o]) return 0;
+    return 1;
+}
+
+/* The newest breaker's head, taking one ending at t into account. */
+static void note_breakers(State *st, const Chain *ch, int64_t t) {
+    for (int b = 0; b < ch->n_breakers; b++) {
+        if (!ends_at(ch, b, st->hist, t)) continue;
+        int64_t tail = ch->brk_start[b + 1] - ch->brk_start[b] - 1, head = t - tail;
+        if (head > st->head) {
+            st->head = head;
+            st->longest = tail;
+        } else if (head == st->head && tail > st->longest) {
+            st->longest = tail;
+        }
+    }
+}
+
+#define PAIRS_MAX (1 << 16) /* pairs kept directly up to this many (a vocabulary of 255) */
+
+static int64_t token_of(int64_t t, int64_t vocab) { return t >= 0 && t < vocab ? t : vocab; }
+
+static int by_pair(int64_t vocab) { return (vocab + 1) * (vocab + 1) <= PAIRS_MAX; }
+
+/* What `last` is kept by for place i >= 1: its pair of tokens, or its token. */
+static int64_t key_of(const int64_t *h, int64_t i, int64_t vocab) {
+    int64_t t = token_of(h[i], vocab);
+    return by_pair(vocab) ? token_of(h[i - 1], vocab) * (vocab + 1) + t : t;
+}
+
+static void link_place(State *st, int64_t i, int64_t vocab) {
+    if (i < 1) {
+        st->prev[i] = -1;
+        return;
+    }
+    int64_t key = key_of(st->hist, i, vocab);
+    st->prev[i] = st->last[key];
+    st->last[key] = (int32_t)i;
+}
+
+/* The places of the newest pair in DRY's window (but the newest), newest first, and how
+ * far the text ending at each agrees with the end (match); `known`: whether match at the
+ * place before each is the last step's (a fresh start works them all out). */
+static void find_alive(State *st, const Chain *ch, int known) {
+    int64_t n = st->len, size = dry_window(ch), start = n > size ? n - size : 0;
+    const int64_t *h = st->hist;
+    st->n_alive = 0;
+    if (n < 2) return;
+    for (int64_t p = st->prev[n - 1]; p >= start && p >= 1; p = st->prev[p]) {
+        if (h[p - 1] != h[n - 2]) continue; /* (by token: the pair's first token differs) */
+        if (known) st->match[p] = p >= 2 && n >= 3 && h[p - 2] == h[n - 3] ? st->match[p - 1] + 1 : 2;
+        st->alive[st->n_alive++] = (int32_t)p;
+    }
+}
+
+int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len, double mu,
+               int64_t vocab) {
+    memset(st, 0, sizeof *st);
+    st->mu = mu;
+    st->head = -1;
+    if (!ch->window) return 0;
+    if (!(st->hist = malloc(sizeof(int64_t) * room(ch)))) return -1;
+    if (len > ch->window) {
+        hist += len - ch->window;
+        len = ch->window;
+    }
+    memcpy(st->hist, hist, sizeof(int64_t) * len);
+    st->len = len;
+    if (!ch->dry) return 0;
+    int64_t keys = by_pair(vocab) ? (vocab + 1) * (vocab + 1) : vocab + 1;
+    st->match = malloc(sizeof(int32_t) * 3 * room(ch));
+    st->last = malloc(sizeof(int32_t) * keys); /* (vocab: tokens outside it) */
+    if (!st->match || !st->last) return -1;
+    st->prev = st->match + room(ch);
+    st->alive = st->prev + room(ch);
+    memset(st->last, 0xff, sizeof(int32_t) * keys);
+    for (int64_t i = 0; i < len; i++) {
+        link_place(st, i, vocab);
+        note_breakers(st, ch, i);
+    }
+    if (!len) return 0;
+    /* how far the text ending at each place agrees with the end: the Z-function of the
+     * reversed history (match[len - 1 - k] at k), then the newest token's places */
+    const int64_t *h = st->hist;
+    int32_t *m = st->match;
+#define REV(j) h[len - 1 - (j)]
+#define Z(j) m[len - 1 - (j)]
+    int64_t l = 0, r = 0;
+    for (int64_t i = 1; i < len; i++) {
+        int64_t z = 0;
+        if (i < r) z = r - i < Z(i - l) ? r - i : Z(i - l);
+        while (i + z < len && REV(z) == REV(i + z)) z++;
+        Z(i) = (int32_t)z;
+        if (i + z > r) l = i, r = i + z;
+    }
+#undef REV
+#undef Z
+    find_alive(st, ch, 0);
+    return 0;
+}
+
+void state_free(State *st) {
+    free(st->hist);
+    free(st->match);
+    free(st->last);
+    memset(st, 0, sizeof *st);
+}
+
+/* Keep the last window tokens only (every `window` steps). */
+static void compact(State *st, const Chain *ch, int64_t vocab) {
+    int64_t drop = st->len - ch->window, n = ch->window;
+    memmove(st->hist, st->hist + drop, sizeof(int64_t) * n);
+    st->len = n;
+    st->head = st->head >= drop ? st->head - drop : -1;
+    if (!ch->dry) return;
+    memmove(st->match, st->match + drop, sizeof(int32_t) * n);
+    for (int64_t i = 0; i < n; i++) {
+        int32_t p = st->prev[i + drop];
+        st->prev[i] = p >= drop + 1 ? (int32_t)(p - drop) : -1; /* (place 0 has no pair) */
+    }
+    int64_t keys = by_pair(vocab) ? (vocab + 1) * (vocab + 1) : vocab + 1;
+    for (int64_t t = 0; t < keys; t++)
+        st->last[t] = st->last[t] >= drop + 1 ? (int32_t)(st->last[t] - drop) : -1;
+}
+
+void state_push(State *st, const Chain *ch, int64_t token, double logq, int64_t vocab) {
+    if (ch->miro && logq > -INFINITY) { /* (a chosen token of q = 0 teaches nothing) */
+        const Link *lk = &ch->link[ch->miro - 1];
+        st->mu -= lk->x[1] * (-logq / M_LN2 - lk->x[0]);
+    }
+    if (!ch->window) return;
+    if (st->len + 1 > room(ch)) compact(st, ch, vocab);
+    int64_t n = st->len;
+    st->hist[n] = token;
+    st->len = n + 1;
+    if (!ch->dry) return;
+    link_place(st, n, vocab);
+    find_alive(st, ch, 1);
+    note_breakers(st, ch, n);
+}
+
+/* The repetition penalties (llama.cpp's): each candidate used c > 0 times in the window. */
+static void penalties(const Link *lk, Work *k, Cands *c, const State *st) {
+    int64_t n = st->len < lk->n[0] ? st->len : lk->n[0], m = 0;
+    const int64_t *h = st->hist + st->len - n;
+    for (int64_t i = 0; i < n; i++)
+        if (h[i] >= 0 && h[i] < k->vocab && k->tally[h[i]]++ == 0) k->touched[m++] = h[i];
+    double repeat = lk->x[0], frequency = lk->x[1], presence = lk->x[2];
+    for (int64_t i = 0; i < c->n; i++) {
+        int32_t count = k->tally[c->id[i]];
+        if (!count) continue;
+        double w = c->w[i];
+        w = w <= 0 ? w * repeat : w / repeat;
+        c->w[i] = w - count * frequency - presence;
+    }
+    for (int64_t i = 0; i < m; i++) k->tally[k->touched[i]] = 0;
+}
+
+static int single_breaker(const Chain *ch, int64_t token) {
+    for (int b = 0; b < ch->n_breakers; b++)
+        if (ch->brk_start[b + 1] - ch->brk_start[b] == 1 && ch->brk[ch->brk_start[b]] == token)
+            return 1;
+    return 0;
+}
+
+/* Token h[i + 1] follows a repeat of n tokens: tally holds 1 + the longest. */
+static void note_repeat(Work *k, const int64_t *h, int64_t i, int64_t n, int64_t *m) {
+    int64_t tok = h[i + 1];
+    if (tok < 0 || tok >= k->vocab) return;
+    if (!k->tally[tok]) k->touched[(*m)++] = tok;
+    if (n + 1 > k->tally[tok]) k->tally[tok] = (int32_t)(n + 1);
+}
+
+/* DRY (llama.cpp's): a candidate that would extend a repeat of n >= allowed tokens. */
+static void dry(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st) {
+    int64_t allowed = lk->n[0], len = st->len, size = len < lk->n[1] ? len : lk->n[1];
+    if (size <= allowed) return;
+    int64_t start = len - size, limit = size, m = 0;
+    if (st->head >= start) limit = (len - 1 - st->head) - st->longest;
+    if (limit < allowed) return;
+    const int64_t *h = st->hist;
+    if (allowed <= 1) /* then every place of the newest token counts (1), or every place (0) */
+        for (int64_t i = start; i < len - 1; i++)
+            if (!allowed || h[i] == h[len - 1])
+                note_repeat(k, h, i, h[i] == h[len - 1] && limit >= 1, &m);
+    for (int64_t j = 0; j < st->n_alive; j++) {
+        int64_t i = st->alive[j], n = st->match[i];
+        if (n > i - start + 1) n = i - start + 1;
+        if (n > limit) n = limit;
+        if (n >= allowed) note_repeat(k, h, i, n, &m);
+    }
+    double multiplier = lk->x[0], base = lk->x[1];
+    int64_t cap = base > 1.000001 ? (int64_t)(FLOAT_MAX_LOG / log(base)) : 0;
+    for (int64_t i = 0; i < m; i++) {
+        int64_t tok = k->touched[i];
+        int32_t best = k->tally[tok];
+        k->tally[tok] = 0;
+        if (single_breaker(ch, tok)) continue;
+        int64_t e = best - 1 - allowed;
+        if (cap > 0 && e > cap) e = cap;
+        /* the candidate, by a search (candidates are in token order) */
+        int64_t a = 0, b = c->n;
+        while (a < b) {
+            int64_t mid = a + (b - a) / 2;
+            if (c->id[mid] < tok) a = mid + 1;
+            else b = mid;
+        }
+        if (a < c->n && c->id[a] == tok) c->w[a] -= multiplier * pow(base, (double)e);
+    }
+}
+
+void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st) {
+    if (lk->kind == L_PENALTIES) penalties(lk, k, c, st);
+    else dry(ch, lk, k, c, st);
+}

@@ -1,0 +1,130 @@
+"""Every link of the chain in the compiled loop: the same tokens (and figures) as the numpy
+path, on the bundled models and on any small model, stateful links included."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tempgen.generate import compiled
+from tempgen.generate.decode import Block, generate_blocks
+from tempgen.generate.draw import streams
+from tempgen.generate.samplers.chain import build_chain
+from tempgen.io.corpus import Corpus
+from tempgen.lm import store
+from tempgen.lm.arpa import to_arpa
+from tempgen.lm.training import train_model
+
+pytestmark = pytest.mark.skipif(not compiled.AVAILABLE, reason="the compiled loop is not built")
+
+LINKS = {
+    "top-k": {"top_k": 7}, "top-p": {"top_p": 0.83}, "min-p": {"min_p": 0.13},
+    "typical": {"typical_p": 0.77}, "top-n-sigma": {"top_n_sigma": 1.3},
+    "xtc": {"xtc_probability": 0.6, "xtc_threshold": 0.17},
+    "dynatemp": {"dynatemp_range": 0.6, "temperature": 0.9, "dynatemp_exponent": 1.7},
+    "mirostat": {"mirostat": 2, "mirostat_tau": 1.8, "mirostat_eta": 0.3},
+    "penalties": {"repeat_penalty": 1.4, "frequency_penalty": 0.2, "presence_penalty": 0.3,
+                  "repeat_last_n": 20},
+    "dry": {"dry_multiplier": 0.9, "temperature": 0.4},
+    "dry short window": {"dry_multiplier": 2.0, "dry_penalty_last_n": 9, "temperature": 0.0,
+                         "dry_allowed_length": 1},
+    "everything": {"repeat_penalty": 1.1, "dry_multiplier": 0.5, "top_n_sigma": 2.1,
+                   "top_k": 30, "typical_p": 0.97, "top_p": 0.91, "min_p": 0.01,
+                   "xtc_probability": 0.3, "xtc_threshold": 0.11, "dynatemp_range": 0.3,
+                   "mirostat": 2, "mirostat_tau": 2.5},
+}
+
+
+def run(model, chains, rows, prompt_ids, steps, fast):
+    """The steps of rows (row -> chain index) of sample streams 0.., both paths alike."""
+    states = [(chains[c].start(model.tokenizer, prompt_ids, 1) or [None])[0] for c in rows]
+    blocks = list(generate_blocks(model, model.contexts_after(prompt_ids, len(rows)), chains,
+                                  rows, streams(11, len(rows)), list(range(len(rows))), steps,
+                                  fast, states))
+    return Block(*(np.concatenate(f) for f in zip(*blocks, strict=True))), states
+
+
+def same(model, chains, rows, prompt_ids, steps):
+    (fast, fs), (slow, ss) = (run(model, chains, rows, prompt_ids, steps, f) for f in (1, 0))
+    assert fast.tokens.tolist() == slow.tokens.tolist()
+    for x, y in zip(fast[1:], slow[1:], strict=True):
+        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
+    for a, b in zip(fs, ss, strict=True):  # the states come back alike
+        if a is not None:
+            assert list(a.history) == list(b.history)
+            assert a.mu == b.mu or abs(a.mu - b.mu) < 1e-9
+
+
+@pytest.mark.parametrize("link", LINKS)
+@pytest.mark.parametrize("name", ["shakespeare-char", "names-char"])
+def test_each_link_draws_the_same_tokens_both_ways(name, link):
+    model = store.load(name)
+    chains = [build_chain(LINKS[link]), build_chain({"temperature": 0.7})]
+    same(model, chains, [0, 0, 1], model.tokenizer.encode("KING" if name[0] == "s" else ""),
+         250)
+
+
+@pytest.mark.parametrize("link", ["top-k", "top-p", "min-p", "xtc", "dry", "mirostat"])
+def test_the_word_model_and_a_back_off_model_too(link, tmp_path):
+    word = store.load("shakespeare-word")
+    same(word, [build_chain(LINKS[link])], [0, 0], word.tokenizer.encode("KING"), 25)
+    text = "the cat sat on the mat\nthe dog sat on the log\n" * 4
+    path = tmp_path / "m.arpa"
+    path.write_text(to_arpa(train_model(Corpus(text, "t", "", len(text)), "char", 3, "t")))
+    arpa = store.load(str(path))
+    same(arpa, [build_chain(LINKS[link])], [0, 0], [], 80)
+
+
+def test_dry_keeps_its_state_across_long_runs_and_blocks(monkeypatch):
+    # a window of 5 is outgrown many times over (the kept history is cut every 5 steps)
+    model = store.load("shakespeare-char")
+    monkeypatch.setattr("tempgen.generate.decode.COMPILED_BLOCK", 37)
+    chain = build_chain({"dry_multiplier": 3.0, "dry_penalty_last_n": 5, "temperature": 0.0,
+                         "dry_allowed_length": 1, "repeat_penalty": 1.5, "repeat_last_n": 3})
+    same(model, [chain], [0], [], 400)
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.text("ab c\n", min_size=1, max_size=50), st.integers(1, 4),
+       st.sampled_from(list(LINKS)), st.floats(0, 3), st.integers(0, 3), st.integers(1, 12),
+       st.lists(st.text("ab c\n", min_size=1, max_size=3), max_size=3),
+       st.text("ab c", max_size=8))
+def test_any_model_and_any_dry_the_same_both_ways(text, order, link, multiplier, allowed,
+                                                  window, breakers, prompt):
+    text += "\n"
+    model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t")
+    chains = [build_chain(LINKS[link]),
+              build_chain({"dry_multiplier": multiplier, "dry_allowed_length": allowed,
+                           "dry_penalty_last_n": window, "dry_sequence_breakers": breakers,
+                           "temperature": 0.5})]
+    same(model, chains, [0, 1, 1], model.tokenizer.encode(prompt), 60)
+
+
+FIRST_CUTS = [{"top_k": 1}, {"top_k": 40, "temperature": 0.8}, {"top_p": 0.3},
+              {"top_p": 0.95, "temperature": 1.7}, {"min_p": 0.2},
+              {"min_p": 0.01, "temperature": 0.5}, {"top_p": 0.9, "typical_p": 0.9, "top_k": 50},
+              {"min_p": 0.05, "xtc_probability": 0.5, "xtc_threshold": 0.1}]
+
+
+@pytest.mark.parametrize("cut", FIRST_CUTS, ids=str)
+def test_a_first_cut_taken_from_the_top_down_keeps_what_the_whole_row_keeps(cut):
+    # a large vocabulary's first top-k, top-p or min-p walks the row from its most likely
+    # token (csrc/ranked.c) instead of building it: the same tokens as the whole row
+    word = store.load("shakespeare-word")
+    same(word, [build_chain(cut)], [0, 0], word.tokenizer.encode("KING"), 120)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.text("abcdefgh \n", min_size=1, max_size=80), st.integers(1, 4),
+       st.sampled_from(["top_k", "top_p", "min_p"]), st.floats(0.01, 0.99),
+       st.integers(1, 12), st.sampled_from([0.0, 0.3, 1.0, 2.5]), st.integers(0, 40))
+def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x, k, t, listed):
+    # every level but the empty context kept by its successors (as a word model's are), so
+    # every first cut is taken from the top down
+    text += "\n"
+    model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled, "DENSE_FLOATS", 0)
+        patch.setattr(compiled, "SPARSE_MIN_LISTED", listed)
+        chain = build_chain({link: k if link == "top_k" else x, "temperature": t})
+        same(model, [chain], [0, 0], [], 60)
