@@ -6,7 +6,7 @@ from hypothesis.extra.numpy import arrays
 
 from tempgen.generate.draw import draw, uniforms
 from tempgen.generate.samplers.chain import build_chain
-from tempgen.generate.samplers.truncation import min_p, top_k, top_p, typical_p
+from tempgen.generate.samplers.truncation import MARGIN, min_p, top_k, top_p, typical_p
 from tempgen.generate.tempering import temperature
 
 logits = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 30)),
@@ -89,13 +89,14 @@ def test_bad_temperature_names_the_value(t):
 
 @given(logits, st.integers(1, 40))
 def test_top_k_keeps_exactly_k_ties_aside(z, k):
+    # (ties: within the margin, so that a last bit does not decide)
     kept = np.isfinite(top_k(z, k))
     for row, keep in zip(z, kept, strict=True):
         if k >= len(row):
             assert keep.all()
         else:
             kth = np.sort(row)[::-1][k - 1]
-            assert keep.sum() == (row >= kth).sum() >= k
+            assert keep.sum() == (row >= kth - MARGIN).sum() >= k
             assert np.all(row[keep] >= row[~keep].max(initial=-np.inf))
 
 

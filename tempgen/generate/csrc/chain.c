@@ -103,6 +103,16 @@ static void keep_above(Cands *c, double floor) {
 /* order[0..n) sorted stably by key: descending (sign -1) or ascending (+1); a bottom-up
  * merge sort, as numpy's stable argsort orders ties by position. */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp) {
+    if (n <= 48) { /* by insertion: a few */
+        for (int64_t i = 0; i < n; i++) {
+            double x = key[i];
+            int64_t j = i;
+            for (; j > 0 && (sign < 0 ? x > key[order[j - 1]] : x < key[order[j - 1]]); j--)
+                order[j] = order[j - 1];
+            order[j] = (int32_t)i;
+        }
+        return;
+    }
     for (int64_t i = 0; i < n; i++) order[i] = (int32_t)i;
     for (int64_t width = 1; width < n; width *= 2) {
         for (int64_t lo = 0; lo < n; lo += 2 * width) {
@@ -126,7 +136,7 @@ static void keep_prefix(Work *k, Cands *c, const double *p, double mass) {
     for (int64_t j = 0; j < c->n; j++) {
         int32_t i = k->order[j];
         cum += p[i];
-        k->flag[i] = cum - p[i] < mass;
+        k->flag[i] = cum - p[i] < mass * (1 - MARGIN);
     }
     keep_marked(c, k->flag);
 }
@@ -156,7 +166,7 @@ static double kth_largest(double *x, int64_t n, int64_t kth) {
 static void top_k(Work *k, Cands *c, int64_t kk) {
     if (kk <= 0 || kk >= k->vocab || c->n <= kk) return;
     memcpy(k->tmp, c->w, sizeof(double) * c->n);
-    keep_above(c, kth_largest(k->tmp, c->n, kk));
+    keep_above(c, kth_largest(k->tmp, c->n, kk) - MARGIN);
 }
 
 static void top_p(Work *k, Cands *c, double mass) {
@@ -170,10 +180,12 @@ static void typical_p(Work *k, Cands *c, double mass) {
     if (mass >= 1.0) return;
     double *q = k->p, *dist = k->tmp, entropy = 0.0;
     probs(c, q);
-    for (int64_t i = 0; i < c->n; i++)
-        if (q[i] > 0) entropy += q[i] * log(q[i]);
+    for (int64_t i = 0; i < c->n; i++) { /* (dist holds log q meanwhile) */
+        dist[i] = q[i] > 0 ? log(q[i]) : 0.0;
+        entropy += q[i] * dist[i];
+    }
     entropy = -entropy;
-    for (int64_t i = 0; i < c->n; i++) dist[i] = q[i] > 0 ? fabs(-log(q[i]) - entropy) : INFINITY;
+    for (int64_t i = 0; i < c->n; i++) dist[i] = q[i] > 0 ? fabs(-dist[i] - entropy) : INFINITY;
     sort_by(dist, c->n, 1, k->order, k->order2);
     keep_prefix(k, c, q, mass);
 }
@@ -184,7 +196,7 @@ static void top_n_sigma(Cands *c, double n) {
     for (int64_t i = 0; i < c->n; i++) sum += c->w[i];
     double mean = sum / (double)c->n;
     for (int64_t i = 0; i < c->n; i++) var += (c->w[i] - mean) * (c->w[i] - mean);
-    keep_above(c, top(c) - n * sqrt(var / (double)c->n));
+    keep_above(c, top(c) - n * sqrt(var / (double)c->n) - MARGIN);
 }
 
 /* XTC's exclusion: with two top choices or more (p >= threshold), all but the least likely
@@ -192,13 +204,17 @@ static void top_n_sigma(Cands *c, double n) {
 static int xtc_cut(Work *k, Cands *c, double threshold) {
     double *p = k->p;
     probs(c, p);
+    threshold *= 1 - MARGIN;
     int64_t count = 0, least = -1;
+    double low = INFINITY;
     for (int64_t i = 0; i < c->n; i++)
         if (p[i] >= threshold) {
             count++;
-            if (least < 0 || p[i] <= p[least]) least = i;
+            if (p[i] < low) low = p[i];
         }
     if (count < 2) return 0;
+    for (int64_t i = 0; i < c->n; i++) /* the least likely (within the margin), the last */
+        if (p[i] >= threshold && p[i] <= low * (1 + MARGIN)) least = i;
     for (int64_t i = 0; i < c->n; i++) k->flag[i] = !(p[i] >= threshold) || i == least;
     keep_marked(c, k->flag);
     return 1;
@@ -247,9 +263,13 @@ static double dynamic(Work *k, const Cands *c, double t, double span, double exp
 }
 
 static void mirostat_cut(Work *k, Cands *c, double mu) {
-    double mx = top(c);
+    double mx = top(c), floor = exp2(-(mu + MARGIN));
     probs(c, k->p);
-    for (int64_t i = 0; i < c->n; i++) k->flag[i] = -log2(k->p[i]) <= mu || c->w[i] == mx;
+    for (int64_t i = 0; i < c->n; i++) { /* -log2 p <= mu: p >= 2^-mu, the log2 near it */
+        double p = k->p[i];
+        int keep = p > floor * (1 + 1e-9) || (p >= floor * (1 - 1e-9) && -log2(p) <= mu + MARGIN);
+        k->flag[i] = keep || c->w[i] == mx;
+    }
     keep_marked(c, k->flag);
 }
 
@@ -258,6 +278,8 @@ void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *s
 /* numpy's logaddexp. */
 static double log_add(double x, double y) {
     if (x == y) return x + M_LN2;
+    if (y == -INFINITY) return x; /* (x + log1p(0), as numpy has it) */
+    if (x == -INFINITY) return y;
     double d = x - y;
     if (d > 0) return x + log1p(exp(-d));
     if (d <= 0) return y + log1p(exp(d));
@@ -305,7 +327,7 @@ static void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, do
         case L_TOP_K: top_k(k, c, (int64_t)lk->x[0]); break;
         case L_TYPICAL_P: typical_p(k, c, lk->x[0]); break;
         case L_TOP_P: top_p(k, c, lk->x[0]); break;
-        case L_MIN_P: keep_above(c, top(c) + log(lk->x[0])); break;
+        case L_MIN_P: keep_above(c, top(c) + log(lk->x[0]) - MARGIN); break;
         case L_XTC: xtc(ch, i, k, c, st, t); return;
         case L_TEMPERATURE:
             *t = lk->x[1] > 0 ? dynamic(k, c, lk->x[0], lk->x[1], lk->x[2]) : lk->x[0];

@@ -10,6 +10,8 @@
 enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P, L_XTC,
        L_TEMPERATURE, L_MIROSTAT, L_KINDS };
 #define MAX_LINKS 16
+/* A cut's margin (samplers/truncation.py, MARGIN): values this close to its edge are on it. */
+#define MARGIN 1e-10
 
 /* One link's settings (generate/compiled.py writes them):
  *   PENALTIES  x: repeat, frequency, presence     n: window

@@ -222,9 +222,9 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
     double lmax = c->w[0];
     if (lk->kind == L_TOP_K)
         for (int64_t n = kk; n < c->n; n++)
-            if (c->w[n] < c->w[kk - 1]) c->n = n;
+            if (c->w[n] < c->w[kk - 1] - MARGIN) c->n = n;
     if (lk->kind == L_MIN_P)
-        while (!(c->w[c->n - 1] >= lmax + log(x))) c->n--;
+        while (!(c->w[c->n - 1] >= lmax + log(x) - MARGIN)) c->n--;
     if (lk->kind == L_TOP_P) { /* q = exp(w - lmax) / total, total = 1 / max p */
         double *q = k->p, total = exp(-lmax);
         for (int64_t i = 0; i < c->n; i++) q[i] = c->w[i] - lmax;
@@ -233,7 +233,7 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
         cum = 0.0;
         for (int64_t i = 0; i < c->n; i++) {
             cum += q[i];
-            if (!(cum - q[i] < x)) c->n = i;
+            if (!(cum - q[i] < x * (1 - MARGIN))) c->n = i;
         }
     }
     for (int64_t i = 0; i < c->n; i++) k->lp[c->id[i]] = c->w[i];

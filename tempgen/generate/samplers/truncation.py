@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# A cut's margin: a value this close to a cut's edge counts as on it, so that no last bit of
+# a sum or a log decides what is kept (rows of round numbers put values right on the edge,
+# and the compiled loop, csrc/chain.h, sums and takes logs in its own order).
+MARGIN = 1e-10
+
 
 def probs(logw: np.ndarray) -> np.ndarray:
     """Row-normalised probabilities of log-weights (batch, vocab)."""
@@ -18,11 +23,12 @@ def probs(logw: np.ndarray) -> np.ndarray:
 
 
 def top_k(logw: np.ndarray, k: int) -> np.ndarray:
-    """Keep the k most likely tokens of each row (all of those tied with the k-th)."""
+    """Keep the k most likely tokens of each row (all of those tied with the k-th, within
+    the margin)."""
     if k <= 0 or k >= logw.shape[1]:
         return logw
     kth = -np.partition(-logw, k - 1, axis=1)[:, k - 1 : k]
-    return np.where(logw >= kth, logw, -np.inf)
+    return np.where(logw >= kth - MARGIN, logw, -np.inf)
 
 
 def top_p(logw: np.ndarray, p: float) -> np.ndarray:
@@ -32,7 +38,7 @@ def top_p(logw: np.ndarray, p: float) -> np.ndarray:
     order = np.argsort(-logw, axis=1, kind="stable")
     sorted_p = np.take_along_axis(probs(logw), order, axis=1)
     before = np.cumsum(sorted_p, axis=1) - sorted_p  # mass of the more likely tokens
-    keep_sorted = before < p  # the first token always has before == 0
+    keep_sorted = before < p * (1 - MARGIN)  # the first token always has before == 0
     keep = np.empty_like(keep_sorted)
     np.put_along_axis(keep, order, keep_sorted, axis=1)
     return np.where(keep, logw, -np.inf)
@@ -43,7 +49,7 @@ def min_p(logw: np.ndarray, p: float) -> np.ndarray:
     if p <= 0.0:
         return logw
     best = logw.max(axis=1, keepdims=True)
-    return np.where(logw >= best + np.log(p), logw, -np.inf)
+    return np.where(logw >= best + np.log(p) - MARGIN, logw, -np.inf)
 
 
 def typical_p(logw: np.ndarray, p: float) -> np.ndarray:
@@ -59,7 +65,7 @@ def typical_p(logw: np.ndarray, p: float) -> np.ndarray:
     order = np.argsort(distance, axis=1, kind="stable")
     sorted_p = np.take_along_axis(q, order, axis=1)
     before = np.cumsum(sorted_p, axis=1) - sorted_p
-    keep_sorted = before < p
+    keep_sorted = before < p * (1 - MARGIN)
     keep = np.empty_like(keep_sorted)
     np.put_along_axis(keep, order, keep_sorted, axis=1)
     return np.where(keep, logw, -np.inf)
@@ -77,7 +83,7 @@ def top_n_sigma(logw: np.ndarray, n: float) -> np.ndarray:
     mean = np.where(allowed, logw, 0.0).sum(axis=1, keepdims=True) / count
     var = np.where(allowed, (logw - mean) ** 2, 0.0).sum(axis=1, keepdims=True) / count
     floor = logw.max(axis=1, keepdims=True) - n * np.sqrt(var)
-    return np.where(logw >= floor, logw, -np.inf)
+    return np.where(logw >= floor - MARGIN, logw, -np.inf)
 
 
 def xtc_cut(logw: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -85,13 +91,14 @@ def xtc_cut(logw: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]
     remove all of them but the least likely (of equals, the last in token order). Returns
     the rows and which rows changed (batch,)."""
     p = probs(logw)
-    top = (p >= threshold) & (logw > -np.inf)  # (an impossible token is no choice)
+    top = (p >= threshold * (1 - MARGIN)) & (logw > -np.inf)  # (an impossible token is no choice)
     changed = top.sum(axis=1) >= 2
     if not changed.any():
         return logw, changed
-    # the least likely of the top choices: smallest p, then highest id
+    # the least likely of the top choices: smallest p (within the margin), then highest id
     masked = np.where(top, p, np.inf)
-    least = p.shape[1] - 1 - np.argmin(masked[:, ::-1], axis=1)
+    near = masked <= masked.min(axis=1, keepdims=True) * (1 + MARGIN)
+    least = p.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)
     remove = top & changed[:, None]
     remove[np.arange(len(p)), least] = False
     return np.where(remove, -np.inf, logw), changed
@@ -102,6 +109,6 @@ def surprise_cut(logw: np.ndarray, mu: np.ndarray) -> np.ndarray:
     is at most mu (per row, (batch,)); the most likely token always stays."""
     with np.errstate(divide="ignore"):
         surprise = -np.log2(probs(logw))
-    keep = surprise <= np.asarray(mu, dtype=np.float64)[:, None]
+    keep = surprise <= np.asarray(mu, dtype=np.float64)[:, None] + MARGIN
     keep |= logw == logw.max(axis=1, keepdims=True)
     return np.where(keep, logw, -np.inf)
