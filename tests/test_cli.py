@@ -1,12 +1,16 @@
 import json
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tempgen.cli import cli
 from tempgen.lm import store
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CORPUS = "to be or not to be\nthat is the question\n" * 20
 
@@ -109,6 +113,30 @@ def test_sample_greedy_is_deterministic_without_a_seed(model):
 def test_help_has_examples(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and "Example" in result.stdout
+
+
+def help_examples():
+    """Every example of every command's --help that runs as it stands: those naming no file
+    of the user's own (play.txt, my.npz ...), and no server."""
+    out = []
+    for command in ("train", "eval", "models", "sample", "sweep", "dist", "curve",
+                    "calibrate", "export"):
+        lines = run(command, "--help").stdout.split("Example")[1].splitlines()
+        for line in lines[1:]:
+            if not line.strip().startswith("tempgen "):
+                break
+            args = shlex.split(line.strip())[1:]
+            if not any(a in ("play.txt", "held-out.txt", "my.npz") for a in args):
+                out.append(args)
+    return out
+
+
+@pytest.mark.parametrize("args", help_examples(), ids=" ".join)
+def test_help_examples_work_when_pasted(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # (the outputs they name land here)
+    (tmp_path / "sample_models").symlink_to(ROOT / "sample_models")
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
 
 
 def test_version():

@@ -48,6 +48,7 @@ def dist(model_spec, prompt, temperatures, top, as_json, verbose, color, width, 
       tempgen dist -p "ROMEO. O"
       tempgen dist -p "To be or not to b" --temperatures 0.3,1,3 --top 5
       tempgen dist -m shakespeare-word -p "my good" --top-p 0.9 --json
+      tempgen dist -p "ROMEO. O" --repeat-penalty 1.5 --top 5
     """
     from tempgen.analysis.distribution import next_token_table
 

@@ -65,6 +65,7 @@ def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fm
       tempgen sample --temperature 0.6 --seed 1
       tempgen sample -m names-char --num-samples 5
       tempgen sample -m shakespeare-word -p "KING" -n 50 --top-p 0.9
+      tempgen sample -t 0 -p "ROMEO." --dry-multiplier 0.8 --seed 1
       tempgen sample -n 200 --format jsonl --seed 3 -o samples.jsonl
     """
     chain = chain_of(temperature, *sampler_settings(samplers))
@@ -199,6 +200,7 @@ def sweep(model_spec, temperatures, span, over, temperature, prompt, length, num
       tempgen sweep
       tempgen sweep --range 0:2:5 -p "ROMEO." -n 200 --seed 3
       tempgen sweep -m names-char --num-samples 4 --temperatures 0.3,1,3
+      tempgen sweep -t 3 --sweep-over top-n-sigma=-1,1 --seed 2
       tempgen sweep --format jsonl -o sweep.jsonl
       tempgen sweep --save-svg sweep.svg
     """
