@@ -148,3 +148,25 @@ def test_the_sweep_and_calibration_panels(page, server):
     page.click("#cal-run")
     page.wait_for_selector("#cal-result .bars")
     assert "T* =" in page.inner_text("#cal-result")
+
+
+def test_every_sampler_has_a_control_and_its_text_is_what_sample_prints(page, server):
+    page.goto(f"{server}?prompt=ROMEO.&seed=1&n=150&t=0")
+    settle(page)
+    page.click("details summary")  # the samplers beyond the four at hand
+    for name in ("top_n_sigma", "xtc_probability", "dynatemp_range", "mirostat",
+                 "repeat_penalty", "dry_multiplier", "dry_base"):
+        assert page.is_visible(f"#{name}")
+    page.fill("#dry_multiplier", "0.8")
+    page.dispatch_event("#dry_multiplier", "change")
+    settle(page)
+    assert shown(page) == cli_sample("-t", 0, "-p", "ROMEO.", "-n", 150, "--seed", 1,
+                                     "--dry-multiplier", 0.8)
+    assert "dry-multiplier 0.8" in page.inner_text("#command").replace("=", " ")
+    page.reload()  # the address keeps it
+    settle(page)
+    assert page.input_value("#dry_multiplier") == "0.8"
+    page.fill("#xtc_threshold", "7")  # out of range: the server names it
+    page.dispatch_event("#xtc_threshold", "change")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "xtc_threshold" in page.inner_text("#error")

@@ -34,6 +34,10 @@ function fill() {
   for (const input of document.querySelectorAll("[data-setting]")) {
     input.value = state.samplers[input.id] ?? input.dataset.default;
   }
+  // (the folded settings show when one of them is set)
+  if (Object.keys(state.samplers).some((name) => !AT_HAND.has(name))) {
+    $("more-samplers").closest("details").open = true;
+  }
   $("length").value = state.n;
   $("temps").value = state.temps;
   $("slider").value = state.t === "inf" ? 1000 : state.t === 0 ? 0 : toSlider(state.t);
