@@ -166,6 +166,7 @@ int ranked_fits(const Cache *s, const Chain *ch) {
  * a bitmap of the vocabulary, read in order. */
 static void by_token(Work *k, Cands *c) {
     int32_t *id = c->id;
+    for (int64_t i = 0; i < c->n; i++) k->lp[id[i]] = c->w[i];
     if (c->n <= 32) {
         for (int64_t i = 1; i < c->n; i++) {
             int32_t t = id[i];
@@ -202,11 +203,12 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
     next_a(&r);
     next_b(&r);
     next_c(&r);
-    /* The cut, as top_k, top_p and min_p in chain.c cut the whole row: first on p, a little
-     * generously (two p a last bit apart may share a log), then exactly on the logs. */
+    /* The cut, as top_k, top_p and min_p in chain.c cut the whole row: on p (top-p: the
+     * row's own probabilities, which sum to 1), top-k's ties and min-p's floor a little
+     * generously at first (two p a last bit apart may share a log), then on the logs. */
     Cands *c = &k->cur;
     c->n = 0;
-    double x = lk->x[0], bound = 0.0, cum = 0.0, slack = 1.0 - 1e-9, reach = x / slack;
+    double x = lk->x[0], bound = 0.0, cum = 0.0, slack = 1.0 - 1e-9, reach = x * (1 - MARGIN);
     int64_t kk = (int64_t)x;
     int32_t tok;
     for (double p; (p = next(&r, &tok)) > 0;) {
@@ -219,24 +221,11 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
         c->w[c->n++] = p;
     }
     logs(c->w, c->w, c->n);
-    double lmax = c->w[0];
     if (lk->kind == L_TOP_K)
         for (int64_t n = kk; n < c->n; n++)
             if (c->w[n] < c->w[kk - 1] - MARGIN) c->n = n;
     if (lk->kind == L_MIN_P)
-        while (!(c->w[c->n - 1] >= lmax + log(x) - MARGIN)) c->n--;
-    if (lk->kind == L_TOP_P) { /* q = exp(w - lmax) / total, total = 1 / max p */
-        double *q = k->p, total = exp(-lmax);
-        for (int64_t i = 0; i < c->n; i++) q[i] = c->w[i] - lmax;
-        exps(q, q, c->n);
-        for (int64_t i = 0; i < c->n; i++) q[i] /= total;
-        cum = 0.0;
-        for (int64_t i = 0; i < c->n; i++) {
-            cum += q[i];
-            if (!(cum - q[i] < x * (1 - MARGIN))) c->n = i;
-        }
-    }
-    for (int64_t i = 0; i < c->n; i++) k->lp[c->id[i]] = c->w[i];
+        while (!(c->w[c->n - 1] >= c->w[0] + log(x) - MARGIN)) c->n--;
     by_token(k, c);
     return 0;
 }
