@@ -46,9 +46,9 @@ if job["kind"] == "train":
     out["score_first_s"] = runs[0]
     out["score_s"] = min(runs)
     if job["order"] == 7:
-        from tempgen.analysis.calibration import calibrate_text
+        from tempgen.analysis.calibration import calibrate
         t = time.perf_counter()
-        cal = calibrate_text(model, held, "held-out")
+        cal = calibrate(model, [held], "held-out")
         out["calibrate_s"] = time.perf_counter() - t
         out["t_star"], out["bits_1"], out["bits_star"] = (cal.t_star, cal.bits_at_1,
                                                           cal.bits_at_t_star)

@@ -1,0 +1,25 @@
+"""`make bench`'s jobs still run against the library as it is now: each job once, on a small
+corpus, in a fresh process as the bench runs it (its figures are not checked here)."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import run  # noqa: E402
+
+JOBS = [{"kind": "train", "order": 7}, {"kind": "naive"}, {"kind": "arpa_exact"},
+        {"kind": "arpa", "order": 3}, {"kind": "load", "model": "names-char"},
+        {"kind": "decode", "model": "names-char", "batch": 2, "steps": 30},
+        {"kind": "decode", "model": "names-char", "batch": 1, "steps": 30,
+         "settings": {"dry_multiplier": 0.8, "mirostat": 2, "top_k": 5}}]
+
+
+@pytest.mark.parametrize("job", JOBS, ids=lambda j: " ".join(map(str, j.values())))
+def test_every_bench_job_runs(job, tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the quick brown fox jumps over the lazy dog\n" * 400)
+    monkeypatch.setattr(run, "CORPUS", corpus)
+    result, peak_mb = run.child(job)
+    assert result and peak_mb > 0
