@@ -27,7 +27,7 @@ int work_init(Work *k, int64_t vocab) {
     int32_t *ints = malloc(sizeof(int32_t) * 7 * n);
     double *dbl = malloc(sizeof(double) * 5 * n);
     k->touched = malloc(sizeof(int64_t) * n);
-    k->ranked = calloc(2 * n, sizeof(int32_t)); /* ranked.c: the root's order, marks */
+    k->ranked = calloc(3 * n, sizeof(int32_t)); /* ranked.c: root order, marks, places */
     k->root_p = malloc(sizeof(double) * n);
     k->lp = malloc(sizeof(double) * n);
     k->bits = calloc((n + 63) / 64, sizeof(uint64_t));

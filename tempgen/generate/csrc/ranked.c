@@ -27,10 +27,10 @@ typedef struct {
     int32_t *heap;        /* S's members not yet taken (indices into s->set), a heap by p */
     const int32_t *korder, *root; /* K's members by p, the root's tokens by p */
     int64_t ns, ib, ic;
-    int64_t lookups;      /* K's members looked up this step (many: marked instead) */
+    const int32_t *mark;  /* K's members (sparse K): mark[w] == marked */
+    int32_t marked;
     double g[MAX_ORDER];  /* the gammas of levels k0+1..n, whose product p_K takes off S */
     int ng;
-    int marked;
     double pa, pb, pc;    /* each list's next p (-1 when it is done) */
     int32_t ta, tb, tc;   /* and its token */
 } Ranked;
@@ -108,37 +108,21 @@ static void next_b(Ranked *r) {
     }
 }
 
-/* Whether w is one of K's members (sparse K): looked up, or after many lookups in one step,
- * from marks. */
-static int member(Ranked *r, int32_t w) {
+static inline void next_c(Ranked *r) {
     const Kept *K = r->K;
-    int32_t *mark = r->k->ranked + r->s->m->vocab;
-    if (!r->marked && ++r->lookups > 64) {
-        if (++r->k->marked == INT32_MAX) {
-            memset(mark, 0, sizeof(int32_t) * r->s->m->vocab);
-            r->k->marked = 1;
-        }
-        for (int64_t i = 0; i < K->n; i++) mark[at(K->tok, K->lo + i)] = r->k->marked;
-        r->marked = 1;
-    }
-    if (r->marked) return mark[w] == r->k->marked;
-    int64_t i = lower(K->tok, K->lo, K->n, w);
-    return i < K->n && at(K->tok, K->lo + i) == w;
-}
-
-static void next_c(Ranked *r) {
-    Cache *s = r->s;
-    const Kept *K = r->K;
-    const double *root_p = r->k->root_p;
-    for (r->pc = -1.0; r->ic < s->m->vocab; r->ic++) {
-        int32_t w = r->root[r->ic];
-        if (s->stamp[w] == s->now || (K->tok.p && member(r, w))) continue; /* (lists a, b) */
-        double p = root_p[r->ic++];
+    const int32_t *stamp = r->s->stamp, *root = r->root;
+    int32_t now = r->s->now;
+    int64_t v = r->s->m->vocab, ic = r->ic;
+    for (r->pc = -1.0; ic < v; ic++) {
+        int32_t w = root[ic];
+        if (stamp[w] == now || (K->tok.p && r->mark[w] == r->marked)) continue; /* (a, b) */
+        double p = r->k->root_p[ic++];
         if (K->tok.p) p *= K->gamma; /* (as value_sparse rounds it) */
         r->pc = scaled(r, p);
         r->tc = w;
-        return;
+        break;
     }
+    r->ic = ic;
 }
 
 /* The next most likely token and its p (p <= 0: none left). */
@@ -194,9 +178,26 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
     r.K = K;
     const Kept *R = K->tok.p ? K->parent : K;
     r.root = root_order(s, k, R);
-    if (K->tok.p && !(r.korder = member_order(s, k, K))) return -1;
+    Marks marks = {0};
+    if (K->tok.p) { /* K's members marked, with their places */
+        if (!(r.korder = member_order(s, k, K))) return -1;
+        int64_t v = s->m->vocab;
+        int32_t *mark = k->ranked + v, *where = mark + v;
+        if (++k->marked == INT32_MAX) {
+            memset(mark, 0, sizeof(int32_t) * v);
+            k->marked = 1;
+        }
+        FOR_WIDTH(K->tok, for (int64_t i = 0; i < K->n; i++) {
+            int64_t w = V(K->lo + i);
+            mark[w] = k->marked;
+            where[w] = (int32_t)i;
+        })
+        marks = (Marks){.mark = mark, .where = where, .now = k->marked};
+        r.mark = mark;
+        r.marked = k->marked;
+    }
     for (int j = r.k0 + 1; j <= n; j++) r.g[r.ng++] = s->m->lv[j].ctx[rank[j - 1]].gamma;
-    r.ns = build_set(s, K, rank, r.k0, n);
+    r.ns = build_set(s, K, K->tok.p ? &marks : NULL, rank, r.k0, n);
     r.heap = k->order; /* (kept until the cut is done) */
     for (int64_t i = 0; i < r.ns; i++) r.heap[i] = (int32_t)i;
     for (int64_t i = r.ns / 2 - 1; i >= 0; i--) sift(&r, i);
@@ -211,7 +212,14 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
     double x = lk->x[0], bound = 0.0, cum = 0.0, slack = 1.0 - 1e-9, reach = x * (1 - MARGIN);
     int64_t kk = (int64_t)x;
     int32_t tok;
-    for (double p; (p = next(&r, &tok)) > 0;) {
+    for (double p;;) {
+        if (r.pc > r.pa && r.pc > r.pb) { /* (the root's list, most of a long cut) */
+            p = r.pc;
+            tok = r.tc;
+            next_c(&r);
+        } else if (!((p = next(&r, &tok)) > 0)) {
+            break;
+        }
         if (c->n == 0) bound = p * x * slack;
         if (lk->kind == L_TOP_K && c->n >= kk && p < c->w[c->n - 1] * slack) break;
         if (lk->kind == L_MIN_P && p < bound) break;

@@ -38,7 +38,8 @@ static int64_t merge(Cache *s, const Kept *K, const Level *lv, int64_t lo, int64
     return o;
 }
 
-int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
+int64_t build_set(Cache *s, const Kept *K, const Marks *marks, const int64_t *rank, int k0,
+                  int n) {
     const Model *m = s->m;
     int64_t ns = 0;
     if (++s->now == INT32_MAX) {
@@ -61,7 +62,10 @@ int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
                 pos[w] = (int32_t)ns;
                 stamp[w] = now;
                 /* (K dense, the common case: its record read directly) */
-                val[ns] = K->tok.p ? value_after(K, w, &from, &s->place[ns]) : rec[w * stride];
+                if (!K->tok.p) val[ns] = rec[w * stride];
+                else if (!marks) val[ns] = value_after(K, w, &from, &s->place[ns]);
+                else if (marks->mark[w] == marks->now) val[ns] = rec[marks->where[w] * stride];
+                else val[ns] = value(K->parent, w, NULL) * K->gamma; /* (as value_sparse) */
             })
         } else {
             int64_t j = lo;
