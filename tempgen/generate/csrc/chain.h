@@ -68,8 +68,8 @@ typedef struct {
     double *p, *tmp;
     int64_t *touched;
     int32_t *ranked;    /* ranked.c: the root row's tokens by p (once root_ranked), then
-                           marks of the members of a step's K (mark[w] == marked), then
-                           each one's place in K */
+                           per token a mark (== marked: a member of a step's K or S) and
+                           its place in K */
     double *root_p;     /* the root row's p in that order */
     int32_t marked;
     int root_ranked;

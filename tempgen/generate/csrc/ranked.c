@@ -27,7 +27,7 @@ typedef struct {
     int32_t *heap;        /* S's members not yet taken (indices into s->set), a heap by p */
     const int32_t *korder, *root; /* K's members by p, the root's tokens by p */
     int64_t ns, ib, ic;
-    const int32_t *mark;  /* K's members (sparse K): mark[w] == marked */
+    const int32_t *mark;  /* sparse K: mark[2 w] == marked for K's members and S's */
     int32_t marked;
     double g[MAX_ORDER];  /* the gammas of levels k0+1..n, whose product p_K takes off S */
     int ng;
@@ -59,24 +59,22 @@ static const int32_t *member_order(Cache *s, Work *k, Kept *K) {
     return K->order;
 }
 
-/* Whether S's member i comes before j: more likely, or as likely and earlier. */
+/* Whether S's member i comes before j: more likely, or as likely and earlier (without
+ * branches: which one wins is as good as random). */
 static inline int before(const double *val, int32_t i, int32_t j) {
-    return val[i] > val[j] || (val[i] == val[j] && i < j);
+    return (val[i] > val[j]) | ((val[i] == val[j]) & (i < j));
 }
 
 static void sift(Ranked *r, int64_t at) {
     const double *val = r->s->val;
-    int32_t *h = r->heap;
-    for (;;) {
-        int64_t best = at, a = 2 * at + 1, b = a + 1;
-        if (a < r->ns && before(val, h[a], h[best])) best = a;
-        if (b < r->ns && before(val, h[b], h[best])) best = b;
-        if (best == at) return;
-        int32_t t = h[at];
-        h[at] = h[best];
-        h[best] = t;
-        at = best;
+    int32_t *h = r->heap, x = h[at];
+    for (int64_t a; (a = 2 * at + 1) < r->ns;) {
+        a += a + 1 < r->ns && before(val, h[a + 1], h[a]); /* (the better child) */
+        if (!before(val, h[a], x)) break;
+        h[at] = h[a];
+        at = a;
     }
+    h[at] = x;
 }
 
 static void next_a(Ranked *r) {
@@ -115,7 +113,7 @@ static inline void next_c(Ranked *r) {
     int64_t v = r->s->m->vocab, ic = r->ic;
     for (r->pc = -1.0; ic < v; ic++) {
         int32_t w = root[ic];
-        if (stamp[w] == now || (K->tok.p && r->mark[w] == r->marked)) continue; /* (a, b) */
+        if (K->tok.p ? r->mark[2 * w] == r->marked : stamp[w] == now) continue; /* (a, b) */
         double p = r->k->root_p[ic++];
         if (K->tok.p) p *= K->gamma; /* (as value_sparse rounds it) */
         r->pc = scaled(r, p);
@@ -182,22 +180,24 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
     if (K->tok.p) { /* K's members marked, with their places */
         if (!(r.korder = member_order(s, k, K))) return -1;
         int64_t v = s->m->vocab;
-        int32_t *mark = k->ranked + v, *where = mark + v;
+        int32_t *mark = k->ranked + v;
         if (++k->marked == INT32_MAX) {
-            memset(mark, 0, sizeof(int32_t) * v);
+            memset(mark, 0, sizeof(int32_t) * 2 * v);
             k->marked = 1;
         }
         FOR_WIDTH(K->tok, for (int64_t i = 0; i < K->n; i++) {
             int64_t w = V(K->lo + i);
-            mark[w] = k->marked;
-            where[w] = (int32_t)i;
+            mark[2 * w] = k->marked;
+            mark[2 * w + 1] = (int32_t)i;
         })
-        marks = (Marks){.mark = mark, .where = where, .now = k->marked};
+        marks = (Marks){.mark = mark, .now = k->marked};
         r.mark = mark;
         r.marked = k->marked;
     }
     for (int j = r.k0 + 1; j <= n; j++) r.g[r.ng++] = s->m->lv[j].ctx[rank[j - 1]].gamma;
     r.ns = build_set(s, K, K->tok.p ? &marks : NULL, rank, r.k0, n);
+    if (K->tok.p) /* (S's members too, for the root's list to pass over them) */
+        for (int64_t i = 0; i < r.ns; i++) k->ranked[s->m->vocab + 2 * s->set[i]] = r.marked;
     r.heap = k->order; /* (kept until the cut is done) */
     for (int64_t i = 0; i < r.ns; i++) r.heap[i] = (int32_t)i;
     for (int64_t i = r.ns / 2 - 1; i >= 0; i--) sift(&r, i);

@@ -64,7 +64,8 @@ int64_t build_set(Cache *s, const Kept *K, const Marks *marks, const int64_t *ra
                 /* (K dense, the common case: its record read directly) */
                 if (!K->tok.p) val[ns] = rec[w * stride];
                 else if (!marks) val[ns] = value_after(K, w, &from, &s->place[ns]);
-                else if (marks->mark[w] == marks->now) val[ns] = rec[marks->where[w] * stride];
+                else if (marks->mark[2 * w] == marks->now)
+                    val[ns] = rec[marks->mark[2 * w + 1] * stride];
                 else val[ns] = value(K->parent, w, NULL) * K->gamma; /* (as value_sparse) */
             })
         } else {

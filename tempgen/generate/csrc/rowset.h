@@ -13,9 +13,9 @@ static inline double outside(const Model *m, double p, const int64_t *rank, int 
     return p;
 }
 
-/* K's members marked (sparse K): token w is member where[w] when mark[w] == now. */
+/* K's members marked (sparse K): token w is member mark[2 w + 1] when mark[2 w] == now. */
 typedef struct {
-    const int32_t *mark, *where;
+    const int32_t *mark;
     int32_t now;
 } Marks;
 
