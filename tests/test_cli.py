@@ -109,7 +109,7 @@ def test_sample_greedy_is_deterministic_without_a_seed(model):
 
 
 @pytest.mark.parametrize("command", ["train", "eval", "models", "sample", "sweep", "dist",
-                                     "curve", "calibrate"])
+                                     "curve", "calibrate", "logprobs"])
 def test_help_has_examples(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and "Example" in result.stdout
@@ -120,7 +120,7 @@ def help_examples():
     of the user's own (play.txt, my.npz ...), and no server."""
     out = []
     for command in ("train", "eval", "models", "sample", "sweep", "dist", "curve",
-                    "calibrate", "export"):
+                    "calibrate", "export", "logprobs"):
         lines = run(command, "--help").stdout.split("Example")[1].splitlines()
         for line in lines[1:]:
             if not line.strip().startswith("tempgen "):
@@ -134,7 +134,8 @@ def help_examples():
 @pytest.mark.parametrize("args", help_examples(), ids=" ".join)
 def test_help_examples_work_when_pasted(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # (the outputs they name land here)
-    (tmp_path / "sample_models").symlink_to(ROOT / "sample_models")
+    for folder in ("sample_models", "docs"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
     result = run(*args)
     assert result.exit_code == 0, result.stderr
 

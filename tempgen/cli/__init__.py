@@ -10,6 +10,7 @@ from tempgen.cli.distribution import calibrate, curve, dist
 from tempgen.cli.generate import sample, sweep
 from tempgen.cli.model import convert, eval_cmd, export, models, train
 from tempgen.cli.options import CONTEXT, TempgenGroup
+from tempgen.cli.recorded import logprobs
 from tempgen.cli.serve import serve
 
 
@@ -27,11 +28,12 @@ def cli():
       tempgen calibrate held-out.txt -m my.npz
       tempgen models                        the bundled models
       tempgen serve --open                  the explorer page, in a browser
+      tempgen logprobs response.json        an LLM API's token log-probabilities
     """
 
 
 for command in (sample, sweep, dist, curve, calibrate, train, eval_cmd, models, export, convert,
-                serve):
+                serve, logprobs):
     cli.add_command(command)
 
 

@@ -1,0 +1,59 @@
+"""tempgen logprobs: what a real LLM's completion log-probabilities say."""
+
+from __future__ import annotations
+
+import click
+
+from tempgen.cli.options import CONTEXT, output_options, with_options
+from tempgen.cli.output import emit, json_line
+
+
+@click.command("logprobs", context_settings=CONTEXT)
+@click.argument("file", metavar="FILE")
+@click.option("--input-format", type=click.Choice(["auto", "openai-chat",
+                                                   "openai-completions", "llama.cpp",
+                                                   "ollama"]),
+              default="auto", show_default=True,
+              help="The API's shape (vLLM writes OpenAI's); auto: detected.")
+@click.option("--vocab-size", type=click.IntRange(2, 10**8), default=128_000,
+              show_default=True,
+              help="The model's vocabulary, over which the unlisted rest may spread.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
+              show_default=True,
+              help="Coloured text and a summary, one JSON document, or a JSON line a token.")
+@with_options(output_options)
+def logprobs(file, input_format, vocab_size, fmt, color, width):
+    """A completion's tokens coloured by the probability the model gave them, read from the
+    log-probabilities an API returned (FILE, or - for stdin).
+
+    Reads OpenAI's Chat Completions and Completions, llama.cpp's /completion, vLLM and
+    Ollama: a whole response, a list of streamed chunks, or JSON lines (or `data:` lines)
+    of either. An API lists only its most likely tokens, so each position's entropy is
+    given as bounds: the unlisted rest spread as unevenly, or as evenly, as it can be.
+
+    \b
+    Examples:
+      tempgen logprobs docs/logprobs/openai-chat.json
+      tempgen logprobs docs/logprobs/llama-cpp.json --format jsonl
+      curl -s localhost:8080/completion -d '{"prompt":"Hi","n_probs":5}' | tempgen logprobs -
+    """
+    from tempgen.analysis.recorded import summary
+    from tempgen.io.logprobs import read_file
+
+    recorded = read_file(file, None if input_format == "auto" else input_format)
+    data = summary(recorded, vocab_size)
+    if fmt == "json":
+        json_line(data)
+    elif fmt == "jsonl":
+        for i, row in enumerate(data["positions"]):
+            json_line({"position": i, **row})
+    else:
+        from tempgen.views.console import colours, make_console, print_view
+
+        console = make_console(color, width=width)
+        if not console.is_terminal:
+            emit(data["text"])
+            return
+        from tempgen.views.recorded import recorded_view
+
+        print_view(recorded_view(data, console.width, colours(console)), console)

@@ -1,0 +1,291 @@
+"""Recorded completions: the per-token log-probabilities an LLM API returned, read from the
+shapes the engines write, into one form.
+
+Read: OpenAI Chat Completions (`choices[].logprobs.content[]`: token, logprob, bytes,
+top_logprobs), OpenAI Completions (`choices[].logprobs`: tokens, token_logprobs,
+top_logprobs), llama.cpp's server `/completion` (`completion_probabilities[]`, with
+`top_logprobs` or, after its samplers, `top_probs`; or the older `probs` of `tok_str` and
+`prob`), vLLM (its OpenAI-compatible output) and Ollama (`logprobs[]`). A file holds one
+response, a JSON list of streamed chunks, or JSON lines (or server-sent `data:` lines) of
+responses or chunks; the positions of all of them follow one another. A token given as
+`bytes` is rebuilt from them, a character split over several tokens going to the token
+that completes it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from tempgen.errors import TempgenError
+
+FORMATS = ("openai-chat", "openai-completions", "llama.cpp", "ollama")
+
+
+@dataclass(frozen=True)
+class Position:
+    """One generated token: its text, its ln p, and the alternatives the API listed (token,
+    ln p), most likely first; `chosen`: where the chosen token is among them (None: not
+    listed)."""
+
+    token: str
+    logprob: float
+    listed: tuple[tuple[str, float], ...]
+    chosen: int | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    format: str
+    positions: tuple[Position, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(p.token for p in self.positions)
+
+
+class _Where:
+    """Names the place a bad value is at: `file: position N: field`."""
+
+    def __init__(self, label: str):
+        self.label, self.position = label, 0
+
+    def fail(self, what: str) -> TempgenError:
+        return TempgenError(f"{self.label}: position {self.position}: {what}")
+
+
+DOCUMENT_LIMIT = 256 << 20  # one JSON document (JSON lines: one line) is read whole
+
+
+def read_file(source: str, fmt: str | None = None) -> Recorded:
+    """A recorded completion from a file (or "-" for stdin), read as lines: JSON lines and
+    streamed events go one line at a time, a single document is bounded."""
+    from tempgen.io.source import chunks
+
+    label, blocks = chunks(source)
+    return read_recorded(documents(_lines(blocks, label), label), label, fmt)
+
+
+def _lines(blocks: Iterable[bytes], label: str) -> Iterator[bytes]:
+    parts: list[bytes] = []
+    size = 0
+    for block in blocks:
+        start = 0
+        while (end := block.find(b"\n", start)) >= 0:
+            parts.append(block[start:end])
+            yield b"".join(parts)
+            parts, size, start = [], 0, end + 1
+        parts.append(block[start:])
+        size += len(block) - start
+        if size > DOCUMENT_LIMIT:
+            raise TempgenError(f"{label}: a line of more than {DOCUMENT_LIMIT >> 20} MB")
+    if size:
+        yield b"".join(parts)
+
+
+def documents(lines: Iterable[bytes], label: str) -> Iterator[object]:
+    """The JSON documents of a file given as lines: one document over all of its lines, or
+    one a line (JSON lines, or server-sent events' `data:` lines)."""
+    head: list[bytes] = []
+    size = 0
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if text.startswith(b"data:"):
+            text = text[5:].strip()
+            if text == b"[DONE]":
+                continue
+        if head:
+            head.append(line)
+            size += len(line)
+            if size > DOCUMENT_LIMIT:  # (one document over many lines)
+                raise TempgenError(f"{label}: a JSON document of more than "
+                                   f"{DOCUMENT_LIMIT >> 20} MB")
+            continue
+        if not text:
+            continue
+        try:
+            doc = json.loads(text)
+        except RecursionError:
+            raise TempgenError(f"{label}: line {number}: nested too deeply") from None
+        except ValueError:
+            if number > 1:
+                raise TempgenError(f"{label}: line {number}: not JSON") from None
+            head.append(line)  # a document over several lines
+            size = len(line)
+            continue
+        yield doc
+    if head:
+        try:
+            doc = json.loads(b"\n".join(head))
+        except RecursionError:
+            raise TempgenError(f"{label}: nested too deeply") from None
+        except ValueError as exc:
+            raise TempgenError(f"{label}: not JSON ({exc})") from None
+        yield doc
+
+
+def detect(doc: object) -> str | None:
+    """The format of one response or chunk, or None when it holds no log-probabilities."""
+    if not isinstance(doc, dict):
+        return None
+    if "completion_probabilities" in doc:
+        return "llama.cpp"
+    choices = doc.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        lp = choices[0].get("logprobs")
+        if isinstance(lp, dict) and "content" in lp:
+            return "openai-chat"
+        if isinstance(lp, dict) and "tokens" in lp:
+            return "openai-completions"
+        return None
+    if isinstance(doc.get("logprobs"), list):
+        return "ollama"
+    return None
+
+
+def read_recorded(docs: Iterable[object], label: str, fmt: str | None = None) -> Recorded:
+    """The positions of a file's documents (a list at the top is a list of chunks), in the
+    named format or the one the first document with log-probabilities shows."""
+    where = _Where(label)
+    positions: list[Position] = []
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    found = fmt
+    for doc in _flat(docs):
+        kind = detect(doc)
+        if kind is None:
+            continue
+        if found is None:
+            found = kind
+        elif kind != found:
+            raise where.fail(f"{kind} among {found} responses")
+        for raw in _entries(doc, kind, where):
+            where.position = len(positions)
+            positions.append(_position(raw, kind, where, decoder))
+    if not positions:
+        raise TempgenError(f"{label}: no token log-probabilities found (read: "
+                           f"{', '.join(FORMATS)})")
+    tail = decoder.decode(b"", final=True)
+    if tail:  # (bytes of a character the completion never finished)
+        last = positions[-1]
+        positions[-1] = Position(last.token + tail, last.logprob, last.listed, last.chosen)
+    return Recorded(found or "", tuple(positions))
+
+
+def _flat(docs: Iterable[object]) -> Iterator[object]:
+    for doc in docs:
+        if isinstance(doc, list):
+            yield from doc
+        else:
+            yield doc
+
+
+def _entries(doc: dict, kind: str, where: _Where) -> Iterator[dict]:
+    """A document's per-token entries, as dicts of (token, logprob, bytes, top)."""
+    if kind == "openai-completions":
+        lp = doc["choices"][0]["logprobs"]
+        tokens, values = lp.get("tokens") or [], lp.get("token_logprobs") or []
+        tops = lp.get("top_logprobs") or [None] * len(tokens)
+        if not (isinstance(tokens, list) and isinstance(values, list)
+                and isinstance(tops, list) and len(tokens) == len(values) == len(tops)):
+            raise where.fail("logprobs: tokens, token_logprobs and top_logprobs differ "
+                             "in length")
+        for token, value, top in zip(tokens, values, tops, strict=True):
+            if top is not None and not isinstance(top, dict):
+                raise where.fail("top_logprobs: an object of token: logprob expected")
+            yield {"token": token, "logprob": value,
+                   "top": [{"token": t, "logprob": v} for t, v in (top or {}).items()]}
+        return
+    if kind == "openai-chat":
+        rows = doc["choices"][0]["logprobs"].get("content") or []
+    elif kind == "llama.cpp":
+        rows = doc["completion_probabilities"] or []
+    else:
+        rows = doc["logprobs"]
+    if not isinstance(rows, list):
+        raise where.fail("a list of tokens expected")
+    for row in rows:
+        if not isinstance(row, dict):
+            raise where.fail("an object expected")
+        yield row
+
+
+def _number(value: object, field: str, where: _Where) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise where.fail(f"{field}: a number expected, got {json.dumps(value)[:40]}")
+    value = float(value)
+    if math.isnan(value):
+        raise where.fail(f"{field}: NaN")
+    return value
+
+
+def _logprob(row: dict, where: _Where, prefix: str = "") -> float:
+    """ln p of an entry: `logprob`, or ln of `prob` (llama.cpp after its samplers)."""
+    if "logprob" in row:
+        lp = _number(row["logprob"], prefix + "logprob", where)
+        if lp > 1e-9:
+            raise where.fail(f"{prefix}logprob: {lp} is above 0")
+        return min(lp, 0.0)
+    if "prob" in row:
+        p = _number(row["prob"], prefix + "prob", where)
+        if not 0.0 <= p <= 1.0 + 1e-9:
+            raise where.fail(f"{prefix}prob: {p} is not in [0, 1]")
+        return math.log(p) if p > 0 else -math.inf
+    raise where.fail(f"{prefix}logprob: missing")
+
+
+def _text(row: dict, where: _Where, prefix: str = "") -> str:
+    for key in ("token", "tok_str", "content"):
+        if key in row:
+            if not isinstance(row[key], str):
+                raise where.fail(f"{prefix}{key}: a string expected")
+            return row[key]
+    raise where.fail(f"{prefix}token: missing")
+
+
+def _bytes(row: dict, where: _Where) -> bytes | None:
+    raw = row.get("bytes")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(b, int) and not isinstance(b, bool)
+                                            and 0 <= b < 256 for b in raw):
+        raise where.fail("bytes: a list of integers 0-255 expected")
+    return bytes(raw)
+
+
+def _position(row: dict, kind: str, where: _Where, decoder) -> Position:
+    if kind == "openai-completions":
+        token, lp, top = row["token"], row["logprob"], row["top"]
+        if not isinstance(token, str):
+            raise where.fail("tokens: a string expected")
+        lp = _logprob({"logprob": lp}, where, "token_")
+    else:
+        token = _text(row, where)
+        top = row.get("top_logprobs", row.get("top_probs", row.get("probs")))
+        lp = _logprob(row, where) if "logprob" in row or "prob" in row else None
+    raw = _bytes(row, where)
+    key = raw if raw is not None else token.encode()  # (what the alternatives are matched by)
+    if raw is not None:
+        token = decoder.decode(raw)
+    if top is None:
+        top = []
+    if not isinstance(top, list):
+        raise where.fail("top_logprobs: a list expected")
+    listed = []
+    for alt in top:
+        if not isinstance(alt, dict):
+            raise where.fail("top_logprobs: objects expected")
+        alt_raw = _bytes(alt, where)
+        text = _text(alt, where, "top_logprobs.")
+        alt_key = alt_raw if alt_raw is not None else text.encode()
+        shown = alt_raw.decode("utf-8", "replace") if alt_raw is not None else text
+        listed.append((shown, _logprob(alt, where, "top_logprobs."), alt_key))
+    listed.sort(key=lambda a: -a[1])  # (stable: equals keep the API's order)
+    chosen = next((i for i, a in enumerate(listed) if a[2] == key), None)
+    if lp is None:  # (llama.cpp's older shape: the chosen token's value is in its list)
+        if chosen is None:
+            raise where.fail("logprob: missing, and the token is not among those listed")
+        lp = listed[chosen][1]
+    return Position(token, lp, tuple((t, v) for t, v, _ in listed), chosen)

@@ -1,0 +1,201 @@
+"""Recorded completions: every API shape read into one form, bad files refused in one line
+naming the position and the field, and the entropy bounds holding the true entropy."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tempgen.analysis.recorded import figures
+from tempgen.cli import cli
+from tempgen.errors import TempgenError
+from tempgen.io.logprobs import Position, documents, read_recorded
+
+
+def alt(token, lp, raw=True):
+    return {"token": token, "logprob": lp, **({"bytes": list(token.encode())} if raw else {})}
+
+
+CHAT = {"choices": [{"logprobs": {"content": [
+    {**alt("Hi", -0.1), "top_logprobs": [alt("Hi", -0.1), alt("Hello", -2.5)]},
+    {**alt("!", -1.0), "top_logprobs": [alt(".", -0.7), alt("!", -1.0)]}]}}]}
+COMPLETIONS = {"choices": [{"logprobs": {"tokens": ["Hi", "!"], "token_logprobs": [-0.1, -1.0],
+                                         "top_logprobs": [{"Hi": -0.1, "Hello": -2.5},
+                                                          {".": -0.7, "!": -1.0}]}}]}
+LLAMA = {"completion_probabilities": [
+    {"id": 1, **alt("Hi", -0.1), "top_logprobs": [alt("Hi", -0.1), alt("Hello", -2.5)]},
+    {"id": 2, **alt("!", -1.0), "top_logprobs": [alt(".", -0.7), alt("!", -1.0)]}]}
+LLAMA_PROBS = {"completion_probabilities": [  # after its samplers: probabilities
+    {"token": "Hi", "prob": math.exp(-0.1),
+     "top_probs": [{"token": "Hi", "prob": math.exp(-0.1)},
+                   {"token": "Hello", "prob": math.exp(-2.5)}]},
+    {"token": "!", "prob": math.exp(-1.0),
+     "top_probs": [{"token": ".", "prob": math.exp(-0.7)},
+                   {"token": "!", "prob": math.exp(-1.0)}]}]}
+LLAMA_OLD = {"completion_probabilities": [  # the older shape: the chosen token in its list
+    {"content": "Hi", "probs": [{"tok_str": "Hi", "prob": math.exp(-0.1)},
+                                {"tok_str": "Hello", "prob": math.exp(-2.5)}]},
+    {"content": "!", "probs": [{"tok_str": ".", "prob": math.exp(-0.7)},
+                               {"tok_str": "!", "prob": math.exp(-1.0)}]}]}
+OLLAMA = {"model": "gemma3", "response": "Hi!", "logprobs": [
+    {**alt("Hi", -0.1), "top_logprobs": [alt("Hi", -0.1), alt("Hello", -2.5)]},
+    {**alt("!", -1.0), "top_logprobs": [alt(".", -0.7), alt("!", -1.0)]}]}
+SHAPES = {"openai-chat": CHAT, "openai-completions": COMPLETIONS, "llama.cpp": LLAMA,
+          "llama.cpp probs": LLAMA_PROBS, "llama.cpp old": LLAMA_OLD, "ollama": OLLAMA}
+
+
+def read(text, fmt=None):
+    data = text.encode() if isinstance(text, str) else text
+    return read_recorded(documents(data.split(b"\n"), "f.json"), "f.json", fmt)
+
+
+def chunked(doc):
+    """A response cut into one chunk a token, as a streaming API sends it."""
+    if "choices" in doc:
+        lp = doc["choices"][0]["logprobs"]
+        if "content" in lp:
+            return [{"choices": [{"logprobs": {"content": [row]}}]} for row in lp["content"]]
+        return [{"choices": [{"logprobs": {k: [v[i]] for k, v in lp.items()}}]}
+                for i in range(len(lp["tokens"]))]
+    key = "completion_probabilities" if "completion_probabilities" in doc else "logprobs"
+    return [{key: [row]} for row in doc[key]]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("packing", ["whole", "chunk list", "json lines", "events"])
+def test_every_shape_and_packing_reads_the_same(shape, packing):
+    doc = SHAPES[shape]
+    text = {"whole": json.dumps(doc, indent=2),
+            "chunk list": json.dumps(chunked(doc)),
+            "json lines": "\n".join(json.dumps(c) for c in chunked(doc)),
+            "events": "".join(f"data: {json.dumps(c)}\n\n" for c in chunked(doc))
+            + "data: [DONE]\n"}[packing]
+    rec = read(text)
+    assert rec.format == shape.split()[0]
+    assert rec.text == "Hi!"
+    assert [p.token for p in rec.positions] == ["Hi", "!"]
+    assert [p.logprob for p in rec.positions] == pytest.approx([-0.1, -1.0])
+    assert rec.positions[1].listed[0][0] == "."  # most likely first
+    assert [p.chosen for p in rec.positions] == [0, 1]
+
+
+def test_tokens_are_rebuilt_from_bytes_across_a_split_character():
+    cup = "☕".encode()
+    rows = [{"token": "bytes:\\xe2\\x98", "logprob": -1.0, "bytes": list(cup[:2]),
+             "top_logprobs": [{"token": "bytes:\\xe2\\x98", "logprob": -1.0,
+                               "bytes": list(cup[:2])}]},
+            {"token": "bytes:\\x95", "logprob": -0.5, "bytes": list(cup[2:]),
+             "top_logprobs": []},
+            {"token": "é", "logprob": -0.2, "bytes": list("é".encode())[:1]}]  # never ends
+    rec = read(json.dumps({"choices": [{"logprobs": {"content": rows}}]}))
+    assert [p.token for p in rec.positions] == ["", "☕", "\ufffd"]
+    assert rec.positions[0].chosen == 0 and rec.positions[1].chosen is None
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"choices": [{"logprobs": {"content": [{"logprob": -1}]}}]}, "position 0: token: missing"),
+    ({"choices": [{"logprobs": {"content": [{"token": "a"}]}}]},
+     "position 0: logprob: missing"),
+    ({"choices": [{"logprobs": {"content": [alt("a", -1), {"token": "b", "logprob": "x"}]}}]},
+     "position 1: logprob: a number expected"),
+    ({"choices": [{"logprobs": {"content": [alt("a", 0.5)]}}]}, "logprob: 0.5 is above 0"),
+    ({"choices": [{"logprobs": {"content": [{**alt("a", -1), "bytes": [300]}]}}]},
+     "position 0: bytes: a list of integers 0-255"),
+    ({"choices": [{"logprobs": {"content": [{**alt("a", -1), "top_logprobs": [{"token":
+                                                                               "b"}]}]}}]},
+     "position 0: top_logprobs.logprob: missing"),
+    ({"choices": [{"logprobs": {"content": [{**alt("a", -1), "top_logprobs": 3}]}}]},
+     "top_logprobs: a list expected"),
+    ({"choices": [{"logprobs": {"tokens": ["a"], "token_logprobs": []}}]},
+     "differ in length"),
+    ({"completion_probabilities": [{"content": "a", "probs": [{"tok_str": "b", "prob": 1}]}]},
+     "not among those listed"),
+    ({"completion_probabilities": [{"token": "a", "prob": 1.5}]}, "prob: 1.5 is not in"),
+    ({"choices": [{"message": {"content": "no logprobs asked"}}]}, "no token log-probabilities"),
+    ([], "no token log-probabilities"),
+])
+def test_a_bad_file_is_one_error_naming_the_position_and_field(doc, message):
+    with pytest.raises(TempgenError, match=message):
+        read(json.dumps(doc))
+
+
+def test_nan_and_broken_json_are_refused():
+    with pytest.raises(TempgenError, match="position 0: logprob: NaN"):
+        read('{"logprobs": [{"token": "a", "logprob": NaN}]}')
+    with pytest.raises(TempgenError, match="not JSON"):
+        read('{"logprobs": [')
+    with pytest.raises(TempgenError, match="line 2: not JSON"):
+        read(json.dumps(OLLAMA) + "\n{oops\n")
+    with pytest.raises(TempgenError, match="openai-chat among ollama responses"):
+        read(json.dumps(OLLAMA) + "\n" + json.dumps(CHAT))
+
+
+@pytest.mark.parametrize("data", [b"[" * 100000 + b"]" * 100000, b"\xff\xfe{}",
+                                  b'{"logprobs": [{"token": "a", "logprob": -1e999}]}' * 2,
+                                  b"\n\n", b"data: [DONE]\n"])
+def test_hostile_bytes_are_one_error_or_read(data, tmp_path):
+    path = tmp_path / "r.json"
+    path.write_bytes(data)
+    result = CliRunner().invoke(cli, ["logprobs", str(path), "--format", "json"])
+    assert result.exit_code in (0, 1) and "Traceback" not in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_sentinels_and_empty_lists_are_read():
+    rows = [{**alt("a", -0.05), "top_logprobs": [alt("a", -0.05), alt("b", -9999.0)]},
+            {**alt("c", -3.0), "top_logprobs": []}]
+    rec = read(json.dumps({"logprobs": rows}))
+    f0, f1 = (figures(p, 1000) for p in rec.positions)
+    assert f0["listed_mass"] == pytest.approx(math.exp(-0.05))
+    assert f1["listed_mass"] == pytest.approx(math.exp(-3.0)) and not f1["chosen_listed"]
+    lo, hi = f1["entropy_bits"]
+    assert 0 < lo < hi <= math.log2(1000) + 1e-9
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.integers(2, 300), st.integers(1, 20), st.floats(0.05, 5), st.integers(0, 2**31))
+def test_entropy_bounds_hold_the_true_entropy(vocab, listed, spread, seed):
+    # any distribution, listed by its top `listed` tokens (the chosen one among them or not)
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(vocab, spread))
+    order = np.argsort(-p)
+    top = order[:min(listed, vocab)]
+    chosen = int(rng.integers(vocab))
+    pos = Position(str(chosen), math.log(p[chosen]),
+                   tuple((str(i), math.log(p[i])) for i in top),
+                   next((k for k, i in enumerate(top) if i == chosen), None))
+    f = figures(pos, vocab)
+    truth = -sum(x * math.log2(x) for x in p if x > 0)
+    lo, hi = f["entropy_bits"]
+    assert lo - 1e-9 <= truth <= hi + 1e-9
+    if listed >= vocab:  # everything listed: the bounds meet
+        assert hi - lo < 1e-9
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl"])
+def test_the_command_reads_any_shape_from_a_file_or_stdin(fmt, tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(LLAMA))
+    a = CliRunner().invoke(cli, ["logprobs", str(path), "--format", fmt])
+    b = CliRunner().invoke(cli, ["logprobs", "-", "--format", fmt], input=json.dumps(LLAMA))
+    assert a.exit_code == 0 and a.stdout == b.stdout
+    if fmt == "text":
+        assert a.stdout == "Hi!\n"
+    elif fmt == "json":
+        assert json.loads(a.stdout)["tokens"] == 2
+    else:
+        assert [json.loads(line)["position"] for line in a.stdout.splitlines()] == [0, 1]
+
+
+def test_the_command_refuses_in_one_line(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"logprobs": [{"token": "a"}]}))
+    for args in (["logprobs", str(path)], ["logprobs", str(tmp_path / "none.json")],
+                 ["logprobs", str(path), "--input-format", "openai-chat"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in result.stderr
