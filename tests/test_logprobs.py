@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tempgen.analysis.recorded import figures
+from tempgen.analysis.recorded import at_temperature, estimate_temperature, figures
 from tempgen.cli import cli
 from tempgen.errors import TempgenError
-from tempgen.io.logprobs import Position, documents, read_recorded
+from tempgen.io.logprobs import Position, Recorded, documents, read_recorded
 
 
 def alt(token, lp, raw=True):
@@ -199,3 +199,54 @@ def test_the_command_refuses_in_one_line(tmp_path):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.stderr
+
+
+def listing(p, listed, chosen):
+    """A Position of distribution p (numpy) listed by its top `listed` tokens."""
+    top = np.argsort(-p, kind="stable")[:listed]
+    return Position(str(chosen), math.log(p[chosen]),
+                    tuple((str(i), math.log(p[i])) for i in top),
+                    next((k for k, i in enumerate(top) if i == chosen), None))
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.integers(2, 200), st.integers(1, 20), st.floats(0.05, 5), st.integers(0, 2**31),
+       st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0, 1.7, 4.0, math.inf]))
+def test_retempering_bounds_hold_the_direct_computation(vocab, listed, spread, seed, t):
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(vocab, spread))
+    p = np.maximum(p, 1e-300)  # (every token possible, as in a softmax)
+    p /= p.sum()
+    chosen = int(rng.integers(vocab))
+    a = at_temperature(listing(p, listed, chosen), t, vocab)
+    if t == 0:
+        truth = float(chosen == int(np.argmax(p)))
+    elif math.isinf(t):
+        truth = 1 / vocab
+    else:
+        z = np.log(p) / t
+        truth = math.exp(z[chosen] - z.max()) / np.exp(z - z.max()).sum()
+    lo, hi = a["probability"]
+    assert lo - 1e-9 <= truth <= hi + 1e-9
+
+
+@pytest.mark.parametrize("t", [0.5, 1.0, 1.5])
+def test_the_estimator_recovers_the_temperature_a_text_was_drawn_at(t):
+    # completions drawn at t from the bundled char model, recorded as an API would: the raw
+    # log-probabilities of the top 20 and of the chosen token
+    from tempgen.lm import store
+
+    model = store.load("shakespeare-char")
+    rng = np.random.default_rng(int(t * 10))
+    positions, ctx = [], list(model.contexts_after([], 1)[0])
+    for _ in range(1500):
+        lp = model.logprobs(np.array([ctx[-(model.order - 1):]]))[0]
+        z = lp / t
+        q = np.exp(z - z.max())
+        chosen = int(rng.choice(len(q), p=q / q.sum()))
+        positions.append(listing(np.exp(lp), 20, chosen))
+        ctx.append(chosen)
+    est = estimate_temperature(Recorded("test", tuple(positions)))
+    lo, hi = est["interval"]
+    assert lo < t < hi and hi - lo < 0.25 * t
+    assert abs(est["temperature"] - t) < 0.08 * t

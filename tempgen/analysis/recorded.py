@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from tempgen.io.logprobs import Position, Recorded
 
 DEFAULT_VOCAB = 128_000  # unlisted tokens: an LLM vocabulary's size, unless told
@@ -55,10 +57,31 @@ def figures(position: Position, vocab: int = DEFAULT_VOCAB) -> dict:
             "entropy_bits": [low, max(low, high)]}
 
 
-def summary(recorded: Recorded, vocab: int = DEFAULT_VOCAB) -> dict:
-    """The whole completion: its text, per-position figures and their means."""
+def summary(recorded: Recorded, vocab: int = DEFAULT_VOCAB, temperatures=(),
+            estimate: bool = False) -> dict:
+    """The whole completion: its text, per-position figures and their means; at each of
+    `temperatures`, the chosen tokens' probabilities; where greedy decoding would first have
+    gone elsewhere; and (`estimate`) the temperature the chosen tokens point to."""
     rows = [figures(p, vocab) for p in recorded.positions]
     n = len(rows)
+    per_t = []
+    for t in temperatures:
+        at = [at_temperature(p, t, vocab) for p in recorded.positions]
+        for row, a in zip(rows, at, strict=True):
+            row.setdefault("at_temperature", []).append(
+                {"temperature": t, "probability": a["probability"]})
+        per_t.append({"temperature": t, "mean_probability": [
+            sum(a["probability"][i] for a in at) / n for i in (0, 1)]})
+    first = None
+    for i, p in enumerate(recorded.positions):
+        greedy = at_temperature(p, 0, vocab)["greedy"]
+        rows[i]["greedy"] = greedy
+        if greedy is not None and first is None:
+            first = {"position": i, "greedy": greedy,
+                     "text": "".join(q.token for q in recorded.positions[:i]) + greedy}
+    extra = {"temperatures": per_t} if temperatures else {}
+    if estimate:
+        extra["estimate"] = estimate_temperature(recorded)
     bits = [-r["logprob"] / math.log(2) for r in rows]
     return {"format": recorded.format, "text": recorded.text, "tokens": n, "vocab": vocab,
             "mean_surprise_bits": sum(bits) / n if n else 0.0,
@@ -66,4 +89,79 @@ def summary(recorded: Recorded, vocab: int = DEFAULT_VOCAB) -> dict:
             "mean_entropy_bits": [sum(r["entropy_bits"][i] for r in rows) / n if n else 0.0
                                   for i in (0, 1)],
             "chosen_unlisted": sum(not r["chosen_listed"] for r in rows),
-            "positions": rows}
+            "not_greedy": sum(r["greedy"] is not None for r in rows), "first_not_greedy": first,
+            **extra, "positions": rows}
+
+
+def _unlisted_power(rest: float, floor: float, unlisted: int, beta: float) -> tuple[float, float]:
+    """Bounds of the sum of p^beta over the unlisted tokens: their mass `rest` spread as
+    unevenly (tokens of p_min and one of the rest) and as evenly as it can be; which is the
+    smaller depends on beta's side of 1."""
+    if rest <= 0:
+        return 0.0, 0.0
+    whole = min(int(rest / floor), unlisted - 1) if floor > 0 else 0
+    uneven = whole * floor**beta + (rest - whole * floor) ** beta
+    even = unlisted * (rest / unlisted) ** beta
+    return min(uneven, even), max(uneven, even)
+
+
+def at_temperature(position: Position, t: float, vocab: int = DEFAULT_VOCAB) -> dict:
+    """The chosen token's probability had the row been drawn at temperature t (bounds, as
+    the unlisted tokens are not known), and whether another listed token is likelier."""
+    probs = known(position)
+    mass = sum(probs)
+    rest = max(0.0, 1.0 - mass)
+    floor = min((math.exp(lp) for _, lp in position.listed if math.exp(lp) > 0), default=rest)
+    p = math.exp(position.logprob)
+    top = position.listed[0] if position.listed else (position.token, position.logprob)
+    greedy = None if position.chosen == 0 or top[1] <= position.logprob else top[0]
+    if t == 0:  # greedy: 1 when the chosen token is surely the most likely
+        prob = [0.0, 0.0] if greedy else [1.0, 1.0] if p >= floor else [0.0, 1.0]
+        return {"temperature": t, "probability": prob, "greedy": greedy}
+    beta = 1.0 / t
+    scale = max(probs)  # (powers taken relative to the top: no underflow at small t)
+    unlisted = vocab - len(probs)
+    # the remainder as 1 - a sum is known to a few last bits: its bounds take that in
+    slack = 1e-12 if unlisted > 0 else 0.0
+    lo_u = _unlisted_power(max(0.0, rest - slack) / scale, floor / scale, max(1, unlisted),
+                           beta)[0] if unlisted > 0 else 0.0
+    hi_u = _unlisted_power((rest + slack) / scale, floor / scale, max(1, unlisted),
+                           beta)[1] if unlisted > 0 else 0.0
+    listed_sum = sum((q / scale) ** beta for q in probs)
+    num = (p / scale) ** beta
+    return {"temperature": t, "probability": [num / (listed_sum + hi_u),
+                                              num / (listed_sum + lo_u)], "greedy": greedy}
+
+
+def estimate_temperature(recorded: Recorded) -> dict:
+    """The temperature under which the chosen tokens are most likely, among the tokens the
+    API listed (maximum likelihood of beta = 1/T over the positions whose chosen token is
+    listed, conditional on the draw falling among them, which leaves the unlisted rest out),
+    with a 95% interval from the curvature. It holds only if the log-probabilities are the
+    model's own, before any temperature or truncation."""
+    rows = [(np.array([lp for _, lp in p.listed]), p.chosen) for p in recorded.positions
+            if p.chosen is not None and len(p.listed) >= 2]
+    rows = [(np.maximum(lps, -700.0), c) for lps, c in rows if np.isfinite(lps[c])]
+    if not rows:
+        return {"positions": 0, "temperature": None, "interval": None}
+    beta = 1.0
+    for _ in range(100):  # Newton's method on the concave log-likelihood in beta
+        grad = hess = 0.0
+        for lps, c in rows:
+            z = beta * lps
+            q = np.exp(z - z.max())
+            q /= q.sum()
+            mean = float(q @ lps)
+            grad += lps[c] - mean
+            hess -= float(q @ (lps - mean) ** 2)
+        if hess >= 0:  # (no curvature: every listed token equally likely wherever chosen)
+            return {"positions": len(rows), "temperature": None, "interval": None}
+        step = grad / hess
+        new = beta - step
+        beta = new if new > 0 else beta / 2
+        if abs(step) < 1e-12 * max(1.0, beta):
+            break
+    sd = 1.0 / math.sqrt(-hess)
+    lo, hi = beta - 1.96 * sd, beta + 1.96 * sd
+    return {"positions": len(rows), "temperature": 1.0 / beta,
+            "interval": [1.0 / hi, (1.0 / lo) if lo > 0 else math.inf]}

@@ -18,11 +18,17 @@ from tempgen.cli.output import emit, json_line
 @click.option("--vocab-size", type=click.IntRange(2, 10**8), default=128_000,
               show_default=True,
               help="The model's vocabulary, over which the unlisted rest may spread.")
+@click.option("--temperatures", metavar="LIST", default=None,
+              help="Also the chosen tokens' probabilities had each row been drawn at these "
+                   "temperatures, e.g. 0.5,1,2.")
+@click.option("--estimate-temperature", "estimate", is_flag=True,
+              help="The temperature under which the chosen tokens are most likely (valid "
+                   "only for the model's raw log-probabilities).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
               show_default=True,
               help="Coloured text and a summary, one JSON document, or a JSON line a token.")
 @with_options(output_options)
-def logprobs(file, input_format, vocab_size, fmt, color, width):
+def logprobs(file, input_format, vocab_size, temperatures, estimate, fmt, color, width):
     """A completion's tokens coloured by the probability the model gave them, read from the
     log-probabilities an API returned (FILE, or - for stdin).
 
@@ -35,13 +41,17 @@ def logprobs(file, input_format, vocab_size, fmt, color, width):
     Examples:
       tempgen logprobs docs/logprobs/openai-chat.json
       tempgen logprobs docs/logprobs/llama-cpp.json --format jsonl
+      tempgen logprobs docs/logprobs/openai-chat.json --temperatures 0.5,1,2
       curl -s localhost:8080/completion -d '{"prompt":"Hi","n_probs":5}' | tempgen logprobs -
     """
     from tempgen.analysis.recorded import summary
+    from tempgen.cli.inputs import temperatures_of
     from tempgen.io.logprobs import read_file
 
+    temps = temperatures_of(temperatures, None, hint="'--temperatures'") if temperatures \
+        else []
     recorded = read_file(file, None if input_format == "auto" else input_format)
-    data = summary(recorded, vocab_size)
+    data = summary(recorded, vocab_size, temps, estimate)
     if fmt == "json":
         json_line(data)
     elif fmt == "jsonl":
@@ -49,11 +59,12 @@ def logprobs(file, input_format, vocab_size, fmt, color, width):
             json_line({"position": i, **row})
     else:
         from tempgen.views.console import colours, make_console, print_view
+        from tempgen.views.recorded import findings, recorded_view
 
         console = make_console(color, width=width)
-        if not console.is_terminal:
+        if console.is_terminal:
+            print_view(recorded_view(data, console.width, colours(console)), console)
+        else:  # (in a pipe: the text, and what was asked of it)
             emit(data["text"])
-            return
-        from tempgen.views.recorded import recorded_view
-
-        print_view(recorded_view(data, console.width, colours(console)), console)
+            if temps or estimate:
+                emit("\n".join(findings(data)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.console import Group
 from rich.text import Text
 
-from tempgen.views.console import legend, tokens_text
+from tempgen.views.console import legend, printable, tokens_text
 
 
 def recorded_view(data: dict, width: int, colour: bool) -> Group:
@@ -18,6 +18,42 @@ def recorded_view(data: dict, width: int, colour: bool) -> Group:
              f"entropy {low:.2f}–{high:.2f} bits/token (the unlisted rest spread as unevenly "
              f"or as evenly as it can be, over a vocabulary of {data['vocab']:,})"]
     if data["chosen_unlisted"]:
-        lines.append(f"{data['chosen_unlisted']} chosen tokens were not among those listed")
+        n = data["chosen_unlisted"]
+        lines.append(f"{n} chosen token{'s were' if n > 1 else ' was'} not among those listed")
+    lines += findings(data)
     return Group(text, Text(""), Text("\n".join(lines), style="dim"),
                  legend(width, colour))
+
+
+def _range(lo: float, hi: float, fmt: str = ".1%") -> str:
+    a, b = format(lo, fmt), format(hi, fmt)
+    return a if a == b else f"{a}–{b}"
+
+
+def findings(data: dict) -> list[str]:
+    """What --temperatures and --estimate-temperature found, a line each."""
+    lines = []
+    for t in data.get("temperatures", []):
+        lines.append(f"T = {t['temperature']:g}: the chosen tokens would have been drawn with "
+                     f"probability {_range(*t['mean_probability'])} on average")
+    if "temperatures" in data:
+        first = data["first_not_greedy"]
+        if first is None:
+            lines.append("every chosen token was the most likely: greedy decoding gives "
+                         "this text")
+        else:
+            n = data["not_greedy"]
+            lines.append(f"{n} chosen token{'s were' if n > 1 else ' was'} not the most likely; "
+                         f"greedy decoding would first part at position {first['position']}: "
+                         f"{printable(first['text'][-60:])!r}")
+    est = data.get("estimate")
+    if est is not None:
+        if est["temperature"] is None:
+            lines.append(f"no temperature can be estimated ({est['positions']} positions "
+                         "with the chosen token listed among others)")
+        else:
+            lo, hi = est["interval"]
+            lines.append(f"estimated temperature {est['temperature']:.2f} (95%: {lo:.2f}–"
+                         f"{hi:.2f}, {est['positions']} positions), if these are the model's "
+                         "raw log-probabilities")
+    return lines
