@@ -250,3 +250,50 @@ def test_the_estimator_recovers_the_temperature_a_text_was_drawn_at(t):
     lo, hi = est["interval"]
     assert lo < t < hi and hi - lo < 0.25 * t
     assert abs(est["temperature"] - t) < 0.08 * t
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def test_dist_of_a_recorded_position_is_its_row_with_the_rest_spread_evenly(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(LLAMA))
+    result = run("dist", "--logprobs", path, "--position", 1, "--temperatures", "0.5,1,3",
+                 "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["prompt"] == "Hi" and [t["token"] for t in data["tokens"]][:2] == [".", "!"]
+    for col in data["temperatures"]:
+        assert sum(col["q"]) == pytest.approx(1.0)
+    at_1 = data["temperatures"][1]["q"]
+    assert at_1[:2] == pytest.approx([math.exp(-0.7), math.exp(-1.0)])
+    assert at_1[2] == pytest.approx(1 - math.exp(-0.7) - math.exp(-1.0))  # the unlisted
+    # T = 1's entropy is the upper bound logprobs gives (the rest spread evenly)
+    f = figures(read(json.dumps(LLAMA)).positions[1])
+    assert data["temperatures"][1]["entropy_bits"] == pytest.approx(f["entropy_bits"][1])
+    cut = json.loads(run("dist", "--logprobs", path, "--position", 1, "--top-k", 1,
+                         "--json").stdout)
+    assert [col["removed"] for col in cut["temperatures"]][0] == [False, True, True]
+
+
+def test_curve_of_a_recorded_position(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(CHAT))
+    data = json.loads(run("curve", "--logprobs", path, "--position", 1, "--json").stdout)
+    h = data["entropy_bits"]
+    assert all(a <= b + 1e-9 for a, b in zip(h, h[1:], strict=False))  # rises with T
+    assert data["top_p"][0] > 0.99 and data["prompt"] == "Hi"
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--position", 2], 1, "positions 0 to 1"),
+    (["--repeat-penalty", 1.3], 2, "penalties, DRY and Mirostat"),
+    (["--position", -1], 2, "--position"),
+])
+def test_dist_of_a_recorded_position_refuses_in_one_line(args, code, message, tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(LLAMA))
+    result = run("dist", "--logprobs", path, *args)
+    assert result.exit_code == code and message in result.stderr
+    assert "Traceback" not in result.stderr

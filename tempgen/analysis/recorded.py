@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from tempgen.analysis.distribution import curve, log_spaced, tempered
+from tempgen.errors import TempgenError
 from tempgen.io.logprobs import Position, Recorded
 
 DEFAULT_VOCAB = 128_000  # unlisted tokens: an LLM vocabulary's size, unless told
@@ -165,3 +167,67 @@ def estimate_temperature(recorded: Recorded) -> dict:
     lo, hi = beta - 1.96 * sd, beta + 1.96 * sd
     return {"positions": len(rows), "temperature": 1.0 / beta,
             "interval": [1.0 / hi, (1.0 / lo) if lo > 0 else math.inf]}
+
+
+def completed_row(position: Position, vocab: int = DEFAULT_VOCAB) -> tuple[np.ndarray, list]:
+    """A whole row for a recorded position, as the views of a model's rows take it: the
+    known tokens' ln p (listed, most likely first, then the chosen one if not listed), then
+    the unlisted rest spread evenly over the rest of the vocabulary (the most entropy it can
+    have). Returns (ln p, the known tokens' names)."""
+    names = [t for t, _ in position.listed]
+    logps = [lp for _, lp in position.listed]
+    if position.chosen is None:
+        names.append(position.token)
+        logps.append(position.logprob)
+    rest = max(0.0, 1.0 - sum(math.exp(lp) for lp in logps))
+    unlisted = max(0, vocab - len(names))
+    row = np.full(len(names) + unlisted, math.log(rest / unlisted) if rest > 0 and unlisted
+                  else -math.inf)
+    row[:len(names)] = logps
+    return row, names
+
+
+def _position(recorded: Recorded, k: int) -> Position:
+    if not 0 <= k < len(recorded.positions):
+        raise TempgenError(f"position {k}: the completion has positions 0 to "
+                           f"{len(recorded.positions) - 1}")
+    return recorded.positions[k]
+
+
+def position_table(recorded: Recorded, k: int, chains, top: int,
+                   vocab: int = DEFAULT_VOCAB) -> dict:
+    """The dist view's data for position k of a recorded completion: its `top` listed tokens
+    and one row for all the unlisted ones together, at each chain."""
+    position = _position(recorded, k)
+    row, names = completed_row(position, vocab)
+    result = tempered(row, chains)
+    n = len(names)
+    best = np.argsort(-row[:n], kind="stable")[:top]
+    tokens = [{"token": names[i], "p_model": float(np.exp(row[i]))} for i in best]
+    tokens.append({"token": f"unlisted×{len(row) - n:,}",
+                   "p_model": float(np.exp(row[n:]).sum()) if len(row) > n else 0.0})
+    columns = []
+    for c, chain in enumerate(chains):
+        q, removed = result["q"][c], result["removed"][c]
+        columns.append({"temperature": chain.temperature, "chain": chain.to_list(),
+                        "entropy_bits": float(result["entropy_bits"][c]),
+                        "effective": float(result["effective"][c]),
+                        "q": [float(q[i]) for i in best] + [float(q[n:].sum())],
+                        "removed": [bool(removed[i]) for i in best]
+                        + [bool(len(row) > n and removed[n:].all())]})
+    return {"model": f"recorded {recorded.format} completion", "position": k,
+            "prompt": "".join(p.token for p in recorded.positions[:k]), "vocab": vocab,
+            "tokens": tokens, "temperatures": columns}
+
+
+def position_curve(recorded: Recorded, k: int, vocab: int = DEFAULT_VOCAB) -> dict:
+    """The curve view's data for position k of a recorded completion (the unlisted rest
+    spread evenly)."""
+    row, _ = completed_row(_position(recorded, k), vocab)
+    data = curve(row, log_spaced())
+    return {"model": f"recorded {recorded.format} completion", "position": k,
+            "prompt": "".join(p.token for p in recorded.positions[:k]), "vocab": vocab,
+            "temperatures": data["temperatures"].tolist(),
+            "entropy_bits": data["entropy_bits"].tolist(), "top_p": data["top_p"].tolist(),
+            "limits": {"t_to_0": {"entropy_bits": 0.0, "top_p": 1.0},
+                       "t_to_inf": {"entropy_bits": data["limit_entropy_bits"]}}}

@@ -23,6 +23,20 @@ from tempgen.cli.options import (
 )
 from tempgen.cli.output import json_line
 
+recorded_options = [
+    click.option("--logprobs", "logprobs_file", metavar="FILE", default=None,
+                 help="A recorded LLM completion instead of a model (see `tempgen logprobs`): "
+                      "the row at --position, its unlisted rest spread evenly."),
+    click.option("--position", type=click.IntRange(min=0), default=0, show_default=True,
+                 help="With --logprobs: which generated token's row (0 = the first)."),
+]
+
+
+def read_recorded_file(path: str):
+    from tempgen.io.logprobs import read_file
+
+    return read_file(path)
+
 
 # ===================================================================== dist, curve
 @click.command(context_settings=CONTEXT)
@@ -34,8 +48,9 @@ from tempgen.cli.output import json_line
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many of the most likely tokens to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@with_options(sampler_options + output_options)
-def dist(model_spec, prompt, temperatures, top, as_json, verbose, color, width, **samplers):
+@with_options(recorded_options + sampler_options + output_options)
+def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position, verbose, color,
+         width, **samplers):
     """The next token's distribution after PROMPT, reshaped by each temperature.
 
     Bars show each candidate's probability at each T (sharper below 1, flatter above),
@@ -49,14 +64,24 @@ def dist(model_spec, prompt, temperatures, top, as_json, verbose, color, width, 
       tempgen dist -p "To be or not to b" --temperatures 0.3,1,3 --top 5
       tempgen dist -m shakespeare-word -p "my good" --top-p 0.9 --json
       tempgen dist -p "ROMEO. O" --repeat-penalty 1.5 --top 5
+      tempgen dist --logprobs docs/logprobs/llama-cpp.json --position 1
     """
-    from tempgen.analysis.distribution import next_token_table
-
     temps = temperatures_of(temperatures, None, hint="'--temperatures'")
     settings, order = sampler_settings(samplers)
     chains = [chain_of(t, settings, order) for t in temps]
-    model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
-    data = next_token_table(model, prompt, chains, top)
+    if logprobs_file is not None:
+        from tempgen.analysis.recorded import position_table
+
+        if any(chain.stateful for chain in chains):
+            raise click.BadParameter("penalties, DRY and Mirostat need the text before, "
+                                     "which a recorded completion does not give",
+                                     param_hint="'--logprobs'")
+        data = position_table(read_recorded_file(logprobs_file), position, chains, top)
+    else:
+        from tempgen.analysis.distribution import next_token_table
+
+        model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
+        data = next_token_table(model, prompt, chains, top)
     if as_json:
         json_line(data)
     else:
@@ -72,8 +97,8 @@ def dist(model_spec, prompt, temperatures, top, as_json, verbose, color, width, 
 @click.option("-p", "--prompt", default="",
               help="The text before the token (empty: the start of a text); - reads stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@with_options(output_options)
-def curve(model_spec, prompt, as_json, color, width):
+@with_options(recorded_options + output_options)
+def curve(model_spec, prompt, as_json, logprobs_file, position, color, width):
     """Entropy and the top token's probability as functions of T, from 0.05 to 20.
 
     The next token's distribution after PROMPT, at log-spaced temperatures; T = 1 (the
@@ -84,11 +109,17 @@ def curve(model_spec, prompt, as_json, color, width):
     Examples:
       tempgen curve -p "ROMEO. O"
       tempgen curve -m names-char --json
+      tempgen curve --logprobs docs/logprobs/openai-chat.json --position 2
     """
-    from tempgen.analysis.distribution import curve_after
+    if logprobs_file is not None:
+        from tempgen.analysis.recorded import position_curve
 
-    model, prompt = model_and_prompt(model_spec, prompt)
-    data = curve_after(model, prompt)
+        data = position_curve(read_recorded_file(logprobs_file), position)
+    else:
+        from tempgen.analysis.distribution import curve_after
+
+        model, prompt = model_and_prompt(model_spec, prompt)
+        data = curve_after(model, prompt)
     if as_json:
         json_line(data)
     else:
