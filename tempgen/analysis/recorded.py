@@ -12,6 +12,7 @@ evenly as possible (over every unlisted token of a vocabulary of V tokens).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -59,40 +60,57 @@ def figures(position: Position, vocab: int = DEFAULT_VOCAB) -> dict:
             "entropy_bits": [low, max(low, high)]}
 
 
-def summary(recorded: Recorded, vocab: int = DEFAULT_VOCAB, temperatures=(),
-            estimate: bool = False) -> dict:
-    """The whole completion: its text, per-position figures and their means; at each of
+def summary(positions: Iterable[Position], fmt: str = "", vocab: int = DEFAULT_VOCAB,
+            temperatures=(), estimate: bool = False, each=None, keep: bool = True) -> dict:
+    """A completion in one pass over its positions: its text, per-position figures (passed
+    to `each` as they are made, and kept with `keep`) and their means; at each of
     `temperatures`, the chosen tokens' probabilities; where greedy decoding would first have
-    gone elsewhere; and (`estimate`) the temperature the chosen tokens point to."""
-    rows = [figures(p, vocab) for p in recorded.positions]
-    n = len(rows)
-    per_t = []
-    for t in temperatures:
-        at = [at_temperature(p, t, vocab) for p in recorded.positions]
-        for row, a in zip(rows, at, strict=True):
-            row.setdefault("at_temperature", []).append(
-                {"temperature": t, "probability": a["probability"]})
-        per_t.append({"temperature": t, "mean_probability": [
-            sum(a["probability"][i] for a in at) / n for i in (0, 1)]})
-    first = None
-    for i, p in enumerate(recorded.positions):
+    parted from the text; and (`estimate`) the temperature the chosen tokens point to."""
+    n = 0
+    sums = {"bits": 0.0, "mass": 0.0, "low": 0.0, "high": 0.0, "unlisted": 0, "not_greedy": 0}
+    t_sums = [[0.0, 0.0] for _ in temperatures]
+    text, rows, listed, first = [], [], [], None
+    for i, p in enumerate(positions):
+        row = figures(p, vocab)
         greedy = at_temperature(p, 0, vocab)["greedy"]
-        rows[i]["greedy"] = greedy
-        if greedy is not None and first is None:
-            first = {"position": i, "greedy": greedy,
-                     "text": "".join(q.token for q in recorded.positions[:i]) + greedy}
-    extra = {"temperatures": per_t} if temperatures else {}
+        row["greedy"] = greedy
+        if greedy is not None:
+            sums["not_greedy"] += 1
+            if first is None:
+                first = {"position": i, "greedy": greedy, "text": "".join(text) + greedy}
+        if temperatures:
+            row["at_temperature"] = []
+            for k, t in enumerate(temperatures):
+                prob = at_temperature(p, t, vocab)["probability"]
+                row["at_temperature"].append({"temperature": t, "probability": prob})
+                t_sums[k][0] += prob[0]
+                t_sums[k][1] += prob[1]
+        if estimate and p.chosen is not None and len(p.listed) >= 2:
+            listed.append((np.array([lp for _, lp in p.listed]), p.chosen))
+        n += 1
+        text.append(p.token)
+        sums["bits"] -= p.logprob / math.log(2)
+        sums["mass"] += row["listed_mass"]
+        sums["low"] += row["entropy_bits"][0]
+        sums["high"] += row["entropy_bits"][1]
+        sums["unlisted"] += not row["chosen_listed"]
+        if each is not None:
+            each(i, row)
+        if keep:
+            rows.append(row)
+    out = {"format": fmt, "text": "".join(text), "tokens": n, "vocab": vocab,
+           "mean_surprise_bits": sums["bits"] / n, "mean_listed_mass": sums["mass"] / n,
+           "mean_entropy_bits": [sums["low"] / n, sums["high"] / n],
+           "chosen_unlisted": sums["unlisted"], "not_greedy": sums["not_greedy"],
+           "first_not_greedy": first}
+    if temperatures:
+        out["temperatures"] = [{"temperature": t, "mean_probability": [a / n, b / n]}
+                               for t, (a, b) in zip(temperatures, t_sums, strict=True)]
     if estimate:
-        extra["estimate"] = estimate_temperature(recorded)
-    bits = [-r["logprob"] / math.log(2) for r in rows]
-    return {"format": recorded.format, "text": recorded.text, "tokens": n, "vocab": vocab,
-            "mean_surprise_bits": sum(bits) / n if n else 0.0,
-            "mean_listed_mass": sum(r["listed_mass"] for r in rows) / n if n else 0.0,
-            "mean_entropy_bits": [sum(r["entropy_bits"][i] for r in rows) / n if n else 0.0
-                                  for i in (0, 1)],
-            "chosen_unlisted": sum(not r["chosen_listed"] for r in rows),
-            "not_greedy": sum(r["greedy"] is not None for r in rows), "first_not_greedy": first,
-            **extra, "positions": rows}
+        out["estimate"] = estimate_from(listed)
+    if keep:
+        out["positions"] = rows
+    return out
 
 
 def _unlisted_power(rest: float, floor: float, unlisted: int, beta: float) -> tuple[float, float]:
@@ -141,8 +159,13 @@ def estimate_temperature(recorded: Recorded) -> dict:
     listed, conditional on the draw falling among them, which leaves the unlisted rest out),
     with a 95% interval from the curvature. It holds only if the log-probabilities are the
     model's own, before any temperature or truncation."""
-    rows = [(np.array([lp for _, lp in p.listed]), p.chosen) for p in recorded.positions
-            if p.chosen is not None and len(p.listed) >= 2]
+    return estimate_from([(np.array([lp for _, lp in p.listed]), p.chosen)
+                          for p in recorded.positions
+                          if p.chosen is not None and len(p.listed) >= 2])
+
+
+def estimate_from(rows: list) -> dict:
+    """estimate_temperature of (listed ln p, the chosen one's index) pairs."""
     rows = [(np.maximum(lps, -700.0), c) for lps, c in rows if np.isfinite(lps[c])]
     if not rows:
         return {"positions": 0, "temperature": None, "interval": None}

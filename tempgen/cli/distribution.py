@@ -32,10 +32,11 @@ recorded_options = [
 ]
 
 
-def read_recorded_file(path: str):
+def read_recorded_file(path: str, position: int):
+    """A recorded completion, read up to `position`."""
     from tempgen.io.logprobs import read_file
 
-    return read_file(path)
+    return read_file(path, upto=position)
 
 
 # ===================================================================== dist, curve
@@ -76,7 +77,7 @@ def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position
             raise click.BadParameter("penalties, DRY and Mirostat need the text before, "
                                      "which a recorded completion does not give",
                                      param_hint="'--logprobs'")
-        data = position_table(read_recorded_file(logprobs_file), position, chains, top)
+        data = position_table(read_recorded_file(logprobs_file, position), position, chains, top)
     else:
         from tempgen.analysis.distribution import next_token_table
 
@@ -114,7 +115,7 @@ def curve(model_spec, prompt, as_json, logprobs_file, position, color, width):
     if logprobs_file is not None:
         from tempgen.analysis.recorded import position_curve
 
-        data = position_curve(read_recorded_file(logprobs_file), position)
+        data = position_curve(read_recorded_file(logprobs_file, position), position)
     else:
         from tempgen.analysis.distribution import curve_after
 

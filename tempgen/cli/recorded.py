@@ -46,25 +46,29 @@ def logprobs(file, input_format, vocab_size, temperatures, estimate, fmt, color,
     """
     from tempgen.analysis.recorded import summary
     from tempgen.cli.inputs import temperatures_of
-    from tempgen.io.logprobs import read_file
+    from tempgen.io.logprobs import stream_file
 
     temps = temperatures_of(temperatures, None, hint="'--temperatures'") if temperatures \
         else []
-    recorded = read_file(file, None if input_format == "auto" else input_format)
-    data = summary(recorded, vocab_size, temps, estimate)
+    found: list[str] = []
+    read = stream_file(file, None if input_format == "auto" else input_format, found)
+    if fmt == "jsonl":  # (a line a position, as they are read)
+        summary(read, "", vocab_size, temps, each=lambda i, row: json_line(
+            {"position": i, **row}), keep=False)
+        return
+    from tempgen.views.console import colours, make_console, print_view
+    from tempgen.views.recorded import findings, recorded_view
+
+    console = make_console(color, width=width)
+    # (every position is kept for a JSON document and a terminal's colours only)
+    data = summary(read, "", vocab_size, temps, estimate,
+                   keep=fmt == "json" or console.is_terminal)
+    data["format"] = found[0] if found else ""
     if fmt == "json":
         json_line(data)
-    elif fmt == "jsonl":
-        for i, row in enumerate(data["positions"]):
-            json_line({"position": i, **row})
-    else:
-        from tempgen.views.console import colours, make_console, print_view
-        from tempgen.views.recorded import findings, recorded_view
-
-        console = make_console(color, width=width)
-        if console.is_terminal:
-            print_view(recorded_view(data, console.width, colours(console)), console)
-        else:  # (in a pipe: the text, and what was asked of it)
-            emit(data["text"])
-            if temps or estimate:
-                emit("\n".join(findings(data)))
+    elif console.is_terminal:
+        print_view(recorded_view(data, console.width, colours(console)), console)
+    else:  # (in a pipe: the text, and what was asked of it)
+        emit(data["text"])
+        if temps or estimate:
+            emit("\n".join(findings(data)))

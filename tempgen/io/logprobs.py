@@ -15,6 +15,7 @@ that completes it.
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -46,6 +47,9 @@ class Recorded:
     def text(self) -> str:
         return "".join(p.token for p in self.positions)
 
+    def _replace_format(self, found: list[str]) -> Recorded:
+        return Recorded(found[0] if found else self.format, self.positions)
+
 
 class _Where:
     """Names the place a bad value is at: `file: position N: field`."""
@@ -60,13 +64,24 @@ class _Where:
 DOCUMENT_LIMIT = 256 << 20  # one JSON document (JSON lines: one line) is read whole
 
 
-def read_file(source: str, fmt: str | None = None) -> Recorded:
+def read_file(source: str, fmt: str | None = None, upto: int | None = None) -> Recorded:
     """A recorded completion from a file (or "-" for stdin), read as lines: JSON lines and
-    streamed events go one line at a time, a single document is bounded."""
+    streamed events go one line at a time, a single document is bounded; `upto`: only its
+    first positions, up to that one."""
+    found: list[str] = []
+    read = stream_file(source, fmt, found)
+    if upto is not None:
+        read = itertools.islice(read, upto + 1)
+    return Recorded("", tuple(read))._replace_format(found)
+
+
+def stream_file(source: str, fmt: str | None = None, found: list[str] | None = None
+                ) -> Iterator[Position]:
+    """The positions of a file one by one (see `positions`)."""
     from tempgen.io.source import chunks
 
     label, blocks = chunks(source)
-    return read_recorded(documents(_lines(blocks, label), label), label, fmt)
+    return positions(documents(_lines(blocks, label), label), label, fmt, found)
 
 
 def _lines(blocks: Iterable[bytes], label: str) -> Iterator[bytes]:
@@ -147,31 +162,39 @@ def detect(doc: object) -> str | None:
 
 
 def read_recorded(docs: Iterable[object], label: str, fmt: str | None = None) -> Recorded:
-    """The positions of a file's documents (a list at the top is a list of chunks), in the
-    named format or the one the first document with log-probabilities shows."""
+    """All positions of a file's documents (see `positions`)."""
+    found: list[str] = []
+    return Recorded("", tuple(positions(docs, label, fmt, found)))._replace_format(found)
+
+
+def positions(docs: Iterable[object], label: str, fmt: str | None = None,
+              found: list[str] | None = None) -> Iterator[Position]:
+    """The positions of a file's documents one by one (a list at the top is a list of
+    chunks), in the named format or the one the first document with log-probabilities
+    shows; the format is appended to `found`."""
     where = _Where(label)
-    positions: list[Position] = []
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    found = fmt
+    kind_seen, last = fmt, None
     for doc in _flat(docs):
         kind = detect(doc)
         if kind is None:
             continue
-        if found is None:
-            found = kind
-        elif kind != found:
-            raise where.fail(f"{kind} among {found} responses")
+        if kind_seen is None:
+            kind_seen = kind
+        elif kind != kind_seen:
+            raise where.fail(f"{kind} among {kind_seen} responses")
+        if found is not None and not found:
+            found.append(kind_seen)
         for raw in _entries(doc, kind, where):
-            where.position = len(positions)
-            positions.append(_position(raw, kind, where, decoder))
-    if not positions:
+            if last is not None:
+                yield last
+                where.position += 1
+            last = _position(raw, kind, where, decoder)
+    if last is None:
         raise TempgenError(f"{label}: no token log-probabilities found (read: "
                            f"{', '.join(FORMATS)})")
-    tail = decoder.decode(b"", final=True)
-    if tail:  # (bytes of a character the completion never finished)
-        last = positions[-1]
-        positions[-1] = Position(last.token + tail, last.logprob, last.listed, last.chosen)
-    return Recorded(found or "", tuple(positions))
+    tail = decoder.decode(b"", final=True)  # (a character the completion never finished)
+    yield Position(last.token + tail, last.logprob, last.listed, last.chosen) if tail else last
 
 
 def _flat(docs: Iterable[object]) -> Iterator[object]:
