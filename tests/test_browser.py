@@ -170,3 +170,24 @@ def test_every_sampler_has_a_control_and_its_text_is_what_sample_prints(page, se
     page.dispatch_event("#xtc_threshold", "change")
     page.wait_for_selector("#error:not([hidden])")
     assert "xtc_threshold" in page.inner_text("#error")
+
+
+def test_a_recorded_completion_opens_and_follows_the_slider(page, server, tmp_path):
+    page.goto(f"{server}?seed=1&n=50")
+    settle(page)
+    page.set_input_files("#rec-file", "docs/logprobs/openai-chat.json")
+    page.wait_for_selector("#rec-text .tok")
+    settle(page)
+    assert page.inner_text("#rec-text") == "Café ☕!"
+    page.hover("#rec-text .tok[data-pos='2']")
+    assert "position 2" in page.inner_text("#rec-position")
+    assert "T = 1" in page.inner_text("#rec-position")
+    page.click("#greedy")  # the slider's T reaches the recorded bars too
+    settle(page)
+    page.hover("#rec-text .tok[data-pos='2']")
+    assert "at T = 0" in page.inner_text("#rec-position")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"logprobs": [{"token": 1, "logprob": -1}]}')
+    page.set_input_files("#rec-file", str(bad))
+    page.wait_for_selector("#error:not([hidden])")
+    assert "data" in page.inner_text("#error") and "position 0" in page.inner_text("#error")

@@ -112,6 +112,24 @@ def test_calibrate(client):
     assert 0.05 <= data["t_star"] <= 20 and data["bits_at_t_star"] <= data["bits_at_1"]
 
 
+def test_a_recorded_completion(client):
+    data = (ROOT / "docs/logprobs/llama-cpp.json").read_text()
+    for t in (0, 0.5, 1, "inf"):
+        reply = client.post("/api/recorded", json={"data": data, "temperature": t}).json()
+        assert reply["format"] == "llama.cpp" and reply["temperature"] == t
+        tokens = reply["tokens"]
+        assert "".join(tok["text"] for tok in tokens) == " the sea"
+        for tok in tokens:  # the bars and the rest hold all the mass, at T and at 1
+            assert sum(b["q"] for b in tok["bars"]) + tok["other"]["q"] == pytest.approx(1)
+            assert sum(b["q_at_1"] for b in tok["bars"]) + tok["other"]["q_at_1"] == \
+                pytest.approx(1)
+        assert tokens[1]["bars"][1]["q_at_1"] == pytest.approx(tokens[1]["q"])  # " sea"
+    for body in ({"data": "{}"}, {"data": '{"logprobs": [{"token": "a"}]}'}, {"data": 3},
+                 {"data": data, "temperature": -1}):
+        reply = client.post("/api/recorded", json=body)
+        assert reply.status_code == 400 and reply.json()["param"] in ("data", "temperature")
+
+
 SAMPLE = {"model": "shakespeare-char", "seed": 1, "length": 50, "temperature": 1}
 BAD = {  # (endpoint, body, the parameter the error names)
     "unknown model": ("sample", {**SAMPLE, "model": "../../etc/passwd"}, "model"),

@@ -254,3 +254,44 @@ def position_curve(recorded: Recorded, k: int, vocab: int = DEFAULT_VOCAB) -> di
             "entropy_bits": data["entropy_bits"].tolist(), "top_p": data["top_p"].tolist(),
             "limits": {"t_to_0": {"entropy_bits": 0.0, "top_p": 1.0},
                        "t_to_inf": {"entropy_bits": data["limit_entropy_bits"]}}}
+
+
+def bars_at(position: Position, t: float, vocab: int = DEFAULT_VOCAB, top: int = 10) -> dict:
+    """The explorer's bars for a recorded position: its `top` known tokens and one bar for
+    the rest, at temperature t and at 1, the unlisted rest spread evenly (as dist
+    --logprobs draws it), and the entropy at both."""
+    probs = known(position)
+    names = [n for n, _ in position.listed] + ([position.token] if position.chosen is None
+                                                else [])
+    rest = max(0.0, 1.0 - sum(probs))
+    unlisted = max(0, vocab - len(probs))
+    logs = np.log(np.maximum(np.array(probs), 1e-320))
+    each = math.log(rest / unlisted) if rest > 0 and unlisted else -math.inf
+
+    def at(t: float):
+        if t == 0:
+            beta_known = np.where(logs == logs.max(), 0.0, -np.inf)
+            q = np.exp(beta_known) / np.exp(beta_known).sum()
+            return q, 0.0, 0.0
+        beta = 0.0 if math.isinf(t) else 1.0 / t
+        zs = beta * logs
+        z_rest = beta * each + math.log(unlisted) if unlisted and each > -math.inf else -math.inf
+        top_z = max(zs.max(), z_rest)
+        w, w_rest = np.exp(zs - top_z), math.exp(z_rest - top_z)
+        total = w.sum() + w_rest
+        q, q_rest = w / total, w_rest / total
+        h = float(-(q[q > 0] * np.log2(q[q > 0])).sum())
+        if q_rest > 0:  # (each unlisted token holds q_rest / unlisted)
+            h -= q_rest * math.log2(q_rest / unlisted)
+        return q, q_rest, h
+
+    q, q_rest, h = at(t)
+    q1, q1_rest, h1 = at(1.0)
+    order = np.argsort(-logs, kind="stable")[:top]
+    return {"token": position.token, "temperature": t, "entropy_bits": h,
+            "entropy_bits_at_1": h1,
+            "bars": [{"token": names[i], "q": float(q[i]), "q_at_1": float(q1[i]),
+                      "chosen": names[i] == position.token} for i in order],
+            "other": {"q": float(q_rest + q.sum() - q[order].sum()),
+                      "q_at_1": float(q1_rest + q1.sum() - q1[order].sum()),
+                      "unlisted": unlisted}}

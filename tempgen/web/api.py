@@ -9,10 +9,12 @@ from functools import lru_cache
 
 from tempgen.analysis.calibration import calibrate
 from tempgen.analysis.explore import position
+from tempgen.analysis.recorded import bars_at
 from tempgen.analysis.sweep import sample_stats, sweep
 from tempgen.errors import TempgenError
 from tempgen.generate.samplers.settings import LINKS, SETTINGS
 from tempgen.generate.samples import one_sample, pieces
+from tempgen.io.logprobs import documents, positions
 from tempgen.views.console import SCALE
 from tempgen.web import params
 from tempgen.web.params import LIMITS, BadRequest
@@ -102,6 +104,23 @@ class Api:
         except TempgenError as exc:  # empty, or no token known: the library says which
             raise BadRequest("text", str(exc)) from None
         return {"model": name, **result.to_dict(), "unknown_tokens": result.unknown_tokens}
+
+
+    def recorded(self, body) -> dict:
+        """A recorded LLM completion (the text of a file `tempgen logprobs` reads): its
+        tokens, each with its probability and its bars at the temperature asked and at 1."""
+        body = params.obj(body)
+        data = params.text(body, "data", LIMITS["text"])
+        t = params.temperature(body.get("temperature", 1.0))
+        label = "the file"
+        try:
+            found: list[str] = []
+            rows = [(p, bars_at(p, t)) for p in positions(
+                documents(data.encode().split(b"\n"), label), label, None, found)]
+        except TempgenError as exc:
+            raise BadRequest("data", str(exc).removeprefix(f"{label}: ")) from None
+        return {"format": found[0] if found else "", "temperature": _t(t),
+                "tokens": [{"text": p.token, "q": math.exp(p.logprob), **b} for p, b in rows]}
 
 
 def _t(t: float):

@@ -124,9 +124,26 @@ async function runCalibration() {
   }
 }
 
+// A recorded LLM completion (a file the page was given), drawn at the slider's T.
+let recordedFile = null;
+let recorded = null;
+async function runRecorded() {
+  if (recordedFile === null) return;
+  try {
+    const data = await track(call("recorded", { data: recordedFile, temperature: state.t }));
+    if (!data) return;
+    recorded = data;
+    render.tokens($("rec-text"), "", data.tokens, new Set());
+    showError(null);
+  } catch (error) {
+    showError(error);
+  }
+}
+
 function setT(t) {
   state.t = t;
   refresh();
+  runRecorded();
 }
 
 function wire() {
@@ -192,6 +209,17 @@ function wire() {
   $("cal-file").addEventListener("change", async () => {
     const file = $("cal-file").files[0];
     if (file) $("cal-text").value = await file.text();
+  });
+  $("rec-file").addEventListener("change", async () => {
+    const file = $("rec-file").files[0];
+    if (!file) return;
+    recordedFile = await file.text();
+    runRecorded();
+  });
+  $("rec-text").addEventListener("mouseover", (event) => {
+    const i = event.target.dataset.pos;
+    if (i === undefined || !recorded) return;
+    render.recorded($("rec-position"), recorded.tokens[i], Number(i), recorded.temperature);
   });
 }
 

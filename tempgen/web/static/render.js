@@ -70,6 +70,24 @@ export function position(box, data, t, onChoose) {
   box.append(curve(data.curve, t));
 }
 
+// A recorded completion's position: a pair of bars per listed token (at T, and at 1) and
+// one for all the others.
+export function recorded(box, item, i, t) {
+  box.replaceChildren();
+  box.append(el("h2", "", `position ${i}: ${shown(item.token)}`));
+  box.append(el("p", "", `H ${item.entropy_bits.toFixed(2)} bits at T = ${t}` +
+    ` (at T = 1: ${item.entropy_bits_at_1.toFixed(2)}), the unlisted rest spread evenly`));
+  const table = el("div", "bars");
+  table.append(el("span", "head", "token"), el("span", "head", `T = ${t}`), el("span", "head", "T = 1"));
+  for (const bar of item.bars) {
+    table.append(el("span", `bar-token${bar.chosen ? " drawn" : ""}`, shown(bar.token)),
+      barCell(bar.q), barCell(bar.q_at_1, true));
+  }
+  table.append(el("span", "other", `others (${item.other.unlisted.toLocaleString("en")} unlisted)`),
+    barCell(item.other.q), barCell(item.other.q_at_1, true));
+  box.append(table);
+}
+
 function barCell(q, plain = false) {
   const cell = el("span", "bar-cell");
   const fill = el("span", plain ? "fill plain" : `fill p${level(q)}`);
