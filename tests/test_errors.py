@@ -37,6 +37,9 @@ def d(tmp_path_factory):
     (d / "bad.txt").write_bytes(b"abc\xff\xfe def\n")
     (d / "long.txt").write_text("word " * 400_000)  # one 2 MB line
     (d / "unknown.txt").write_text("@@@###$$$")
+    (d / "one_token.json").write_text('{"logprobs": [{"token": "a", "logprob": -0.5}]}')
+    (d / "unended.json").write_text('[\n{"logprobs": [{"token": "a", "logprob": -0.5}]}\n')
+    (d / "list_then_text.json").write_text('[\n{"logprobs": []}\n]\nmore\n')
     model = train_model(Corpus(CORPUS, "c", "", len(CORPUS)), "char", 3, "m")
     good = store.to_bytes(model)
     (d / "model.npz").write_bytes(good)
@@ -270,6 +273,27 @@ CASES = {
     "serve unknown model": ("serve -m nope", 1, ["unknown model", "nope"]),
     "serve damaged model": ("serve -m {d}/cut_half.npz", 1, ["cut_half.npz"]),
     "serve unknown host": ("serve --host no.such.host.invalid --port 0", 1, ["--host"]),
+    # ---- recorded LLM completions
+    "logprobs missing": ("logprobs {d}/nope.json", 1, ["nope.json", "no such file"]),
+    "logprobs directory": ("logprobs {d}", 1, ["is a directory"]),
+    "logprobs a corpus": ("logprobs {d}/corpus.txt", 1, ["corpus.txt", "not JSON"]),
+    "logprobs binary": ("logprobs {d}/binary.bin", 1, ["not JSON"]),
+    "logprobs not UTF-8": ("logprobs {d}/bad.txt", 1, ["not JSON"]),
+    "logprobs a model": ("logprobs {d}/model.npz", 1, ["model.npz"]),
+    "logprobs empty": ("logprobs {d}/empty.txt", 1, ["no token log-probabilities"]),
+    "logprobs /dev/zero": ("logprobs /dev/zero", 1, ["/dev/zero", "binary"]),
+    "logprobs unknown format": ("logprobs {d}/corpus.txt --input-format x", 2,
+                                ["--input-format"]),
+    "logprobs vocabulary 0": ("logprobs {d}/corpus.txt --vocab-size 0", 2, ["--vocab-size"]),
+    "logprobs bad temperatures": ("logprobs {d}/corpus.txt --temperatures x", 2,
+                                  ["--temperatures"]),
+    "dist position past the end": ("dist --logprobs {d}/one_token.json --position 4", 1,
+                                   ["position 4", "0 to 0"]),
+    "dist a stateful chain on a recording": ("dist --logprobs {d}/one_token.json "
+                                             "--mirostat 2", 2, ["--logprobs"]),
+    "curve of a missing recording": ("curve --logprobs {d}/nope.json", 1, ["nope.json"]),
+    "logprobs a list unended": ("logprobs {d}/unended.json", 1, ["without its end"]),
+    "logprobs a list then text": ("logprobs {d}/list_then_text.json", 1, ["after the list"]),
 }
 
 
