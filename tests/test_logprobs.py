@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from tempgen.analysis.recorded import at_temperature, estimate_temperature, figures
 from tempgen.cli import cli
 from tempgen.errors import TempgenError
-from tempgen.io.logprobs import Position, Recorded, documents, read_recorded
+from tempgen.io.jsondocs import documents
+from tempgen.io.logprobs import Position, Recorded, read_recorded
 
 
 def alt(token, lp, raw=True):

@@ -14,7 +14,8 @@ from tempgen.analysis.sweep import sample_stats, sweep
 from tempgen.errors import TempgenError
 from tempgen.generate.samplers.settings import LINKS, SETTINGS
 from tempgen.generate.samples import one_sample, pieces
-from tempgen.io.logprobs import documents, positions
+from tempgen.io.jsondocs import documents
+from tempgen.io.logprobs import positions
 from tempgen.views.console import SCALE
 from tempgen.web import params
 from tempgen.web.params import LIMITS, BadRequest

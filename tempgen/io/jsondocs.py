@@ -1,0 +1,132 @@
+"""JSON documents from a file read as lines, in bounded memory: one a line (JSON lines, or
+server-sent events' `data:` lines), one document over all of them, or a top-level list an
+element at a time (a list of streamed chunks)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+
+from tempgen.errors import TempgenError
+
+DOCUMENT_LIMIT = 256 << 20  # one JSON document, line or list element is read whole
+
+
+def lines_of(blocks: Iterable[bytes], label: str) -> Iterator[bytes]:
+    """The lines of a file given as blocks (each at most DOCUMENT_LIMIT)."""
+    parts: list[bytes] = []
+    size = 0
+    for block in blocks:
+        if b"\0" in block:  # (JSON text has none: a binary file, or a device of zeros)
+            raise TempgenError(f"{label}: binary data, not JSON")
+        start = 0
+        while (end := block.find(b"\n", start)) >= 0:
+            parts.append(block[start:end])
+            yield b"".join(parts)
+            parts, size, start = [], 0, end + 1
+        parts.append(block[start:])
+        size += len(block) - start
+        if size > DOCUMENT_LIMIT:
+            raise TempgenError(f"{label}: a line of more than {DOCUMENT_LIMIT >> 20} MB")
+    if size:
+        yield b"".join(parts)
+
+
+def documents(lines: Iterable[bytes], label: str) -> Iterator[object]:
+    """The JSON documents of a file given as lines: one a line (JSON lines, or server-sent
+    events' `data:` lines), or one document over all of them; a top-level list (of streamed
+    chunks) is read an element at a time."""
+    lines = iter(lines)
+    seen = 0
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if text.startswith(b"data:"):
+            text = text[5:].strip()
+            if text == b"[DONE]":
+                continue
+        if not text:
+            continue
+        seen += 1
+        if seen == 1 and text.startswith(b"["):  # a list (of chunks): element by element
+            yield from _elements(itertools.chain([line], lines), label)
+            return
+        try:
+            yield json.loads(text)
+            continue
+        except RecursionError:
+            raise TempgenError(f"{label}: line {number}: nested too deeply") from None
+        except ValueError:
+            if seen > 1:
+                raise TempgenError(f"{label}: line {number}: not JSON") from None
+        yield _whole(itertools.chain([line], lines), label)  # (one over several lines)
+        return
+
+
+def _whole(lines: Iterator[bytes], label: str) -> object:
+    head, size = [], 0
+    for line in lines:
+        head.append(line)
+        size += len(line)
+        if size > DOCUMENT_LIMIT:
+            raise TempgenError(f"{label}: a JSON document of more than "
+                               f"{DOCUMENT_LIMIT >> 20} MB")
+    try:
+        return json.loads(b"\n".join(head))
+    except RecursionError:
+        raise TempgenError(f"{label}: nested too deeply") from None
+    except ValueError as exc:
+        raise TempgenError(f"{label}: not JSON ({exc})") from None
+
+
+def _elements(lines: Iterator[bytes], label: str) -> Iterator[object]:
+    """The elements of a JSON list over many lines, each parsed once it is whole (a parse
+    that fails waits for the buffer to double, so a long element costs no square)."""
+    decoder = json.JSONDecoder()
+    buf, at, opened, waited = "", 0, False, 0
+    pending: list[str] = []  # lines not yet joined to buf
+    size = 0
+    for line in itertools.chain(lines, [None]):
+        if line is not None:
+            try:
+                pending.append(line.decode("utf-8") + "\n")
+            except UnicodeDecodeError:
+                raise TempgenError(f"{label}: not UTF-8 JSON") from None
+            size += len(pending[-1])
+            if size > DOCUMENT_LIMIT:
+                raise TempgenError(f"{label}: a list element of more than "
+                                   f"{DOCUMENT_LIMIT >> 20} MB")
+            if size < 2 * waited:
+                continue
+        buf, at = buf[at:] + "".join(pending), 0
+        pending, size = [], len(buf)
+        while True:
+            while at < len(buf) and buf[at] in " \t\r\n,":  # (between elements)
+                if buf[at] == "," and not opened:
+                    break
+                at += 1
+            if at == len(buf):
+                break
+            if not opened:
+                if buf[at] != "[":
+                    raise TempgenError(f"{label}: not JSON")
+                opened, at = True, at + 1
+                continue
+            if buf[at] == "]":
+                if buf[at + 1:].strip() or (line is not None and any(
+                        piece.strip() for piece in lines)):
+                    raise TempgenError(f"{label}: not JSON (text after the list)")
+                return
+            try:
+                doc, end = decoder.raw_decode(buf, at)
+            except RecursionError:
+                raise TempgenError(f"{label}: nested too deeply") from None
+            except ValueError as exc:
+                if line is None:
+                    raise TempgenError(f"{label}: not JSON ({exc})") from None
+                waited = size = len(buf) - at
+                break
+            waited, at = 0, end
+            size = len(buf) - at
+            yield doc
+    raise TempgenError(f"{label}: not JSON (a list without its end)")
