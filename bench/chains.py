@@ -22,14 +22,25 @@ WORD = [("top-k 40", {"top_k": 40}), ("top-p 0.9", {"top_p": 0.9}),
         ("min-p 0.05", {"min_p": 0.05})]
 
 
-def report(child, mark, naive: float) -> None:
-    """One fresh process a chain; best of 3 seeds."""
-    print("  every chain at T = 0.8 (>= the naive sampler of this run; word model >= 20,000):")
-    for model, rows, steps, target in (("shakespeare-char", CHAR, 20000, naive),
-                                       ("shakespeare-word", WORD, 5000, 20e3)):
+def report(child, mark) -> None:
+    """Each chain in fresh processes, best of 3 seeds; a char chain alternates with the naive
+    sampler, two rounds each, so that both are timed in the same moments of a noisy machine
+    (the ratio is of their bests)."""
+    print("  every chain at T = 0.8, char model against the naive sampler timed beside it "
+          "(>= 1 x), word model >= 20,000:")
+    for model, rows, steps in (("shakespeare-char", CHAR, 20000),
+                               ("shakespeare-word", WORD, 5000)):
         for label, settings in rows:
-            r = child({"kind": "decode", "model": model, "batch": 1, "steps": steps,
-                       "settings": {**T, **settings}})[0]
-            speed = r["tokens_per_s"]
-            print(f"    {model:<17} {label:<19} {speed:10,.0f}  (>= {target:,.0f}) "
-                  f"{mark(speed >= target)}  {speed / naive:4.1f} x naive")
+            job = {"kind": "decode", "model": model, "batch": 1, "steps": steps,
+                   "settings": {**T, **settings}}
+            if model == "shakespeare-word":
+                speed = child(job)[0]["tokens_per_s"]
+                print(f"    {model:<17} {label:<19} {speed:10,.0f}  (>= 20,000) "
+                      f"{mark(speed >= 20e3)}")
+                continue
+            naive = speed = 0.0
+            for _ in range(2):
+                naive = max(naive, child({"kind": "naive"})[0]["tokens_per_s"])
+                speed = max(speed, child(job)[0]["tokens_per_s"])
+            print(f"    {model:<17} {label:<19} {speed:10,.0f}  naive {naive:8,.0f}  "
+                  f"{speed / naive:4.2f} x (>= 1) {mark(speed >= naive)}")

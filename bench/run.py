@@ -205,7 +205,7 @@ def main() -> None:
               f"first run {r['first_tokens_per_s']:,.0f}")
     import chains
 
-    chains.report(child, mark, naive)
+    chains.report(child, mark)
     tempgen = [sys.executable, "-m", "tempgen"]
     for n, runs in ((20000, 5), (500000, 3)):
         whole = wall(tempgen + ["sample", "-t", "0.8", "-n", str(n), "--seed", "1"], runs)
