@@ -298,3 +298,11 @@ def test_dist_of_a_recorded_position_refuses_in_one_line(args, code, message, tm
     result = run("dist", "--logprobs", path, *args)
     assert result.exit_code == code and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_greedy_text_has_no_finite_temperature():
+    # every chosen token the likeliest: the likelihood grows all the way to T = 0
+    rows = [Position("a", -0.1, (("a", -0.1), ("b", -3.0)), 0),
+            Position("b", -0.2, (("b", -0.2), ("a", -2.0)), 0)]
+    est = estimate_temperature(Recorded("t", tuple(rows)))
+    assert est == {"positions": 2, "temperature": None, "interval": None}

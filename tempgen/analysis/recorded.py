@@ -169,6 +169,8 @@ def estimate_from(rows: list) -> dict:
     rows = [(np.maximum(lps, -700.0), c) for lps, c in rows if np.isfinite(lps[c])]
     if not rows:
         return {"positions": 0, "temperature": None, "interval": None}
+    if all(lps[c] >= lps.max() for lps, c in rows):  # (the likelihood grows as T -> 0)
+        return {"positions": len(rows), "temperature": None, "interval": None}
     beta = 1.0
     for _ in range(100):  # Newton's method on the concave log-likelihood in beta
         grad = hess = 0.0

@@ -48,9 +48,13 @@ def findings(data: dict) -> list[str]:
                          f"{printable(first['text'][-60:])!r}")
     est = data.get("estimate")
     if est is not None:
-        if est["temperature"] is None:
-            lines.append(f"no temperature can be estimated ({est['positions']} positions "
-                         "with the chosen token listed among others)")
+        if est["temperature"] is None and not est["positions"]:
+            lines.append("no temperature can be estimated: no position lists its chosen "
+                         "token among others")
+        elif est["temperature"] is None:
+            lines.append(f"no finite temperature fits the {est['positions']} positions: "
+                         "their chosen tokens are the likeliest (as greedy decoding picks), "
+                         "or all their listed tokens are equally likely")
         else:
             lo, hi = est["interval"]
             lines.append(f"estimated temperature {est['temperature']:.2f} (95%: {lo:.2f}–"
