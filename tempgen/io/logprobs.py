@@ -212,10 +212,12 @@ def _bytes(row: dict, where: _Where) -> bytes | None:
     raw = row.get("bytes")
     if raw is None:
         return None
-    if not isinstance(raw, list) or not all(isinstance(b, int) and not isinstance(b, bool)
-                                            and 0 <= b < 256 for b in raw):
-        raise where.fail("bytes: a list of integers 0-255 expected")
-    return bytes(raw)
+    try:  # (bytes() checks each is an integer 0-255)
+        if isinstance(raw, list):
+            return bytes(raw)
+    except (TypeError, ValueError):
+        pass
+    raise where.fail("bytes: a list of integers 0-255 expected")
 
 
 def _position(row: dict, kind: str, where: _Where, decoder) -> Position:
