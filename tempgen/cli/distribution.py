@@ -71,7 +71,7 @@ def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position
     settings, order = sampler_settings(samplers)
     chains = [chain_of(t, settings, order) for t in temps]
     if logprobs_file is not None:
-        from tempgen.analysis.recorded import position_table
+        from tempgen.analysis.recorded_rows import position_table
 
         if any(chain.stateful for chain in chains):
             raise click.BadParameter("penalties, DRY and Mirostat need the text before, "
@@ -113,7 +113,7 @@ def curve(model_spec, prompt, as_json, logprobs_file, position, color, width):
       tempgen curve --logprobs docs/logprobs/openai-chat.json --position 2
     """
     if logprobs_file is not None:
-        from tempgen.analysis.recorded import position_curve
+        from tempgen.analysis.recorded_rows import position_curve
 
         data = position_curve(read_recorded_file(logprobs_file, position), position)
     else:

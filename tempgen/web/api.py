@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from tempgen.analysis.calibration import calibrate
 from tempgen.analysis.explore import position
-from tempgen.analysis.recorded import bars_at
+from tempgen.analysis.recorded_rows import bars_at
 from tempgen.analysis.sweep import sample_stats, sweep
 from tempgen.errors import TempgenError
 from tempgen.generate.samplers.settings import LINKS, SETTINGS

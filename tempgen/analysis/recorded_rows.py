@@ -1,0 +1,119 @@
+"""A recorded position's whole row, as the views of a model's rows take it: the known
+tokens, then the unlisted rest spread evenly over the rest of the vocabulary (the most
+entropy it can have). dist, curve and the explorer's bars draw it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tempgen.analysis.distribution import curve, log_spaced, tempered
+from tempgen.analysis.recorded import DEFAULT_VOCAB, known
+from tempgen.errors import TempgenError
+from tempgen.io.logprobs import Position, Recorded
+
+
+def completed_row(position: Position, vocab: int = DEFAULT_VOCAB) -> tuple[np.ndarray, list]:
+    """A whole row for a recorded position, as the views of a model's rows take it: the
+    known tokens' ln p (listed, most likely first, then the chosen one if not listed), then
+    the unlisted rest spread evenly over the rest of the vocabulary (the most entropy it can
+    have). Returns (ln p, the known tokens' names)."""
+    names = [t for t, _ in position.listed]
+    logps = [lp for _, lp in position.listed]
+    if position.chosen is None:
+        names.append(position.token)
+        logps.append(position.logprob)
+    rest = max(0.0, 1.0 - sum(math.exp(lp) for lp in logps))
+    unlisted = max(0, vocab - len(names))
+    row = np.full(len(names) + unlisted, math.log(rest / unlisted) if rest > 0 and unlisted
+                  else -math.inf)
+    row[:len(names)] = logps
+    return row, names
+
+
+def _position(recorded: Recorded, k: int) -> Position:
+    if not 0 <= k < len(recorded.positions):
+        raise TempgenError(f"position {k}: the completion has positions 0 to "
+                           f"{len(recorded.positions) - 1}")
+    return recorded.positions[k]
+
+
+def position_table(recorded: Recorded, k: int, chains, top: int,
+                   vocab: int = DEFAULT_VOCAB) -> dict:
+    """The dist view's data for position k of a recorded completion: its `top` listed tokens
+    and one row for all the unlisted ones together, at each chain."""
+    position = _position(recorded, k)
+    row, names = completed_row(position, vocab)
+    result = tempered(row, chains)
+    n = len(names)
+    best = np.argsort(-row[:n], kind="stable")[:top]
+    tokens = [{"token": names[i], "p_model": float(np.exp(row[i]))} for i in best]
+    tokens.append({"token": f"unlisted×{len(row) - n:,}",
+                   "p_model": float(np.exp(row[n:]).sum()) if len(row) > n else 0.0})
+    columns = []
+    for c, chain in enumerate(chains):
+        q, removed = result["q"][c], result["removed"][c]
+        columns.append({"temperature": chain.temperature, "chain": chain.to_list(),
+                        "entropy_bits": float(result["entropy_bits"][c]),
+                        "effective": float(result["effective"][c]),
+                        "q": [float(q[i]) for i in best] + [float(q[n:].sum())],
+                        "removed": [bool(removed[i]) for i in best]
+                        + [bool(len(row) > n and removed[n:].all())]})
+    return {"model": f"recorded {recorded.format} completion", "position": k,
+            "prompt": "".join(p.token for p in recorded.positions[:k]), "vocab": vocab,
+            "tokens": tokens, "temperatures": columns}
+
+
+def position_curve(recorded: Recorded, k: int, vocab: int = DEFAULT_VOCAB) -> dict:
+    """The curve view's data for position k of a recorded completion (the unlisted rest
+    spread evenly)."""
+    row, _ = completed_row(_position(recorded, k), vocab)
+    data = curve(row, log_spaced())
+    return {"model": f"recorded {recorded.format} completion", "position": k,
+            "prompt": "".join(p.token for p in recorded.positions[:k]), "vocab": vocab,
+            "temperatures": data["temperatures"].tolist(),
+            "entropy_bits": data["entropy_bits"].tolist(), "top_p": data["top_p"].tolist(),
+            "limits": {"t_to_0": {"entropy_bits": 0.0, "top_p": 1.0},
+                       "t_to_inf": {"entropy_bits": data["limit_entropy_bits"]}}}
+
+
+def bars_at(position: Position, t: float, vocab: int = DEFAULT_VOCAB, top: int = 10) -> dict:
+    """The explorer's bars for a recorded position: its `top` known tokens and one bar for
+    the rest, at temperature t and at 1, the unlisted rest spread evenly (as dist
+    --logprobs draws it), and the entropy at both."""
+    probs = known(position)
+    names = [n for n, _ in position.listed] + ([position.token] if position.chosen is None
+                                                else [])
+    rest = max(0.0, 1.0 - sum(probs))
+    unlisted = max(0, vocab - len(probs))
+    logs = np.log(np.maximum(np.array(probs), 1e-320))
+    each = math.log(rest / unlisted) if rest > 0 and unlisted else -math.inf
+
+    def at(t: float):
+        if t == 0:
+            beta_known = np.where(logs == logs.max(), 0.0, -np.inf)
+            q = np.exp(beta_known) / np.exp(beta_known).sum()
+            return q, 0.0, 0.0
+        beta = 0.0 if math.isinf(t) else 1.0 / t
+        zs = beta * logs
+        z_rest = beta * each + math.log(unlisted) if unlisted and each > -math.inf else -math.inf
+        top_z = max(zs.max(), z_rest)
+        w, w_rest = np.exp(zs - top_z), math.exp(z_rest - top_z)
+        total = w.sum() + w_rest
+        q, q_rest = w / total, w_rest / total
+        h = float(-(q[q > 0] * np.log2(q[q > 0])).sum())
+        if q_rest > 0:  # (each unlisted token holds q_rest / unlisted)
+            h -= q_rest * math.log2(q_rest / unlisted)
+        return q, q_rest, h
+
+    q, q_rest, h = at(t)
+    q1, q1_rest, h1 = at(1.0)
+    order = np.argsort(-logs, kind="stable")[:top]
+    return {"token": position.token, "temperature": t, "entropy_bits": h,
+            "entropy_bits_at_1": h1,
+            "bars": [{"token": names[i], "q": float(q[i]), "q_at_1": float(q1[i]),
+                      "chosen": names[i] == position.token} for i in order],
+            "other": {"q": float(q_rest + q.sum() - q[order].sum()),
+                      "q_at_1": float(q1_rest + q1.sum() - q1[order].sum()),
+                      "unlisted": unlisted}}
