@@ -307,3 +307,15 @@ def test_greedy_text_has_no_finite_temperature():
             Position("b", -0.2, (("b", -0.2), ("a", -2.0)), 0)]
     est = estimate_temperature(Recorded("t", tuple(rows)))
     assert est == {"positions": 2, "temperature": None, "interval": None}
+
+
+def test_the_vocabulary_sets_how_far_the_rest_spreads(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(LLAMA))
+    small, large = (json.loads(run("curve", "--logprobs", path, "--position", 1,
+                                   "--vocab-size", v, "--json").stdout) for v in (10, 10**6))
+    assert small["limits"]["t_to_inf"]["entropy_bits"] == pytest.approx(math.log2(10))
+    assert large["limits"]["t_to_inf"]["entropy_bits"] == pytest.approx(math.log2(10**6))
+    rows = json.loads(run("dist", "--logprobs", path, "--position", 1, "--vocab-size", 10,
+                          "--json").stdout)
+    assert rows["tokens"][-1]["token"] == "unlisted×8"  # (10 less the two listed)

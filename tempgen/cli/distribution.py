@@ -29,6 +29,10 @@ recorded_options = [
                       "the row at --position, its unlisted rest spread evenly."),
     click.option("--position", type=click.IntRange(min=0), default=0, show_default=True,
                  help="With --logprobs: which generated token's row (0 = the first)."),
+    click.option("--vocab-size", type=click.IntRange(2, 10**7), default=128_000,
+                 show_default=True,
+                 help="With --logprobs: the model's vocabulary, over which the unlisted rest "
+                      "is spread."),
 ]
 
 
@@ -50,8 +54,8 @@ def read_recorded_file(path: str, position: int):
               help="How many of the most likely tokens to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_options(recorded_options + sampler_options + output_options)
-def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position, verbose, color,
-         width, **samplers):
+def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position, vocab_size,
+         verbose, color, width, **samplers):
     """The next token's distribution after PROMPT, reshaped by each temperature.
 
     Bars show each candidate's probability at each T (sharper below 1, flatter above),
@@ -77,7 +81,8 @@ def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position
             raise click.BadParameter("penalties, DRY and Mirostat need the text before, "
                                      "which a recorded completion does not give",
                                      param_hint="'--logprobs'")
-        data = position_table(read_recorded_file(logprobs_file, position), position, chains, top)
+        data = position_table(read_recorded_file(logprobs_file, position), position, chains, top,
+                              vocab_size)
     else:
         from tempgen.analysis.distribution import next_token_table
 
@@ -99,7 +104,7 @@ def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position
               help="The text before the token (empty: the start of a text); - reads stdin.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_options(recorded_options + output_options)
-def curve(model_spec, prompt, as_json, logprobs_file, position, color, width):
+def curve(model_spec, prompt, as_json, logprobs_file, position, vocab_size, color, width):
     """Entropy and the top token's probability as functions of T, from 0.05 to 20.
 
     The next token's distribution after PROMPT, at log-spaced temperatures; T = 1 (the
@@ -115,7 +120,7 @@ def curve(model_spec, prompt, as_json, logprobs_file, position, color, width):
     if logprobs_file is not None:
         from tempgen.analysis.recorded_rows import position_curve
 
-        data = position_curve(read_recorded_file(logprobs_file, position), position)
+        data = position_curve(read_recorded_file(logprobs_file, position), position, vocab_size)
     else:
         from tempgen.analysis.distribution import curve_after
 
