@@ -34,21 +34,41 @@ def known(position: Position) -> list[float]:
     return probs
 
 
+def remainder(position: Position, probs: list[float]) -> tuple[float, float]:
+    """The unlisted remainder R, and the most an unlisted token may have: the least likely
+    listed token's p (nothing listed: nothing bounds it but R)."""
+    rest = max(0.0, 1.0 - sum(probs))
+    return rest, min((math.exp(lp) for _, lp in position.listed if math.exp(lp) > 0),
+                     default=rest)
+
+
+def _uneven(rest: float, floor: float, unlisted: int) -> tuple[int, float]:
+    """R spread as unevenly as it can be: how many tokens of p_min, and the one left over."""
+    whole = min(int(rest / floor), unlisted - 1) if floor > 0 else 0
+    return whole, rest - whole * floor
+
+
+def greedy(position: Position) -> str | None:
+    """The listed token greedy decoding picks here, when it is not the chosen one."""
+    if position.chosen == 0 or not position.listed:
+        return None
+    top, lp = position.listed[0]
+    return top if lp > position.logprob else None
+
+
 def figures(position: Position, vocab: int = DEFAULT_VOCAB) -> dict:
     """The chosen token's p, the listed mass, the unlisted remainder, and the entropy's
     bounds in bits (with a vocabulary of `vocab` tokens)."""
     probs = known(position)
     mass = sum(probs)
-    rest = max(0.0, 1.0 - mass)
+    rest, floor = remainder(position, probs)
     unlisted = max(1, vocab - len(probs))
     h_known = sum(_h(p) for p in probs)
-    # (nothing listed: nothing bounds an unlisted token but the remainder itself)
-    floor = min((math.exp(lp) for _, lp in position.listed if math.exp(lp) > 0), default=rest)
     if rest <= 0 or floor <= 0:
         low = high = h_known
     else:
-        whole = min(int(rest / floor), unlisted - 1)  # tokens of p_min, then the rest in one
-        low = h_known + whole * _h(floor) + _h(rest - whole * floor)
+        whole, last = _uneven(rest, floor, unlisted)
+        low = h_known + whole * _h(floor) + _h(last)
         high = h_known + unlisted * _h(rest / unlisted)
     return {"token": position.token, "logprob": position.logprob,
             "probability": math.exp(position.logprob),
@@ -70,12 +90,11 @@ def summary(positions: Iterable[Position], fmt: str = "", vocab: int = DEFAULT_V
     text, rows, listed, first = [], [], [], None
     for i, p in enumerate(positions):
         row = figures(p, vocab)
-        greedy = at_temperature(p, 0, vocab)["greedy"]
-        row["greedy"] = greedy
-        if greedy is not None:
+        row["greedy"] = pick = greedy(p)
+        if pick is not None:
             sums["not_greedy"] += 1
             if first is None:
-                first = {"position": i, "greedy": greedy, "text": "".join(text) + greedy}
+                first = {"position": i, "greedy": pick, "text": "".join(text) + pick}
         if temperatures:
             row["at_temperature"] = []
             for k, t in enumerate(temperatures):
@@ -117,8 +136,8 @@ def _unlisted_power(rest: float, floor: float, unlisted: int, beta: float) -> tu
     smaller depends on beta's side of 1."""
     if rest <= 0:
         return 0.0, 0.0
-    whole = min(int(rest / floor), unlisted - 1) if floor > 0 else 0
-    uneven = whole * floor**beta + (rest - whole * floor) ** beta
+    whole, last = _uneven(rest, floor, unlisted)
+    uneven = whole * floor**beta + last**beta
     even = unlisted * (rest / unlisted) ** beta
     return min(uneven, even), max(uneven, even)
 
@@ -127,15 +146,12 @@ def at_temperature(position: Position, t: float, vocab: int = DEFAULT_VOCAB) -> 
     """The chosen token's probability had the row been drawn at temperature t (bounds, as
     the unlisted tokens are not known), and whether another listed token is likelier."""
     probs = known(position)
-    mass = sum(probs)
-    rest = max(0.0, 1.0 - mass)
-    floor = min((math.exp(lp) for _, lp in position.listed if math.exp(lp) > 0), default=rest)
+    rest, floor = remainder(position, probs)
     p = math.exp(position.logprob)
-    top = position.listed[0] if position.listed else (position.token, position.logprob)
-    greedy = None if position.chosen == 0 or top[1] <= position.logprob else top[0]
+    other = greedy(position)
     if t == 0:  # greedy: 1 when the chosen token is surely the most likely
-        prob = [0.0, 0.0] if greedy else [1.0, 1.0] if p >= floor else [0.0, 1.0]
-        return {"temperature": t, "probability": prob, "greedy": greedy}
+        prob = [0.0, 0.0] if other else [1.0, 1.0] if p >= floor else [0.0, 1.0]
+        return {"temperature": t, "probability": prob, "greedy": other}
     beta = 1.0 / t
     scale = max(probs)  # (powers taken relative to the top: no underflow at small t)
     unlisted = vocab - len(probs)
@@ -148,7 +164,7 @@ def at_temperature(position: Position, t: float, vocab: int = DEFAULT_VOCAB) -> 
     listed_sum = sum((q / scale) ** beta for q in probs)
     num = (p / scale) ** beta
     return {"temperature": t, "probability": [num / (listed_sum + hi_u),
-                                              num / (listed_sum + lo_u)], "greedy": greedy}
+                                              num / (listed_sum + lo_u)], "greedy": other}
 
 
 def estimate_temperature(recorded: Recorded) -> dict:

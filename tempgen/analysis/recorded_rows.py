@@ -9,26 +9,32 @@ import math
 import numpy as np
 
 from tempgen.analysis.distribution import curve, log_spaced, tempered
-from tempgen.analysis.recorded import DEFAULT_VOCAB, known
+from tempgen.analysis.recorded import DEFAULT_VOCAB, known, remainder
 from tempgen.errors import TempgenError
 from tempgen.io.logprobs import Position, Recorded
 
 
+def _parts(position: Position, vocab: int) -> tuple[list, np.ndarray, int, float]:
+    """The known tokens' names and ln p (listed, most likely first, then the chosen one if
+    not listed), how many tokens are unlisted, and ln p of each when the rest is spread
+    evenly over them."""
+    names = [t for t, _ in position.listed] + ([position.token] if position.chosen is None
+                                                else [])
+    probs = known(position)
+    rest = remainder(position, probs)[0]
+    unlisted = max(0, vocab - len(names))
+    each = math.log(rest / unlisted) if rest > 0 and unlisted else -math.inf
+    return names, np.log(np.maximum(np.array(probs), 1e-320)), unlisted, each
+
+
 def completed_row(position: Position, vocab: int = DEFAULT_VOCAB) -> tuple[np.ndarray, list]:
     """A whole row for a recorded position, as the views of a model's rows take it: the
-    known tokens' ln p (listed, most likely first, then the chosen one if not listed), then
-    the unlisted rest spread evenly over the rest of the vocabulary (the most entropy it can
-    have). Returns (ln p, the known tokens' names)."""
-    names = [t for t, _ in position.listed]
-    logps = [lp for _, lp in position.listed]
-    if position.chosen is None:
-        names.append(position.token)
-        logps.append(position.logprob)
-    rest = max(0.0, 1.0 - sum(math.exp(lp) for lp in logps))
-    unlisted = max(0, vocab - len(names))
-    row = np.full(len(names) + unlisted, math.log(rest / unlisted) if rest > 0 and unlisted
-                  else -math.inf)
-    row[:len(names)] = logps
+    known tokens' ln p, then the unlisted rest spread evenly over the rest of the vocabulary
+    (the most entropy it can have). Returns (ln p, the known tokens' names)."""
+    names, logs, unlisted, each = _parts(position, vocab)
+    row = np.full(len(names) + unlisted, each)
+    row[:len(names)] = [lp for _, lp in position.listed] + (
+        [position.logprob] if position.chosen is None else [])
     return row, names
 
 
@@ -82,13 +88,7 @@ def bars_at(position: Position, t: float, vocab: int = DEFAULT_VOCAB, top: int =
     """The explorer's bars for a recorded position: its `top` known tokens and one bar for
     the rest, at temperature t and at 1, the unlisted rest spread evenly (as dist
     --logprobs draws it), and the entropy at both."""
-    probs = known(position)
-    names = [n for n, _ in position.listed] + ([position.token] if position.chosen is None
-                                                else [])
-    rest = max(0.0, 1.0 - sum(probs))
-    unlisted = max(0, vocab - len(probs))
-    logs = np.log(np.maximum(np.array(probs), 1e-320))
-    each = math.log(rest / unlisted) if rest > 0 and unlisted else -math.inf
+    names, logs, unlisted, each = _parts(position, vocab)
 
     def at(t: float):
         if t == 0:

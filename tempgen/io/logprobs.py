@@ -48,9 +48,6 @@ class Recorded:
     def text(self) -> str:
         return "".join(p.token for p in self.positions)
 
-    def _replace_format(self, found: list[str]) -> Recorded:
-        return Recorded(found[0] if found else self.format, self.positions)
-
 
 class _Where:
     """Names the place a bad value is at: `file: position N: field`."""
@@ -68,9 +65,7 @@ def read_file(source: str, fmt: str | None = None, upto: int | None = None) -> R
     first positions, up to that one."""
     found: list[str] = []
     read = stream_file(source, fmt, found)
-    if upto is not None:
-        read = itertools.islice(read, upto + 1)
-    return Recorded("", tuple(read))._replace_format(found)
+    return _recorded(read if upto is None else itertools.islice(read, upto + 1), found)
 
 
 def stream_file(source: str, fmt: str | None = None, found: list[str] | None = None
@@ -104,7 +99,13 @@ def detect(doc: object) -> str | None:
 def read_recorded(docs: Iterable[object], label: str, fmt: str | None = None) -> Recorded:
     """All positions of a file's documents (see `positions`)."""
     found: list[str] = []
-    return Recorded("", tuple(positions(docs, label, fmt, found)))._replace_format(found)
+    return _recorded(positions(docs, label, fmt, found), found)
+
+
+def _recorded(read: Iterable[Position], found: list[str]) -> Recorded:
+    """The positions read, with the format they were found in (known once read)."""
+    items = tuple(read)
+    return Recorded(found[0] if found else "", items)
 
 
 def positions(docs: Iterable[object], label: str, fmt: str | None = None,
