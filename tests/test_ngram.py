@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from reference_kn import ReferenceKN
 
 from tempgen.errors import TempgenError
-from tempgen.lm import counting
+from tempgen.lm import windows
 from tempgen.lm.arrays import sliding_contexts
 from tempgen.lm.counting import train
 from tempgen.lm.discounts import discounts_from_counts
@@ -100,15 +100,16 @@ def test_score_equals_row_lookup(text, order):
                                rtol=1e-12)
 
 
-def test_multi_pass_sort_matches_single_pass(monkeypatch):
-    # Order 10 over 81 symbols needs two 63-bit keys; force many passes on a small case
-    # and check the statistics are identical to one pass.
+@pytest.mark.parametrize("per_line", [False, True])
+def test_byte_keys_give_the_packed_keys_model(monkeypatch, per_line):
+    # Order 10 over 81 symbols needs 70 bits: its windows are byte strings. Force them on a
+    # small case and check the statistics are identical to packed keys.
     text = "the cat sat on the mat\nthe dog sat on the log\n" * 3
-    _, one = char_model(text, 6)
-    monkeypatch.setattr(counting, "_KEY_BITS", 9)
-    _, many = char_model(text, 6)
-    for name, arr in one.arrays().items():
-        np.testing.assert_array_equal(arr, many.arrays()[name], err_msg=name)
+    _, packed = char_model(text, 6, per_line)
+    monkeypatch.setattr(windows, "PACKED_BITS", 9)
+    _, wide = char_model(text, 6, per_line)
+    for name, arr in packed.arrays().items():
+        np.testing.assert_array_equal(arr, wide.arrays()[name], err_msg=name)
 
 
 def test_unknown_token_in_context_backs_off_past_it():
