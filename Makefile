@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUN    := $(VENV)/.run-installed
 TEST   := $(VENV)/.test-installed
 
-.PHONY: run test bench readme models lint clean
+.PHONY: run test bench bench-scale readme models lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: $(TEST)
 
 bench: $(TEST)
 	$(BIN)/python bench/run.py
+
+# Training on corpora of 25-250 MB within --memory 2G (long: the corpora are made once, by
+# tempgen itself, and kept in build/scale/).
+bench-scale: $(RUN)
+	$(BIN)/python bench/scale.py
 
 # The README's example outputs and pictures, made anew from the tool itself (the explorer's
 # picture by its browser test).

@@ -1,13 +1,16 @@
 import json
+import os
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from tempgen.cli import cli
+from tempgen.io import npz
 from tempgen.lm import store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,8 +111,8 @@ def test_sample_greedy_is_deterministic_without_a_seed(model):
         run("sample", "-m", model, "-t", 0, "-n", 30).stdout
 
 
-@pytest.mark.parametrize("command", ["train", "eval", "models", "sample", "sweep", "dist",
-                                     "curve", "calibrate", "logprobs"])
+@pytest.mark.parametrize("command", ["train", "count", "eval", "models", "sample", "sweep",
+                                     "dist", "curve", "calibrate", "logprobs"])
 def test_help_has_examples(command):
     result = run(command, "--help")
     assert result.exit_code == 0 and "Example" in result.stdout
@@ -117,18 +120,37 @@ def test_help_has_examples(command):
 
 def help_examples():
     """Every example of every command's --help that runs as it stands: those naming no file
-    of the user's own (play.txt, my.npz ...), and no server."""
+    of the user's own (play.txt, my.npz ...) or of an example before (part-*), no pipe and
+    no server."""
     out = []
-    for command in ("train", "eval", "models", "sample", "sweep", "dist", "curve",
+    for command in ("train", "count", "eval", "models", "sample", "sweep", "dist", "curve",
                     "calibrate", "export", "logprobs"):
         lines = run(command, "--help").stdout.split("Example")[1].splitlines()
         for line in lines[1:]:
-            if not line.strip().startswith("tempgen "):
+            if not line.strip():
                 break
+            if not line.strip().startswith("tempgen "):
+                continue
             args = shlex.split(line.strip())[1:]
-            if not any(a in ("play.txt", "held-out.txt", "my.npz") for a in args):
+            if not any(a in ("play.txt", "held-out.txt", "my.npz") or a.startswith("part-")
+                       for a in args):
                 out.append(args)
     return out
+
+
+def test_the_shard_example_of_count_works_when_pasted(tmp_path):
+    # count's --help example, as a shell runs it: shards counted in parallel, then merged,
+    # give the bundled model's every array
+    script = run("count", "--help").stdout.split("Examples:")[1].strip().split("\n\n")[0]
+    (tmp_path / "sample_models").symlink_to(ROOT / "sample_models")
+    bin_dir = Path(sys.executable).parent
+    subprocess.run(["bash", "-ec", script], cwd=tmp_path, check=True, capture_output=True,
+                   env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    merged = npz.read((tmp_path / "shakespeare.npz").read_bytes())
+    bundled = npz.read((ROOT / "sample_models" / "shakespeare-char.npz").read_bytes())
+    assert merged.keys() == bundled.keys()
+    for name in set(merged) - {"meta"}:
+        np.testing.assert_array_equal(merged[name], bundled[name], err_msg=name)
 
 
 @pytest.mark.parametrize("args", help_examples(), ids=" ".join)

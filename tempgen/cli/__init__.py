@@ -8,10 +8,11 @@ import click
 from tempgen import __version__
 from tempgen.cli.distribution import calibrate, curve, dist
 from tempgen.cli.generate import sample, sweep
-from tempgen.cli.model import convert, eval_cmd, export, models, train
+from tempgen.cli.model import convert, eval_cmd, export, models
 from tempgen.cli.options import CONTEXT, TempgenGroup
 from tempgen.cli.recorded import logprobs
 from tempgen.cli.serve import serve
+from tempgen.cli.training import count, train
 
 
 @click.group(cls=TempgenGroup, context_settings=CONTEXT)
@@ -25,6 +26,7 @@ def cli():
       tempgen sample --temperature 0.6      one temperature
       tempgen dist -p "ROMEO. O"            the next token's distribution at several T
       tempgen train my.txt -o my.npz        a model of your own text
+      tempgen count part.txt -o part.counts  one shard's counts, merged by train --from-counts
       tempgen calibrate held-out.txt -m my.npz
       tempgen models                        the bundled models
       tempgen serve --open                  the explorer page, in a browser
@@ -32,8 +34,8 @@ def cli():
     """
 
 
-for command in (sample, sweep, dist, curve, calibrate, train, eval_cmd, models, export, convert,
-                serve, logprobs):
+for command in (sample, sweep, dist, curve, calibrate, train, count, eval_cmd, models, export,
+                convert, serve, logprobs):
     cli.add_command(command)
 
 

@@ -1,4 +1,4 @@
-"""Commands about models: train, eval, models."""
+"""Commands about models: eval, models, export, convert."""
 
 from __future__ import annotations
 
@@ -20,55 +20,6 @@ from tempgen.cli.options import (
     with_options,
 )
 from tempgen.cli.output import json_line
-
-
-# ===================================================================== train
-@click.command(context_settings=CONTEXT)
-@click.argument("corpus", metavar="CORPUS")
-@click.option("-o", "--output", required=True, metavar="MODEL",
-              help="Where to write the model file (.npz).")
-@click.option("--level", type=click.Choice(["char", "word"]), default="char", show_default=True,
-              help="Tokens are characters, or words and punctuation.")
-@click.option("--order", type=click.IntRange(1, 10), default=None,
-              help="n-gram order, 1-10.  [default: 7 for char, 3 for word]")
-@click.option("--name", default=None, help="Model name.  [default: output file name]")
-@click.option("--per-line", is_flag=True,
-              help="Treat each line as its own sequence starting afresh (one name per line, "
-                   "one sentence per line), as KenLM does.")
-@with_options(encoding_options)
-def train(corpus, output, level, order, name, per_line, encoding, errors):
-    """Train an n-gram model (modified Kneser-Ney) on CORPUS, a text file or - for stdin.
-
-    \b
-    Examples:
-      tempgen train sample_models/corpora/names.txt -o names.npz --order 5 --per-line
-      cat *.txt | tempgen train - -o mine.npz --level word
-    """
-    from pathlib import Path
-
-    from tempgen.cli.progress import progress_bar
-    from tempgen.io.atomic import check_not_input
-    from tempgen.io.corpus import read_corpus
-    from tempgen.lm.store import save
-    from tempgen.lm.training import corpus_limit, train_model
-
-    started = time.perf_counter()
-    order = order or (7 if level == "char" else 3)
-    name = name or Path(output).stem
-    check_not_input(output, [corpus])
-    with progress_bar(order + 2) as advance:
-        text = read_corpus(corpus, encoding, errors, corpus_limit(order),
-                           f"training at order {order} in the memory this process may use",
-                           waiting)
-        advance("tokenizing")
-        model = train_model(text, level, order, name, per_line,
-                            progress=lambda m, n: advance(f"counting order {m}/{n}"))
-        size = save(model, output)
-        advance("saved")
-    ngrams = "/".join(f"{n:,}" for n in model.num_ngrams)
-    note(f"trained {name}: {model.tokens:,} tokens, vocabulary {len(model.tokenizer):,}, "
-          f"n-grams {ngrams}, {time.perf_counter() - started:.1f} s, "
-          f"{size / 1e6:.1f} MB -> {output}")
 
 
 # ===================================================================== eval

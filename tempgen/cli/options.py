@@ -47,6 +47,9 @@ class TempgenGroup(click.Group):
             fail(exc.format_message(), exc.exit_code)
         except TempgenError as exc:
             fail(str(exc), 1)
+        except MemoryError:  # (what is planned is checked beforehand; this is the rest)
+            fail("out of memory (a smaller --memory, a lower order or a shorter run would "
+                 "need less)", 1)
         except (click.Abort, KeyboardInterrupt):
             output.silence()
             sys.exit(130)
@@ -199,4 +202,35 @@ run_options = [
     click.option("--stop", "stops", multiple=True, metavar="TEXT",
                  help="End a sample at this text (repeatable; \\n is a newline). Per-line "
                       "models stop at the end of the line by default."),
+]
+
+
+class MemorySize(click.ParamType):
+    """A size in bytes: a number with an optional K, M, G or T (powers of 1024)."""
+
+    name = "SIZE"
+    UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
+        unit = text[-1:] if text[-1:] in "KMGT" and text else ""
+        try:
+            size = float(text[: len(text) - len(unit)])
+        except ValueError:
+            self.fail(f"{value!r} is not a size (e.g. 2G, 500M)", param, ctx)
+        if size != size or size <= 0 or size * self.UNITS[unit] > 1 << 50:
+            self.fail(f"{value!r} is not a size (e.g. 2G, 500M)", param, ctx)
+        return int(size * self.UNITS[unit])
+
+
+memory_options = [
+    click.option("--memory", type=MemorySize(), default=None,
+                 help="Memory for counting, e.g. 2G or 500M: a corpus larger than it is "
+                      "counted in pieces spilled to --temp-dir.  [default: 80% of what this "
+                      "process may use]"),
+    click.option("--temp-dir", type=click.Path(file_okay=False), default=None,
+                 help="Where the pieces' counts go meanwhile (removed at the end).  "
+                      "[default: $TMPDIR, else /tmp]"),
 ]

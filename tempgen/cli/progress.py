@@ -33,3 +33,29 @@ def status(message: str):
         return
     with console.status(message):
         yield
+
+
+@contextmanager
+def reading_bar(total: int | None, label: str):
+    """A bar of bytes read out of `total` (None: not known beforehand), with the time left,
+    on stderr (terminals only). Yields update(done, label=None)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description:<22}"), BarColumn(), DownloadColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                  transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+
+        def update(done: int, label: str | None = None) -> None:
+            bar.update(task, completed=done, **({"description": label} if label else {}))
+
+        yield update

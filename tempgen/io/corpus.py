@@ -51,11 +51,39 @@ def text_chunks(source: str, encoding: str = "utf-8", errors: str = "strict",
                 advice: str = ADVICE) -> tuple[str, Iterator[str]]:
     """(the label of `source`, its text as decoded chunks): a text of any size in bounded
     memory."""
-    label, blocks = src.chunks(source, on_wait)
+    stream = open_corpus(source, encoding, errors, on_wait, advice)
+    return stream.label, stream.chunks
+
+
+@dataclass
+class CorpusStream:
+    """A corpus read as a stream: its text as decoded `chunks`; its `size` in bytes when it
+    is a regular file; `read` bytes so far, and their SHA-256 (`about` once read)."""
+
+    label: str
+    size: int | None
+    chunks: Iterator[str]
+    read: int = 0
+    digest: object = None
+
+    def about(self) -> dict:
+        """What a model says of its corpus: name, sha256 and size of the bytes read."""
+        return {"name": self.label.rsplit("/", 1)[-1], "sha256": self.digest.hexdigest(),
+                "size": self.read}
+
+
+def open_corpus(source: str, encoding: str = "utf-8", errors: str = "strict",
+                on_wait: Callable[[str], None] | None = None,
+                advice: str = ADVICE) -> CorpusStream:
+    """`source` (a path, or "-" for stdin) as a stream of decoded text, hashed as read."""
+    label, size, blocks = src.sized_chunks(source, on_wait)
     decoder = _decoder(encoding, errors, label, advice)
+    stream = CorpusStream(label, size, iter(()), digest=hashlib.sha256())
 
     def gen():
         for block in blocks:
+            stream.read += len(block)
+            stream.digest.update(block)
             text = decoder.feed(block, final=False)
             if text:
                 yield text
@@ -63,7 +91,8 @@ def text_chunks(source: str, encoding: str = "utf-8", errors: str = "strict",
         if text:
             yield text
 
-    return label, gen()
+    stream.chunks = gen()
+    return stream
 
 
 class _Decoder:

@@ -71,3 +71,14 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data) -> np.ndarray:
     if dtype.hasobject or fortran or len(shape) != 1:
         raise TempgenError(f"array {name} must be 1-D unsigned integers")
     return np.frombuffer(payload, dtype=dtype, count=shape[0], offset=head.tell())
+
+
+def write_to(f, arrays: dict[str, np.ndarray]) -> None:
+    """The container written into the binary file `f` an array at a time (each in chunks,
+    never whole in memory), members in the order given; the same layout as `write`, in
+    zip64 form for members of any size."""
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, arr in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
+            with zf.open(info, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.ascontiguousarray(arr), allow_pickle=False)

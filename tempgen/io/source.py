@@ -62,8 +62,16 @@ def _blocks(f, label: str) -> Iterator[bytes]:
 def chunks(source: str, on_wait: Callable[[str], None] | None = None
            ) -> tuple[str, Iterator[bytes]]:
     """(the label of `source`, its bytes as blocks), for reading as a stream."""
-    f, label, _ = _open(source, on_wait)
-    return label, _blocks(f, label)
+    label, _, blocks = sized_chunks(source, on_wait)
+    return label, blocks
+
+
+def sized_chunks(source: str, on_wait: Callable[[str], None] | None = None
+                 ) -> tuple[str, int | None, Iterator[bytes]]:
+    """(the label of `source`, its size in bytes when it is a regular file, its bytes as
+    blocks)."""
+    f, label, size = _open(source, on_wait)
+    return label, size, _blocks(f, label)
 
 
 def read_bytes(source: str, limit: int, purpose: str,

@@ -58,61 +58,70 @@ def estimate(w: win.Windows, vocab_size: int, boundary: int | None = None,
     not the BOS) is it.
     """
     order, bos = w.order, vocab_size
-    counts = w.counts
     ctx_children, ctx_first = {}, {}
     succ_count, succ_token, succ_adj = {}, {}, {}
     discounts = []
-    prev_run_of = np.zeros(len(w), dtype=np.int64)  # order 0: one run, the empty history
-    prev_keys, prev_ctx_rank = None, np.zeros(1, dtype=np.int64)
-    first = win.starts(w.prefix(1))
-    run_of = _run_of(first, len(w))  # each window's run of order m
+    prev_mark = np.zeros(len(w), dtype=bool)  # where the runs of order m-1 start
+    prev_mark[:1] = True  # (order 0: one run, the empty history)
+    prev_keys = None  # the contexts of length m-1, sorted (a context's rank: its place)
+    prev_ctx_rank = np.zeros(1, dtype=np.int64)  # each run of order m-1's, or -1
+    first = w.run_starts(1)
     for m in range(1, order + 1):
-        run_keys = w.prefix(m, first)
-        token = w.digit(0, first) - 1
-        exists = w.digit(m - 1, first) != 0
-        valid = exists & (token != bos)
-        raw = np.add.reduceat(counts, first)
+        mark = np.zeros(len(w) if m < order else 0, dtype=bool)
+        mark[first if m < order else []] = True
+        token = (w.digit(0, first) - 1).astype(np.int32)
+        valid = w.digit(m - 1, first) != 0  # (exists, until BOS tokens leave below)
+        raw = np.add.reduceat(w.counts, first)
         if m < order:
-            nxt_first = win.starts(w.prefix(m + 1))
-            nxt_token = w.digit(0, nxt_first) - 1
-            nxt_ok = (w.digit(m, nxt_first) != 0) & (nxt_token != bos)
-            cont = np.bincount(run_of[nxt_first[nxt_ok]], minlength=len(first))
+            nxt_first = w.run_starts(m + 1)
+            nxt_token = (w.digit(0, nxt_first) - 1).astype(np.int32)
+            nxt_run = np.cumsum(mark[nxt_first], dtype=first.dtype) - 1  # its run of order m
+            ok = (w.digit(m, nxt_first) != 0) & (nxt_token != bos)
+            cont = np.bincount(nxt_run[ok], minlength=len(first)).astype(raw.dtype)
+            del ok, nxt_run
             # n-grams starting with BOS have no left extension: they keep their raw count
             adj = np.where(w.digit(m, first) != 0, cont, raw)
+            del cont
         else:
             adj = raw
-        g = np.flatnonzero(valid)
+        del raw
+        exists = valid.copy() if m < order else None
+        valid &= token != bos
+        first_g, token_g, adj_g = first[valid], token[valid], adj[valid]
+        del valid, token, adj
         if m == 1:
-            ctx = np.zeros(len(g), dtype=np.int64)
+            ctx = np.zeros(len(first_g), dtype=np.int32)
         else:  # the context: the run of order m-1 whose digits are these m-1 before
-            ctx = prev_ctx_rank[np.searchsorted(prev_keys, w.history(m - 1, first[g]))]
-        tok = token[g]
-        srt = np.argsort(ctx * vocab_size + tok)
+            ctx = w.find_history(prev_keys, m - 1, first_g)  # (its rank)
+        del first_g
         n_prev_ctx = int(prev_ctx_rank.max()) + 1
+        narrow = np.int32 if n_prev_ctx * vocab_size < 2**31 else np.int64
+        srt = np.argsort(ctx.astype(narrow) * narrow(vocab_size) + token_g)
         succ_count[m] = compact(np.bincount(ctx, minlength=n_prev_ctx))
-        succ_token[m] = compact(tok[srt])
-        succ_adj[m] = compact(adj[g][srt])
-        discounts.append(discounts_from_counts(adj[g]))
+        del ctx
+        succ_token[m] = compact(token_g[srt])
+        del token_g
+        succ_adj[m] = compact(adj_g[srt])
+        del srt
+        discounts.append(discounts_from_counts(adj_g))
+        del adj_g
         if m < order:  # contexts of length m, in suffix-trie order, for order m+1
+            run_keys = w.prefix(m, first)
             # followed by a token: the history of some (m+1)-gram whose token is not BOS
             followed = np.zeros(len(first), dtype=bool)
-            after = nxt_first[nxt_token != bos]
-            followed[np.searchsorted(run_keys, w.history(m, after))] = True
+            followed[w.find_history(run_keys, m, nxt_first[nxt_token != bos])] = True
             is_ctx = exists & followed
-            parent = prev_ctx_rank[prev_run_of[first[is_ctx]]]
+            del followed, exists, nxt_token
+            at = first[is_ctx]
+            parent = prev_ctx_rank[np.cumsum(prev_mark[first], dtype=first.dtype)[is_ctx] - 1]
             ctx_children[m] = compact(np.bincount(parent, minlength=n_prev_ctx))
-            ctx_first[m] = compact(w.digit(m - 1, first[is_ctx]) - 1)
-            prev_ctx_rank = np.where(is_ctx, np.cumsum(is_ctx) - 1, -1)
-            prev_run_of, prev_keys = run_of, run_keys
-            first, run_of = nxt_first, _run_of(nxt_first, len(w))
+            ctx_first[m] = compact(w.digit(m - 1, at) - 1)
+            del parent, at
+            prev_ctx_rank = np.where(is_ctx, np.cumsum(is_ctx, dtype=first.dtype) - 1, -1)
+            prev_mark, prev_keys, first = mark, run_keys[is_ctx], nxt_first
+            del is_ctx, run_keys, mark, nxt_first
         if progress is not None:
             progress(m, order)
     return NGramModel(order, vocab_size, discounts, ctx_children, ctx_first,
                       succ_count, succ_token, succ_adj, boundary)
 
-
-def _run_of(first: np.ndarray, n: int) -> np.ndarray:
-    """The run (0, 1, ...) each of n windows is in, from where the runs start."""
-    mark = np.zeros(n, dtype=np.int64)
-    mark[first[1:]] = 1
-    return np.cumsum(mark, out=mark)

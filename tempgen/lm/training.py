@@ -1,58 +1,195 @@
-"""Text to model: tokenize a corpus and estimate its n-gram model."""
+"""Text to model: a corpus read as a stream, counted in pieces that fit a memory budget,
+and estimated.
+
+A corpus that fits the budget is counted whole. A larger one is cut into pieces (between
+tokens); each piece is counted as a shard (lm/shards.py) and spilled to a count file in a
+temporary folder, and the shards are joined into the corpus's windows, so the model is the
+same as from counting it whole, byte for byte.
+"""
 
 from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from tempgen.errors import TempgenError
 from tempgen.io.corpus import Corpus
 from tempgen.io.limits import SHARE, memory_budget, memory_left
-from tempgen.lm.counting import train as train_ngram
+from tempgen.lm import shardfile
+from tempgen.lm import windows as win
+from tempgen.lm.counting import check_order, estimate, with_bos
 from tempgen.lm.model import Model
-from tempgen.lm.tokenizer import TOKENIZERS
+from tempgen.lm.shards import Shard, count_shard, join, union
+from tempgen.lm.tokenizer import MAX_CARRY, TOKENIZERS, Tokenizer
 
-# Peak bytes per token while counting (measured: ~100 B/token at order 7 on 4.4 M chars),
-# plus what tokenizing a char holds at once (the text as UTF-32 and as int64 ids).
-BYTES_PER_TOKEN = 48
-BYTES_PER_TOKEN_PER_ORDER = 8
-
-
-def bytes_per_token(order: int) -> int:
-    return BYTES_PER_TOKEN + BYTES_PER_TOKEN_PER_ORDER * order
+# Peak bytes of counting per character of a piece (measured; the text, its ids, the keys
+# and their sort), and of joining per window (the joined windows, the runs' blocks).
+BYTES_PER_CHAR = {"char": 72, "word": 40}
+BYTES_PER_WINDOW = 80  # estimating: the windows (12) and the passes over them (measured 56)
+MIN_PIECE = 256  # characters: a smaller budget still makes progress
 
 
-def corpus_limit(order: int) -> int:
-    """The largest corpus (bytes) training at `order` could hold in the memory this process
-    may use (a token is at least one byte)."""
-    return max(1 << 20, memory_budget() // bytes_per_token(order))
+@dataclass
+class Counted:
+    """A corpus's windows in its vocabulary, and what a shard of it keeps besides."""
+
+    vocab: list[str]
+    windows: win.Windows
+    tokens: int
+    head: np.ndarray
+    tail: np.ndarray
+    last: int
+    label: str = "corpus"
 
 
-def check_memory(corpus: Corpus, tokens: int, order: int) -> None:
-    """Stop before counting a corpus whose counts would not fit in memory."""
-    need = tokens * bytes_per_token(order)
-    left = memory_left()
+def piece_chars(level: str, memory: int, order: int) -> int:
+    """Characters of corpus one piece may hold within `memory` bytes (long windows, whose
+    keys are bytes, take up to 2 bytes a digit more)."""
+    return max(MIN_PIECE, memory // (BYTES_PER_CHAR[level] + 2 * order))
+
+
+def pieces(chunks: Iterable[str], tokenizer: Tokenizer, size: int) -> Iterator[str]:
+    """The text of `chunks` again, as pieces of at most about `size` characters cut between
+    tokens (where the tokenizer may cut; a token longer than that is cut after it)."""
+    held: list[str] = []
+    n = 0
+    for chunk in chunks:
+        held.append(chunk)
+        n += len(chunk)
+        while n >= size:
+            text = "".join(held)
+            end = tokenizer.cut(text[:size]) or tokenizer.cut(text)
+            if end == 0 and n > MAX_CARRY:  # no cut in sight: cut anyway
+                end = size
+            held, n = [text[end:]], len(text) - end
+            if not end:
+                break
+            yield text[:end]
+    if n:
+        yield "".join(held)
+
+
+def count_text(chunks: Iterable[str], level: str, order: int, per_line: bool,
+               memory: int | None = None, temp_dir: str | None = None, whole: bool = True,
+               on_piece: Callable[[int], None] | None = None, label: str = "corpus"
+               ) -> Counted:
+    """Count a corpus given as text chunks. `whole`: as a corpus (a model's windows), else as
+    one shard of one (its head left out: see shards.join). `on_piece(chars)` follows the
+    counting. Pieces past the first go to a temporary folder in `temp_dir`, removed at the
+    end whatever happens. `label` names the corpus in errors."""
+    check_order(order)
+    cls = TOKENIZERS[level]
+    memory = memory or memory_budget()
+    size = piece_chars(level, memory, order)
+    first, folder, files = None, None, []
+    try:
+        for text in pieces(chunks, cls([]), size):
+            tok = cls.fit(text)
+            part = (tok.vocab, tok.encode(text))
+            if first is None and folder is None:
+                first = part
+            else:
+                if folder is None:
+                    folder = _temporary_folder(temp_dir)
+                for vocab, ids in [p for p in (first, part) if p is not None]:
+                    files.append(folder / f"piece-{len(files)}.counts")
+                    _spill(count_shard(ids, vocab, order, per_line), files[-1], level)
+                first = None
+            if on_piece is not None:
+                on_piece(len(text))
+        if folder is None:
+            return _counted_whole(first, order, per_line, whole, label)
+        return join_shards([shardfile.load(str(f))[0] for f in files], whole, label, memory)
+    except OSError as exc:
+        raise TempgenError(f"{folder}: cannot write the counts of a piece "
+                           f"({exc.strerror or exc})") from None
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _temporary_folder(temp_dir: str | None) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix="tempgen-", dir=temp_dir))
+    except OSError as exc:
+        raise TempgenError(f"{temp_dir or tempfile.gettempdir()}: cannot make a temporary "
+                           f"folder there ({exc.strerror or exc})") from None
+
+
+def _spill(shard: Shard, path: Path, level: str) -> None:
+    shardfile.save(shard, path, level, {})
+
+
+def _counted_whole(part, order: int, per_line: bool, whole: bool, label: str) -> Counted:
+    vocab, ids = part if part is not None else ([], np.zeros(0, dtype=np.int64))
+    if not len(ids):
+        raise TempgenError(f"{label}: the corpus is empty (no tokens)")
+    if not whole:
+        shard = count_shard(ids, vocab, order, per_line)
+        keys = win.encode(np.stack(shard.columns, axis=1).astype(np.int64), order,
+                          len(vocab) + 2)
+        return Counted(vocab, win.Windows(order, len(vocab) + 2, keys,
+                                          shard.counts.astype(np.int64)),
+                       len(ids), shard.head, shard.tail, shard.last, label)
+    boundary = _boundary(vocab, per_line)
+    x = with_bos(ids, len(vocab), boundary)
+    return Counted(vocab, win.count(x, order, len(vocab)), len(ids), ids[:order - 1],
+                   x[max(1, len(x) - (order - 1)):] if order > 1 else ids[:0], int(ids[-1]),
+                   label)
+
+
+def join_shards(shards: list[Shard], whole: bool = True, label: str = "corpus",
+                memory: int | None = None) -> Counted:
+    """The count of the corpus whose pieces, in order, are `shards` (see shards.join)."""
+    shards = [s for s in shards if s.tokens]
+    if not shards:
+        raise TempgenError(f"{label}: the corpus is empty (no tokens)")
+    vocab = union([s.vocab for s in shards])
+    index = {t: i for i, t in enumerate(vocab)}
+    order = shards[0].order
+    windows, tail = join(shards, vocab, whole, memory)
+    head = np.concatenate([[index[s.vocab[i]] for i in s.head] for s in shards]
+                          ).astype(np.int64)[:order - 1]
+    last = index[shards[-1].vocab[shards[-1].last]]
+    return Counted(vocab, windows, sum(s.tokens for s in shards), head, tail, last, label)
+
+
+def _boundary(vocab: list[str], per_line: bool) -> int | None:
+    if not per_line:
+        return None
+    if "\n" not in vocab:
+        raise TempgenError("--per-line needs a corpus with line breaks")
+    return vocab.index("\n")
+
+
+def check_memory(windows: int, label: str) -> None:
+    """Stop before estimating from more distinct windows than memory can hold."""
+    need, left = windows * BYTES_PER_WINDOW, memory_left()
     if left is not None and need > SHARE * left:
         raise TempgenError(
-            f"{corpus.name}: training {tokens:,} tokens at order {order} needs about "
-            f"{need / 1e9:.1f} GB of memory, more than the {SHARE * left / 1e9:.1f} GB "
-            f"it may use ({SHARE:.0%} of the {left / 1e9:.1f} GB this process has left); "
-            "train on part of the corpus, or at a lower order")
+            f"{label}: {windows:,} distinct n-grams of the top order; estimating the "
+            f"model from them needs about {need / 1e9:.1f} GB of memory, more than the "
+            f"{SHARE * left / 1e9:.1f} GB this process may use; train at a lower order")
+
+
+def model_of(counted: Counted, level: str, per_line: bool, name: str, corpus: dict,
+             progress=None) -> Model:
+    """The model of a counted corpus."""
+    boundary = _boundary(counted.vocab, per_line)
+    check_memory(len(counted.windows), counted.label)
+    ngram = estimate(counted.windows, len(counted.vocab), boundary, progress)
+    return Model(TOKENIZERS[level](counted.vocab), ngram, name, counted.tokens, corpus)
 
 
 def train_model(corpus: Corpus, level: str, order: int, name: str, per_line: bool = False,
-                progress=None) -> Model:
-    """Fit a `level` tokenizer to the corpus and train an order-`order` model on it."""
-    if level == "char":  # one token a character: check before tokenizing holds it all
-        check_memory(corpus, len(corpus.text), order)
-    tokenizer = TOKENIZERS[level].fit(corpus.text)
-    if len(tokenizer) == 0:
-        raise TempgenError(f"{corpus.name}: the corpus is empty (no tokens)")
-    ids = tokenizer.encode(corpus.text)
-    if level == "word":
-        check_memory(corpus, len(ids), order)
-    boundary = None
-    if per_line:
-        if "\n" not in tokenizer.index:
-            raise TempgenError(f"{corpus.name}: --per-line needs a corpus with line breaks")
-        boundary = tokenizer.index["\n"]
-    ngram = train_ngram(ids, len(tokenizer), order, boundary, progress)
-    return Model(tokenizer, ngram, name, len(ids),
-                 {"name": corpus.name, "sha256": corpus.sha256, "size": corpus.size})
+                progress=None, memory: int | None = None) -> Model:
+    """Train an order-`order` model on a corpus held in memory."""
+    counted = count_text([corpus.text], level, order, per_line, memory, label=corpus.name)
+    return model_of(counted, level, per_line, name,
+                    {"name": corpus.name, "sha256": corpus.sha256, "size": corpus.size},
+                    progress)

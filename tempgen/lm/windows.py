@@ -14,8 +14,6 @@ big-endian bytes (whole bytes a digit) compared as byte strings; both sort as th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
 PACKED_BITS = 63  # keys of at most this many bits are packed in one int64
@@ -27,6 +25,8 @@ class Windows:
 
     def __init__(self, order: int, base: int, keys: np.ndarray, counts: np.ndarray):
         self.order, self.base = order, base
+        if counts.dtype != np.uint32 and counts.size and counts.sum() < 2**32:
+            counts = counts.astype(np.uint32)  # (each run's sum fits too)
         self.keys, self.counts = keys, counts
         self.bits = int(base - 1).bit_length()
         self.packed = self.bits * order <= PACKED_BITS
@@ -37,7 +37,7 @@ class Windows:
 
     def _bytes(self, at) -> np.ndarray:
         keys = self.keys if at is None else self.keys[at]
-        return keys.view(np.uint8).reshape(len(keys), -1)
+        return keys.view(np.uint8).reshape(len(keys), keys.dtype.itemsize)
 
     def _slice(self, lo: int, hi: int, at) -> np.ndarray:
         """Digits lo..hi-1 of the windows `at` (None: all) as keys of hi - lo digits."""
@@ -58,6 +58,16 @@ class Windows:
         digits: the prefix of order m of the window one position earlier."""
         return self._slice(1, m + 1, at)
 
+    def find_history(self, sorted_keys: np.ndarray, m: int, at: np.ndarray,
+                     block: int = 1 << 20) -> np.ndarray:
+        """Where the history of m digits of each window `at` is among `sorted_keys` (keys of
+        m digits, each history there): int32 places when they fit, a block at a time."""
+        out = np.empty(len(at), dtype=np.int32 if len(sorted_keys) < 2**31 else np.int64)
+        for lo in range(0, len(at), block):
+            out[lo:lo + block] = np.searchsorted(sorted_keys,
+                                                 self.history(m, at[lo:lo + block]))
+        return out
+
     def digit(self, j: int, at=None) -> np.ndarray:
         """Digit j of the windows `at` (None: all), int64."""
         if self.packed:
@@ -68,6 +78,20 @@ class Windows:
             out |= b
         return out
 
+    def run_starts(self, m: int, block: int = 1 << 20) -> np.ndarray:
+        """Where each run of windows sharing their first m digits starts (int32 indices
+        when they fit), worked out a block at a time."""
+        n = len(self.keys)
+        dtype = np.int32 if n < 2**31 else np.int64
+        out = []
+        for lo in range(0, n, block):
+            keys = self.prefix(m, np.arange(max(lo - 1, 0), min(lo + block, n)))
+            change = keys[1:] != keys[:-1]
+            if lo == 0:
+                change = np.concatenate([[True], change])
+            out.append((np.flatnonzero(change) + lo).astype(dtype))
+        return np.concatenate(out) if out else np.zeros(0, dtype=dtype)
+
     def digits(self) -> np.ndarray:
         """All digits, (len, order) int64."""
         return np.stack([self.digit(j) for j in range(self.order)], axis=1)
@@ -75,19 +99,29 @@ class Windows:
 
 def encode(digits: np.ndarray, order: int, base: int) -> np.ndarray:
     """Keys of windows given as digits (n, order)."""
+    return encode_columns(list(digits.T), order, base)
+
+
+def encode_columns(columns, order: int, base: int) -> np.ndarray:
+    """Keys of windows given as their digits' columns (each a digit of every window; an
+    iterable, so that each may be made as it is used)."""
     bits = int(base - 1).bit_length()
-    if bits * order <= PACKED_BITS:
-        key = np.zeros(len(digits), dtype=np.int64)
-        for j in range(order):
-            key <<= bits
-            key |= digits[:, j]
-        return key
+    packed = bits * order <= PACKED_BITS
     width = (bits + 7) // 8
-    out = np.empty((len(digits), order * width), dtype=np.uint8)
-    for j in range(order):
-        for b in range(width):
-            out[:, j * width + b] = digits[:, j] >> (8 * (width - 1 - b))
-    return out.view(f"S{order * width}").ravel()
+    key = None
+    for j, col in enumerate(columns):
+        col = np.asarray(col, dtype=np.int64)
+        if key is None:
+            key = (np.zeros(len(col), dtype=np.int64) if packed
+                   else np.zeros((len(col), order * width), dtype=np.uint8))
+        if packed:
+            key |= col << (bits * (order - 1 - j))
+        else:
+            for b in range(width):
+                key[:, j * width + b] = col >> (8 * (width - 1 - b))
+    if key is None:
+        key = np.zeros(0, dtype=np.int64) if packed else np.zeros((0, order * width), np.uint8)
+    return key if packed else key.view(f"S{order * width}").ravel()
 
 
 def window_digits(x: np.ndarray, order: int, bos: int, start: int = 0) -> np.ndarray:
@@ -110,12 +144,13 @@ def count(x: np.ndarray, order: int, bos: int, start: int = 0) -> Windows:
     and counted."""
     base = bos + 2
     bits = int(base - 1).bit_length()
-    if bits * order > PACKED_BITS:  # (wide keys: from the digits)
-        return _distinct(order, base, encode(window_digits(x, order, bos, start), order, base))
     x = np.asarray(x, dtype=np.int64)
     n = len(x)
     depth = _depth(x, bos) if np.count_nonzero(x[1:] == bos) else None
-    key = np.zeros(n - start, dtype=np.int64)
+    packed = bits * order <= PACKED_BITS
+    width = (bits + 7) // 8
+    key = (np.zeros(n - start, dtype=np.int64) if packed
+           else np.zeros((n - start, order * width), dtype=np.uint8))
     buf = np.empty(n, dtype=np.int64)
     for j in range(order):
         lo = max(start, j)
@@ -125,10 +160,14 @@ def count(x: np.ndarray, order: int, bos: int, start: int = 0) -> Windows:
         np.add(x[lo - j:n - j], 1, out=t)
         if depth is not None:  # (a BOS past the first: cut the histories after it)
             t *= depth[lo:] > j
-        t <<= bits * (order - 1 - j)
-        key[lo - start:] |= t
+        if packed:
+            t <<= bits * (order - 1 - j)
+            key[lo - start:] |= t
+        else:  # big-endian bytes
+            for b in range(width):
+                key[lo - start:, j * width + b] = t >> (8 * (width - 1 - b))
     del buf, depth
-    return _distinct(order, base, key)
+    return distinct(order, base, key if packed else key.view(f"S{order * width}").ravel())
 
 
 def _depth(x: np.ndarray, bos: int) -> np.ndarray:
@@ -141,7 +180,8 @@ def _depth(x: np.ndarray, bos: int) -> np.ndarray:
     return at
 
 
-def _distinct(order: int, base: int, keys: np.ndarray) -> Windows:
+def distinct(order: int, base: int, keys: np.ndarray) -> Windows:
+    """The windows of `keys` (sorted in place), distinct and counted."""
     keys.sort()
     first = starts(keys)
     counts = np.diff(np.append(first, len(keys)))
@@ -156,16 +196,3 @@ def starts(sorted_keys: np.ndarray) -> np.ndarray:
     change[0] = True
     np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=change[1:])
     return np.flatnonzero(change)
-
-
-def merge(parts: Iterable[Windows]) -> Windows:
-    """The windows of a corpus from those of its parts (same order and base): counts of
-    equal windows add up."""
-    parts = list(parts)
-    keys = np.concatenate([p.keys for p in parts])
-    counts = np.concatenate([p.counts for p in parts])
-    order = np.argsort(keys, kind="stable")
-    keys, counts = keys[order], counts[order]
-    first = starts(keys)
-    return Windows(parts[0].order, parts[0].base, keys[first],
-                   np.add.reduceat(counts, first) if len(first) else counts)
