@@ -235,3 +235,17 @@ def test_a_full_disk_while_spilling_is_one_error_and_leaves_nothing(c, monkeypat
                                       "--memory", "1K", "--temp-dir", str(tmp_path)])
     assert result.exit_code == 1 and "No space left" in result.stderr
     assert list(tmp_path.iterdir()) == [] and not (c / "o.npz").exists()
+
+
+def test_stdin_is_read_once_and_counted_in_pieces(tmp_path):
+    text = "".join(SHAKESPEARE_LINES[:3000])
+    (tmp_path / "c.txt").write_text(text)
+    piped = CliRunner().invoke(cli, ["train", "-", "-o", str(tmp_path / "a.npz"), "--order",
+                                     "4", "--memory", "200K", "--name", "m",
+                                     "--temp-dir", str(tmp_path)], input=text)
+    assert piped.exit_code == 0, piped.output
+    filed = CliRunner().invoke(cli, ["train", str(tmp_path / "c.txt"), "-o",
+                                     str(tmp_path / "b.npz"), "--order", "4", "--name", "m"])
+    assert filed.exit_code == 0
+    same_model((tmp_path / "a.npz").read_bytes(), (tmp_path / "b.npz").read_bytes())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "b.npz", "c.txt"]

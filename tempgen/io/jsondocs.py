@@ -9,8 +9,10 @@ import json
 from collections.abc import Iterable, Iterator
 
 from tempgen.errors import TempgenError
+from tempgen.io.jsonsplit import split
 
 DOCUMENT_LIMIT = 256 << 20  # one JSON document, line or list element is read whole
+SPLIT_LINE = 8 << 20  # a document on one line longer than this is split (with `whole`)
 
 
 def lines_of(blocks: Iterable[bytes], label: str) -> Iterator[bytes]:
@@ -33,10 +35,12 @@ def lines_of(blocks: Iterable[bytes], label: str) -> Iterator[bytes]:
         yield b"".join(parts)
 
 
-def documents(lines: Iterable[bytes], label: str) -> Iterator[object]:
+def documents(lines: Iterable[bytes], label: str, whole=None) -> Iterator[object]:
     """The JSON documents of a file given as lines: one a line (JSON lines, or server-sent
     events' `data:` lines), or one document over all of them; a top-level list (of streamed
-    chunks) is read an element at a time."""
+    chunks) is read an element at a time. With `whole(path, first_key)` (see io/jsonsplit.py)
+    one document over several lines, or on one line of more than SPLIT_LINE bytes, comes as
+    small documents, in bounded memory."""
     lines = iter(lines)
     seen = 0
     for number, line in enumerate(lines, start=1):
@@ -51,6 +55,9 @@ def documents(lines: Iterable[bytes], label: str) -> Iterator[object]:
         if seen == 1 and text.startswith(b"["):  # a list (of chunks): element by element
             yield from _elements(itertools.chain([line], lines), label)
             return
+        if seen == 1 and whole is not None and len(text) > SPLIT_LINE:
+            yield from split(itertools.chain([line], lines), label, whole)
+            return
         try:
             yield json.loads(text)
             continue
@@ -59,7 +66,11 @@ def documents(lines: Iterable[bytes], label: str) -> Iterator[object]:
         except ValueError:
             if seen > 1:
                 raise TempgenError(f"{label}: line {number}: not JSON") from None
-        yield _whole(itertools.chain([line], lines), label)  # (one over several lines)
+        rest = itertools.chain([line], lines)  # (one over several lines)
+        if whole is not None:
+            yield from split(rest, label, whole)
+        else:
+            yield _whole(rest, label)
         return
 
 

@@ -74,7 +74,20 @@ def stream_file(source: str, fmt: str | None = None, found: list[str] | None = N
     from tempgen.io.source import chunks
 
     label, blocks = chunks(source)
-    return positions(documents(lines_of(blocks, label), label), label, fmt, found)
+    return positions(documents(lines_of(blocks, label), label, _read_whole), label, fmt,
+                     found)
+
+
+_COMPLETIONS = frozenset({"tokens", "token_logprobs", "top_logprobs", "text_offset"})
+
+
+def _read_whole(path: list, first_key: str | None) -> bool:
+    """Which large parts of a response are read whole when a document is split: one
+    token's entry (an element of a list other than `choices`), and a Completions
+    `logprobs` object (its lists go together, entry by entry)."""
+    if path and isinstance(path[-1], int) and (len(path) < 2 or path[-2] != "choices"):
+        return True
+    return bool(path) and path[-1] == "logprobs" and first_key in _COMPLETIONS
 
 
 def detect(doc: object) -> str | None:
