@@ -280,7 +280,7 @@ CASES = {
     "logprobs directory": ("logprobs {d}", 1, ["is a directory"]),
     "logprobs a corpus": ("logprobs {d}/corpus.txt", 1, ["corpus.txt", "not JSON"]),
     "logprobs binary": ("logprobs {d}/binary.bin", 1, ["not JSON"]),
-    "logprobs not UTF-8": ("logprobs {d}/bad.txt", 1, ["not JSON"]),
+    "logprobs not UTF-8": ("logprobs {d}/bad.txt", 1, ["not", "JSON"]),
     "logprobs a model": ("logprobs {d}/model.npz", 1, ["model.npz"]),
     "logprobs empty": ("logprobs {d}/empty.txt", 1, ["no token log-probabilities"]),
     "logprobs /dev/zero": ("logprobs /dev/zero", 1, ["/dev/zero", "binary"]),
