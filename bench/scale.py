@@ -59,7 +59,7 @@ def train(path: Path, *args: str) -> tuple[float, float, float]:
         done = threading.Event()
 
         def watch():
-            while not done.wait(0.2):
+            while not done.wait(0.05):
                 peak_disk[0] = max(peak_disk[0], folder_size(Path(tmp)))
 
         watcher = threading.Thread(target=watch)

@@ -23,3 +23,24 @@ def test_every_bench_job_runs(job, tmp_path, monkeypatch):
     monkeypatch.setattr(run, "CORPUS", corpus)
     result, peak_mb = run.child(job)
     assert result and peak_mb > 0
+
+
+def test_the_training_report_runs_without_lmplz(monkeypatch, capsys):
+    import training
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("LMPLZ", raising=False)
+    training.report({3: 0.01, 7: 10.0}, "ab\n" * 100, run.mark)
+    out = capsys.readouterr().out
+    assert "recorded, scaled by the workload" in out
+    assert out.count("ok ") == 1 and out.count("MISS") == 1  # 0.01 s is under, 10 s over
+
+
+def test_the_scale_bench_measures_a_run(monkeypatch, tmp_path):
+    import scale
+
+    monkeypatch.setattr(scale, "CACHE", tmp_path)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("to be or not to be\n" * 2000)
+    wall, rss, disk = scale.train(corpus, "--order", "4", "--memory", "64K")
+    assert wall > 0 and 0 < rss < 2 and disk > 0  # (it spilled: some disk was used)
