@@ -17,9 +17,10 @@ import time
 
 import numpy as np
 
-# lmplz seconds / workload seconds, measured in one run on this machine (best of 3 each):
-# lmplz 0.99 / 2.08 / 3.47 s at orders 3 / 5 / 7, workload 0.142 s.
-LMPLZ_IN_WORKLOADS = {3: 0.99 / 0.142, 5: 2.08 / 0.142, 7: 3.47 / 0.142}
+# lmplz seconds / workload seconds, measured on this machine (KenLM built from its source;
+# best of 3 each over two runs): lmplz 0.77 / 1.92 / 3.97 s at orders 3 / 5 / 7, the
+# workload 0.080 s (0.074-0.087) in the same runs.
+LMPLZ_IN_WORKLOADS = {3: 0.77 / 0.080, 5: 1.92 / 0.080, 7: 3.97 / 0.080}
 
 
 def workload() -> float:
