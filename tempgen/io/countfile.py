@@ -51,18 +51,19 @@ def write(path, meta: dict, arrays: dict[str, np.ndarray]) -> None:
 
 
 def read(path: str) -> CountFile:
-    """A count file's checked metadata and arrays (read-only views of the mapped file)."""
-    import mmap
-
+    """A count file's checked metadata and arrays: the windows' columns as npz.Column (read
+    a block at a time, checked as they are), the rest whole."""
     try:
         with open(path, "rb") as f:
             if not f.read(2) == b"PK":
                 raise TempgenError("not a tempgen count file (not an npz file)")
-            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        arrays = npz.read(data)
+        arrays = npz.columns(path)
         if "meta" not in arrays:
             raise TempgenError("not a tempgen count file (no metadata entry)")
-        meta = _meta(arrays.pop("meta"))
+        meta = _meta(arrays.pop("meta").whole())
+        for name in ("head", "tail"):
+            if name in arrays:
+                arrays[name] = arrays[name].whole()
         _check(meta, arrays)
         return CountFile(meta, arrays)
     except TempgenError as exc:

@@ -4,6 +4,7 @@ and read without copies."""
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zipfile
 import zlib
@@ -49,6 +50,81 @@ def read_one(path, name: str) -> np.ndarray:
         return np.lib.format.read_array(f, allow_pickle=False)
 
 
+class Column:
+    """A stored 1-D member of a container file read a slice at a time (never mapped, so
+    what has been read is not kept): len(), dtype, and [lo:hi] -> ndarray. Read from its
+    start to its end, it checks its CRC-32 as the last slice arrives."""
+
+    ndim = 1
+
+    def __init__(self, path, name: str, start: int, size: int, crc: int):
+        self.path, self.name, self.crc, self.size = path, name, crc, size
+        head = io.BytesIO(_pread(path, min(size, 4096), start))
+        shape, dtype = _header(head, name)
+        self.dtype, self.n = dtype, shape[0]
+        self.header = head.tell()
+        self.start = start + self.header
+        self._crc, self._next = zlib.crc32(head.getvalue()[: self.header]), 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, part: slice) -> np.ndarray:
+        lo, hi, _ = part.indices(self.n)
+        item = self.dtype.itemsize
+        raw = _pread(self.path, max(0, hi - lo) * item, self.start + lo * item)
+        if len(raw) != max(0, hi - lo) * item:
+            raise TempgenError(f"array {self.name}: cut short")
+        if lo == self._next:  # (read in order: checked)
+            self._crc, self._next = zlib.crc32(raw, self._crc), hi
+            if hi == self.n and self._crc != self.crc:
+                raise TempgenError(f"array {self.name}: damaged (checksum mismatch)")
+        return np.frombuffer(raw, dtype=self.dtype)
+
+    def whole(self) -> np.ndarray:
+        return self[0:self.n]
+
+
+def _pread(path, size: int, at: int) -> bytes:
+    """`size` bytes of the file at `path` from `at` (opened for the read alone, so that any
+    number of columns may be open)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.pread(fd, size, at)
+    finally:
+        os.close(fd)
+
+
+def columns(path) -> dict[str, Column]:
+    """Every stored .npy member of the container file at `path`, as a Column."""
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            name = info.filename[:-4]
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise TempgenError(f"array {name}: compressed (tempgen writes them stored)")
+            local = _pread(path, 30, info.header_offset)
+            if local[:4] != b"PK\x03\x04":
+                raise TempgenError(f"array {name}: bad zip entry header")
+            n_name, n_extra = struct.unpack("<HH", local[26:30])
+            out[name] = Column(path, name, info.header_offset + 30 + n_name + n_extra,
+                               info.file_size, info.CRC)
+    return out
+
+
+def _header(head: io.BytesIO, name: str):
+    reader = {(1, 0): np.lib.format.read_array_header_1_0,
+              (2, 0): np.lib.format.read_array_header_2_0}.get(np.lib.format.read_magic(head))
+    if reader is None:
+        raise TempgenError(f"array {name}: unsupported .npy version")
+    shape, fortran, dtype = reader(head)
+    if dtype.hasobject or fortran or len(shape) != 1:
+        raise TempgenError(f"array {name} must be 1-D unsigned integers")
+    return shape, dtype
+
+
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data) -> np.ndarray:
     name = info.filename[:-4]
     if info.compress_type != zipfile.ZIP_STORED:
@@ -63,13 +139,7 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data) -> np.ndarray:
     if len(payload) != info.file_size or zlib.crc32(payload) != info.CRC:
         raise TempgenError(f"array {name}: damaged (checksum mismatch)")
     head = io.BytesIO(payload[:4096])
-    reader = {(1, 0): np.lib.format.read_array_header_1_0,
-              (2, 0): np.lib.format.read_array_header_2_0}.get(np.lib.format.read_magic(head))
-    if reader is None:
-        raise TempgenError(f"array {name}: unsupported .npy version")
-    shape, fortran, dtype = reader(head)
-    if dtype.hasobject or fortran or len(shape) != 1:
-        raise TempgenError(f"array {name} must be 1-D unsigned integers")
+    shape, dtype = _header(head, name)
     return np.frombuffer(payload, dtype=dtype, count=shape[0], offset=head.tell())
 
 

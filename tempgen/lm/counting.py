@@ -8,6 +8,8 @@ follow from the run starts with vectorised passes and searches on sorted keys.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from tempgen.errors import TempgenError
@@ -71,47 +73,44 @@ def estimate(w: win.Windows, vocab_size: int, boundary: int | None = None,
         mark[first if m < order else []] = True
         token = (w.digit(0, first) - 1).astype(np.int32)
         valid = w.digit(m - 1, first) != 0  # (exists, until BOS tokens leave below)
-        raw = np.add.reduceat(w.counts, first)
+        raw = np.add.reduceat(w.counts, first, dtype=w.counts.dtype)
         if m < order:
             nxt_first = w.run_starts(m + 1)
-            nxt_token = (w.digit(0, nxt_first) - 1).astype(np.int32)
-            nxt_run = np.cumsum(mark[nxt_first], dtype=first.dtype) - 1  # its run of order m
-            ok = (w.digit(m, nxt_first) != 0) & (nxt_token != bos)
-            cont = np.bincount(nxt_run[ok], minlength=len(first)).astype(raw.dtype)
-            del ok, nxt_run
+            run_keys = w.prefix(m, first)
+            cont, followed = _extensions(w, m, mark, nxt_first, run_keys, bos, raw.dtype)
             # n-grams starting with BOS have no left extension: they keep their raw count
             adj = np.where(w.digit(m, first) != 0, cont, raw)
             del cont
         else:
             adj = raw
+            del prev_mark  # (the top order has no contexts of its own)
         del raw
         exists = valid.copy() if m < order else None
         valid &= token != bos
-        first_g, token_g, adj_g = first[valid], token[valid], adj[valid]
-        del valid, token, adj
+        token_g = token[valid]  # (one at a time, each let go once kept: the top order's
+        del token               # runs are as many as the windows)
+        adj_g = adj[valid]
+        del adj
+        first_g = first[valid]
+        del valid
+        if m == order:
+            del first
         if m == 1:
             ctx = np.zeros(len(first_g), dtype=np.int32)
         else:  # the context: the run of order m-1 whose digits are these m-1 before
             ctx = w.find_history(prev_keys, m - 1, first_g)  # (its rank)
         del first_g
         n_prev_ctx = int(prev_ctx_rank.max()) + 1
-        narrow = np.int32 if n_prev_ctx * vocab_size < 2**31 else np.int64
-        srt = np.argsort(ctx.astype(narrow) * narrow(vocab_size) + token_g)
-        succ_count[m] = compact(np.bincount(ctx, minlength=n_prev_ctx))
-        del ctx
-        succ_token[m] = compact(token_g[srt])
-        del token_g
-        succ_adj[m] = compact(adj_g[srt])
-        del srt
+        if m == order:
+            del prev_ctx_rank, prev_keys
         discounts.append(discounts_from_counts(adj_g))
-        del adj_g
+        succ_count[m] = compact(np.bincount(ctx, minlength=n_prev_ctx))
+        order_by = [ctx, token_g, adj_g]
+        del ctx, token_g, adj_g
+        succ_token[m], succ_adj[m] = _by_context(order_by, vocab_size, n_prev_ctx)
         if m < order:  # contexts of length m, in suffix-trie order, for order m+1
-            run_keys = w.prefix(m, first)
-            # followed by a token: the history of some (m+1)-gram whose token is not BOS
-            followed = np.zeros(len(first), dtype=bool)
-            followed[w.find_history(run_keys, m, nxt_first[nxt_token != bos])] = True
             is_ctx = exists & followed
-            del followed, exists, nxt_token
+            del followed, exists
             at = first[is_ctx]
             parent = prev_ctx_rank[np.cumsum(prev_mark[first], dtype=first.dtype)[is_ctx] - 1]
             ctx_children[m] = compact(np.bincount(parent, minlength=n_prev_ctx))
@@ -125,3 +124,50 @@ def estimate(w: win.Windows, vocab_size: int, boundary: int | None = None,
     return NGramModel(order, vocab_size, discounts, ctx_children, ctx_first,
                       succ_count, succ_token, succ_adj, boundary)
 
+
+
+def _extensions(w: win.Windows, m: int, mark: np.ndarray, nxt_first: np.ndarray,
+                run_keys: np.ndarray, bos: int, dtype, block: int = 1 << 20):
+    """For each run of order m (keys `run_keys`; `mark`: where they start): how many
+    distinct valid (m+1)-grams extend it to the left, and whether it is the history of some
+    (m+1)-gram whose token is not the BOS (then a context); from the runs of order m+1
+    (starting at `nxt_first`), a block at a time."""
+    cont = np.zeros(len(run_keys), dtype=dtype)
+    followed = np.zeros(len(run_keys), dtype=bool)
+    carry = 0
+    for lo in range(0, len(nxt_first), block):
+        at = nxt_first[lo:lo + block]
+        run = np.cumsum(mark[at], dtype=np.int64)  # the run of order m each is in
+        run += carry - 1
+        carry = int(run[-1]) + 1
+        token_ok = w.digit(0, at) != bos + 1  # (a digit is the token + 1)
+        extends = run[token_ok & (w.digit(m, at) != 0)]
+        if len(extends):
+            lo_run = int(extends[0])
+            cont[lo_run:int(extends[-1]) + 1] += np.bincount(extends - lo_run).astype(dtype)
+        followed[w.find_history(run_keys, m, at[token_ok])] = True
+    return cont, followed
+
+
+def _by_context(columns: list, vocab_size: int, n_ctx: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tokens and adjusted counts of n-grams given as [context, token, count] (the list
+    is emptied, so that they go as soon as they are used), sorted by (context, token), as
+    compact arrays. (One sort of packed keys when they fit in 63 bits, else an argsort.)"""
+    ctx, tok, adj = columns
+    columns.clear()
+    if n_ctx * vocab_size < 2**31 and (adj.size == 0 or int(adj.max()) < 2**32):
+        key = ctx.astype(np.int64)
+        del ctx
+        key *= vocab_size
+        key += tok
+        del tok
+        key <<= 32
+        np.bitwise_or(key, adj, out=key, casting="unsafe")
+        del adj
+        key.sort()
+        words = key.view(np.uint32)  # (the high and low halves of each key, in place)
+        high, low = (words[1::2], words[0::2]) if sys.byteorder == "little" else \
+            (words[0::2], words[1::2])
+        return compact(high % np.uint32(vocab_size)), compact(low)
+    srt = np.argsort(ctx.astype(np.int64) * vocab_size + tok)
+    return compact(tok[srt]), compact(adj[srt])

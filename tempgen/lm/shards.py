@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from tempgen.lm import windows as win
 from tempgen.lm.arrays import compact
 from tempgen.lm.counting import with_bos
 
-BLOCK = 1 << 20  # windows a shard gives the merge at a time, at most
+BLOCK = 1 << 18  # windows a shard gives the merge at a time, at most
 BYTES_PER_PENDING = 160  # what a window waiting in the merge takes, with its share of work
 
 
@@ -69,12 +70,14 @@ def union(vocabs: Sequence[list[str]]) -> list[str]:
 
 
 def join(shards: Sequence[Shard], vocab: list[str], whole: bool = True,
-         memory: int | None = None) -> tuple[win.Windows, np.ndarray]:
+         memory: int | None = None, folder: Path | None = None
+         ) -> tuple[win.Windows, np.ndarray]:
     """The windows of the corpus whose pieces, in order, are `shards`, in `vocab` (their
     union): every body's windows, and each head's completed by the stream before it; and
     the last order - 1 values of the joined stream. `whole=False`: the joined pieces are
     one shard, whose own head is left out (its body windows only). The merge holds blocks
-    of the shards' windows within `memory` bytes (None: BLOCK a shard)."""
+    of the shards' windows within `memory` bytes (None: BLOCK a shard), and gathers its
+    result in `folder` when given."""
     shards = [s for s in shards if s.tokens]
     block = BLOCK if memory is None else min(
         BLOCK, max(1024, memory // (BYTES_PER_PENDING * max(1, len(shards)))))
@@ -106,7 +109,7 @@ def join(shards: Sequence[Shard], vocab: list[str], whole: bool = True,
         last, seen = int(ids_of[shard.last]), seen + shard.tokens
     j = win.distinct(order, base, win.encode(np.concatenate(junctions), order, base))
     runs.append(iter([(j.keys, j.counts)]))
-    return merge_runs(runs, order, base), prev
+    return merge_runs(runs, order, base, folder), prev
 
 
 def _blocks(shard: Shard, digit_map: np.ndarray, order: int, base: int, block: int
@@ -129,15 +132,15 @@ def _blocks(shard: Shard, digit_map: np.ndarray, order: int, base: int, block: i
         yield keys, counts
 
 
-def merge_runs(runs: list[Iterator[tuple[np.ndarray, np.ndarray]]], order: int, base: int
-               ) -> win.Windows:
+def merge_runs(runs: list[Iterator[tuple[np.ndarray, np.ndarray]]], order: int, base: int,
+               folder: Path | None = None) -> win.Windows:
     """One sorted list of distinct windows from runs of them, each sorted and distinct and
-    given a block at a time: equal windows' counts add up. Memory: a block a run, and the
-    result."""
+    given a block at a time: equal windows' counts add up. Memory: two blocks a run, and
+    the result (gathered in files in `folder`, when given, so that it is never held twice)."""
     runs = [(b for b in r if len(b[0])) for r in runs]  # (no empty blocks)
     pending = [next(r, None) for r in runs]
     ahead = [next(r, None) for r in runs]
-    keys_out, counts_out = [], []
+    out = _Sink(folder)
     while any(p is not None for p in pending):
         live = [i for i, p in enumerate(pending) if p is not None]
         # Up to the smallest last key of a run with more to come: no later block holds one.
@@ -159,9 +162,35 @@ def merge_runs(runs: list[Iterator[tuple[np.ndarray, np.ndarray]]], order: int, 
         keys, counts = keys[by], counts[by]
         first = win.starts(keys)
         if len(first):
-            keys_out.append(keys[first])
-            counts_out.append(np.add.reduceat(counts, first))
-    if not keys_out:
-        return win.Windows(order, base, win.encode(np.zeros((0, order), dtype=np.int64),
-                                                   order, base), np.zeros(0, dtype=np.int64))
-    return win.Windows(order, base, np.concatenate(keys_out), np.concatenate(counts_out))
+            out.add(keys[first], np.add.reduceat(counts, first))
+    empty = win.encode(np.zeros((0, order), dtype=np.int64), order, base)
+    return win.Windows(order, base, *out.result(empty))
+
+
+class _Sink:
+    """The merge's output, a block at a time: in lists, or in two files of `folder`."""
+
+    def __init__(self, folder: Path | None):
+        self.keys, self.counts, self.files = [], [], None
+        if folder is not None:
+            self.files = [open(folder / name, "wb")  # noqa: SIM115 (open until result)
+                          for name in ("merged.keys", "merged.n")]
+
+    def add(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        if self.files is None:
+            self.keys.append(keys)
+            self.counts.append(counts)
+        else:
+            keys.tofile(self.files[0])
+            counts.astype(np.int64).tofile(self.files[1])
+            self.keys.append(keys[:0])  # (the dtype)
+
+    def result(self, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self.keys:
+            return empty, np.zeros(0, dtype=np.int64)
+        if self.files is None:
+            return np.concatenate(self.keys), np.concatenate(self.counts)
+        for f in self.files:
+            f.close()
+        keys = np.fromfile(self.files[0].name, dtype=self.keys[0].dtype)
+        return keys, np.fromfile(self.files[1].name, dtype=np.int64)

@@ -30,7 +30,7 @@ from tempgen.lm.tokenizer import MAX_CARRY, TOKENIZERS, Tokenizer
 # Peak bytes of counting per character of a piece (measured; the text, its ids, the keys
 # and their sort), and of joining per window (the joined windows, the runs' blocks).
 BYTES_PER_CHAR = {"char": 72, "word": 40}
-BYTES_PER_WINDOW = 80  # estimating: the windows (12) and the passes over them (measured 56)
+BYTES_PER_WINDOW = 64  # estimating: the windows (12) and the passes over them (measured 34)
 MIN_PIECE = 256  # characters: a smaller budget still makes progress
 
 
@@ -76,11 +76,11 @@ def pieces(chunks: Iterable[str], tokenizer: Tokenizer, size: int) -> Iterator[s
 
 def count_text(chunks: Iterable[str], level: str, order: int, per_line: bool,
                memory: int | None = None, temp_dir: str | None = None, whole: bool = True,
-               on_piece: Callable[[int], None] | None = None, label: str = "corpus"
+               on_piece: Callable[[], None] | None = None, label: str = "corpus"
                ) -> Counted:
     """Count a corpus given as text chunks. `whole`: as a corpus (a model's windows), else as
-    one shard of one (its head left out: see shards.join). `on_piece(chars)` follows the
-    counting. Pieces past the first go to a temporary folder in `temp_dir`, removed at the
+    one shard of one (its head left out: see shards.join). `on_piece()` is called as each
+    piece is counted. Pieces past the first go to a temporary folder in `temp_dir`, removed at the
     end whatever happens. `label` names the corpus in errors."""
     check_order(order)
     cls = TOKENIZERS[level]
@@ -89,22 +89,24 @@ def count_text(chunks: Iterable[str], level: str, order: int, per_line: bool,
     first, folder, files = None, None, []
     try:
         for text in pieces(chunks, cls([]), size):
+            if first is not None:  # a second piece: the first was not the whole corpus
+                folder = _temporary_folder(temp_dir)
+                files.append(_spill(first, folder, len(files), order, per_line, level))
+                first = None
             tok = cls.fit(text)
             part = (tok.vocab, tok.encode(text))
-            if first is None and folder is None:
-                first = part
+            del text
+            if folder is None:
+                first = part  # (perhaps the whole corpus)
             else:
-                if folder is None:
-                    folder = _temporary_folder(temp_dir)
-                for vocab, ids in [p for p in (first, part) if p is not None]:
-                    files.append(folder / f"piece-{len(files)}.counts")
-                    _spill(count_shard(ids, vocab, order, per_line), files[-1], level)
-                first = None
+                files.append(_spill(part, folder, len(files), order, per_line, level))
+            del part
             if on_piece is not None:
-                on_piece(len(text))
+                on_piece()
         if folder is None:
             return _counted_whole(first, order, per_line, whole, label)
-        return join_shards([shardfile.load(str(f))[0] for f in files], whole, label, memory)
+        return join_shards([shardfile.load(str(f))[0] for f in files], whole, label, memory,
+                           folder)
     except OSError as exc:
         raise TempgenError(f"{folder}: cannot write the counts of a piece "
                            f"({exc.strerror or exc})") from None
@@ -121,8 +123,11 @@ def _temporary_folder(temp_dir: str | None) -> Path:
                            f"folder there ({exc.strerror or exc})") from None
 
 
-def _spill(shard: Shard, path: Path, level: str) -> None:
-    shardfile.save(shard, path, level, {})
+def _spill(part, folder: Path, n: int, order: int, per_line: bool, level: str) -> Path:
+    """Count a piece (its vocabulary and ids) as a shard into the folder's n-th file."""
+    path = folder / f"piece-{n}.counts"
+    shardfile.save(count_shard(part[1], part[0], order, per_line), path, level, {})
+    return path
 
 
 def _counted_whole(part, order: int, per_line: bool, whole: bool, label: str) -> Counted:
@@ -144,7 +149,7 @@ def _counted_whole(part, order: int, per_line: bool, whole: bool, label: str) ->
 
 
 def join_shards(shards: list[Shard], whole: bool = True, label: str = "corpus",
-                memory: int | None = None) -> Counted:
+                memory: int | None = None, folder: Path | None = None) -> Counted:
     """The count of the corpus whose pieces, in order, are `shards` (see shards.join)."""
     shards = [s for s in shards if s.tokens]
     if not shards:
@@ -152,7 +157,7 @@ def join_shards(shards: list[Shard], whole: bool = True, label: str = "corpus",
     vocab = union([s.vocab for s in shards])
     index = {t: i for i, t in enumerate(vocab)}
     order = shards[0].order
-    windows, tail = join(shards, vocab, whole, memory)
+    windows, tail = join(shards, vocab, whole, memory, folder)
     head = np.concatenate([[index[s.vocab[i]] for i in s.head] for s in shards]
                           ).astype(np.int64)[:order - 1]
     last = index[shards[-1].vocab[shards[-1].last]]

@@ -39,14 +39,22 @@ class Windows:
         keys = self.keys if at is None else self.keys[at]
         return keys.view(np.uint8).reshape(len(keys), keys.dtype.itemsize)
 
-    def _slice(self, lo: int, hi: int, at) -> np.ndarray:
-        """Digits lo..hi-1 of the windows `at` (None: all) as keys of hi - lo digits."""
-        if self.packed:
-            keys = self.keys if at is None else self.keys[at]
-            shifted = keys >> (self.bits * (self.order - hi))
-            return shifted & ((1 << (self.bits * (hi - lo))) - 1) if lo else shifted
-        part = np.ascontiguousarray(self._bytes(at)[:, lo * self.width:hi * self.width])
-        return part.view(f"S{(hi - lo) * self.width}").ravel()
+    def _slice(self, lo: int, hi: int, at, dtype=None, block: int = 1 << 20) -> np.ndarray:
+        """Digits lo..hi-1 of the windows `at` (None: all) as keys of hi - lo digits (in
+        `dtype`, when given and packed), worked out a block at a time."""
+        n = len(self.keys) if at is None else len(at)
+        if not self.packed:
+            part = np.ascontiguousarray(self._bytes(at)[:, lo * self.width:hi * self.width])
+            return part.view(f"S{(hi - lo) * self.width}").ravel()
+        out = np.empty(n, dtype=dtype or np.int64)
+        shift, mask = self.bits * (self.order - hi), (1 << (self.bits * (hi - lo))) - 1
+        for b in range(0, n, block):
+            keys = np.right_shift(self.keys[b:b + block] if at is None
+                                  else self.keys[at[b:b + block]], shift)
+            if lo:
+                keys &= mask
+            out[b:b + block] = keys
+        return out
 
     def prefix(self, m: int, at=None) -> np.ndarray:
         """The first m digits (the n-gram of order m) of the windows `at` (None: all) as
@@ -69,14 +77,15 @@ class Windows:
         return out
 
     def digit(self, j: int, at=None) -> np.ndarray:
-        """Digit j of the windows `at` (None: all), int64."""
+        """Digit j of the windows `at` (None: all), int32 (int64 past 2^31 values)."""
+        dtype = np.int32 if self.base < 2**31 else np.int64
         if self.packed:
-            return self._slice(j, j + 1, at)
+            return self._slice(j, j + 1, at, dtype)
         out = np.zeros(len(self.keys) if at is None else len(at), dtype=np.int64)
         for b in self._bytes(at)[:, j * self.width:(j + 1) * self.width].T:
             out <<= 8
             out |= b
-        return out
+        return out.astype(dtype)
 
     def run_starts(self, m: int, block: int = 1 << 20) -> np.ndarray:
         """Where each run of windows sharing their first m digits starts (int32 indices
