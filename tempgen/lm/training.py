@@ -20,6 +20,7 @@ import numpy as np
 from tempgen.errors import TempgenError
 from tempgen.io.corpus import Corpus
 from tempgen.io.limits import SHARE, memory_budget, memory_left
+from tempgen.io.source import size_text
 from tempgen.lm import shardfile
 from tempgen.lm import windows as win
 from tempgen.lm.counting import check_order, estimate, with_bos
@@ -177,9 +178,9 @@ def check_memory(windows: int, label: str) -> None:
     need, left = windows * BYTES_PER_WINDOW, memory_left()
     if left is not None and need > SHARE * left:
         raise TempgenError(
-            f"{label}: {windows:,} distinct n-grams of the top order; estimating the "
-            f"model from them needs about {need / 1e9:.1f} GB of memory, more than the "
-            f"{SHARE * left / 1e9:.1f} GB this process may use; train at a lower order")
+            f"{label}: {windows:,} distinct n-grams of the top order; estimating the model "
+            f"from them needs about {size_text(need)} of memory, more than the "
+            f"{size_text(int(SHARE * left))} this process may use; train at a lower order")
 
 
 def model_of(counted: Counted, level: str, per_line: bool, name: str, corpus: dict,
