@@ -31,6 +31,7 @@ from tempgen.errors import TempgenError
 from tempgen.io import npz
 from tempgen.io.atomic import atomic_file
 from tempgen.io.modelfile import DAMAGE, MAX_ORDER
+from tempgen.io.source import open_file
 
 FORMAT = "tempgen-counts"
 FORMAT_VERSION = 1
@@ -54,7 +55,7 @@ def read(path: str) -> CountFile:
     """A count file's checked metadata and arrays: the windows' columns as npz.Column (read
     a block at a time, checked as they are), the rest whole."""
     try:
-        with open(path, "rb") as f:
+        with open_file(path) as f:
             if not f.read(2) == b"PK":
                 raise TempgenError("not a tempgen count file (not an npz file)")
         arrays = npz.columns(path)
@@ -67,15 +68,10 @@ def read(path: str) -> CountFile:
         _check(meta, arrays)
         return CountFile(meta, arrays)
     except TempgenError as exc:
-        raise TempgenError(f"{path}: {exc}") from None
+        raise TempgenError(str(exc) if str(exc).startswith(f"{path}:") else f"{path}: {exc}"
+                           ) from None
     except zipfile.BadZipFile:
         raise TempgenError(f"{path}: not a tempgen count file (not a valid npz)") from None
-    except IsADirectoryError:
-        raise TempgenError(f"{path}: a folder, not a count file") from None
-    except FileNotFoundError:
-        raise TempgenError(f"{path}: no such file") from None
-    except PermissionError:
-        raise TempgenError(f"{path}: permission denied") from None
     except DAMAGE as exc:
         raise TempgenError(f"{path}: damaged count file ({type(exc).__name__})") from None
 

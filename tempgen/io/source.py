@@ -59,6 +59,14 @@ def _blocks(f, label: str) -> Iterator[bytes]:
             f.close()
 
 
+def open_file(path: str):
+    """The file at `path` (not stdin), open for reading bytes; every failure one
+    TempgenError naming it."""
+    if path == "-":
+        raise TempgenError("-: stdin cannot be read here; give a file")
+    return _open(path, None)[0]
+
+
 def chunks(source: str, on_wait: Callable[[str], None] | None = None
            ) -> tuple[str, Iterator[bytes]]:
     """(the label of `source`, its bytes as blocks), for reading as a stream."""
