@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import tokenize
 import zipfile
 import zlib
 
@@ -74,11 +75,12 @@ class Column:
         item = self.dtype.itemsize
         raw = _pread(self.path, max(0, hi - lo) * item, self.start + lo * item)
         if len(raw) != max(0, hi - lo) * item:
-            raise TempgenError(f"array {self.name}: cut short")
+            raise TempgenError(f"{self.path}: array {self.name}: cut short")
         if lo == self._next:  # (read in order: checked)
             self._crc, self._next = zlib.crc32(raw, self._crc), hi
             if hi == self.n and self._crc != self.crc:
-                raise TempgenError(f"array {self.name}: damaged (checksum mismatch)")
+                raise TempgenError(f"{self.path}: array {self.name}: damaged (checksum "
+                                   "mismatch)")
         return np.frombuffer(raw, dtype=self.dtype)
 
     def whole(self) -> np.ndarray:
@@ -119,7 +121,10 @@ def _header(head: io.BytesIO, name: str):
               (2, 0): np.lib.format.read_array_header_2_0}.get(np.lib.format.read_magic(head))
     if reader is None:
         raise TempgenError(f"array {name}: unsupported .npy version")
-    shape, fortran, dtype = reader(head)
+    try:
+        shape, fortran, dtype = reader(head)
+    except (ValueError, SyntaxError, TypeError, tokenize.TokenError):
+        raise TempgenError(f"array {name}: a damaged .npy header") from None
     if dtype.hasobject or fortran or len(shape) != 1:
         raise TempgenError(f"array {name} must be 1-D unsigned integers")
     return shape, dtype
