@@ -55,8 +55,9 @@ def piece_chars(level: str, memory: int, order: int) -> int:
 
 
 def pieces(chunks: Iterable[str], tokenizer: Tokenizer, size: int) -> Iterator[str]:
-    """The text of `chunks` again, as pieces of at most about `size` characters cut between
-    tokens (where the tokenizer may cut; a token longer than that is cut after it)."""
+    """The text of `chunks` again, as pieces of about `size` characters cut between tokens
+    (where the tokenizer may cut: a piece runs on to the next such place; a stretch of more
+    than MAX_CARRY characters with none is cut anyway, as a streamed text is)."""
     held: list[str] = []
     n = 0
     for chunk in chunks:
