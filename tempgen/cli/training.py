@@ -81,7 +81,7 @@ def _from_corpus(source, level, order, name, per_line, memory, temp_dir, encodin
     stream = open_corpus(source, encoding, errors, waiting)
     with reading_bar(stream.size, "counting") as update:
         return train_stream(stream, level, order, name, per_line, memory, temp_dir,
-                            on_piece=lambda: update(stream.read),
+                            on_piece=lambda stage: update(stream.read, stage),
                             progress=lambda m, n: update(stream.read,
                                                          f"estimating order {m}/{n}"))
 
@@ -136,7 +136,7 @@ def count(corpus, output, level, order, per_line, memory, temp_dir, encoding, er
     stream = open_corpus(corpus, encoding, errors, waiting)
     with reading_bar(stream.size, "counting") as update:
         shard = count_stream(stream, level, order, per_line, output, memory, temp_dir,
-                             on_piece=lambda: update(stream.read))
+                             on_piece=lambda stage: update(stream.read, stage))
     note(f"counted {stream.label}: {shard.tokens:,} tokens, vocabulary {len(shard.vocab):,}, "
          f"{len(shard.counts):,} windows of order {order}, "
          f"{time.perf_counter() - started:.1f} s -> {output}")

@@ -53,7 +53,7 @@ def _counted(stream: CorpusStream, level: str, order: int, per_line: bool, memor
 
 def train_stream(stream: CorpusStream, level: str, order: int, name: str, per_line: bool,
                  memory: int | None = None, temp_dir: str | None = None,
-                 on_piece: Callable[[], None] | None = None, progress=None) -> Model:
+                 on_piece: Callable[[str], None] | None = None, progress=None) -> Model:
     """The model of a corpus read from `stream`, counted within `memory` bytes (pieces
     beyond it spilled to `temp_dir`)."""
     counted = _counted(stream, level, order, per_line, memory, temp_dir, True, on_piece)
@@ -62,7 +62,7 @@ def train_stream(stream: CorpusStream, level: str, order: int, name: str, per_li
 
 def count_stream(stream: CorpusStream, level: str, order: int, per_line: bool, output,
                  memory: int | None = None, temp_dir: str | None = None,
-                 on_piece: Callable[[], None] | None = None) -> Shard:
+                 on_piece: Callable[[str], None] | None = None) -> Shard:
     """Count a corpus read from `stream` as one shard, and write it to the count file
     `output`."""
     c = _counted(stream, level, order, per_line, memory, temp_dir, False, on_piece)

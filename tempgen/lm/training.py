@@ -78,12 +78,13 @@ def pieces(chunks: Iterable[str], tokenizer: Tokenizer, size: int) -> Iterator[s
 
 def count_text(chunks: Iterable[str], level: str, order: int, per_line: bool,
                memory: int | None = None, temp_dir: str | None = None, whole: bool = True,
-               on_piece: Callable[[], None] | None = None, label: str = "corpus"
+               on_piece: Callable[[str], None] | None = None, label: str = "corpus"
                ) -> Counted:
     """Count a corpus given as text chunks. `whole`: as a corpus (a model's windows), else as
-    one shard of one (its head left out: see shards.join). `on_piece()` is called as each
-    piece is counted. Pieces past the first go to a temporary folder in `temp_dir`, removed at the
-    end whatever happens. `label` names the corpus in errors."""
+    one shard of one (its head left out: see shards.join). `on_piece(stage)` is called as
+    each piece is counted ("counting"), and before the pieces are merged. Pieces past the
+    first go to a temporary folder in `temp_dir`, removed at the end whatever happens.
+    `label` names the corpus in errors."""
     check_order(order)
     cls = TOKENIZERS[level]
     memory = memory or memory_budget()
@@ -104,9 +105,11 @@ def count_text(chunks: Iterable[str], level: str, order: int, per_line: bool,
                 files.append(_spill(part, folder, len(files), order, per_line, level))
             del part
             if on_piece is not None:
-                on_piece()
+                on_piece("counting")
         if folder is None:
             return _counted_whole(first, order, per_line, whole, label)
+        if on_piece is not None:
+            on_piece(f"merging {len(files)} pieces")
         return join_shards([shardfile.load(str(f))[0] for f in files], whole, label, memory,
                            folder)
     except OSError as exc:
