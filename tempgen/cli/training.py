@@ -57,7 +57,7 @@ def train(corpus, output, level, order, name, per_line, from_counts, memory, tem
     name = name or Path(output).stem
     check_not_input(output, corpus)
     if from_counts:
-        model = _from_counts(corpus, name, level, order, per_line)
+        model = _from_counts(corpus, name, level, order, per_line, memory)
     else:
         if len(corpus) != 1:
             raise click.UsageError("give one CORPUS (a file, or - for stdin); count files "
@@ -86,7 +86,7 @@ def _from_corpus(source, level, order, name, per_line, memory, temp_dir, encodin
                                                          f"estimating order {m}/{n}"))
 
 
-def _from_counts(paths, name, level, order, per_line):
+def _from_counts(paths, name, level, order, per_line, memory):
     from tempgen.cli.progress import status
     from tempgen.lm.train_files import train_counts
 
@@ -97,7 +97,7 @@ def _from_counts(paths, name, level, order, per_line):
             raise click.UsageError(f"{option} comes from the count files; leave it out "
                                    "with --from-counts")
     with status(f"merging {len(paths)} count files"):
-        return train_counts(paths, name)
+        return train_counts(paths, name, memory=memory)
 
 
 # ===================================================================== count

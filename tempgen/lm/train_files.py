@@ -74,10 +74,11 @@ def count_stream(stream: CorpusStream, level: str, order: int, per_line: bool, o
     return shard
 
 
-def train_counts(paths: Sequence[str], name: str, progress=None) -> Model:
+def train_counts(paths: Sequence[str], name: str, progress=None, memory: int | None = None
+                 ) -> Model:
     """The model of the corpus whose shards' count files are `paths`, in corpus order
     (the order matters only where a window spans two shards: never, for per-line shards
-    that end at a line's end)."""
+    that end at a line's end), merged a block of each at a time within `memory` bytes."""
     loaded = [shardfile.load(p) for p in paths]
     first = loaded[0][1]
     for path, (_, meta) in zip(paths, loaded, strict=True):
@@ -85,7 +86,7 @@ def train_counts(paths: Sequence[str], name: str, progress=None) -> Model:
             if meta[key] != first[key]:
                 raise TempgenError(f"{path}: {key} {meta[key]!r}, but {paths[0]} has "
                                    f"{first[key]!r}; count every shard alike")
-    counted = join_shards([s for s, _ in loaded], True, paths[0], memory_budget())
+    counted = join_shards([s for s, _ in loaded], True, paths[0], memory or memory_budget())
     size = sum(int(m["corpus"].get("size", 0) or 0) for _, m in loaded
                if isinstance(m["corpus"].get("size"), int))
     about = {"name": f"{len(paths)} count file{'s' * (len(paths) != 1)}", "sha256": "",
