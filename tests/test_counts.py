@@ -43,20 +43,22 @@ def model_bytes(text, level, order, per_line, memory=None):
 
 @settings(max_examples=60, deadline=None)
 @given(case=texts, order=st.integers(1, 6), per_line=st.booleans(),
-       piece=st.integers(1, 40))
-def test_counting_in_pieces_gives_the_same_model(case, order, per_line, piece):
+       piece=st.integers(1, 40), fan_in=st.integers(2, 5))
+def test_counting_in_pieces_gives_the_same_model(case, order, per_line, piece, fan_in):
+    # pieces of `piece` characters, merged fan_in files at a time as they pile up
     level, text = case
     if per_line and "\n" not in text:
         per_line = False
     if level == "word" and not text.split():
         return
     memory = piece * (training.BYTES_PER_CHAR[level] + 2 * order)
-    training.MIN_PIECE, saved = 1, training.MIN_PIECE
+    saved = training.MIN_PIECE, training.FAN_IN
+    training.MIN_PIECE, training.FAN_IN = 1, fan_in
     try:
         assert model_bytes(text, level, order, per_line, memory) == \
             model_bytes(text, level, order, per_line)
     finally:
-        training.MIN_PIECE = saved
+        training.MIN_PIECE, training.FAN_IN = saved
 
 
 def test_a_long_corpus_in_pieces_takes_the_spilling_path(monkeypatch):

@@ -12,10 +12,16 @@ from tempgen.io.corpus import CorpusStream
 from tempgen.io.limits import memory_budget
 from tempgen.io.source import size_text
 from tempgen.lm import shardfile
-from tempgen.lm.arrays import compact
 from tempgen.lm.model import Model
 from tempgen.lm.shards import Shard
-from tempgen.lm.training import Counted, count_text, join_shards, model_of, piece_chars
+from tempgen.lm.training import (
+    Counted,
+    count_text,
+    join_shards,
+    model_of,
+    piece_chars,
+    shard_of,
+)
 
 # Bytes a spilled piece's counts take on disk per byte of corpus, at most (every position a
 # window of its own): a char window's digits are a byte each, a word's up to 3 bytes, and a
@@ -66,10 +72,7 @@ def count_stream(stream: CorpusStream, level: str, order: int, per_line: bool, o
     """Count a corpus read from `stream` as one shard, and write it to the count file
     `output`."""
     c = _counted(stream, level, order, per_line, memory, temp_dir, False, on_piece)
-    w = c.windows
-    shard = Shard(c.vocab, order, per_line, c.tokens,
-                  [compact(w.digit(j)) for j in range(order)], compact(w.counts),
-                  c.head, c.tail, c.last)
+    shard = shard_of(c, order, per_line)
     shardfile.save(shard, output, level, stream.about())
     return shard
 

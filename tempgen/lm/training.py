@@ -23,6 +23,7 @@ from tempgen.io.limits import SHARE, memory_budget, memory_left
 from tempgen.io.source import size_text
 from tempgen.lm import shardfile
 from tempgen.lm import windows as win
+from tempgen.lm.arrays import compact
 from tempgen.lm.counting import check_order, estimate, with_bos
 from tempgen.lm.model import Model
 from tempgen.lm.shards import Shard, count_shard, join, union
@@ -33,6 +34,7 @@ from tempgen.lm.tokenizer import MAX_CARRY, TOKENIZERS, Tokenizer
 BYTES_PER_CHAR = {"char": 72, "word": 40}
 BYTES_PER_WINDOW = 64  # estimating: the windows (12) and the passes over them (measured 34)
 MIN_PIECE = 256  # characters: a smaller budget still makes progress
+FAN_IN = 64  # pieces merged into one file as soon as there are so many
 
 
 @dataclass
@@ -89,12 +91,13 @@ def count_text(chunks: Iterable[str], level: str, order: int, per_line: bool,
     cls = TOKENIZERS[level]
     memory = memory or memory_budget()
     size = piece_chars(level, memory, order)
-    first, folder, files = None, None, []
+    first, folder, files, spilled = None, None, [], 0
     try:
         for text in pieces(chunks, cls([]), size):
             if first is not None:  # a second piece: the first was not the whole corpus
                 folder = _temporary_folder(temp_dir)
-                files.append(_spill(first, folder, len(files), order, per_line, level))
+                files.append(_spill(first, folder, spilled, order, per_line, level))
+                spilled += 1
                 first = None
             tok = cls.fit(text)
             part = (tok.vocab, tok.encode(text))
@@ -102,7 +105,9 @@ def count_text(chunks: Iterable[str], level: str, order: int, per_line: bool,
             if folder is None:
                 first = part  # (perhaps the whole corpus)
             else:
-                files.append(_spill(part, folder, len(files), order, per_line, level))
+                files.append(_spill(part, folder, spilled, order, per_line, level))
+                spilled += 1
+                _fold(files, label, memory, level)
             del part
             if on_piece is not None:
                 on_piece("counting")
@@ -133,6 +138,36 @@ def _spill(part, folder: Path, n: int, order: int, per_line: bool, level: str) -
     path = folder / f"piece-{n}.counts"
     shardfile.save(count_shard(part[1], part[0], order, per_line), path, level, {})
     return path
+
+
+def _fold(files: list[Path], label: str, memory: int, level: str) -> None:
+    """Merge the last FAN_IN count files into one while they hold as many pieces each (as
+    a counter carries), so that no merge reads more than FAN_IN files and each piece is
+    merged a few times at most."""
+    while len(files) >= FAN_IN and len({_pieces(f) for f in files[-FAN_IN:]}) == 1:
+        group = files[-FAN_IN:]
+        folder, shards = group[0].parent, [shardfile.load(str(f))[0] for f in group]
+        merged = shard_of(join_shards(shards, False, label, memory, folder),
+                          shards[0].order, shards[0].per_line)
+        path = folder / f"{group[0].stem.split('x')[0]}x{_pieces(group[0]) * FAN_IN}.counts"
+        shardfile.save(merged, path, level, {})
+        for f in group:
+            f.unlink()
+        files[-FAN_IN:] = [path]
+
+
+def _pieces(path: Path) -> int:
+    """How many pieces a count file of the folder holds (piece-N.counts: 1; piece-NxK: K)."""
+    stem = path.stem
+    return int(stem.split("x")[1]) if "x" in stem else 1
+
+
+def shard_of(c: Counted, order: int, per_line: bool) -> Shard:
+    """A count of a shard (`count_text(..., whole=False)`) as a Shard."""
+    w = c.windows
+    return Shard(c.vocab, order, per_line, c.tokens,
+                 [compact(w.digit(j)) for j in range(order)], compact(w.counts),
+                 c.head, c.tail, c.last)
 
 
 def _counted_whole(part, order: int, per_line: bool, whole: bool, label: str) -> Counted:
