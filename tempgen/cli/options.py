@@ -90,26 +90,6 @@ class Temperature(click.ParamType):
         return t
 
 
-class Probability(click.ParamType):
-    """A number in [0, 1] (or (0, 1] with low_open); NaN is refused."""
-
-    name = "P"
-
-    def __init__(self, low_open: bool = False):
-        self.low_open = low_open
-
-    def convert(self, value, param, ctx):
-        try:
-            p = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        low_ok = p > 0 if self.low_open else p >= 0
-        if p != p or not low_ok or p > 1:
-            span = "(0, 1]" if self.low_open else "[0, 1]"
-            self.fail(f"{value} is not in {span}", param, ctx)
-        return p
-
-
 def with_options(options):
     """Apply a list of click options, in order, as one decorator."""
     def deco(f):

@@ -6,23 +6,6 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def progress_bar(total: int):
-    """Yields advance(label): one step done, `label` describes the next."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description:<22}"), BarColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task("reading", total=total)
-
-        def advance(label: str) -> None:
-            bar.update(task, advance=1, description=label)
-
-        yield advance
-
-
-@contextmanager
 def status(message: str):
     """A spinner with a message on stderr while a long step runs (terminals only)."""
     from rich.console import Console
