@@ -46,8 +46,10 @@ class Shard:
     label: str = ""
 
 
-def count_shard(ids: np.ndarray, vocab: list[str], order: int, per_line: bool) -> Shard:
-    """The shard of a piece of corpus given as ids in `vocab`."""
+def shard_windows(ids: np.ndarray, vocab: list[str], order: int, per_line: bool
+                  ) -> tuple[win.Windows, np.ndarray, np.ndarray, int]:
+    """A piece of corpus given as ids in `vocab`, counted as a shard: its body's windows,
+    its head, its tail and its last id."""
     ids = np.asarray(ids, dtype=np.int64)
     bos = len(vocab)
     boundary = vocab.index("\n") if per_line and "\n" in vocab else None
@@ -56,12 +58,17 @@ def count_shard(ids: np.ndarray, vocab: list[str], order: int, per_line: bool) -
     start = 1 + h  # past the head's last id (and the BOS marks after its newlines)
     if boundary is not None and h > 1:
         start += int(np.count_nonzero(ids[: h - 1] == boundary))
-    w = win.count(x, order, bos, start) if len(x) > start else None
-    columns = [compact(w.digit(j)) if w else np.zeros(0, np.uint8) for j in range(order)]
-    counts = compact(w.counts) if w else np.zeros(0, np.uint8)
-    return Shard(list(vocab), order, per_line, len(ids), columns, counts, ids[:h].copy(),
-                 x[max(len(x) - (order - 1), 1):].copy() if order > 1 else ids[:0].copy(),
-                 int(ids[-1]) if len(ids) else -1)
+    tail = x[max(len(x) - (order - 1), 1):].copy() if order > 1 else ids[:0].copy()
+    return (win.count(x, order, bos, start), ids[:h].copy(), tail,
+            int(ids[-1]) if len(ids) else -1)
+
+
+def count_shard(ids: np.ndarray, vocab: list[str], order: int, per_line: bool) -> Shard:
+    """The shard of a piece of corpus given as ids in `vocab`."""
+    w, head, tail, last = shard_windows(ids, vocab, order, per_line)
+    return Shard(list(vocab), order, per_line, len(ids),
+                 [compact(w.digit(j)) for j in range(order)], compact(w.counts), head, tail,
+                 last)
 
 
 def union(vocabs: Sequence[list[str]]) -> list[str]:

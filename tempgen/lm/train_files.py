@@ -90,7 +90,7 @@ def train_counts(paths: Sequence[str], name: str, progress=None, memory: int | N
                 raise TempgenError(f"{path}: {key} {meta[key]!r}, but {paths[0]} has "
                                    f"{first[key]!r}; count every shard alike")
     counted = join_shards([s for s, _ in loaded], True, paths[0], memory or memory_budget())
-    size = sum(int(m["corpus"].get("size", 0) or 0) for _, m in loaded
+    size = sum(m["corpus"]["size"] for _, m in loaded
                if isinstance(m["corpus"].get("size"), int))
     about = {"name": f"{len(paths)} count file{'s' * (len(paths) != 1)}", "sha256": "",
              "size": size}

@@ -26,11 +26,11 @@ from tempgen.lm import windows as win
 from tempgen.lm.arrays import compact
 from tempgen.lm.counting import check_order, estimate, with_bos
 from tempgen.lm.model import Model
-from tempgen.lm.shards import Shard, count_shard, join, union
+from tempgen.lm.shards import Shard, count_shard, join, shard_windows, union
 from tempgen.lm.tokenizer import MAX_CARRY, TOKENIZERS, Tokenizer
 
-# Peak bytes of counting per character of a piece (measured; the text, its ids, the keys
-# and their sort), and of joining per window (the joined windows, the runs' blocks).
+# Peak bytes of counting per character of a piece (the text, its ids, the keys and their
+# sort; measured about 40), and of estimating per distinct window.
 BYTES_PER_CHAR = {"char": 72, "word": 40}
 BYTES_PER_WINDOW = 64  # estimating: the windows (12) and the passes over them (measured 34)
 MIN_PIECE = 256  # characters: a smaller budget still makes progress
@@ -175,12 +175,8 @@ def _counted_whole(part, order: int, per_line: bool, whole: bool, label: str) ->
     if not len(ids):
         raise TempgenError(f"{label}: the corpus is empty (no tokens)")
     if not whole:
-        shard = count_shard(ids, vocab, order, per_line)
-        keys = win.encode(np.stack(shard.columns, axis=1).astype(np.int64), order,
-                          len(vocab) + 2)
-        return Counted(vocab, win.Windows(order, len(vocab) + 2, keys,
-                                          shard.counts.astype(np.int64)),
-                       len(ids), shard.head, shard.tail, shard.last, label)
+        w, head, tail, last = shard_windows(ids, vocab, order, per_line)
+        return Counted(vocab, w, len(ids), head, tail, last, label)
     boundary = _boundary(vocab, per_line)
     x = with_bos(ids, len(vocab), boundary)
     return Counted(vocab, win.count(x, order, len(vocab)), len(ids), ids[:order - 1],

@@ -158,8 +158,8 @@ def count(x: np.ndarray, order: int, bos: int, start: int = 0) -> Windows:
     depth = _depth(x, bos) if np.count_nonzero(x[1:] == bos) else None
     packed = bits * order <= PACKED_BITS
     width = (bits + 7) // 8
-    key = (np.zeros(n - start, dtype=np.int64) if packed
-           else np.zeros((n - start, order * width), dtype=np.uint8))
+    key = (np.zeros(max(0, n - start), dtype=np.int64) if packed
+           else np.zeros((max(0, n - start), order * width), dtype=np.uint8))
     buf = np.empty(n, dtype=np.int64)
     for j in range(order):
         lo = max(start, j)
