@@ -55,13 +55,9 @@ typedef struct {
     double mu;
 } State;
 
-/* Scratch rows of one step (room for the vocabulary each), and the log-probability rows of
- * the contexts met last, kept by the deepest matched context (slot = hash of level, rank). */
+/* Scratch rows of one step (room for the vocabulary each). */
 typedef struct {
     int64_t vocab;
-    int64_t slots;      /* 0: no rows kept (a large vocabulary) */
-    int64_t *keys;      /* (slots,): level * 2^40 + rank, or -1 */
-    double *rows;       /* (slots, vocab) */
     Cands cur, a, b;
     int32_t *order, *order2, *flag; /* flag: scratch; tally: zero between uses */
     int32_t *tally;

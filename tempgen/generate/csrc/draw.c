@@ -28,6 +28,7 @@ int model_row(Cache *s, const int64_t *rank, int n, double *row) {
     int v = s->m->vocab, k;
     const Kept *D = kept_of(s, rank, n < s->dense ? n : s->dense, &k);
     if (!D) return -1;
+    fetch_successors(s->m, rank, k + 1, n);
     for (int i = 0; i < v; i++) row[i] = D->rec[(int64_t)i * D->stride];
     for (k++; k <= n; k++) interpolate(&s->m->lv[k], rank[k - 1], row, row, v, s->iota);
     return 0;
@@ -65,21 +66,14 @@ static int dense_draw(Cache *s, const int64_t *rank, int n, double t, double u, 
     return 0;
 }
 
-/* The log-probabilities of the row of the context with matched ranks rank[0..n-1]: kept
- * from when it was last met, or worked out (and kept). NULL when out of memory. */
-static const double *log_row(Cache *s, Work *k, const int64_t *rank, int n) {
-    int v = s->m->vocab;
-    int64_t key = ((int64_t)n << 40) + rank[n - 1], slot = 0;
-    double *lp = s->z;
-    if (k->slots) {
-        slot = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 20) % k->slots;
-        lp = k->rows + slot * v;
-        if (k->keys[slot] == key) return lp;
-    }
+/* The log-probabilities of the row of the context with matched ranks rank[0..n-1], made
+ * anew at each step (into s->z): a row kept for the next visit to its context would cost
+ * more to store than it saves, as most steps of varied text meet a context for the first
+ * time. NULL when out of memory. */
+static const double *log_row(Cache *s, const int64_t *rank, int n) {
     if (model_row(s, rank, n, s->row) < 0) return NULL;
-    logs(s->row, lp, v);
-    if (k->slots) k->keys[slot] = key;
-    return lp;
+    logs(s->row, s->z, s->m->vocab);
+    return s->z;
 }
 
 int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
@@ -92,7 +86,7 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
         if (ranked_cut(s, k, &ch->link[0], rank, n) < 0) return -1;
         from = 1;
     } else {
-        if (!(lp = log_row(s, k, rank, n))) return -1;
+        if (!(lp = log_row(s, rank, n))) return -1;
         c->n = 0;
         for (int i = 0; i < s->m->vocab; i++)
             if (lp[i] > -INFINITY) {

@@ -47,6 +47,7 @@ int64_t build_set(Cache *s, const Kept *K, const Marks *marks, const int64_t *ra
         s->now = 1;
     }
     int32_t now = s->now, *set = s->set, *pos = s->pos, *stamp = s->stamp;
+    fetch_successors(m, rank, k0 + 1, n);
     for (int k = k0 + 1; k <= n; k++) {
         const Level *lv = &m->lv[k];
         const Ctx *c = &lv->ctx[rank[k - 1]];

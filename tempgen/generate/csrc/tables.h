@@ -117,6 +117,19 @@ static inline void interpolate(const Level *lv, int64_t r, const double *in, dou
     })
 }
 
+/* Ask memory at once for the first successors of the matched contexts of levels lo..hi (their
+ * records are at hand: ranks() read them), which a step then reads level by level: their
+ * waits overlap instead of adding up. */
+static inline void fetch_successors(const Model *m, const int64_t *rank, int lo, int hi) {
+    for (int k = lo; k <= hi; k++) {
+        const Level *lv = &m->lv[k];
+        int64_t e = lv->ctx[rank[k - 1]].succ;
+        __builtin_prefetch(lv->token.p + e * lv->token.size);
+        if (lv->adj.p) __builtin_prefetch(lv->adj.p + e * lv->adj.size);
+        if (lv->u) __builtin_prefetch(lv->u + e);
+    }
+}
+
 /* Ranks of the matched suffixes of one context (order-1 tokens, newest last) in the model's
  * suffix trie: rank[0] = 0 (the empty context), rank[j] that of the suffix of length j.
  * Returns how many (at least 1). lookup.c */
