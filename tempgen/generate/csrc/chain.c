@@ -88,28 +88,29 @@ static void keep_above(Cands *c, double floor) {
     c->n = o;
 }
 
-/* order[0..n) sorted stably by key: descending (sign -1) or ascending (+1); a bottom-up
- * merge sort, as numpy's stable argsort orders ties by position. */
+#define RUN 8 /* sort_by: runs this long are sorted by insertion, then merged */
+
+/* Whether key x goes before key y in the order sign asks for (ties: neither). */
+static inline int ahead(double x, double y, int sign) { return sign < 0 ? x > y : x < y; }
+
+/* order[0..n) sorted stably by key: descending (sign -1) or ascending (+1); numpy's stable
+ * argsort, which orders ties by position. Runs of RUN by insertion, then merged. */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp) {
-    if (n <= 48) { /* by insertion: a few */
-        for (int64_t i = 0; i < n; i++) {
+    for (int64_t lo = 0; lo < n; lo += RUN) {
+        int64_t hi = lo + RUN < n ? lo + RUN : n;
+        for (int64_t i = lo; i < hi; i++) {
             double x = key[i];
             int64_t j = i;
-            for (; j > 0 && (sign < 0 ? x > key[order[j - 1]] : x < key[order[j - 1]]); j--)
-                order[j] = order[j - 1];
+            for (; j > lo && ahead(x, key[order[j - 1]], sign); j--) order[j] = order[j - 1];
             order[j] = (int32_t)i;
         }
-        return;
     }
-    for (int64_t i = 0; i < n; i++) order[i] = (int32_t)i;
-    for (int64_t width = 1; width < n; width *= 2) {
+    for (int64_t width = RUN; width < n; width *= 2) {
         for (int64_t lo = 0; lo < n; lo += 2 * width) {
             int64_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
             int64_t a = lo, b = mid, o = lo;
-            while (a < mid && b < hi) {
-                double ka = key[order[a]], kb = key[order[b]];
-                tmp[o++] = (sign < 0 ? kb > ka : kb < ka) ? order[b++] : order[a++];
-            }
+            while (a < mid && b < hi)
+                tmp[o++] = ahead(key[order[b]], key[order[a]], sign) ? order[b++] : order[a++];
             while (a < mid) tmp[o++] = order[a++];
             while (b < hi) tmp[o++] = order[b++];
         }
@@ -129,32 +130,42 @@ static void keep_prefix(Work *k, Cands *c, const double *p, double mass) {
     keep_marked(c, k->flag);
 }
 
-/* The k-th largest of x[0..n) (x reordered): quickselect. */
-static double kth_largest(double *x, int64_t n, int64_t kth) {
-    int64_t lo = 0, hi = n - 1, want = kth - 1;
-    while (lo < hi) {
-        double pivot = x[lo + (hi - lo) / 2];
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (x[i] > pivot) i++;
-            while (x[j] < pivot) j--;
-            if (i <= j) {
-                double t = x[i];
-                x[i++] = x[j];
-                x[j--] = t;
-            }
+/* The k-th largest of x[0..n), by selection without branches on the values (which no
+ * predictor guesses): each pass splits its values about a pivot, those above to the front
+ * of the other buffer y and those below to its back, and goes on in the part holding the
+ * k-th; x and y (room n each) are overwritten. */
+static double kth_largest(double *x, double *y, int64_t n, int64_t kth) {
+    double *base[2] = {x, y}, *src = x;
+    int64_t len = n, want = kth - 1;
+    for (int cur = 0;; cur = 1 - cur) {
+        double *dst = base[1 - cur];
+        double a = src[0], b = src[len / 2], c = src[len - 1]; /* the median of three */
+        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        int64_t above = 0, below = 0;
+        for (int64_t i = 0; i < len; i++) {
+            double v = src[i];
+            dst[above] = v;
+            dst[len - 1 - below] = v;
+            above += v > pivot;
+            below += v < pivot;
         }
-        if (want <= j) hi = j;
-        else if (want >= i) lo = i;
-        else break;
+        if (want < above) {
+            src = dst;
+            len = above;
+        } else if (want >= len - below) {
+            want -= len - below;
+            src = dst + len - below;
+            len = below;
+        } else {
+            return pivot;
+        }
     }
-    return x[want];
 }
 
 static void top_k(Work *k, Cands *c, int64_t kk) {
     if (kk <= 0 || kk >= k->vocab || c->n <= kk) return;
     memcpy(k->tmp, c->w, sizeof(double) * c->n);
-    keep_above(c, kth_largest(k->tmp, c->n, kk) - MARGIN);
+    keep_above(c, kth_largest(k->tmp, k->p, c->n, kk) - MARGIN);
 }
 
 static void top_p(Work *k, Cands *c, double mass) {
@@ -263,17 +274,6 @@ static void mirostat_cut(Work *k, Cands *c, double mu) {
 
 void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st); /* state.c */
 
-/* numpy's logaddexp. */
-static double log_add(double x, double y) {
-    if (x == y) return x + M_LN2;
-    if (y == -INFINITY) return x; /* (x + log1p(0), as numpy has it) */
-    if (x == -INFINITY) return y;
-    double d = x - y;
-    if (d > 0) return x + log1p(exp(-d));
-    if (d <= 0) return y + log1p(exp(d));
-    return d;
-}
-
 static void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t);
 
 /* XTC: the mixture of the rest of the chain on the row with and without the exclusion
@@ -289,19 +289,29 @@ static void xtc(const Chain *ch, int at, Work *k, Cands *c, State *st, double *t
     run_from(ch, at + 1, k, c, st, t);
     if (!changed) return;
     run_from(ch, at + 1, k, b, st, &tb);
-    double la = log1p(-prob), lb = log(prob);
+    /* ln((1 - P) qa + P qb) by token, as m + ln(e^(a - m) + e^(b - m)) with a, b the two
+     * terms' logs and m the larger, several tokens at a time (samplers/chain.py, _xtc) */
+    double la = log1p(-prob), lb = log(prob), *ea = o->w, *eb = k->tmp, *m = k->p;
     int64_t i = 0, j = 0, n = 0;
     while (i < c->n || j < b->n) {
         int32_t x = i < c->n ? c->id[i] : INT32_MAX, y = j < b->n ? b->id[j] : INT32_MAX;
-        double wa = x <= y ? c->w[i] : -INFINITY, wb = y <= x ? b->w[j] : -INFINITY;
+        double wa = x <= y ? la + c->w[i] : -INFINITY, wb = y <= x ? lb + b->w[j] : -INFINITY;
+        double top = wa > wb ? wa : wb;
+        if (top == -INFINITY) top = 0.0; /* (neither: ln 0) */
         o->id[n] = x < y ? x : y;
-        o->w[n++] = log_add(la + wa, lb + wb);
+        m[n] = top;
+        ea[n] = wa - top;
+        eb[n++] = wb - top;
         if (x <= y) i++;
         if (y <= x) j++;
     }
+    exps(ea, ea, n);
+    exps(eb, eb, n);
+    for (i = 0; i < n; i++) ea[i] += eb[i];
+    logs(ea, ea, n);
     c->n = n;
     memcpy(c->id, o->id, sizeof(int32_t) * n);
-    memcpy(c->w, o->w, sizeof(double) * n);
+    for (i = 0; i < n; i++) c->w[i] = m[i] + ea[i];
     *t = (1 - prob) * *t + prob * tb;
 }
 

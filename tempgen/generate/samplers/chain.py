@@ -201,8 +201,13 @@ def _xtc(link, rest, logw, states, temps):
     rows = np.flatnonzero(changed)
     sub = [states[r] for r in rows] if states is not None else None
     excl, excl_t = _run(rest, cut[rows], sub, temps[rows])
-    with np.errstate(divide="ignore"):
-        mixed = np.logaddexp(np.log1p(-p) + kept[rows], math.log(p) + excl)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # ln((1 - P) qa + P qb) = m + ln(e^(a - m) + e^(b - m)), m the larger of the two
+        # logs (0 where both are -inf): as csrc/chain.c computes it
+        a, b = np.log1p(-p) + kept[rows], math.log(p) + excl
+        m = np.maximum(a, b)
+        m[m == -np.inf] = 0.0
+        mixed = m + np.log(np.exp(a - m) + np.exp(b - m))
     out, out_t = kept.copy(), np.array(kept_t, dtype=np.float64)
     out[rows] = mixed
     out_t[rows] = (1 - p) * kept_t[rows] + p * excl_t
