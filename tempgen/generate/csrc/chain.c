@@ -109,8 +109,13 @@ void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tm
         for (int64_t lo = 0; lo < n; lo += 2 * width) {
             int64_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
             int64_t a = lo, b = mid, o = lo;
-            while (a < mid && b < hi)
-                tmp[o++] = ahead(key[order[b]], key[order[a]], sign) ? order[b++] : order[a++];
+            while (a < mid && b < hi) { /* (without branches on the keys) */
+                int32_t x = order[a], y = order[b];
+                int take = ahead(key[y], key[x], sign);
+                tmp[o++] = x ^ ((x ^ y) & -take);
+                b += take;
+                a += !take;
+            }
             while (a < mid) tmp[o++] = order[a++];
             while (b < hi) tmp[o++] = order[b++];
         }
