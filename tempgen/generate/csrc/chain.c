@@ -10,10 +10,20 @@
 #include "chain.h"
 #include "vmath.h"
 
+#define ROW_FLOATS ((int64_t)1 << 21) /* rows kept: 16 MB at most */
+#define MIN_SLOTS 256                 /* fewer would hardly ever be met again */
+
 int work_init(Work *k, int64_t vocab) {
     memset(k, 0, sizeof *k);
     size_t n = (size_t)vocab + 1;
     k->vocab = vocab;
+    if (ROW_FLOATS / vocab >= MIN_SLOTS) {
+        k->slots = ROW_FLOATS / vocab;
+        k->keys = malloc(sizeof(int64_t) * k->slots);
+        k->rows = malloc(sizeof(double) * k->slots * vocab);
+        if (!k->keys || !k->rows) return -1;
+        memset(k->keys, 0xff, sizeof(int64_t) * k->slots);
+    }
     int32_t *ints = malloc(sizeof(int32_t) * 7 * n);
     double *dbl = malloc(sizeof(double) * 5 * n);
     k->touched = malloc(sizeof(int64_t) * n);
@@ -45,6 +55,8 @@ void work_free(Work *k) {
     free(k->root_p);
     free(k->bits);
     free(k->lp);
+    free(k->keys);
+    free(k->rows);
     free(k->cur.id);
     free(k->cur.w);
     free(k->touched);

@@ -55,9 +55,15 @@ typedef struct {
     double mu;
 } State;
 
-/* Scratch rows of one step (room for the vocabulary each). */
+/* Scratch rows of one step (room for the vocabulary each), and the log-probability rows of
+ * contexts met again (draw.c, log_row), by the deepest matched context (slot = hash of
+ * level, rank). */
+#define ROW_HELD ((int64_t)1 << 62) /* keys: the slot holds the row, not only the key */
 typedef struct {
     int64_t vocab;
+    int64_t slots;      /* 0: no rows kept (a large vocabulary) */
+    int64_t *keys;      /* (slots,): level * 2^40 + rank (+ ROW_HELD), or -1 */
+    double *rows;       /* (slots, vocab) */
     Cands cur, a, b;
     int32_t *order, *order2, *flag; /* flag: scratch; tally: zero between uses */
     int32_t *tally;

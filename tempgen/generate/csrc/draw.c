@@ -66,14 +66,24 @@ static int dense_draw(Cache *s, const int64_t *rank, int n, double t, double u, 
     return 0;
 }
 
-/* The log-probabilities of the row of the context with matched ranks rank[0..n-1], made
- * anew at each step (into s->z): a row kept for the next visit to its context would cost
- * more to store than it saves, as most steps of varied text meet a context for the first
- * time. NULL when out of memory. */
-static const double *log_row(Cache *s, const int64_t *rank, int n) {
+/* The log-probabilities of the row of the context with matched ranks rank[0..n-1]: kept
+ * from when it was last met, or worked out. A row is kept from the second time its context
+ * is met: text that comes round again (a loop at a low temperature) is served from the
+ * kept rows, and varied text, whose contexts are mostly new, does not pay to store rows it
+ * will not meet again. NULL when out of memory. */
+static const double *log_row(Cache *s, Work *k, const int64_t *rank, int n) {
+    int v = s->m->vocab;
+    int64_t key = ((int64_t)n << 40) + rank[n - 1], slot = 0;
+    if (k->slots) {
+        slot = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 20) % k->slots;
+        if (k->keys[slot] == (key | ROW_HELD)) return k->rows + slot * v;
+    }
     if (model_row(s, rank, n, s->row) < 0) return NULL;
-    logs(s->row, s->z, s->m->vocab);
-    return s->z;
+    int keep = k->slots && k->keys[slot] == key; /* met once before */
+    double *lp = keep ? k->rows + slot * v : s->z;
+    logs(s->row, lp, v);
+    if (k->slots) k->keys[slot] = keep ? key | ROW_HELD : key;
+    return lp;
 }
 
 int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
@@ -86,7 +96,7 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
         if (ranked_cut(s, k, &ch->link[0], rank, n) < 0) return -1;
         from = 1;
     } else {
-        if (!(lp = log_row(s, rank, n))) return -1;
+        if (!(lp = log_row(s, k, rank, n))) return -1;
         c->n = 0;
         for (int i = 0; i < s->m->vocab; i++)
             if (lp[i] > -INFINITY) {
