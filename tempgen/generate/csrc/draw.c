@@ -26,7 +26,7 @@ static int64_t pick(const double *run, int64_t n, double u, double *target) {
 
 int model_row(Cache *s, const int64_t *rank, int n, double *row) {
     int v = s->m->vocab, k;
-    const Kept *D = kept_of(s, rank, n < s->dense ? n : s->dense, &k);
+    const Kept *D = kept_of(s, rank, n < s->whole ? n : s->whole, &k);
     if (!D) return -1;
     fetch_successors(s->m, rank, k + 1, n);
     for (int i = 0; i < v; i++) row[i] = D->rec[(int64_t)i * D->stride];

@@ -29,6 +29,15 @@ int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
     s->n_temps = n_temps;
     s->dstride = 1 + 2 * n_temps;
     s->sstride = 1 + 4 * n_temps;
+    /* model_row's levels: as many as the processor's cache holds whole (reading a row from
+     * memory costs more than working it out from a shorter context's in cache) */
+    double bytes = 0.0;
+    s->whole = 1;
+    for (int k = 1; k <= dense; k++) {
+        bytes += (double)m->lv[k].n_ctx * (double)(v + 1) * s->dstride * sizeof(double);
+        if (bytes > WHOLE_BYTES) break;
+        s->whole = k;
+    }
     for (int k = 1; k <= depth; k++)
         if (!(s->kept[k] = calloc(m->lv[k].n_ctx, sizeof(Kept *)))) return -1;
     s->stamp = calloc(4 * v, sizeof(int32_t)); /* stamp, pos, set, buf */

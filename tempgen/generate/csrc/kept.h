@@ -36,12 +36,14 @@ struct Kept {
 };
 
 typedef struct Block Block; /* kept.c */
+#define WHOLE_BYTES (1 << 18) /* Cache.whole: their rows fit in this many bytes */
 
 /* What a run keeps: its kept contexts (in large blocks, freed together), and the scratch
  * rows of one step. */
 typedef struct {
     const Model *m;
     int dense, depth;     /* contexts of levels 1..dense are kept dense, ..depth sparse */
+    int whole;            /* model_row starts from the levels 1..whole (<= dense) */
     Block *blocks;
     int n_temps;
     const double *temps;  /* the distinct temperatures > 0 of the rows */
