@@ -52,7 +52,8 @@ def _tables(model) -> tuple:
         spec = None
         if tables is not None:
             spec = (tables.order, tables.vocab_size, tables.bos, tables.boundary,
-                    tuple((_contexts(lv), lv.ctx_first, lv.succ_token, lv.succ_adj, lv.succ_u,
+                    tuple((_contexts(lv), _children(lv), lv.ctx_first, lv.succ_token,
+                           lv.succ_adj, lv.succ_u,
                            np.ascontiguousarray(lv.discount, dtype=np.float64))
                           for lv in tables.levels))
         _specs[model] = (tables, spec)
@@ -61,8 +62,9 @@ def _tables(model) -> tuple:
 
 def _contexts(lv) -> np.ndarray:
     """The records of a level's contexts as bytes (csrc/tables.h: Ctx): gamma and
-    1 / denominator (float64), then where its successors and children start and how many
-    there are (uint32). Filled column by column through two views of one array."""
+    1 / denominator (float64), then where its successors start and how many there are
+    (uint32), and 8 bytes of padding (a record in one cache line). Filled column by column
+    through two views of one array."""
     n = len(lv.gamma)
     rec = np.zeros((n, CTX_BYTES // 8), dtype=np.float64)
     half = rec.view(np.uint32)  # (n, 8)
@@ -71,10 +73,16 @@ def _contexts(lv) -> np.ndarray:
         rec[:, 1] = lv.inv_denom
     half[:, 4] = lv.succ_start[:-1]
     half[:, 5] = np.diff(lv.succ_start)
-    if lv.children is not None:
-        half[1:, 6] = np.cumsum(lv.children[:-1], dtype=np.int64)
-        half[:, 7] = lv.children
     return rec.reshape(-1).view(np.uint8)
+
+
+def _children(lv) -> np.ndarray | None:
+    """Where each context's children start on the next level, and where the last ones end
+    (n_ctx + 1,) int32: what the context lookup reads, apart from the records, so that its
+    walk down the levels reads 4 bytes a context."""
+    if lv.children is None:
+        return None
+    return np.concatenate(([0], np.cumsum(lv.children, dtype=np.int64))).astype(np.int32)
 
 
 def levels(tables, temperatures: int) -> tuple[int, int]:

@@ -16,8 +16,9 @@ int ranks(const Model *m, const int64_t *ctx, int64_t *rank) {
         int last = m->boundary >= 0 && tok == m->boundary;
         if (last) tok = m->bos; /* per-line: a newline starts a fresh sequence */
         if (tok < 0 || tok > m->bos) break;
-        const Ctx *c = &m->lv[j].ctx[rank[j - 1]];
-        int64_t r = search(m->lv[j + 1].first, c->child, (int64_t)c->child + c->n_child, tok);
+        Ints kids = m->lv[j].kids;
+        int64_t r = search(m->lv[j + 1].first, at(kids, rank[j - 1]), at(kids, rank[j - 1] + 1),
+                           tok);
         if (r < 0) break;
         rank[n++] = r;
         if (last) break;

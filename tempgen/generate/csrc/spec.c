@@ -14,9 +14,9 @@ int parse_model(Views *vs, PyObject *spec, Model *m) {
     }
     for (int k = 1; k <= m->order; k++) {
         Level *lv = &m->lv[k];
-        PyObject *ctx, *first, *token, *adj, *u, *disc;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(levels, k - 1), "OOOOOO", &ctx, &first, &token,
-                              &adj, &u, &disc))
+        PyObject *ctx, *kids, *first, *token, *adj, *u, *disc;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(levels, k - 1), "OOOOOOO", &ctx, &kids, &first,
+                              &token, &adj, &u, &disc))
             return -1;
         memset(lv, 0, sizeof *lv);
         Py_buffer *b = view(vs, ctx, 0, "contexts");
@@ -28,6 +28,14 @@ int parse_model(Views *vs, PyObject *spec, Model *m) {
         lv->ctx = b->buf;
         lv->n_ctx = b->len / sizeof(Ctx);
         if (first != Py_None && ints(vs, first, &lv->first, NULL, "first") < 0) return -1;
+        if (kids != Py_None) {
+            int64_t nk;
+            if (ints(vs, kids, &lv->kids, &nk, "children") < 0) return -1;
+            if (nk != lv->n_ctx + 1) {
+                PyErr_SetString(PyExc_ValueError, "children: one start per context and an end");
+                return -1;
+            }
+        }
         if (ints(vs, token, &lv->token, NULL, "token") < 0) return -1;
         if (adj != Py_None && ints(vs, adj, &lv->adj, NULL, "adj") < 0) return -1;
         if (u != Py_None && !(lv->u = doubles(vs, u, 0, NULL, "u"))) return -1;

@@ -40,13 +40,15 @@ static inline int64_t at(Ints a, int64_t i) {
 typedef struct {
     double gamma, inv_denom; /* back-off weight; 1 / the sum of adjusted counts (or 0) */
     uint32_t succ, n_succ;   /* its successors: entries succ .. succ + n_succ - 1 */
-    uint32_t child, n_child; /* its children (contexts one token older), on the next level */
+    uint32_t pad[2];         /* (32 bytes: a record never spans two cache lines) */
 } Ctx;
 
 /* The order-m tables (m = 1..order): contexts of length m-1 and their successors. */
 typedef struct {
     const Ctx *ctx;     /* (n_ctx,) */
     int64_t n_ctx;
+    Ints kids;          /* m < order: (n_ctx + 1,) where each context's children (contexts
+                           one token older, on the next level) start; the last: where they end */
     Ints first;         /* m >= 2: the oldest token of each context (by parent, ascending) */
     Ints token;         /* successor token of each entry */
     Ints adj;           /* adjusted counts (counts model), or p == NULL */
@@ -117,10 +119,11 @@ static inline void interpolate(const Level *lv, int64_t r, const double *in, dou
     })
 }
 
-/* Ask memory at once for the first successors of the matched contexts of levels lo..hi (their
- * records are at hand: ranks() read them), which a step then reads level by level: their
- * waits overlap instead of adding up. */
+/* Ask memory at once for the records of the matched contexts of levels lo..hi, then for their
+ * first successors, which a step then reads level by level: their waits overlap instead
+ * of adding up. */
 static inline void fetch_successors(const Model *m, const int64_t *rank, int lo, int hi) {
+    for (int k = lo; k <= hi; k++) __builtin_prefetch(&m->lv[k].ctx[rank[k - 1]]);
     for (int k = lo; k <= hi; k++) {
         const Level *lv = &m->lv[k];
         int64_t e = lv->ctx[rank[k - 1]].succ;
