@@ -75,6 +75,20 @@ def test_the_word_model_and_a_back_off_model_too(link, tmp_path):
     same(arpa, [build_chain(LINKS[link])], [0, 0], [], 80)
 
 
+@pytest.mark.parametrize("settings", [{"top_p": 0.5, "temperature": 0.1},
+                                      {"top_k": 5, "typical_p": 0.9, "temperature": 0.2}])
+def test_rows_kept_for_contexts_met_again_are_the_rows(settings):
+    # at a low temperature the text comes round again: from its second visit, a context's
+    # row is served from what the run keeps (csrc/draw.c, log_row), and must be the same
+    model = store.load("shakespeare-char")
+    (fast, _), (slow, _) = (run(model, [build_chain(settings)], [0, 0], [], 1500, f)
+                            for f in (1, 0))
+    assert fast.tokens.tolist() == slow.tokens.tolist()
+    text = model.tokenizer.decode(fast.tokens[:, 0].tolist())
+    grams = [text[i:i + 6] for i in range(len(text) - 6)]
+    assert len(set(grams)) < 0.8 * len(grams)  # (hundreds of contexts were met before)
+
+
 def test_dry_keeps_its_state_across_long_runs_and_blocks(monkeypatch):
     # a window of 5 is outgrown many times over (the kept history is cut every 5 steps)
     model = store.load("shakespeare-char")

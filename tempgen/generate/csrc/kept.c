@@ -29,11 +29,8 @@ int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
     s->n_temps = n_temps;
     s->dstride = 1 + 2 * n_temps;
     s->sstride = 1 + 4 * n_temps;
-    /* model_row's levels: as many as the processor's cache holds whole (reading a row from
-     * memory costs more than working it out from a shorter context's in cache) */
-    double bytes = 0.0;
-    s->whole = 1;
-    for (int k = 1; k <= dense; k++) {
+    double bytes = 0.0; /* Cache.whole: the rows of levels 1..whole fit WHOLE_BYTES */
+    for (int k = s->whole = 1; k <= dense; k++) {
         bytes += (double)m->lv[k].n_ctx * (double)(v + 1) * s->dstride * sizeof(double);
         if (bytes > WHOLE_BYTES) break;
         s->whole = k;

@@ -43,7 +43,9 @@ typedef struct Block Block; /* kept.c */
 typedef struct {
     const Model *m;
     int dense, depth;     /* contexts of levels 1..dense are kept dense, ..depth sparse */
-    int whole;            /* model_row starts from the levels 1..whole (<= dense) */
+    int whole;            /* model_row starts from levels 1..whole (<= dense): as many as
+                             the processor's cache holds whole, as a row read from memory
+                             costs more than working it out from a shorter one in cache */
     Block *blocks;
     int n_temps;
     const double *temps;  /* the distinct temperatures > 0 of the rows */
