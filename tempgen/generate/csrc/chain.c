@@ -127,10 +127,15 @@ static void top_p(Work *k, Cands *c, double mass) {
 
 static void typical_p(Work *k, Cands *c, double mass) {
     if (mass >= 1.0) return;
-    double *q = k->p, *dist = k->tmp, entropy = 0.0;
-    probs(c, q);
-    for (int64_t i = 0; i < c->n; i++) { /* (dist holds log q meanwhile) */
-        dist[i] = q[i] > 0 ? log(q[i]) : 0.0;
+    /* q as probs() makes it, and ln q = (w - max) - ln(sum): no log per token */
+    double *q = k->p, *dist = k->tmp, entropy = 0.0, mx = top(c), total = 0.0;
+    for (int64_t i = 0; i < c->n; i++) dist[i] = c->w[i] - mx;
+    exps(dist, q, c->n);
+    for (int64_t i = 0; i < c->n; i++) total += q[i];
+    for (int64_t i = 0; i < c->n; i++) q[i] /= total;
+    double lt = log(total);
+    for (int64_t i = 0; i < c->n; i++) { /* (dist holds ln q meanwhile) */
+        dist[i] = q[i] > 0 ? dist[i] - lt : 0.0;
         entropy += q[i] * dist[i];
     }
     entropy = -entropy;

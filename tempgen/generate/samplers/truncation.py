@@ -57,9 +57,12 @@ def typical_p(logw: np.ndarray, p: float) -> np.ndarray:
     closest to the row's entropy, the smallest such set with mass >= p."""
     if p >= 1.0:
         return logw
-    q = probs(logw)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logp = np.log(q)
+    z = logw - logw.max(axis=1, keepdims=True)  # q as probs() makes it, and ln q from z
+    e = np.exp(z)
+    total = e.sum(axis=1, keepdims=True)
+    q = e / total
+    with np.errstate(invalid="ignore"):
+        logp = z - np.log(total)
         entropy = -np.nansum(np.where(q > 0, q * logp, 0.0), axis=1, keepdims=True)
     distance = np.where(q > 0, np.abs(-logp - entropy), np.inf)
     order = np.argsort(distance, axis=1, kind="stable")
