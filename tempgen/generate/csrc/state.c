@@ -175,21 +175,35 @@ void state_push(State *st, const Chain *ch, int64_t token, double logq, int64_t 
     note_breakers(st, ch, n);
 }
 
+/* cond ? a : b, without a branch (which the compiler would take on doubles). */
+static inline double either(int cond, double a, double b) {
+    uint64_t x, y, mask = -(uint64_t)(cond != 0);
+    memcpy(&x, &a, sizeof x);
+    memcpy(&y, &b, sizeof y);
+    x = (x & mask) | (y & ~mask);
+    memcpy(&a, &x, sizeof a);
+    return a;
+}
+
 /* The repetition penalties (llama.cpp's): each candidate used c > 0 times in the window. */
 static void penalties(const Link *lk, Work *k, Cands *c, const State *st) {
-    int64_t n = st->len < lk->n[0] ? st->len : lk->n[0], m = 0;
+    int64_t n = st->len < lk->n[0] ? st->len : lk->n[0], m = 0, v = k->vocab;
     const int64_t *h = st->hist + st->len - n;
-    for (int64_t i = 0; i < n; i++)
-        if (h[i] >= 0 && h[i] < k->vocab && k->tally[h[i]]++ == 0) k->touched[m++] = h[i];
+    int32_t *tally = k->tally;
+    for (int64_t i = 0; i < n; i++) { /* (without branches: tally[vocab] takes the rest) */
+        int64_t t = (uint64_t)h[i] < (uint64_t)v ? h[i] : v;
+        k->touched[m] = t;
+        m += tally[t]++ == 0 && t < v;
+    }
+    tally[v] = 0;
     double repeat = lk->x[0], frequency = lk->x[1], presence = lk->x[2];
     for (int64_t i = 0; i < c->n; i++) {
-        int32_t count = k->tally[c->id[i]];
-        if (!count) continue;
-        double w = c->w[i];
-        w = w <= 0 ? w * repeat : w / repeat;
-        c->w[i] = w - count * frequency - presence;
+        int32_t count = tally[c->id[i]];
+        double w = c->w[i], scaled = w <= 0 ? w * repeat : w / repeat;
+        double penalised = scaled - count * frequency - presence;
+        c->w[i] = either(count != 0, penalised, w);
     }
-    for (int64_t i = 0; i < m; i++) k->tally[k->touched[i]] = 0;
+    for (int64_t i = 0; i < m; i++) tally[k->touched[i]] = 0;
 }
 
 static int single_breaker(const Chain *ch, int64_t token) {
@@ -234,13 +248,10 @@ static void dry(const Chain *ch, const Link *lk, Work *k, Cands *c, const State 
         if (single_breaker(ch, tok)) continue;
         int64_t e = best - 1 - allowed;
         if (cap > 0 && e > cap) e = cap;
-        /* the candidate, by a search (candidates are in token order) */
-        int64_t a = 0, b = c->n;
-        while (a < b) {
-            int64_t mid = a + (b - a) / 2;
-            if (c->id[mid] < tok) a = mid + 1;
-            else b = mid;
-        }
+        /* the candidate, by a search without branches (candidates are in token order) */
+        int64_t a = 0, len = c->n;
+        for (; len > 1; len -= len / 2) a = c->id[a + len / 2 - 1] < tok ? a + len / 2 : a;
+        a += len == 1 && c->id[a] < tok;
         if (a < c->n && c->id[a] == tok) c->w[a] -= multiplier * pow(base, (double)e);
     }
 }
