@@ -30,7 +30,8 @@ int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
     s->dstride = 1 + 2 * n_temps;
     s->sstride = 1 + 4 * n_temps;
     double bytes = 0.0; /* Cache.whole: the rows of levels 1..whole fit WHOLE_BYTES */
-    for (int k = s->whole = 1; k <= dense; k++) {
+    s->whole = 1;
+    for (int k = 1; k <= dense; k++) {
         bytes += (double)m->lv[k].n_ctx * (double)(v + 1) * s->dstride * sizeof(double);
         if (bytes > WHOLE_BYTES) break;
         s->whole = k;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "tables.h"
 
 #define FLOAT_MAX_LOG 88.7228391 /* llama.cpp caps DRY's exponent so its penalty stays a float */
 
@@ -248,10 +249,8 @@ static void dry(const Chain *ch, const Link *lk, Work *k, Cands *c, const State 
         if (single_breaker(ch, tok)) continue;
         int64_t e = best - 1 - allowed;
         if (cap > 0 && e > cap) e = cap;
-        /* the candidate, by a search without branches (candidates are in token order) */
-        int64_t a = 0, len = c->n;
-        for (; len > 1; len -= len / 2) a = c->id[a + len / 2 - 1] < tok ? a + len / 2 : a;
-        a += len == 1 && c->id[a] < tok;
+        /* the candidate, by tables.h's search (candidates are in token order) */
+        int64_t a = lower((Ints){.p = (const char *)c->id, .size = sizeof *c->id}, 0, c->n, tok);
         if (a < c->n && c->id[a] == tok) c->w[a] -= multiplier * pow(base, (double)e);
     }
 }
