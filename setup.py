@@ -30,10 +30,10 @@ setup(cmdclass={"build_py": build_py_with_models}, ext_modules=[Extension(
     "tempgen.generate._compiled",
     [f"tempgen/generate/csrc/{name}.c"
      for name in ("module", "views", "spec", "lookup", "vmath", "kept", "rowset", "draw",
-                  "ranked", "chain", "order", "state")],
+                  "ranking", "ranked", "chain", "order", "state")],
     depends=[f"tempgen/generate/csrc/{name}.h"
              for name in ("tables", "views", "spec", "vmath", "kept", "rowset", "draw",
-                          "chain")],
+                          "ranked", "chain")],
     # no fused multiply-adds: rows round as numpy's separate operations do
     extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden"],
     define_macros=[("TEMPGEN_MVEC", "1")] if mvec else [],

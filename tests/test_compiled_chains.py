@@ -1,6 +1,8 @@
 """Every link of the chain in the compiled loop: the same tokens (and figures) as the numpy
 path, on the bundled models and on any small model, stateful links included."""
 
+import random
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -142,3 +144,23 @@ def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x
         patch.setattr(compiled, "SPARSE_MIN_LISTED", listed)
         chain = build_chain({link: k if link == "top_k" else x, "temperature": t})
         same(model, [chain], [0, 0], [], 60)
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.integers(100, 900), st.floats(0.5, 1.5), st.integers(0, 2**32),
+       st.integers(1, 3), st.sampled_from(["top_k", "top_p", "min_p"]), st.floats(0.01, 0.999),
+       st.integers(1, 700), st.sampled_from([0.3, 1.0, 2.5]), st.integers(0, 40))
+def test_a_cut_read_in_bands_keeps_what_the_whole_row_keeps(vocab, zipf, seed, order, link, x, k,
+                                                            t, listed):
+    # hundreds of words, by Zipf's law (p at every depth, and ties among the rare ones): a
+    # cut reads the row in bands of doubling depth (64 tokens, 128, ...) until they hold its
+    # value
+    words = [f"w{j}" for j in range(vocab) for _ in range(1 + int(300 / (j + 1) ** zipf))]
+    random.Random(seed).shuffle(words)
+    text = " ".join(words) + "\n"
+    model = train_model(Corpus(text, "t", "", len(text)), "word", order, "t")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled, "DENSE_FLOATS", 0)
+        patch.setattr(compiled, "SPARSE_MIN_LISTED", listed)
+        chain = build_chain({link: k if link == "top_k" else x, "temperature": t})
+        same(model, [chain], [0, 0], [], 40)

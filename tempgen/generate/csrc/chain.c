@@ -27,13 +27,11 @@ int work_init(Work *k, int64_t vocab) {
     int32_t *ints = malloc(sizeof(int32_t) * 7 * n);
     double *dbl = malloc(sizeof(double) * 5 * n);
     k->touched = malloc(sizeof(int64_t) * n);
-    k->ranked = calloc(3 * n, sizeof(int32_t)); /* ranked.c: root order, marks, places */
-    k->root_p = malloc(sizeof(double) * n);
     k->lp = malloc(sizeof(double) * n);
     k->bits = calloc((n + 63) / 64, sizeof(uint64_t));
     k->cur.id = ints; /* (work_free frees what there is) */
     k->cur.w = dbl;
-    if (!ints || !dbl || !k->touched || !k->ranked || !k->root_p || !k->lp || !k->bits)
+    if (!ints || !dbl || !k->touched || !k->lp || !k->bits)
         return -1;
     Cands *lists[3] = {&k->cur, &k->a, &k->b};
     for (int i = 0; i < 3; i++) {
@@ -51,8 +49,6 @@ int work_init(Work *k, int64_t vocab) {
 }
 
 void work_free(Work *k) {
-    free(k->ranked);
-    free(k->root_p);
     free(k->bits);
     free(k->lp);
     free(k->keys);

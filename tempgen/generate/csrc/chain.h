@@ -69,12 +69,7 @@ typedef struct {
     int32_t *tally;
     double *p, *tmp;
     int64_t *touched;
-    int32_t *ranked;    /* ranked.c: the root row's tokens by p (once root_ranked), then
-                           per token a mark (== marked: a member of a step's K or S) and
-                           its place in K */
-    double *root_p;     /* the root row's p in that order */
-    int32_t marked;
-    int root_ranked;
+    struct Ranking *root; /* ranked.h: the root row's tokens by p, or NULL until needed */
     double *lp;         /* a step's log p of its candidates, by token (ranked.c) */
     uint64_t *bits;     /* (vocab bits): zero between uses (ranked.c) */
 } Work;
@@ -89,6 +84,8 @@ void run_chain(const Chain *ch, int from, Work *k, State *st, double *t);
  * room. And the k-th largest of x[0..n) (x and y, room n each, are overwritten). */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp);
 double kth_largest(double *x, double *y, int64_t n, int64_t kth);
+/* The largest of x[0..n) whose values at or above it sum to `mass` or more (0: none). */
+double mass_cut(double *x, double *y, int64_t n, double mass);
 
 /* The state of a row whose last tokens are hist[0..len) (room: 2 window + 1); 0, or -1
  * when out of memory. */

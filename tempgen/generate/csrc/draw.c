@@ -127,7 +127,7 @@ int draw_row(Cache *s, const int64_t *rank, int n, int ti, double u, Drawn *d) {
     int k0;
     const Kept *K = kept_of(s, rank, n, &k0);
     if (!K) return -1;
-    int64_t ns = build_set(s, K, NULL, rank, k0, n);
+    int64_t ns = build_set(s, K, rank, k0, n);
     const int32_t *set = s->set;
     /* The row's maximum, exactly: no token outside S exceeds out_p = G max p_K, and K's top,
      * when outside S, has it. If K's top is in S (or unknown), the maximum outside S may lie

@@ -97,8 +97,7 @@ void cache_free(Cache *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* p_K(w) given i, the count of K's members < w. */
-static double value_of(const Kept *K, int64_t w, int64_t i, int64_t *place) {
+double value_of(const Kept *K, int64_t w, int64_t i, int64_t *place) {
     int member = i < K->n && at(K->tok, K->lo + i) == w;
     if (place) *place = 2 * i + member;
     if (member) return K->rec[i * K->stride];

@@ -32,7 +32,7 @@ struct Kept {
                              parent's a and a log a at the same tokens */
     double *phi;          /* sparse, per temperature: phi and log phi, where a non-member's
                              a_K is phi times its parent's a */
-    int32_t *order;       /* its members by p_K, most likely first (ranked.c), or NULL */
+    struct Ranking *ranking; /* its members by p_K (ranked.h), or NULL until needed */
 };
 
 typedef struct Block Block; /* kept.c */
@@ -74,6 +74,8 @@ void *cache_keep(Cache *s, size_t bytes);
  * memory. *level: its level. */
 Kept *kept_of(Cache *s, const int64_t *rank, int k, int *level);
 double value_sparse(const Kept *K, int64_t w, int64_t *place);
+/* p_K(w) of a sparse K given i, the count of its members < w (*place as value() sets it). */
+double value_of(const Kept *K, int64_t w, int64_t i, int64_t *place);
 void prefix_sparse(const Kept *K, int ti, int64_t x, int64_t i, double *mass, double *az);
 
 /* p_K(w); *place (if not NULL): 2 (how many members of K are < w) + (w is a member). */

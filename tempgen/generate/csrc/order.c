@@ -41,34 +41,87 @@ void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tm
     }
 }
 
-/* The k-th largest of x[0..n), by selection without branches on the values (which no
- * predictor guesses): each pass splits its values about a pivot, those above to the front
- * of the other buffer y and those below to its back, and goes on in the part holding the
- * k-th; x and y (room n each) are overwritten. */
+/* One pass of a selection: src's values about the median of three of them, those above
+ * to the front of dst and those below to its back (without branches on the values, which
+ * no predictor guesses); their numbers, and (with_mass) the mass above the pivot, summed
+ * four ways at once (one running sum would wait on each add). */
+typedef struct {
+    double pivot, mass_above;
+    int64_t above, below;
+} Split;
+
+/* v if v > pivot, else 0 (by a mask: no branch) */
+static inline double over(double v, double pivot) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    bits &= -(uint64_t)(v > pivot);
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static inline Split split(const double *src, double *dst, int64_t len, int with_mass) {
+    double a = src[0], b = src[len / 2], c = src[len - 1], m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+    Split s = {.pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b)};
+    double pivot = s.pivot;
+    int64_t i = 0;
+    for (; i < len; i++) {
+        double v = src[i];
+        dst[s.above] = v;
+        dst[len - 1 - s.below] = v;
+        s.above += v > pivot;
+        s.below += v < pivot;
+        if (with_mass && (i & 3) == 3) { /* (the last four, in four sums) */
+            m0 += over(src[i - 3], pivot);
+            m1 += over(src[i - 2], pivot);
+            m2 += over(src[i - 1], pivot);
+            m3 += over(v, pivot);
+        }
+    }
+    for (int64_t j = i & ~(int64_t)3; with_mass && j < len; j++) m0 += over(src[j], pivot);
+    s.mass_above = (m0 + m1) + (m2 + m3);
+    return s;
+}
+
+/* The k-th largest of x[0..n): each pass goes on in the part holding it; x and y (room n
+ * each) are overwritten. */
 double kth_largest(double *x, double *y, int64_t n, int64_t kth) {
     double *base[2] = {x, y}, *src = x;
     int64_t len = n, want = kth - 1;
     for (int cur = 0;; cur = 1 - cur) {
         double *dst = base[1 - cur];
-        double a = src[0], b = src[len / 2], c = src[len - 1]; /* the median of three */
-        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-        int64_t above = 0, below = 0;
-        for (int64_t i = 0; i < len; i++) {
-            double v = src[i];
-            dst[above] = v;
-            dst[len - 1 - below] = v;
-            above += v > pivot;
-            below += v < pivot;
-        }
-        if (want < above) {
+        Split s = split(src, dst, len, 0);
+        if (want < s.above) {
             src = dst;
-            len = above;
-        } else if (want >= len - below) {
-            want -= len - below;
-            src = dst + len - below;
-            len = below;
+            len = s.above;
+        } else if (want >= len - s.below) {
+            want -= len - s.below;
+            src = dst + len - s.below;
+            len = s.below;
         } else {
-            return pivot;
+            return s.pivot;
         }
     }
+}
+
+/* The largest of x[0..n) whose values at or above it sum to `mass` or more (0: none), as
+ * kth_largest finds the k-th: a pass goes on above its pivot while that holds the mass. */
+double mass_cut(double *x, double *y, int64_t n, double mass) {
+    double *base[2] = {x, y}, *src = x, above = 0.0;
+    int64_t len = n;
+    for (int cur = 0; len > 0; cur = 1 - cur) {
+        double *dst = base[1 - cur];
+        Split s = split(src, dst, len, 1);
+        double at = (double)(len - s.above - s.below) * s.pivot;
+        if (above + s.mass_above >= mass) {
+            src = dst;
+            len = s.above;
+        } else if (above + s.mass_above + at >= mass) {
+            return s.pivot;
+        } else {
+            above += s.mass_above + at;
+            src = dst + len - s.below;
+            len = s.below;
+        }
+    }
+    return 0.0;
 }

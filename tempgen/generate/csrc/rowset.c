@@ -38,8 +38,24 @@ static int64_t merge(Cache *s, const Kept *K, const Level *lv, int64_t lo, int64
     return o;
 }
 
-int64_t build_set(Cache *s, const Kept *K, const Marks *marks, const int64_t *rank, int k0,
-                  int n) {
+/* p_K of the tokens set[0..n) (ascending) of a sparse K, and their places in K (value()):
+ * K's members read in turn when S holds a fair share of them (memory read in order, which
+ * the processor fetches ahead), else a gallop to each. */
+static void sparse_values(const Kept *K, const int32_t *set, int64_t n, double *val,
+                          int64_t *place) {
+    int64_t from = 0, i = 0;
+    if (n * 16 < K->n) {
+        for (int64_t j = 0; j < n; j++) val[j] = value_after(K, set[j], &from, &place[j]);
+        return;
+    }
+    FOR_WIDTH(K->tok, for (int64_t j = 0; j < n; j++) {
+        int64_t w = set[j];
+        while (i < K->n && V(K->lo + i) < w) i++;
+        val[j] = value_of(K, w, i, &place[j]);
+    })
+}
+
+int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
     const Model *m = s->m;
     int64_t ns = 0;
     if (++s->now == INT32_MAX) {
@@ -56,19 +72,14 @@ int64_t build_set(Cache *s, const Kept *K, const Marks *marks, const int64_t *ra
             const double *rec = K->rec;
             int64_t stride = K->stride;
             double *restrict val = s->val;
-            int64_t from = 0;
             FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++, ns++) {
                 int64_t w = V(e);
                 set[ns] = (int32_t)w;
                 pos[w] = (int32_t)ns;
                 stamp[w] = now;
-                /* (K dense, the common case: its record read directly) */
-                if (!K->tok.p) val[ns] = rec[w * stride];
-                else if (!marks) val[ns] = value_after(K, w, &from, &s->place[ns]);
-                else if (marks->mark[2 * w] == marks->now)
-                    val[ns] = rec[marks->mark[2 * w + 1] * stride];
-                else val[ns] = value(K->parent, w, NULL) * K->gamma; /* (as value_sparse) */
+                if (!K->tok.p) val[ns] = rec[w * stride]; /* (K dense: its record) */
             })
+            if (K->tok.p) sparse_values(K, set, ns, val, s->place);
         } else {
             int64_t j = lo;
             while (j < hi && stamp[at(lv->token, j)] == now) j++;

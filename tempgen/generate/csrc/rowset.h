@@ -13,18 +13,11 @@ static inline double outside(const Model *m, double p, const int64_t *rank, int 
     return p;
 }
 
-/* K's members marked (sparse K): token w is member mark[2 w + 1] when mark[2 w] == now. */
-typedef struct {
-    const int32_t *mark;
-    int32_t now;
-} Marks;
-
 /* S: the union of the successors of the matched contexts longer than K (levels k0+1..n), in
  * token order (s->set), and p of each member (s->val, in S's order): the recursion on S
- * alone; and (K sparse) each member's place in K (s->place; with K's members marked, the
- * values from the marks and no places); a token w is in S when
+ * alone; and (K sparse) each member's place in K (s->place, as value() gives it); a token
+ * w is in S when
  * s->stamp[w] == s->now. Returns |S|. */
-int64_t build_set(Cache *s, const Kept *K, const Marks *marks, const int64_t *rank, int k0,
-                  int n);
+int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n);
 
 #endif
