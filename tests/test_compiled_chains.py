@@ -149,7 +149,7 @@ def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x
 @settings(deadline=None, max_examples=40)
 @given(st.integers(100, 900), st.floats(0.5, 1.5), st.integers(0, 2**32),
        st.integers(1, 3), st.sampled_from(["top_k", "top_p", "min_p"]), st.floats(0.01, 0.999),
-       st.integers(1, 700), st.sampled_from([0.3, 1.0, 2.5]), st.integers(0, 40))
+       st.integers(1, 700), st.sampled_from([0.0, 0.3, 1.0, 2.5]), st.integers(0, 40))
 def test_a_cut_read_in_bands_keeps_what_the_whole_row_keeps(vocab, zipf, seed, order, link, x, k,
                                                             t, listed):
     # hundreds of words, by Zipf's law (p at every depth, and ties among the rare ones): a
