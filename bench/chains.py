@@ -23,9 +23,10 @@ WORD = [("top-k 40", {"top_k": 40}), ("top-p 0.9", {"top_p": 0.9}),
 
 
 def report(child, mark) -> None:
-    """Each chain in fresh processes, best of 3 seeds; a char chain alternates with the naive
-    sampler, two rounds each, so that both are timed in the same moments of a noisy machine
-    (the ratio is of their bests)."""
+    """Each chain in fresh processes, two rounds of 3 seeds each, the best of them (a
+    machine shared with others slows some rounds by a third or more); a char chain
+    alternates with the naive sampler, so that both are timed in the same moments (the
+    ratio is of their bests)."""
     print("  every chain at T = 0.8, char model against the naive sampler timed beside it "
           "(>= 1 x), word model >= 20,000:")
     for model, rows, steps in (("shakespeare-char", CHAR, 20000),
@@ -34,7 +35,7 @@ def report(child, mark) -> None:
             job = {"kind": "decode", "model": model, "batch": 1, "steps": steps,
                    "settings": {**T, **settings}}
             if model == "shakespeare-word":
-                speed = child(job)[0]["tokens_per_s"]
+                speed = max(child(job)[0]["tokens_per_s"] for _ in range(2))
                 print(f"    {model:<17} {label:<19} {speed:10,.0f}  (>= 20,000) "
                       f"{mark(speed >= 20e3)}")
                 continue

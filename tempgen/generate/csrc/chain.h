@@ -84,8 +84,9 @@ void run_chain(const Chain *ch, int from, Work *k, State *st, double *t);
  * room. And the k-th largest of x[0..n) (x and y, room n each, are overwritten). */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp);
 double kth_largest(double *x, double *y, int64_t n, int64_t kth);
-/* The largest of x[0..n) whose values at or above it sum to `mass` or more (0: none). */
-double mass_cut(double *x, double *y, int64_t n, double mass);
+/* The largest of x[0..n) whose values at or above it sum to `mass` or more (0: none), and
+ * the sum of those above it. */
+double mass_cut(double *x, double *y, int64_t n, double mass, double *above);
 
 /* The state of a row whose last tokens are hist[0..len) (room: 2 window + 1); 0, or -1
  * when out of memory. */

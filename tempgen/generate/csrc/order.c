@@ -105,7 +105,7 @@ double kth_largest(double *x, double *y, int64_t n, int64_t kth) {
 
 /* The largest of x[0..n) whose values at or above it sum to `mass` or more (0: none), as
  * kth_largest finds the k-th: a pass goes on above its pivot while that holds the mass. */
-double mass_cut(double *x, double *y, int64_t n, double mass) {
+double mass_cut(double *x, double *y, int64_t n, double mass, double *above_it) {
     double *base[2] = {x, y}, *src = x, above = 0.0;
     int64_t len = n;
     for (int cur = 0; len > 0; cur = 1 - cur) {
@@ -116,6 +116,7 @@ double mass_cut(double *x, double *y, int64_t n, double mass) {
             src = dst;
             len = s.above;
         } else if (above + s.mass_above + at >= mass) {
+            *above_it = above + s.mass_above;
             return s.pivot;
         } else {
             above += s.mass_above + at;
@@ -123,5 +124,6 @@ double mass_cut(double *x, double *y, int64_t n, double mass) {
             len = s.below;
         }
     }
+    *above_it = above;
     return 0.0;
 }

@@ -139,66 +139,38 @@ int ranked_fits(const Cache *s, const Chain *ch) {
            (lk->kind == L_TOP_K && lk->x[0] < s->m->vocab);
 }
 
-/* The candidates in token order (their log p are in k->lp): a few by insertion, more by
- * a bitmap of the vocabulary, read in order. */
-static void by_token(Work *k, Cands *c) {
-    int32_t *id = c->id;
-    double *w = c->w, *lp = k->lp;
-    if (c->n <= 32) {
-        for (int64_t i = 0; i < c->n; i++) lp[id[i]] = w[i];
-        for (int64_t i = 1; i < c->n; i++) {
-            int32_t t = id[i];
-            double x = w[i];
-            int64_t j = i;
-            for (; j > 0 && id[j - 1] > t; j--) id[j] = id[j - 1], w[j] = w[j - 1];
-            id[j] = t;
-            w[j] = x;
-        }
-        return;
-    }
+/* Of the tokens in c (their p in c->w), into c in token order: those with p >= floor, but
+ * of those at p = v only as many as keep the mass before each (from `above`, the mass of
+ * those above v) below `reach`; by a bitmap of the vocabulary read in order. */
+static void keep_by_token(Work *k, Cands *c, double floor, double v, double above,
+                          double reach) {
     uint64_t *bits = k->bits;
+    double *lp = k->lp, cum = above;
+    int64_t left = 0, o = 0;
     for (int64_t i = 0; i < c->n; i++) {
-        lp[id[i]] = w[i];
-        bits[id[i] >> 6] |= (uint64_t)1 << (id[i] & 63);
+        int32_t t = c->id[i];
+        int in = c->w[i] >= floor;
+        lp[t] = c->w[i];
+        bits[t >> 6] |= (uint64_t)in << (t & 63);
+        left += in;
     }
-    int64_t o = 0;
-    for (int64_t word = 0; o < c->n; word++) { /* (read, and left zero) */
+    for (int64_t word = 0; left > 0; word++) { /* (read, and left zero) */
         uint64_t b = bits[word];
         bits[word] = 0;
-        for (; b; b &= b - 1, o++) {
-            id[o] = (int32_t)(word * 64 + __builtin_ctzll(b));
-            w[o] = lp[id[o]];
+        for (; b; b &= b - 1, left--) {
+            int32_t t = (int32_t)(word * 64 + __builtin_ctzll(b));
+            double p = lp[t];
+            int take = 1;
+            if (p == v) { /* (few: no running sum to wait on for the others) */
+                take = cum < reach;
+                cum += take ? p : 0.0;
+            }
+            c->id[o] = t;
+            c->w[o] = p;
+            o += take;
         }
     }
-}
-
-/* Top-p's tokens: those above v, the cut's value, and those at v in token order while the
- * mass before each is below `reach`. */
-static void take_ties(Work *k, Cands *c, double v, double reach) {
-    uint64_t *bits = k->bits;
-    int64_t o = 0, ties = 0;
-    for (int64_t i = 0; i < c->n; i++) { /* (without branches on the values) */
-        double p = c->w[i];
-        int32_t t = c->id[i];
-        int at_v = p == v;
-        c->id[o] = t;
-        c->w[o] = p;
-        o += p > v;
-        bits[t >> 6] |= (uint64_t)at_v << (t & 63);
-        ties += at_v;
-    }
-    double cum = sum(c->w, o);
     c->n = o;
-    for (int64_t word = 0; ties > 0; word++) { /* (read, and left zero) */
-        uint64_t b = bits[word];
-        bits[word] = 0;
-        for (; b; b &= b - 1, ties--)
-            if (cum < reach) {
-                cum += v;
-                c->id[c->n] = (int32_t)(word * 64 + __builtin_ctzll(b));
-                c->w[c->n++] = v;
-            }
-    }
 }
 
 /* The candidates whose log p is at least `floor`. */
@@ -206,17 +178,6 @@ static void keep_logs_above(Cands *c, double floor) {
     int64_t o = 0;
     for (int64_t i = 0; i < c->n; i++)
         if (c->w[i] >= floor) {
-            c->id[o] = c->id[i];
-            c->w[o++] = c->w[i];
-        }
-    c->n = o;
-}
-
-/* The candidates with p >= t (c->w holds p). */
-static void keep_above(Cands *c, double t) {
-    int64_t o = 0;
-    for (int64_t i = 0; i < c->n; i++)
-        if (c->w[i] >= t) {
             c->id[o] = c->id[i];
             c->w[o++] = c->w[i];
         }
@@ -232,35 +193,33 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
      * row's own probabilities, which sum to 1), top-k's ties and min-p's floor a little
      * generously at first (two p a last bit apart may share a log), then on the logs. */
     Cands *c = &k->cur;
-    double x = lk->x[0], reach = x * (1 - MARGIN), slack = 1.0 - 1e-9, v, floor_p;
+    double x = lk->x[0], reach = x * (1 - MARGIN), slack = 1.0 - 1e-9, v = 0.0, floor_p;
     if (lk->kind == L_TOP_P) {
         read_until(&r, reach, 0, c); /* (the bands before the last hold less than reach) */
         memcpy(k->tmp, c->w + r.last, sizeof(double) * (c->n - r.last));
-        v = mass_cut(k->tmp, k->p, c->n - r.last, reach - r.mass_before);
-        if (v > 0) take_ties(k, c, v, reach);
+        double above;
+        v = mass_cut(k->tmp, k->p, c->n - r.last, reach - r.mass_before, &above);
+        keep_by_token(k, c, v, v, r.mass_before + above, reach);
         logs(c->w, c->w, c->n);
-    } else if (lk->kind == L_TOP_K) {
-        read_until(&r, 0.0, (int64_t)x, c);
-        if (c->n >= (int64_t)x) { /* (else every token is kept) */
+    } else {
+        if (lk->kind == L_TOP_K) { /* the k-th largest p */
+            read_until(&r, 0.0, (int64_t)x, c);
             memcpy(k->tmp, c->w + r.last, sizeof(double) * (c->n - r.last));
-            v = kth_largest(k->tmp, k->p, c->n - r.last, (int64_t)x - r.last);
-            if (v * slack < r.t) band(&r, v * slack, c);
-            keep_above(c, v * slack);
-            logs(c->w, c->w, c->n);
-            keep_logs_above(c, log_of(v) - MARGIN);
-        } else {
-            logs(c->w, c->w, c->n);
+            if (c->n >= (int64_t)x) /* (else every token is kept) */
+                v = kth_largest(k->tmp, k->p, c->n - r.last, (int64_t)x - r.last);
+            floor_p = v * slack;
+        } else { /* L_MIN_P: from the row's largest p */
+            read_until(&r, 0.0, 1, c);
+            for (int64_t i = 0; i < c->n; i++) v = c->w[i] > v ? c->w[i] : v;
+            floor_p = v * x * slack;
         }
-    } else { /* L_MIN_P: from the row's largest p */
-        read_until(&r, 0.0, 1, c);
-        v = 0.0;
-        for (int64_t i = 0; i < c->n; i++) v = c->w[i] > v ? c->w[i] : v;
-        floor_p = v * x * slack;
         if (floor_p < r.t && floor_p > 0) band(&r, floor_p, c);
-        keep_above(c, floor_p);
+        keep_by_token(k, c, floor_p, -1.0, 0.0, 0.0);
         logs(c->w, c->w, c->n);
-        if (v > 0) keep_logs_above(c, log_of(v) + log(x) - MARGIN);
+        if (v > 0)
+            keep_logs_above(c, lk->kind == L_TOP_K ? log_of(v) - MARGIN
+                                                   : log_of(v) + log(x) - MARGIN);
     }
-    by_token(k, c);
+    for (int64_t i = 0; i < c->n; i++) k->lp[c->id[i]] = c->w[i]; /* (chain_draw reads) */
     return 0;
 }
