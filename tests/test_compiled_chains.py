@@ -130,20 +130,23 @@ def test_a_first_cut_taken_from_the_top_down_keeps_what_the_whole_row_keeps(cut)
     same(word, [build_chain(cut)], [0, 0], word.tokenizer.encode("KING"), 120)
 
 
+def same_from_the_top(model, settings_, listed, steps):
+    """same(), with every level but the empty context kept by its successors (as a word
+    model's are), so that every first cut is taken from the top down (csrc/ranked.c)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled, "DENSE_FLOATS", 0)
+        patch.setattr(compiled, "SPARSE_MIN_LISTED", listed)
+        same(model, [build_chain(settings_)], [0, 0], [], steps)
+
+
 @settings(deadline=None, max_examples=60)
 @given(st.text("abcdefgh \n", min_size=1, max_size=80), st.integers(1, 4),
        st.sampled_from(["top_k", "top_p", "min_p"]), st.floats(0.01, 0.99),
        st.integers(1, 12), st.sampled_from([0.0, 0.3, 1.0, 2.5]), st.integers(0, 40))
 def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x, k, t, listed):
-    # every level but the empty context kept by its successors (as a word model's are), so
-    # every first cut is taken from the top down
     text += "\n"
     model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compiled, "DENSE_FLOATS", 0)
-        patch.setattr(compiled, "SPARSE_MIN_LISTED", listed)
-        chain = build_chain({link: k if link == "top_k" else x, "temperature": t})
-        same(model, [chain], [0, 0], [], 60)
+    same_from_the_top(model, {link: k if link == "top_k" else x, "temperature": t}, listed, 60)
 
 
 @settings(deadline=None, max_examples=40)
@@ -159,8 +162,4 @@ def test_a_cut_read_in_bands_keeps_what_the_whole_row_keeps(vocab, zipf, seed, o
     random.Random(seed).shuffle(words)
     text = " ".join(words) + "\n"
     model = train_model(Corpus(text, "t", "", len(text)), "word", order, "t")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(compiled, "DENSE_FLOATS", 0)
-        patch.setattr(compiled, "SPARSE_MIN_LISTED", listed)
-        chain = build_chain({link: k if link == "top_k" else x, "temperature": t})
-        same(model, [chain], [0, 0], [], 40)
+    same_from_the_top(model, {link: k if link == "top_k" else x, "temperature": t}, listed, 40)

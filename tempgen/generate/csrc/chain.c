@@ -86,7 +86,7 @@ static void keep_marked(Cands *c, const int32_t *keep) {
     c->n = o;
 }
 
-static void keep_above(Cands *c, double floor) {
+void keep_above(Cands *c, double floor) {
     int64_t o = 0;
     for (int64_t i = 0; i < c->n; i++)
         if (c->w[i] >= floor) {

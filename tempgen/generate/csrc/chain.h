@@ -80,6 +80,8 @@ void work_free(Work *k);
 /* The chain from link `from` on the row's candidates in k->cur: they become those it may
  * draw, with their normalised log q; *t: the temperature the row was tempered at. */
 void run_chain(const Chain *ch, int from, Work *k, State *st, double *t);
+/* Keep the candidates whose log-weight is at least `floor` (in order). */
+void keep_above(Cands *c, double floor);
 /* order.c: order[0..n) sorted stably by key, descending (sign -1) or ascending (+1); tmp:
  * room. And the k-th largest of x[0..n) (x and y, room n each, are overwritten). */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp);

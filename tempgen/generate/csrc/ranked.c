@@ -173,17 +173,6 @@ static void keep_by_token(Work *k, Cands *c, double floor, double v, double abov
     c->n = o;
 }
 
-/* The candidates whose log p is at least `floor`. */
-static void keep_logs_above(Cands *c, double floor) {
-    int64_t o = 0;
-    for (int64_t i = 0; i < c->n; i++)
-        if (c->w[i] >= floor) {
-            c->id[o] = c->id[i];
-            c->w[o++] = c->w[i];
-        }
-    c->n = o;
-}
-
 int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
     int k0;
     Kept *K = kept_of(s, rank, n < 2 ? n : 2, &k0);
@@ -217,8 +206,8 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
         keep_by_token(k, c, floor_p, -1.0, 0.0, 0.0);
         logs(c->w, c->w, c->n);
         if (v > 0)
-            keep_logs_above(c, lk->kind == L_TOP_K ? log_of(v) - MARGIN
-                                                   : log_of(v) + log(x) - MARGIN);
+            keep_above(c, lk->kind == L_TOP_K ? log_of(v) - MARGIN
+                                              : log_of(v) + log(x) - MARGIN);
     }
     for (int64_t i = 0; i < c->n; i++) k->lp[c->id[i]] = c->w[i]; /* (chain_draw reads) */
     return 0;
