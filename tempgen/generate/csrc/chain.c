@@ -66,13 +66,19 @@ static double top(const Cands *c) {
     return m;
 }
 
-/* Probabilities of the candidates: exp(w - max) / their sum (samplers/truncation.py). */
-static void probs(const Cands *c, double *p) {
+/* Probabilities of the candidates: z = w - max, p = exp(z) / their sum (samplers/
+ * truncation.py, shifted); returns the sum. z may be p. */
+static double shifted(const Cands *c, double *z, double *p) {
     double mx = top(c), total = 0.0;
-    for (int64_t i = 0; i < c->n; i++) p[i] = c->w[i] - mx;
-    exps(p, p, c->n);
+    for (int64_t i = 0; i < c->n; i++) z[i] = c->w[i] - mx;
+    exps(z, p, c->n);
     for (int64_t i = 0; i < c->n; i++) total += p[i];
     for (int64_t i = 0; i < c->n; i++) p[i] /= total;
+    return total;
+}
+
+static void probs(const Cands *c, double *p) {
+    shifted(c, p, p);
 }
 
 /* Keep the candidates with keep[i] set (in order). */
@@ -124,12 +130,7 @@ static void top_p(Work *k, Cands *c, double mass) {
 static void typical_p(Work *k, Cands *c, double mass) {
     if (mass >= 1.0) return;
     /* q as probs() makes it, and ln q = (w - max) - ln(sum): no log per token */
-    double *q = k->p, *dist = k->tmp, entropy = 0.0, mx = top(c), total = 0.0;
-    for (int64_t i = 0; i < c->n; i++) dist[i] = c->w[i] - mx;
-    exps(dist, q, c->n);
-    for (int64_t i = 0; i < c->n; i++) total += q[i];
-    for (int64_t i = 0; i < c->n; i++) q[i] /= total;
-    double lt = log(total);
+    double *q = k->p, *dist = k->tmp, entropy = 0.0, lt = log(shifted(c, dist, q));
     for (int64_t i = 0; i < c->n; i++) { /* (dist holds ln q meanwhile) */
         dist[i] = q[i] > 0 ? dist[i] - lt : 0.0;
         entropy += q[i] * dist[i];

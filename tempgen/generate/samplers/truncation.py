@@ -15,11 +15,18 @@ import numpy as np
 MARGIN = 1e-10
 
 
+def shifted(logw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """z = logw - its row maximum, the probabilities exp(z) / their row sum, and that sum
+    (batch, 1)."""
+    z = logw - logw.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    total = e.sum(axis=1, keepdims=True)
+    return z, e / total, total
+
+
 def probs(logw: np.ndarray) -> np.ndarray:
     """Row-normalised probabilities of log-weights (batch, vocab)."""
-    z = logw - logw.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
+    return shifted(logw)[1]
 
 
 def top_k(logw: np.ndarray, k: int) -> np.ndarray:
@@ -57,10 +64,7 @@ def typical_p(logw: np.ndarray, p: float) -> np.ndarray:
     closest to the row's entropy, the smallest such set with mass >= p."""
     if p >= 1.0:
         return logw
-    z = logw - logw.max(axis=1, keepdims=True)  # q as probs() makes it, and ln q from z
-    e = np.exp(z)
-    total = e.sum(axis=1, keepdims=True)
-    q = e / total
+    z, q, total = shifted(logw)  # q as probs() makes it, and ln q from z
     with np.errstate(invalid="ignore"):
         logp = z - np.log(total)
         entropy = -np.nansum(np.where(q > 0, q * logp, 0.0), axis=1, keepdims=True)
