@@ -30,7 +30,7 @@ setup(cmdclass={"build_py": build_py_with_models}, ext_modules=[Extension(
     "tempgen.generate._compiled",
     [f"tempgen/generate/csrc/{name}.c"
      for name in ("module", "views", "spec", "lookup", "vmath", "kept", "rowset", "draw",
-                  "ranking", "ranked", "chain", "order", "state")],
+                  "ranking", "ranked", "chain", "xtc", "order", "state")],
     depends=[f"tempgen/generate/csrc/{name}.h"
              for name in ("tables", "views", "spec", "vmath", "kept", "rowset", "draw",
                           "ranked", "chain")],

@@ -163,3 +163,17 @@ def test_a_cut_read_in_bands_keeps_what_the_whole_row_keeps(vocab, zipf, seed, o
     text = " ".join(words) + "\n"
     model = train_model(Corpus(text, "t", "", len(text)), "word", order, "t")
     same_from_the_top(model, {link: k if link == "top_k" else x, "temperature": t}, listed, 40)
+
+
+@pytest.mark.parametrize("t", [0.8, 1e-3, 2.5])
+@pytest.mark.parametrize("xtc_last", [False, True])
+def test_xtc_before_a_plain_temperature_or_last_the_same_both_ways(t, xtc_last):
+    # the rest of the chain only tempers (or nothing follows XTC): the mixture is taken from
+    # one tempering, unless the kept share is too small to divide by (T = 1e-3)
+    model = store.load("shakespeare-char")
+    settings_ = {"xtc_probability": 0.7, "xtc_threshold": 0.05, "temperature": t}
+    chain = build_chain(settings_, ["temperature", "xtc"] if xtc_last else None)
+    assert [lk.name for lk in chain.links][-1] == ("xtc" if xtc_last else "temperature")
+    same(model, [chain], [0, 0], model.tokenizer.encode("KING"), 300)
+    fast, _ = run(model, [chain], [0], [], 50, 1)
+    assert np.allclose(fast.temperature, t)  # the temperature each step was tempered at

@@ -65,6 +65,26 @@ def test_xtc_is_the_mixture_of_its_two_outcomes():
     np.testing.assert_allclose(q, 0.7 * keep + 0.3 * rest / rest.sum(), rtol=1e-12)
 
 
+@settings(deadline=None, max_examples=80)
+@given(logits, st.floats(0.01, 1), st.floats(0, 0.5), st.sampled_from([1e-4, 0.05, 0.7, 1.0, 6.0]),
+       st.booleans())
+def test_xtc_from_one_tempering_is_the_mixture_of_the_two_tempered_outcomes(z, prob, threshold,
+                                                                            t, last):
+    # the rest of the chain only tempers (or nothing follows): the mixture is worked out from
+    # one tempered row; at T = 1e-4 the excluded row's share underflows, and it is not
+    chain = build_chain({"xtc_probability": prob, "xtc_threshold": threshold,
+                         "temperature": t}, ["temperature", "xtc"] if last else None)
+    cut, _ = xtc_cut(z, threshold)
+    rest_t = 1.0 if last else t
+    source = temperature(z, t) if last else z
+    qa = np.exp(temperature(source, rest_t))
+    qb = np.exp(temperature(xtc_cut(source, threshold)[0], rest_t))
+    want = (1 - prob) * qa + prob * qb
+    logq, temps = chain.apply(z)
+    np.testing.assert_allclose(np.exp(logq), want, rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(temps, t, rtol=1e-15)
+
+
 def test_xtc_draws_follow_the_mixture_chi_square():
     # llama.cpp's XTC flips a coin per step; one uniform through the exact mixture must draw
     # with the same frequencies (chi-square, alpha = 0.001, 3 degrees of freedom)

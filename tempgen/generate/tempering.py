@@ -68,6 +68,14 @@ def log_partitions(logw: np.ndarray, temps) -> np.ndarray:
     return out
 
 
+def tempered_share(logw: np.ndarray, t: float, mask: np.ndarray) -> np.ndarray:
+    """For 0 < t < inf, per row of (batch, vocab) log-weights: the share of q_T =
+    softmax(logw / T) on the tokens where `mask` is set (batch,)."""
+    z, _, _ = _scaled(np.asarray(logw, dtype=np.float64), t)
+    e = np.exp(z)
+    return np.where(mask, e, 0.0).sum(axis=1) / e.sum(axis=1)
+
+
 def tempered_moments(logw: np.ndarray, t: float) -> tuple[np.ndarray, ...]:
     """Per row of (batch, vocab) log-weights, 0 < T < inf: ln sum_w exp(logw / T) (the
     log-partition), and the mean and variance of logw under q_T = softmax(logw / T), which

@@ -59,7 +59,7 @@ void work_free(Work *k) {
     memset(k, 0, sizeof *k);
 }
 
-static double top(const Cands *c) {
+double largest(const Cands *c) {
     double m = -INFINITY;
     for (int64_t i = 0; i < c->n; i++)
         if (c->w[i] > m) m = c->w[i];
@@ -69,7 +69,7 @@ static double top(const Cands *c) {
 /* Probabilities of the candidates: z = w - max, p = exp(z) / their sum (samplers/
  * truncation.py, shifted); returns the sum. z may be p. */
 static double shifted(const Cands *c, double *z, double *p) {
-    double mx = top(c), total = 0.0;
+    double mx = largest(c), total = 0.0;
     for (int64_t i = 0; i < c->n; i++) z[i] = c->w[i] - mx;
     exps(z, p, c->n);
     for (int64_t i = 0; i < c->n; i++) total += p[i];
@@ -77,12 +77,11 @@ static double shifted(const Cands *c, double *z, double *p) {
     return total;
 }
 
-static void probs(const Cands *c, double *p) {
+void probs(const Cands *c, double *p) {
     shifted(c, p, p);
 }
 
-/* Keep the candidates with keep[i] set (in order). */
-static void keep_marked(Cands *c, const int32_t *keep) {
+void keep_marked(Cands *c, const int32_t *keep) {
     int64_t o = 0;
     for (int64_t i = 0; i < c->n; i++)
         if (keep[i]) {
@@ -147,34 +146,13 @@ static void top_n_sigma(Cands *c, double n) {
     for (int64_t i = 0; i < c->n; i++) sum += c->w[i];
     double mean = sum / (double)c->n;
     for (int64_t i = 0; i < c->n; i++) var += (c->w[i] - mean) * (c->w[i] - mean);
-    keep_above(c, top(c) - n * sqrt(var / (double)c->n) - MARGIN);
-}
-
-/* XTC's exclusion: with two top choices or more (p >= threshold), all but the least likely
- * (of equals, the last) leave. Returns whether any left. */
-static int xtc_cut(Work *k, Cands *c, double threshold) {
-    double *p = k->p;
-    probs(c, p);
-    threshold *= 1 - MARGIN;
-    int64_t count = 0, least = -1;
-    double low = INFINITY;
-    for (int64_t i = 0; i < c->n; i++)
-        if (p[i] >= threshold) {
-            count++;
-            if (p[i] < low) low = p[i];
-        }
-    if (count < 2) return 0;
-    for (int64_t i = 0; i < c->n; i++) /* the least likely (within the margin), the last */
-        if (p[i] >= threshold && p[i] <= low * (1 + MARGIN)) least = i;
-    for (int64_t i = 0; i < c->n; i++) k->flag[i] = !(p[i] >= threshold) || i == least;
-    keep_marked(c, k->flag);
-    return 1;
+    keep_above(c, largest(c) - n * sqrt(var / (double)c->n) - MARGIN);
 }
 
 /* Tempering at t in place: w becomes log q (samplers' temperature: tempering.py). */
 static void temper_at(Work *k, Cands *c, double t) {
     if (c->n == 0) return;
-    double mx = top(c);
+    double mx = largest(c);
     if (t == 0.0) { /* the first most likely token alone */
         int64_t best = 0;
         while (c->w[best] != mx) best++;
@@ -214,7 +192,7 @@ static double dynamic(Work *k, const Cands *c, double t, double span, double exp
 }
 
 static void mirostat_cut(Work *k, Cands *c, double mu) {
-    double mx = top(c), floor = exp2(-(mu + MARGIN));
+    double mx = largest(c), floor = exp2(-(mu + MARGIN));
     probs(c, k->p);
     for (int64_t i = 0; i < c->n; i++) { /* -log2 p <= mu: p >= 2^-mu, the log2 near it */
         double p = k->p[i];
@@ -224,50 +202,7 @@ static void mirostat_cut(Work *k, Cands *c, double mu) {
     keep_marked(c, k->flag);
 }
 
-void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st); /* state.c */
-
-static void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t);
-
-/* XTC: the mixture of the rest of the chain on the row with and without the exclusion
- * (each branch in place in its own list, c and k->b; the mixture through k->a). */
-static void xtc(const Chain *ch, int at, Work *k, Cands *c, State *st, double *t) {
-    const Link *lk = &ch->link[at];
-    double prob = lk->x[0], tb;
-    Cands *b = &k->b, *o = &k->a;
-    b->n = c->n;
-    memcpy(b->id, c->id, sizeof(int32_t) * c->n);
-    memcpy(b->w, c->w, sizeof(double) * c->n);
-    int changed = xtc_cut(k, b, lk->x[1]);
-    run_from(ch, at + 1, k, c, st, t);
-    if (!changed) return;
-    run_from(ch, at + 1, k, b, st, &tb);
-    /* ln((1 - P) qa + P qb) by token, as m + ln(e^(a - m) + e^(b - m)) with a, b the two
-     * terms' logs and m the larger, several tokens at a time (samplers/chain.py, _xtc) */
-    double la = log1p(-prob), lb = log(prob), *ea = o->w, *eb = k->tmp, *m = k->p;
-    int64_t i = 0, j = 0, n = 0;
-    while (i < c->n || j < b->n) {
-        int32_t x = i < c->n ? c->id[i] : INT32_MAX, y = j < b->n ? b->id[j] : INT32_MAX;
-        double wa = x <= y ? la + c->w[i] : -INFINITY, wb = y <= x ? lb + b->w[j] : -INFINITY;
-        double top = wa > wb ? wa : wb;
-        if (top == -INFINITY) top = 0.0; /* (neither: ln 0) */
-        o->id[n] = x < y ? x : y;
-        m[n] = top;
-        ea[n] = wa - top;
-        eb[n++] = wb - top;
-        if (x <= y) i++;
-        if (y <= x) j++;
-    }
-    exps(ea, ea, n);
-    exps(eb, eb, n);
-    for (i = 0; i < n; i++) ea[i] += eb[i];
-    logs(ea, ea, n);
-    c->n = n;
-    memcpy(c->id, o->id, sizeof(int32_t) * n);
-    for (i = 0; i < n; i++) c->w[i] = m[i] + ea[i];
-    *t = (1 - prob) * *t + prob * tb;
-}
-
-static void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t) {
+void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t) {
     for (int i = from; i < ch->n; i++) {
         const Link *lk = &ch->link[i];
         switch (lk->kind) {
@@ -277,7 +212,7 @@ static void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, do
         case L_TOP_K: top_k(k, c, (int64_t)lk->x[0]); break;
         case L_TYPICAL_P: typical_p(k, c, lk->x[0]); break;
         case L_TOP_P: top_p(k, c, lk->x[0]); break;
-        case L_MIN_P: keep_above(c, top(c) + log(lk->x[0]) - MARGIN); break;
+        case L_MIN_P: keep_above(c, largest(c) + log(lk->x[0]) - MARGIN); break;
         case L_XTC: xtc(ch, i, k, c, st, t); return;
         case L_TEMPERATURE:
             *t = lk->x[1] > 0 ? dynamic(k, c, lk->x[0], lk->x[1], lk->x[2]) : lk->x[0];

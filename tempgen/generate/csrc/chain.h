@@ -12,6 +12,9 @@ enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P
 #define MAX_LINKS 16
 /* A cut's margin (samplers/truncation.py, MARGIN): values this close to its edge are on it. */
 #define MARGIN 1e-10
+/* XTC's kept share of the tempered row below which it is not divided by (samplers/chain.py,
+ * SHARE_FLOOR) */
+#define XTC_SHARE_FLOOR 1e-200
 
 /* One link's settings (generate/compiled.py writes them):
  *   PENALTIES  x: repeat, frequency, presence     n: window
@@ -80,8 +83,19 @@ void work_free(Work *k);
 /* The chain from link `from` on the row's candidates in k->cur: they become those it may
  * draw, with their normalised log q; *t: the temperature the row was tempered at. */
 void run_chain(const Chain *ch, int from, Work *k, State *st, double *t);
-/* Keep the candidates whose log-weight is at least `floor` (in order). */
+/* Keep the candidates whose log-weight is at least `floor` (in order), or those with
+ * keep[i] set. */
 void keep_above(Cands *c, double floor);
+void keep_marked(Cands *c, const int32_t *keep);
+/* The candidates' largest log-weight; their probabilities p (exp of w - that, normalised). */
+double largest(const Cands *c);
+void probs(const Cands *c, double *p);
+/* The links from `from` on (run_chain's body; XTC runs the rest of the chain on each of
+ * its outcomes). The links in files of their own: XTC (xtc.c), the penalties and DRY
+ * (state.c). */
+void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t);
+void xtc(const Chain *ch, int at, Work *k, Cands *c, State *st, double *t);
+void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st);
 /* order.c: order[0..n) sorted stably by key, descending (sign -1) or ascending (+1); tmp:
  * room. And the k-th largest of x[0..n) (x and y, room n each, are overwritten). */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp);

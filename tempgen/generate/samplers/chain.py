@@ -30,9 +30,10 @@ from tempgen.generate.samplers.settings import (
 )
 from tempgen.generate.samplers.state import RowState
 from tempgen.generate.samplers.temperature import dynamic_temperature
-from tempgen.generate.tempering import temperature
+from tempgen.generate.tempering import temperature, tempered_share
 
 DEFAULT_ORDER = LINKS
+SHARE_FLOOR = 1e-200  # XTC's kept share of a tempered row below which it is not divided by
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,17 @@ def _run(links, logw, states, temps):
     return temperature(logw, 1.0), temps
 
 
+def _plain_temperature(rest) -> float | None:
+    """The temperature the rest of a chain tempers at when that is all it does (nothing
+    left: 1), or None."""
+    if not rest:
+        return 1.0
+    if len(rest) == 1 and rest[0].name == "temperature" and len(rest[0].settings) == 1:
+        t = rest[0].value
+        return t if 0 < t < np.inf else None
+    return None
+
+
 def _xtc(link, rest, logw, states, temps):
     """The mixture of XTC's outcomes: with probability P the top choices are excluded."""
     p = link.get("xtc_probability")
@@ -198,17 +210,33 @@ def _xtc(link, rest, logw, states, temps):
     kept, kept_t = _run(rest, logw, states, temps)
     if not changed.any():
         return kept, kept_t
+    out, out_t = kept.copy(), np.array(kept_t, dtype=np.float64)
+    t = _plain_temperature(rest)
+    if t is not None:
+        # The rest only tempers: the exclusion's outcome is the tempered row renormalised
+        # on the tokens it keeps, so ln q = ln qa + ln((1 - P) + P / s) on those, and
+        # + ln(1 - P) on the others, s being their share of qa (csrc/xtc.c, xtc_tempered)
+        stays = cut > -np.inf
+        share = tempered_share(logw, t, stays)
+        quick = changed & (share > SHARE_FLOOR)
+        q = np.flatnonzero(quick)
+        with np.errstate(divide="ignore"):  # (P = 1: ln 0 for the excluded)
+            gain, lose = np.log((1 - p) + p / share[q])[:, None], np.log1p(-p)
+        out[q] = kept[q] + np.where(stays[q], gain, lose)
+        out_t[q] = (1 - p) * kept_t[q] + p * kept_t[q]
+        changed = changed & ~quick
+        if not changed.any():
+            return out, out_t
     rows = np.flatnonzero(changed)
     sub = [states[r] for r in rows] if states is not None else None
     excl, excl_t = _run(rest, cut[rows], sub, temps[rows])
     with np.errstate(divide="ignore", invalid="ignore"):
         # ln((1 - P) qa + P qb) = m + ln(e^(a - m) + e^(b - m)), m the larger of the two
-        # logs (0 where both are -inf): as csrc/chain.c computes it
+        # logs (0 where both are -inf): as csrc/xtc.c computes it
         a, b = np.log1p(-p) + kept[rows], math.log(p) + excl
         m = np.maximum(a, b)
         m[m == -np.inf] = 0.0
         mixed = m + np.log(np.exp(a - m) + np.exp(b - m))
-    out, out_t = kept.copy(), np.array(kept_t, dtype=np.float64)
     out[rows] = mixed
     out_t[rows] = (1 - p) * kept_t[rows] + p * excl_t
     return out, out_t
