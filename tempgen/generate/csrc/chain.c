@@ -25,7 +25,7 @@ int work_init(Work *k, int64_t vocab) {
         memset(k->keys, 0xff, sizeof(int64_t) * k->slots);
     }
     int32_t *ints = malloc(sizeof(int32_t) * 7 * n);
-    double *dbl = malloc(sizeof(double) * 5 * n);
+    double *dbl = malloc(sizeof(double) * 9 * n);
     k->touched = malloc(sizeof(int64_t) * n);
     k->lp = malloc(sizeof(double) * n);
     k->bits = calloc((n + 63) / 64, sizeof(uint64_t));
@@ -45,6 +45,7 @@ int work_init(Work *k, int64_t vocab) {
     memset(k->tally, 0, sizeof(int32_t) * n);
     k->p = dbl + 3 * n;
     k->tmp = dbl + 4 * n;
+    k->sel = dbl + 5 * n;
     return 0;
 }
 
@@ -81,36 +82,47 @@ void probs(const Cands *c, double *p) {
     shifted(c, p, p);
 }
 
+/* (Each candidate is written where the kept ones end, and the end moves on if it stays:
+ * no branch on which stay, which no predictor guesses.) */
 void keep_marked(Cands *c, const int32_t *keep) {
     int64_t o = 0;
-    for (int64_t i = 0; i < c->n; i++)
-        if (keep[i]) {
-            c->id[o] = c->id[i];
-            c->w[o++] = c->w[i];
-        }
+    for (int64_t i = 0; i < c->n; i++) {
+        c->id[o] = c->id[i];
+        c->w[o] = c->w[i];
+        o += keep[i] != 0;
+    }
     c->n = o;
 }
 
 void keep_above(Cands *c, double floor) {
     int64_t o = 0;
-    for (int64_t i = 0; i < c->n; i++)
-        if (c->w[i] >= floor) {
-            c->id[o] = c->id[i];
-            c->w[o++] = c->w[i];
-        }
+    for (int64_t i = 0; i < c->n; i++) {
+        c->id[o] = c->id[i];
+        c->w[o] = c->w[i];
+        o += c->w[i] >= floor;
+    }
     c->n = o;
 }
 
-/* The smallest prefix of the candidates in `order` whose mass (p) before each member is
- * below `mass`: top-p and typical-p's cut. */
-static void keep_prefix(Work *k, Cands *c, const double *p, double mass) {
-    double cum = 0.0;
-    for (int64_t j = 0; j < c->n; j++) {
-        int32_t i = k->order[j];
-        cum += p[i];
-        k->flag[i] = cum - p[i] < mass * (1 - MARGIN);
+/* Top-p and typical-p's cut: the smallest prefix of the candidates ordered by key
+ * (ascending, ties in token order) whose mass p before each member is below `mass`, without
+ * sorting them. A selection finds the key at which the mass reaches the cut (order.c,
+ * weighted_cut); the candidates before it stay, and of those at it, in token order, each
+ * while the mass before it is below the cut. */
+static void keep_prefix(Work *k, Cands *c, const double *key, const double *p, double mass) {
+    double reach = mass * (1 - MARGIN), cum = 0.0, *room = k->sel;
+    int64_t n = c->n, o = 0;
+    memcpy(room, key, sizeof(double) * n);
+    memcpy(room + n, p, sizeof(double) * n);
+    double v = weighted_cut(room, room + n, room + 2 * n, room + 3 * n, n, reach, &cum);
+    for (int64_t i = 0; i < n; i++) {
+        int tie = key[i] == v, take = (key[i] < v) | (tie & (cum < reach));
+        cum += tie & take ? p[i] : 0.0; /* (ties are few: the branch is guessed) */
+        c->id[o] = c->id[i];
+        c->w[o] = c->w[i];
+        o += take;
     }
-    keep_marked(c, k->flag);
+    c->n = o;
 }
 
 static void top_k(Work *k, Cands *c, int64_t kk) {
@@ -122,8 +134,8 @@ static void top_k(Work *k, Cands *c, int64_t kk) {
 static void top_p(Work *k, Cands *c, double mass) {
     if (mass >= 1.0) return;
     probs(c, k->p);
-    sort_by(c->w, c->n, -1, k->order, k->order2);
-    keep_prefix(k, c, k->p, mass);
+    for (int64_t i = 0; i < c->n; i++) k->tmp[i] = -c->w[i]; /* (the most likely first) */
+    keep_prefix(k, c, k->tmp, k->p, mass);
 }
 
 static void typical_p(Work *k, Cands *c, double mass) {
@@ -136,8 +148,7 @@ static void typical_p(Work *k, Cands *c, double mass) {
     }
     entropy = -entropy;
     for (int64_t i = 0; i < c->n; i++) dist[i] = q[i] > 0 ? fabs(-dist[i] - entropy) : INFINITY;
-    sort_by(dist, c->n, 1, k->order, k->order2);
-    keep_prefix(k, c, q, mass);
+    keep_prefix(k, c, dist, q, mass);
 }
 
 static void top_n_sigma(Cands *c, double n) {

@@ -70,7 +70,7 @@ typedef struct {
     Cands cur, a, b;
     int32_t *order, *order2, *flag; /* flag: scratch; tally: zero between uses */
     int32_t *tally;
-    double *p, *tmp;
+    double *p, *tmp, *sel; /* sel: room for a selection's four rows (order.c) */
     int64_t *touched;
     struct Ranking *root; /* ranked.h: the root row's tokens by p, or NULL until needed */
     double *lp;         /* a step's log p of its candidates, by token (ranked.c) */
@@ -103,6 +103,11 @@ double kth_largest(double *x, double *y, int64_t n, int64_t kth);
 /* The largest of x[0..n) whose values at or above it sum to `mass` or more (0: none), and
  * the sum of those above it. */
 double mass_cut(double *x, double *y, int64_t n, double mass, double *above);
+/* The smallest of key[0..n) whose weights w at or below it sum to `mass` or more (inf:
+ * none), and the sum of those below it; key2 and w2 are room (n each), and all four are
+ * overwritten. */
+double weighted_cut(double *key, double *w, double *key2, double *w2, int64_t n, double mass,
+                    double *below);
 
 /* The state of a row whose last tokens are hist[0..len) (room: 2 window + 1); 0, or -1
  * when out of memory. */

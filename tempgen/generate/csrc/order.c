@@ -2,6 +2,7 @@
  * branches on the values where it can (which no predictor guesses in rows of near-random
  * values).
  */
+#include <math.h>
 #include <string.h>
 
 #include "chain.h"
@@ -50,13 +51,13 @@ typedef struct {
     int64_t above, below;
 } Split;
 
-/* v if v > pivot, else 0 (by a mask: no branch) */
-static inline double over(double v, double pivot) {
+/* a if take, else 0 (by a mask: no branch) */
+static inline double masked(double a, int take) {
     uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    bits &= -(uint64_t)(v > pivot);
-    memcpy(&v, &bits, sizeof v);
-    return v;
+    memcpy(&bits, &a, sizeof bits);
+    bits &= -(uint64_t)(take != 0);
+    memcpy(&a, &bits, sizeof a);
+    return a;
 }
 
 static inline Split split(const double *src, double *dst, int64_t len, int with_mass) {
@@ -71,13 +72,14 @@ static inline Split split(const double *src, double *dst, int64_t len, int with_
         s.above += v > pivot;
         s.below += v < pivot;
         if (with_mass && (i & 3) == 3) { /* (the last four, in four sums) */
-            m0 += over(src[i - 3], pivot);
-            m1 += over(src[i - 2], pivot);
-            m2 += over(src[i - 1], pivot);
-            m3 += over(v, pivot);
+            m0 += masked(src[i - 3], src[i - 3] > pivot);
+            m1 += masked(src[i - 2], src[i - 2] > pivot);
+            m2 += masked(src[i - 1], src[i - 1] > pivot);
+            m3 += masked(v, v > pivot);
         }
     }
-    for (int64_t j = i & ~(int64_t)3; with_mass && j < len; j++) m0 += over(src[j], pivot);
+    for (int64_t j = i & ~(int64_t)3; with_mass && j < len; j++)
+        m0 += masked(src[j], src[j] > pivot);
     s.mass_above = (m0 + m1) + (m2 + m3);
     return s;
 }
@@ -126,4 +128,40 @@ double mass_cut(double *x, double *y, int64_t n, double mass, double *above_it) 
     }
     *above_it = above;
     return 0.0;
+}
+
+double weighted_cut(double *key, double *w, double *key2, double *w2, int64_t n, double mass,
+                    double *below_it) {
+    double *keys[2] = {key, key2}, *ws[2] = {w, w2}, below = 0.0;
+    int64_t len = n, from = 0; /* the part still open: keys[cur][from..from + len) */
+    for (int cur = 0; len > 0; cur = 1 - cur) {
+        const double *k = keys[cur] + from, *x = ws[cur] + from;
+        double *dk = keys[1 - cur] + from, *dx = ws[1 - cur] + from;
+        double a = k[0], b = k[len / 2], c = k[len - 1], under = 0.0, at = 0.0;
+        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        int64_t lo = 0, hi = 0;
+        for (int64_t i = 0; i < len; i++) { /* below the pivot to the front, above to the back */
+            double v = k[i], m = x[i];
+            dk[lo] = v;
+            dx[lo] = m;
+            dk[len - 1 - hi] = v;
+            dx[len - 1 - hi] = m;
+            lo += v < pivot;
+            hi += v > pivot;
+            under += masked(m, v < pivot);
+            at += masked(m, v == pivot);
+        }
+        if (below + under >= mass) {
+            len = lo;
+        } else if (below + under + at >= mass) {
+            *below_it = below + under;
+            return pivot;
+        } else {
+            below += under + at;
+            from += len - hi;
+            len = hi;
+        }
+    }
+    *below_it = below;
+    return INFINITY;
 }
