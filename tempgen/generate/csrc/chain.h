@@ -37,6 +37,7 @@ typedef struct {
     const int64_t *brk_start, *brk;
     int dry;            /* whether it has DRY */
     int miro;           /* the Mirostat link's index + 1, or 0 */
+    int pen;            /* the penalties' link index + 1, or 0 */
 } Chain;
 
 /* A row's candidates: n tokens in ascending order and their log-weights. */
@@ -47,13 +48,14 @@ typedef struct {
 } Cands;
 
 /* What a sample remembers while a call decodes it: its last tokens (hist[0..len), room for
- * 2 window + 2), Mirostat's mu, and for DRY: where each token was before (prev[i], and
+ * 2 window + 2), Mirostat's mu, for the penalties how often each token is among the last
+ * repeat_last_n (count, by token; vocab: those outside the vocabulary), and for DRY: where each token was before (prev[i], and
  * last[token]: its newest place, or -1), the places of the newest token (alive[0..n_alive),
  * newest first) with how far the text ending there agrees with the text's end (match[i]),
  * and the newest sequence breaker's head with its longest match. */
 typedef struct {
     int64_t *hist;
-    int32_t *match, *prev, *last, *alive;
+    int32_t *match, *prev, *last, *alive, *count;
     int64_t len, n_alive, head, longest;
     double mu;
 } State;

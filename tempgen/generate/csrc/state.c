@@ -103,6 +103,11 @@ int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len, dou
     }
     memcpy(st->hist, hist, sizeof(int64_t) * len);
     st->len = len;
+    if (ch->pen) {
+        int64_t w = ch->link[ch->pen - 1].n[0];
+        if (!(st->count = calloc(vocab + 1, sizeof(int32_t)))) return -1;
+        for (int64_t i = len > w ? len - w : 0; i < len; i++) st->count[token_of(hist[i], vocab)]++;
+    }
     if (!ch->dry) return 0;
     int64_t keys = by_pair(vocab) ? (vocab + 1) * (vocab + 1) : vocab + 1;
     st->match = malloc(sizeof(int32_t) * 3 * room(ch));
@@ -140,6 +145,7 @@ void state_free(State *st) {
     free(st->hist);
     free(st->match);
     free(st->last);
+    free(st->count);
     memset(st, 0, sizeof *st);
 }
 
@@ -170,6 +176,11 @@ void state_push(State *st, const Chain *ch, int64_t token, double logq, int64_t 
     int64_t n = st->len;
     st->hist[n] = token;
     st->len = n + 1;
+    if (ch->pen) { /* the newest in, and the one it pushes out of the window out */
+        int64_t w = ch->link[ch->pen - 1].n[0];
+        st->count[token_of(token, vocab)]++;
+        if (n + 1 > w) st->count[token_of(st->hist[n - w], vocab)]--;
+    }
     if (!ch->dry) return;
     link_place(st, n, vocab);
     find_alive(st, ch, 1);
@@ -186,25 +197,18 @@ static inline double either(int cond, double a, double b) {
     return a;
 }
 
-/* The repetition penalties (llama.cpp's): each candidate used c > 0 times in the window. */
-static void penalties(const Link *lk, Work *k, Cands *c, const State *st) {
-    int64_t n = st->len < lk->n[0] ? st->len : lk->n[0], m = 0, v = k->vocab;
-    const int64_t *h = st->hist + st->len - n;
-    int32_t *tally = k->tally;
-    for (int64_t i = 0; i < n; i++) { /* (without branches: tally[vocab] takes the rest) */
-        int64_t t = (uint64_t)h[i] < (uint64_t)v ? h[i] : v;
-        k->touched[m] = t;
-        m += tally[t]++ == 0 && t < v;
-    }
-    tally[v] = 0;
+/* The repetition penalties (llama.cpp's): each candidate used c > 0 times in the window
+ * (st->count). A positive log-weight (which rounding alone gives) is divided, as llama.cpp
+ * does, and so rarely that the branch is guessed. */
+static void penalties(const Link *lk, Cands *c, const State *st) {
     double repeat = lk->x[0], frequency = lk->x[1], presence = lk->x[2];
     for (int64_t i = 0; i < c->n; i++) {
-        int32_t count = tally[c->id[i]];
-        double w = c->w[i], scaled = w <= 0 ? w * repeat : w / repeat;
+        int32_t count = st->count[c->id[i]];
+        double w = c->w[i], scaled = w * repeat;
+        if (__builtin_expect(w > 0, 0)) scaled = w / repeat;
         double penalised = scaled - count * frequency - presence;
         c->w[i] = either(count != 0, penalised, w);
     }
-    for (int64_t i = 0; i < m; i++) tally[k->touched[i]] = 0;
 }
 
 static int single_breaker(const Chain *ch, int64_t token) {
@@ -256,6 +260,6 @@ static void dry(const Chain *ch, const Link *lk, Work *k, Cands *c, const State 
 }
 
 void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st) {
-    if (lk->kind == L_PENALTIES) penalties(lk, k, c, st);
+    if (lk->kind == L_PENALTIES) penalties(lk, c, st);
     else dry(ch, lk, k, c, st);
 }
