@@ -1,5 +1,7 @@
 /* Finding a context in the model's suffix trie: each suffix one token longer is a child of
- * the shorter one's, found by a search among that parent's children. */
+ * the shorter one's, found by a search among that parent's children. A level's children
+ * are one run of the next level's contexts, so where their own children start is asked of
+ * memory while the search goes on: a level waits for one read from memory, not two. */
 #include "tables.h"
 
 /* The position of `tok` among first[lo..hi-1] (one parent's children, ascending), or -1. */
@@ -17,8 +19,16 @@ int ranks(const Model *m, const int64_t *ctx, int64_t *rank) {
         if (last) tok = m->bos; /* per-line: a newline starts a fresh sequence */
         if (tok < 0 || tok > m->bos) break;
         Ints kids = m->lv[j].kids;
-        int64_t r = search(m->lv[j + 1].first, at(kids, rank[j - 1]), at(kids, rank[j - 1] + 1),
-                           tok);
+        int64_t lo = at(kids, rank[j - 1]), hi = at(kids, rank[j - 1] + 1);
+        if (j < width) { /* where these children's own children start, and their tokens */
+            Ints next = m->lv[j + 1].kids, first = m->lv[j + 2].first;
+            __builtin_prefetch(next.p + lo * next.size);
+            __builtin_prefetch(next.p + (hi + 1) * next.size - 1);
+            int64_t a = at(next, lo), b = at(next, hi); /* (not waited on by the search) */
+            __builtin_prefetch(first.p + a * first.size);
+            if (b > a) __builtin_prefetch(first.p + b * first.size - 1);
+        }
+        int64_t r = search(m->lv[j + 1].first, lo, hi, tok);
         if (r < 0) break;
         rank[n++] = r;
         if (last) break;
