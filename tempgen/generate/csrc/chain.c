@@ -10,7 +10,7 @@
 #include "chain.h"
 #include "vmath.h"
 
-#define ROW_FLOATS ((int64_t)1 << 21) /* rows kept: 16 MB at most */
+#define ROW_FLOATS ((int64_t)1 << 19) /* rows kept: 4 MB at most */
 #define MIN_SLOTS 256                 /* fewer would hardly ever be met again */
 
 int work_init(Work *k, int64_t vocab) {
@@ -18,7 +18,8 @@ int work_init(Work *k, int64_t vocab) {
     size_t n = (size_t)vocab + 1;
     k->vocab = vocab;
     if (ROW_FLOATS / vocab >= MIN_SLOTS) {
-        k->slots = ROW_FLOATS / vocab;
+        k->slots = MIN_SLOTS; /* a power of two: a slot is the hash's top bits */
+        while (k->slots * 2 <= ROW_FLOATS / vocab) k->slots *= 2;
         k->keys = malloc(sizeof(int64_t) * k->slots);
         k->rows = malloc(sizeof(double) * k->slots * vocab);
         if (!k->keys || !k->rows) return -1;

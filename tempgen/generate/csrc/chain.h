@@ -66,7 +66,7 @@ typedef struct {
 #define ROW_HELD ((int64_t)1 << 62) /* keys: the slot holds the row, not only the key */
 typedef struct {
     int64_t vocab;
-    int64_t slots;      /* 0: no rows kept (a large vocabulary) */
+    int64_t slots;      /* a power of two, or 0: no rows kept (a large vocabulary) */
     int64_t *keys;      /* (slots,): level * 2^40 + rank (+ ROW_HELD), or -1 */
     double *rows;       /* (slots, vocab) */
     Cands cur, a, b;

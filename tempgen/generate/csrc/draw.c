@@ -75,7 +75,7 @@ static const double *log_row(Cache *s, Work *k, const int64_t *rank, int n) {
     int v = s->m->vocab;
     int64_t key = ((int64_t)n << 40) + rank[n - 1], slot = 0;
     if (k->slots) {
-        slot = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 20) % k->slots;
+        slot = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> (64 - __builtin_ctzll(k->slots)));
         if (k->keys[slot] == (key | ROW_HELD)) return k->rows + slot * v;
     }
     if (model_row(s, rank, n, s->row) < 0) return NULL;
@@ -97,12 +97,13 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
         from = 1;
     } else {
         if (!(lp = log_row(s, k, rank, n))) return -1;
-        c->n = 0;
-        for (int i = 0; i < s->m->vocab; i++)
-            if (lp[i] > -INFINITY) {
-                c->id[c->n] = i;
-                c->w[c->n++] = lp[i];
-            }
+        int64_t o = 0;
+        for (int i = 0; i < s->m->vocab; i++) { /* (those possible; no branch on which) */
+            c->id[o] = i;
+            c->w[o] = lp[i];
+            o += lp[i] > -INFINITY;
+        }
+        c->n = o;
     }
     run_chain(ch, from, k, st, t);
     /* the draw (generate/draw.py), and q's entropy (tempering.py): q is log q's exp */
