@@ -156,8 +156,8 @@ def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x
 def test_a_cut_read_in_bands_keeps_what_the_whole_row_keeps(vocab, zipf, seed, order, link, x, k,
                                                             t, listed):
     # hundreds of words, by Zipf's law (p at every depth, and ties among the rare ones): a
-    # cut reads the row in bands of doubling depth (64 tokens, 128, ...) until they hold its
-    # value
+    # cut reads the row in bands of growing depth (64 tokens, 96, 144, ...) until they hold
+    # its value
     words = [f"w{j}" for j in range(vocab) for _ in range(1 + int(300 / (j + 1) ** zipf))]
     random.Random(seed).shuffle(words)
     text = " ".join(words) + "\n"

@@ -21,7 +21,9 @@
 #include "rowset.h"
 #include "vmath.h"
 
-#define FIRST_BAND 64 /* the root's tokens the first band reads; each next reads twice as many */
+/* The root's tokens the first band reads; each next reads down half as far again (steps
+ * twice as deep would read more tokens past the cut in the last band). */
+#define FIRST_BAND 64
 
 typedef struct {
     const Cache *s;
@@ -112,7 +114,7 @@ static void band(Row *r, double t, Cands *c) {
  * `count` (top-k, min-p), so that the value it cuts at is among them. */
 static void read_until(Row *r, double mass, int64_t count, Cands *c) {
     c->n = 0;
-    for (int64_t upto = FIRST_BAND; r->t > DBL_TRUE_MIN; upto *= 2) {
+    for (int64_t upto = FIRST_BAND; r->t > DBL_TRUE_MIN; upto += upto / 2) {
         double t = upto < r->root->n ? c_value(r, upto - 1) : 0.0;
         band(r, t > DBL_TRUE_MIN ? t : DBL_TRUE_MIN, c);
         if (r->mass >= mass && c->n >= count) return;
