@@ -138,7 +138,7 @@ int draw_row(Cache *s, const int64_t *rank, int n, int ti, double u, Drawn *d) {
     for (int64_t i = 0; i < ns; i++)
         if (s->val[i] > best_p) best_p = s->val[i], best_i = i;
     if (best_i >= 0) best = set[best_i];
-    int top_out = K->top >= 0 && s->stamp[K->top] != s->now;
+    int top_out = K->top >= 0 && !in_set(s, K->top);
     if (!(best_p > out_p) && !top_out)
         return dense_draw(s, rank, n, ti < 0 ? 0.0 : s->temps[ti], u, d);
     double max_p = best_p > out_p ? best_p : out_p;

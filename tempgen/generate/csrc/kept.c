@@ -38,14 +38,14 @@ int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
     }
     for (int k = 1; k <= depth; k++)
         if (!(s->kept[k] = calloc(m->lv[k].n_ctx, sizeof(Kept *)))) return -1;
-    s->stamp = calloc(4 * v, sizeof(int32_t)); /* stamp, pos, set, buf */
+    s->pos = calloc(3 * v, sizeof(int32_t)); /* pos, set, buf */
+    s->in_s = calloc((v + 63) / 64, sizeof(uint64_t));
     s->iota = malloc(sizeof(int32_t) * v);
     s->ints = malloc(sizeof(int64_t) * 2 * v); /* place, pbuf */
     /* val, vbuf, z, w, run (2v + 1), row (2v + 1), gap (2v + 2) */
     s->doubles = malloc(sizeof(double) * (10 * v + 8));
-    if (!s->stamp || !s->iota || !s->ints || !s->doubles) return -1;
+    if (!s->pos || !s->in_s || !s->iota || !s->ints || !s->doubles) return -1;
     s->val = s->doubles;
-    s->pos = s->stamp + v;
     s->set = s->pos + v;
     s->buf = s->set + v;
     for (size_t i = 0; i < v; i++) s->iota[i] = (int32_t)i;
@@ -90,7 +90,8 @@ void cache_free(Cache *s) {
         free(s->blocks);
         s->blocks = next;
     }
-    free(s->stamp);
+    free(s->pos);
+    free(s->in_s);
     free(s->iota);
     free(s->ints);
     free(s->doubles);

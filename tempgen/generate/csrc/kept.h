@@ -52,9 +52,12 @@ typedef struct {
     int dstride, sstride; /* values per record: 1 + 2 n_temps (dense), 1 + 4 n_temps */
     Kept **kept[MAX_ORDER + 1]; /* per level <= depth: (n_ctx,), NULL until built */
     int64_t room;         /* values sparse contexts may still take */
-    /* scratch: the set S in token order, p of its members in the same order, and where
-     * each member is (pos[w], valid when stamp[w] == now); buf, pbuf, vbuf: room to merge */
-    int32_t *stamp, *pos, now;
+    /* scratch: the set S in token order (ns members), p of its members in the same order,
+     * where each member is (pos[w]) and which tokens are members (in_s, a bit a token: it
+     * stays in the processor's nearest cache); buf, pbuf, vbuf: room to merge */
+    int32_t *pos;
+    uint64_t *in_s;
+    int64_t ns;
     int32_t *iota;        /* 0, 1, ..., vocab - 1: where each token is in a whole row */
     int32_t *set, *buf;
     int64_t *place, *pbuf; /* each member's place in the kept context (value) */

@@ -86,21 +86,20 @@ static double sum(const double *x, int64_t n) {
 /* Into c, the row's tokens with t <= p < r->t (S's, then K's, then the root's). */
 static void band(Row *r, double t, Cands *c) {
     const Cache *s = r->s;
-    const int32_t *stamp = s->stamp, now = s->now;
     int64_t from = c->n;
     for (int64_t i = 0; i < r->ns; i++)
         add(c, (s->val[i] >= t) & (s->val[i] < r->t), s->set[i], s->val[i]);
     if (r->K) {
         int64_t m = at_least(r, b_value, r->K->n, t);
         for (; r->jb < m; r->jb++)
-            add(c, stamp[r->K->token[r->jb]] != now, r->K->token[r->jb], b_value(r, r->jb));
+            add(c, !in_set(s, r->K->token[r->jb]), r->K->token[r->jb], b_value(r, r->jb));
     }
     const int32_t *places = r->K ? r->K->place : NULL;
     int64_t m = at_least(r, c_value, r->root->n, t), nk = r->K ? r->K->n : 0;
     for (int64_t i = r->ic, j = r->jk; i < m; r->ic = i, r->jk = j) { /* between K's */
         int64_t end = j < nk && places[j] < m ? places[j] : m;
         for (; i < end; i++)
-            add(c, stamp[r->root->token[i]] != now, r->root->token[i], c_value(r, i));
+            add(c, !in_set(s, r->root->token[i]), r->root->token[i], c_value(r, i));
         if (end < m) i++, j++;
     }
     r->ic = m;

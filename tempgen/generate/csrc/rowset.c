@@ -33,7 +33,7 @@ static int64_t merge(Cache *s, const Kept *K, const Level *lv, int64_t lo, int64
     s->vbuf = val;
     for (i = 0; i < o; i++) {
         s->pos[s->set[i]] = (int32_t)i;
-        s->stamp[s->set[i]] = s->now;
+        mark(s, s->set[i]);
     }
     return o;
 }
@@ -58,11 +58,8 @@ static void sparse_values(const Kept *K, const int32_t *set, int64_t n, double *
 int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
     const Model *m = s->m;
     int64_t ns = 0;
-    if (++s->now == INT32_MAX) {
-        memset(s->stamp, 0, sizeof(int32_t) * m->vocab);
-        s->now = 1;
-    }
-    int32_t now = s->now, *set = s->set, *pos = s->pos, *stamp = s->stamp;
+    for (int64_t i = 0; i < s->ns; i++) s->in_s[s->set[i] >> 6] = 0; /* (the last S) */
+    int32_t *set = s->set, *pos = s->pos;
     fetch_successors(m, rank, k0 + 1, n);
     for (int k = k0 + 1; k <= n; k++) {
         const Level *lv = &m->lv[k];
@@ -76,13 +73,13 @@ int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
                 int64_t w = V(e);
                 set[ns] = (int32_t)w;
                 pos[w] = (int32_t)ns;
-                stamp[w] = now;
+                mark(s, w);
                 if (!K->tok.p) val[ns] = rec[w * stride]; /* (K dense: its record) */
             })
             if (K->tok.p) sparse_values(K, set, ns, val, s->place);
         } else {
             int64_t j = lo;
-            while (j < hi && stamp[at(lv->token, j)] == now) j++;
+            while (j < hi && in_set(s, at(lv->token, j))) j++;
             if (j < hi) { /* rare: S lacks one of them */
                 ns = merge(s, K, lv, lo, hi, rank, k0, k, ns);
                 set = s->set;
@@ -90,6 +87,6 @@ int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
         }
         interpolate(lv, rank[k - 1], s->val, s->val, ns, s->pos);
     }
-    return ns;
+    return s->ns = ns;
 }
 
