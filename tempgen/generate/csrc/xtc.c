@@ -32,7 +32,7 @@ static int xtc_cut(Work *k, Cands *c, double threshold) {
 /* XTC followed by a plain temperature t alone (0 < t < inf): the exclusion's outcome is the
  * tempered row renormalised on the tokens it keeps (k->flag), so the mixture needs one
  * tempering: ln q = ln qa + ln((1 - P) + P / s) on those tokens, + ln(1 - P) on the rest,
- * with s their share of qa (samplers/chain.py, _xtc_tempered). Returns 0, c untouched, when
+ * with s their share of qa (samplers/chain.py, _xtc). Returns 0, c untouched, when
  * s is too small to divide by. */
 static int xtc_tempered(Work *k, Cands *c, double prob, double t) {
     double mx = largest(c), *z = k->a.w, *e = k->tmp, total = 0.0, kept = 0.0;
