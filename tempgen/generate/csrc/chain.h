@@ -49,10 +49,11 @@ typedef struct {
 
 /* What a sample remembers while a call decodes it: its last tokens (hist[0..len), room for
  * 2 window + 2), Mirostat's mu, for the penalties how often each token is among the last
- * repeat_last_n (count, by token; vocab: those outside the vocabulary), and for DRY: where each token was before (prev[i], and
- * last[token]: its newest place, or -1), the places of the newest token (alive[0..n_alive),
- * newest first) with how far the text ending there agrees with the text's end (match[i]),
- * and the newest sequence breaker's head with its longest match. */
+ * repeat_last_n (count, by token; vocab: those outside the vocabulary), and for DRY: where
+ * each token was before (prev[i], and last[token]: its newest place, or -1), the places of
+ * the newest token (alive[0..n_alive), newest first) with how far the text ending there
+ * agrees with the text's end (match[i]), and the newest sequence breaker's head with its
+ * longest match. */
 typedef struct {
     int64_t *hist;
     int32_t *match, *prev, *last, *alive, *count;
@@ -102,11 +103,8 @@ void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *s
  * room. And the k-th largest of x[0..n) (x and y, room n each, are overwritten). */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp);
 double kth_largest(double *x, double *y, int64_t n, int64_t kth);
-/* The largest of x[0..n) whose values at or above it sum to `mass` or more (0: none), and
- * the sum of those above it. */
-double mass_cut(double *x, double *y, int64_t n, double mass, double *above);
 /* The smallest of key[0..n) whose weights w at or below it sum to `mass` or more (inf:
- * none), and the sum of those below it; key2 and w2 are room (n each), and all four are
+ * none), and the sum of those below it (top-p, typical-p and a word model's first top-p); key2 and w2 are room (n each), and all four are
  * overwritten. */
 double weighted_cut(double *key, double *w, double *key2, double *w2, int64_t n, double mass,
                     double *below);

@@ -1,6 +1,6 @@
-/* Orderings of a row's values (chain.h): a stable sort and the k-th largest, without
- * branches on the values where it can (which no predictor guesses in rows of near-random
- * values).
+/* Orderings of a row's values (chain.h): a stable sort, the k-th largest, and the key at
+ * which a mass is reached, without branches on the values where it can (which no predictor
+ * guesses in rows of near-random values).
  */
 #include <math.h>
 #include <string.h>
@@ -42,15 +42,6 @@ void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tm
     }
 }
 
-/* One pass of a selection: src's values about the median of three of them, those above
- * to the front of dst and those below to its back (without branches on the values, which
- * no predictor guesses); their numbers, and (with_mass) the mass above the pivot, summed
- * four ways at once (one running sum would wait on each add). */
-typedef struct {
-    double pivot, mass_above;
-    int64_t above, below;
-} Split;
-
 /* a if take, else 0 (by a mask: no branch) */
 static inline double masked(double a, int take) {
     uint64_t bits;
@@ -60,28 +51,10 @@ static inline double masked(double a, int take) {
     return a;
 }
 
-static inline Split split(const double *src, double *dst, int64_t len, int with_mass) {
-    double a = src[0], b = src[len / 2], c = src[len - 1], m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-    Split s = {.pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b)};
-    double pivot = s.pivot;
-    int64_t i = 0;
-    for (; i < len; i++) {
-        double v = src[i];
-        dst[s.above] = v;
-        dst[len - 1 - s.below] = v;
-        s.above += v > pivot;
-        s.below += v < pivot;
-        if (with_mass && (i & 3) == 3) { /* (the last four, in four sums) */
-            m0 += masked(src[i - 3], src[i - 3] > pivot);
-            m1 += masked(src[i - 2], src[i - 2] > pivot);
-            m2 += masked(src[i - 1], src[i - 1] > pivot);
-            m3 += masked(v, v > pivot);
-        }
-    }
-    for (int64_t j = i & ~(int64_t)3; with_mass && j < len; j++)
-        m0 += masked(src[j], src[j] > pivot);
-    s.mass_above = (m0 + m1) + (m2 + m3);
-    return s;
+/* A selection's pivot: the median of the first, middle and last of x[0..len). */
+static inline double median3(const double *x, int64_t len) {
+    double a = x[0], b = x[len / 2], c = x[len - 1];
+    return a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
 }
 
 /* The k-th largest of x[0..n): each pass goes on in the part holding it; x and y (room n
@@ -90,44 +63,26 @@ double kth_largest(double *x, double *y, int64_t n, int64_t kth) {
     double *base[2] = {x, y}, *src = x;
     int64_t len = n, want = kth - 1;
     for (int cur = 0;; cur = 1 - cur) {
-        double *dst = base[1 - cur];
-        Split s = split(src, dst, len, 0);
-        if (want < s.above) {
+        double *dst = base[1 - cur], pivot = median3(src, len);
+        int64_t above = 0, below = 0;
+        for (int64_t i = 0; i < len; i++) { /* above the pivot to the front, below to the back */
+            double v = src[i];
+            dst[above] = v;
+            dst[len - 1 - below] = v;
+            above += v > pivot;
+            below += v < pivot;
+        }
+        if (want < above) {
             src = dst;
-            len = s.above;
-        } else if (want >= len - s.below) {
-            want -= len - s.below;
-            src = dst + len - s.below;
-            len = s.below;
+            len = above;
+        } else if (want >= len - below) {
+            want -= len - below;
+            src = dst + len - below;
+            len = below;
         } else {
-            return s.pivot;
+            return pivot;
         }
     }
-}
-
-/* The largest of x[0..n) whose values at or above it sum to `mass` or more (0: none), as
- * kth_largest finds the k-th: a pass goes on above its pivot while that holds the mass. */
-double mass_cut(double *x, double *y, int64_t n, double mass, double *above_it) {
-    double *base[2] = {x, y}, *src = x, above = 0.0;
-    int64_t len = n;
-    for (int cur = 0; len > 0; cur = 1 - cur) {
-        double *dst = base[1 - cur];
-        Split s = split(src, dst, len, 1);
-        double at = (double)(len - s.above - s.below) * s.pivot;
-        if (above + s.mass_above >= mass) {
-            src = dst;
-            len = s.above;
-        } else if (above + s.mass_above + at >= mass) {
-            *above_it = above + s.mass_above;
-            return s.pivot;
-        } else {
-            above += s.mass_above + at;
-            src = dst + len - s.below;
-            len = s.below;
-        }
-    }
-    *above_it = above;
-    return 0.0;
 }
 
 double weighted_cut(double *key, double *w, double *key2, double *w2, int64_t n, double mass,
@@ -137,8 +92,7 @@ double weighted_cut(double *key, double *w, double *key2, double *w2, int64_t n,
     for (int cur = 0; len > 0; cur = 1 - cur) {
         const double *k = keys[cur] + from, *x = ws[cur] + from;
         double *dk = keys[1 - cur] + from, *dx = ws[1 - cur] + from;
-        double a = k[0], b = k[len / 2], c = k[len - 1], under = 0.0, at = 0.0;
-        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        double pivot = median3(k, len), under = 0.0, at = 0.0;
         int64_t lo = 0, hi = 0;
         for (int64_t i = 0; i < len; i++) { /* below the pivot to the front, above to the back */
             double v = k[i], m = x[i];

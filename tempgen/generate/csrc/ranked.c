@@ -186,9 +186,11 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
     double x = lk->x[0], reach = x * (1 - MARGIN), slack = 1.0 - 1e-9, v = 0.0, floor_p;
     if (lk->kind == L_TOP_P) {
         read_until(&r, reach, 0, c); /* (the bands before the last hold less than reach) */
-        memcpy(k->tmp, c->w + r.last, sizeof(double) * (c->n - r.last));
-        double above;
-        v = mass_cut(k->tmp, k->p, c->n - r.last, reach - r.mass_before, &above);
+        int64_t m = c->n - r.last; /* (by key -p: the most likely first) */
+        double *key = k->sel, *w = key + m, above;
+        for (int64_t i = 0; i < m; i++) key[i] = -(w[i] = c->w[r.last + i]);
+        v = -weighted_cut(key, w, w + m, w + 2 * m, m, reach - r.mass_before, &above);
+        v = isinf(v) ? 0.0 : v; /* (none: every token) */
         keep_by_token(k, c, v, v, r.mass_before + above, reach);
         logs(c->w, c->w, c->n);
     } else {
