@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers import SAMPLES
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tempgen.cli import cli
@@ -44,6 +44,7 @@ def model_bytes(text, level, order, per_line, memory=None):
 @settings(max_examples=60, deadline=None)
 @given(case=texts, order=st.integers(1, 6), per_line=st.booleans(),
        piece=st.integers(1, 40), fan_in=st.integers(2, 5))
+@example(case=("word", "  a "), order=1, per_line=False, piece=1, fan_in=2)  # (blank pieces)
 def test_counting_in_pieces_gives_the_same_model(case, order, per_line, piece, fan_in):
     # pieces of `piece` characters, merged fan_in files at a time as they pile up
     level, text = case

@@ -94,14 +94,16 @@ def count_text(chunks: Iterable[str], level: str, order: int, per_line: bool,
     first, folder, files, spilled = None, None, [], 0
     try:
         for text in pieces(chunks, cls([]), size):
+            tok = cls.fit(text)
+            part = (tok.vocab, tok.encode(text))
+            del text
+            if not len(part[1]):  # (only spaces: a piece without tokens adds nothing)
+                continue
             if first is not None:  # a second piece: the first was not the whole corpus
                 folder = _temporary_folder(temp_dir)
                 files.append(_spill(first, folder, spilled, order, per_line, level))
                 spilled += 1
                 first = None
-            tok = cls.fit(text)
-            part = (tok.vocab, tok.encode(text))
-            del text
             if folder is None:
                 first = part  # (perhaps the whole corpus)
             else:
