@@ -3,6 +3,8 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from helpers import decoded
 
 from tempgen.analysis import calibration
@@ -88,6 +90,24 @@ def test_cross_entropy_is_the_direct_definition(model, kept, monkeypatch):
     logq = build_chain({"temperature": 0.6})(model.logprobs(ctx))
     direct = -logq[np.arange(len(ids)), ids].mean() / np.log(2)
     assert at_six == pytest.approx(direct, rel=1e-9)
+
+
+class Convex:
+    """A stand-in for CrossEntropy whose slope in b = 1/T is k (b - b0) + c (b - b0)^3."""
+
+    def __init__(self, b0, k, c):
+        self.b0, self.k, self.c, self.total_logp = b0, k, c, 0.0
+
+    def moments(self, t):
+        d = 1.0 / t - self.b0
+        return 0.0, self.total_logp + self.k * d + self.c * d ** 3, self.k + 3 * self.c * d * d
+
+
+@given(t0=st.floats(0.06, 19.0), k=st.floats(1e-3, 1e6), c=st.sampled_from([0.0, 1.0, 50.0]))
+def test_the_minimum_is_found_to_rounding(t0, k, c):
+    # (a slope of exactly 0 is the minimum, not an end of the bracket to halve from)
+    assert calibration._newton(Convex(1.0 / t0, k, c), 0.05, 20.0) == \
+        pytest.approx(t0, rel=1e-12)
 
 
 def test_entropy_bits_by_hand():

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tempgen.analysis.scoring import known_pieces
-from tempgen.generate.tempering import log_partitions, tempered_moments
+from tempgen.generate.tempering import log_partitions, tempered_moments, weighted_sums
 from tempgen.io.limits import memory_budget
 from tempgen.io.spool import IdSpool
 from tempgen.lm.tokenizer import UNKNOWN
@@ -88,14 +88,14 @@ class CrossEntropy:
         """sum_c n_c L_c(1/T) and its first two derivatives in 1/T, over the text."""
         out = np.zeros(3)
         for counts, logp, _ in self._chunks():
-            out += [float(m @ counts) for m in tempered_moments(logp, t)]
+            out += [float(weighted_sums(m, counts)) for m in tempered_moments(logp, t)]
         return tuple(out)
 
     def bits(self, temps: list[float]) -> list[float]:
         """Bits per token at each temperature, from one pass."""
         sums = np.zeros(len(temps))
         for counts, logp, _ in self._chunks():
-            sums += log_partitions(logp, temps) @ counts
+            sums += weighted_sums(log_partitions(logp, temps), counts)
         return [float(-(self.total_logp / t - s) / self.n / math.log(2))
                 for t, s in zip(temps, sums, strict=True)]
 
@@ -133,6 +133,8 @@ def _newton(ce: CrossEntropy, lo: float, hi: float) -> float:
     for _ in range(MAX_PASSES):
         _, mean, var = ce.moments(1.0 / beta)
         slope = mean - ce.total_logp  # (N ln2) dCE/db
+        if slope == 0:  # the minimum itself (not an end of the bracket: stop here)
+            break
         if slope < 0:
             a = beta
         else:

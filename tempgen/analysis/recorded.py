@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from tempgen.generate.tempering import weighted_sums
 from tempgen.io.logprobs import Position, Recorded
 
 DEFAULT_VOCAB = 128_000  # unlisted tokens: an LLM vocabulary's size, unless told
@@ -192,9 +193,9 @@ def estimate_from(rows: list) -> dict:
             z = beta * lps
             q = np.exp(z - z.max())
             q /= q.sum()
-            mean = float(q @ lps)
+            mean = float(weighted_sums(q, lps))
             grad += lps[c] - mean
-            hess -= float(q @ (lps - mean) ** 2)
+            hess -= float(weighted_sums(q, (lps - mean) ** 2))
         if hess >= 0:  # (no curvature: every listed token equally likely wherever chosen)
             return {"positions": len(rows), "temperature": None, "interval": None}
         step = grad / hess

@@ -93,6 +93,13 @@ def tempered_moments(logw: np.ndarray, t: float) -> tuple[np.ndarray, ...]:
     return top[:, 0] / t + np.log(total), mean, var
 
 
+def weighted_sums(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """sum_j values[..., j] * weights[j]: (..., n) -> (...), added in the same order on
+    every CPU. (A dot product or `@` is BLAS's, which picks its kernel, and with it its order
+    of additions, by CPU: the last bits of a figure would depend on the machine.)"""
+    return (np.asarray(values, dtype=np.float64) * weights).sum(axis=-1)
+
+
 def entropy_bits(logq: np.ndarray) -> np.ndarray:
     """Entropy in bits of each row of log-probabilities: (batch, vocab) -> (batch,)."""
     q = np.exp(logq)
