@@ -175,10 +175,8 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
     print("order  train s  peak MB  held-out bits/char  (KenLM lmplz)  scoring chars/s "
           "(first call)")
-    train_s = {}
     for order in (3, 5, 7):
         r, rss = child({"kind": "train", "order": order})
-        train_s[order] = r["train_s"]
         speed = r["held_chars"] / r["score_s"]
         print(f"{order:>5}  {r['train_s']:7.2f}  {rss:7.0f}  {r['bpc']:18.4f}  "
               f"({KENLM_BPC[order]:.3f}) {mark(r['bpc'] <= KENLM_BPC[order])}  "
@@ -197,7 +195,7 @@ def main() -> None:
     import training
 
     lines = CORPUS.read_text().split("\n")[:-1]
-    training.report(train_s, "\n".join(lines[: (9 * len(lines)) // 10]) + "\n", mark)
+    training.report("\n".join(lines[: (9 * len(lines)) // 10]) + "\n", mark)
     print()
 
     print("sampling speed at T = 0.8 (tokens/s), the default chain (compiled loop):")

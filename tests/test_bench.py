@@ -1,6 +1,7 @@
 """`make bench`'s jobs still run against the library as it is now: each job once, on a small
 corpus, in a fresh process as the bench runs it (its figures are not checked here)."""
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -25,15 +26,19 @@ def test_every_bench_job_runs(job, tmp_path, monkeypatch):
     assert result and peak_mb > 0
 
 
-def test_the_training_report_runs_without_lmplz(monkeypatch, capsys):
+def test_the_training_report_compares_only_with_a_peer_timed_now(monkeypatch, capsys):
     import training
 
+    true = shutil.which("true")
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("LMPLZ", raising=False)
-    training.report({3: 0.01, 7: 10.0}, "ab\n" * 100, run.mark)
+    training.report("ab\n" * 100, run.mark, orders=(2,))
     out = capsys.readouterr().out
-    assert "recorded, scaled by the workload" in out
-    assert out.count("ok ") == 1 and out.count("MISS") == 1  # 0.01 s is under, 10 s over
+    assert "comparison not made" in out and "| lmplz" not in out and " x " not in out
+    monkeypatch.setenv("LMPLZ", true)  # a peer that is there (its figure is not checked)
+    training.report("ab\n" * 100, run.mark, orders=(2,))
+    out = capsys.readouterr().out
+    assert "not made" not in out and out.count("| lmplz") == 1
 
 
 def test_the_scale_bench_measures_a_run(monkeypatch, tmp_path):

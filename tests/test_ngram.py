@@ -112,6 +112,25 @@ def test_byte_keys_give_the_packed_keys_model(monkeypatch, per_line):
         np.testing.assert_array_equal(arr, wide.arrays()[name], err_msg=name)
 
 
+@settings(max_examples=40)
+@given(text=st.text(alphabet="ab c\n", min_size=1, max_size=200), order=st.integers(1, 6),
+       per_line=st.booleans())
+def test_tallied_windows_are_the_sorted_ones(text, order, per_line):
+    # a corpus's windows are counted by a tally when few kinds are possible, else by sorting
+    if per_line and "\n" not in text:
+        per_line = False
+    tally = windows.TALLY_MIN
+    try:
+        windows.TALLY_MIN = 1 << 30
+        _, tallied = char_model(text, order, per_line)
+        windows.TALLY_MIN = 0
+        _, sorted_ = char_model(text, order, per_line)
+    finally:
+        windows.TALLY_MIN = tally
+    for name, arr in tallied.arrays().items():
+        np.testing.assert_array_equal(arr, sorted_.arrays()[name], err_msg=name)
+
+
 def test_unknown_token_in_context_backs_off_past_it():
     tok, m = char_model("abcabcabd\n", 3)
     a, b = tok.index["a"], tok.index["b"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 PACKED_BITS = 63  # keys of at most this many bits are packed in one int64
+TALLY_MIN = 1 << 20  # packed keys are tallied, not sorted, when no more kinds are possible
 
 
 class Windows:
@@ -176,7 +177,17 @@ def count(x: np.ndarray, order: int, bos: int, start: int = 0) -> Windows:
             for b in range(width):
                 key[lo - start:, j * width + b] = t >> (8 * (width - 1 - b))
     del buf, depth
+    if packed and 1 << (bits * order) <= max(TALLY_MIN, len(key)):
+        return _tallied(order, base, key, 1 << (bits * order))
     return distinct(order, base, key if packed else key.view(f"S{order * width}").ravel())
+
+
+def _tallied(order: int, base: int, keys: np.ndarray, space: int) -> Windows:
+    """`distinct` for packed keys below `space`, no more than the keys themselves (or
+    TALLY_MIN): a count per possible key, one pass and no sort."""
+    counts = np.bincount(keys, minlength=space)
+    present = np.flatnonzero(counts)
+    return Windows(order, base, present.astype(np.int64), counts[present].astype(np.int64))
 
 
 def _depth(x: np.ndarray, bos: int) -> np.ndarray:
