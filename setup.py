@@ -29,10 +29,10 @@ mvec = platform.system() == "Linux" and platform.machine() == "x86_64" and \
 setup(cmdclass={"build_py": build_py_with_models}, ext_modules=[Extension(
     "tempgen.generate._compiled",
     [f"tempgen/generate/csrc/{name}.c"
-     for name in ("module", "views", "spec", "lookup", "vmath", "kept", "rowset", "draw",
-                  "ranking", "ranked", "chain", "xtc", "order", "state")],
+     for name in ("module", "views", "spec", "lookup", "vmath", "noise", "kept", "rowset",
+                  "draw", "ranking", "ranked", "chain", "xtc", "order", "state")],
     depends=[f"tempgen/generate/csrc/{name}.h"
-             for name in ("tables", "views", "spec", "vmath", "kept", "rowset", "draw",
+             for name in ("tables", "views", "spec", "vmath", "noise", "kept", "rowset", "draw",
                           "ranked", "chain")],
     # no fused multiply-adds: rows round as numpy's separate operations do
     extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden"],

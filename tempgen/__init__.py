@@ -6,4 +6,4 @@ import os
 # the cores the decode loop shares out (unless the user chose a thread count).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -163,7 +163,12 @@ def test_help_examples_work_when_pasted(args, tmp_path, monkeypatch):
 
 
 def test_version():
-    assert run("--version").stdout.strip().endswith("0.1.0")
+    from importlib.metadata import version
+
+    import tempgen
+
+    assert version("tempgen") == tempgen.__version__  # (pyproject.toml's)
+    assert run("--version").stdout.strip().endswith(tempgen.__version__)
 
 
 def test_python_dash_m_works():

@@ -50,7 +50,8 @@ def same(model, chains, rows, prompt_ids, steps):
     (fast, fs), (slow, ss) = (run(model, chains, rows, prompt_ids, steps, f) for f in (1, 0))
     assert fast.tokens.tolist() == slow.tokens.tolist()
     for x, y in zip(fast[1:], slow[1:], strict=True):
-        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
+        # (DRY's penalties reach 1e4 and more in log space: a last bit there is 1e-12 in ln q)
+        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-10)
     for a, b in zip(fs, ss, strict=True):  # the states come back alike
         if a is not None:
             assert list(a.history) == list(b.history)

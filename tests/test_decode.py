@@ -121,15 +121,15 @@ ngram 3=3
 \\end\\
 """
 
-# How a run keeps contexts (generate/csrc/kept.h): DENSE_FLOATS, SPARSE_FLOATS,
+# How a run keeps contexts (generate/csrc/kept.h): DENSE_FLOATS, SPARSE_BYTES,
 # SPARSE_MIN_LISTED
 KEEPING = {"empty context alone": (0, 0, 0),
            "sparse over the empty context": (0, 1 << 40, 0),
            "sparse over dense": (20_000, 1 << 40, 0),
            "all dense": (1 << 40, 0, 1e9),
-           "room runs out": (0, 400, 0),
+           "room runs out": (0, 3200, 0),
            "dense and sparse": (1 << 21, 1 << 21, 32), "default": None}
-NAMES = ("DENSE_FLOATS", "SPARSE_FLOATS", "SPARSE_MIN_LISTED")
+NAMES = ("DENSE_FLOATS", "SPARSE_BYTES", "SPARSE_MIN_LISTED")
 
 
 @pytest.mark.parametrize("keeping", KEEPING)

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from tempgen.generate.draw import draw, uniforms
+from tempgen.generate.draw import Stream, draw
+from tempgen.generate.noise import token_gumbels
 from tempgen.generate.samplers.chain import build_chain
 from tempgen.generate.samplers.settings import LINKS, SETTINGS
 from tempgen.generate.samplers.state import RowState
@@ -86,13 +87,13 @@ def test_xtc_from_one_tempering_is_the_mixture_of_the_two_tempered_outcomes(z, p
 
 
 def test_xtc_draws_follow_the_mixture_chi_square():
-    # llama.cpp's XTC flips a coin per step; one uniform through the exact mixture must draw
+    # llama.cpp's XTC flips a coin per step; one draw from the exact mixture must draw
     # with the same frequencies (chi-square, alpha = 0.001, 3 degrees of freedom)
     p = np.array([0.5, 0.3, 0.15, 0.05])
     chain = build_chain({"xtc_probability": 0.5, "xtc_threshold": 0.2})
     n = 100_000
     tokens = draw(np.repeat(chain(np.log(p)[None]), n, axis=0),
-                  uniforms(np.random.default_rng(7), n))
+                  token_gumbels(Stream(7, 0).keys(n), np.arange(4, dtype=np.int32)))
     observed = np.bincount(tokens, minlength=4)
     expected = n * (0.5 * p + 0.5 * np.array([0, 0.3, 0.15, 0.05]) / 0.5)
     assert np.sum((observed - expected) ** 2 / expected) < 16.266

@@ -78,12 +78,15 @@ def test_dry_breaks_the_loop_of_greedy_text(char):
 
 
 def test_repetition_penalty_lowers_the_repeats(char):
-    def distinct(settings):
-        ids = one_sample(char, "", build_chain(settings), 400, 3).ids
-        return len({tuple(ids[i:i + 4]) for i in range(len(ids) - 4)})
+    def distinct(settings, seeds=range(6)):  # 4-grams, over six samples of 400 characters
+        return sum(len({tuple(ids[i:i + 4]) for i in range(len(ids) - 4)}) for ids in
+                   (one_sample(char, "", build_chain(settings), 400, s).ids for s in seeds))
 
     assert distinct({"temperature": 0.3, "repeat_penalty": 1.5}) > distinct(
         {"temperature": 0.3})
+    # greedy text loops ("the state of the world to the state of ..."): far fewer 4-grams
+    assert distinct({"temperature": 0, "repeat_penalty": 1.5}, [0]) > 2 * distinct(
+        {"temperature": 0}, [0])
 
 
 @pytest.mark.parametrize("tau", [1.0, 1.5])

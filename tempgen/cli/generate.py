@@ -183,7 +183,7 @@ def sweep(model_spec, temperatures, span, over, temperature, prompt, length, num
     """Samples at several temperatures side by side, each token coloured by its probability.
 
     All temperatures are decoded in one batch with coupled randomness: under one seed every
-    column uses the same uniform number at each step (an inverse-CDF draw), so columns
+    column gives each token the same noise at each step (a Gumbel-max draw), so columns
     differ only because of T.
     The T = 0 column is greedy decoding, neighbouring temperatures agree for long stretches,
     and column T (sample i) is exactly what `tempgen sample --temperature T` prints with the

@@ -1,5 +1,5 @@
 """One sample with chosen tokens: at the steps a user picked, the token is theirs instead
-of the draw. The draw's uniform is still used up, so every step after keeps its noise: the
+of the draw. The draw's step key is still used up, so every step after keeps its noise: the
 text after a choice is what the sample's own randomness makes of it."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import numpy as np
 
 from tempgen.generate.decode import Block, generate_blocks
-from tempgen.generate.draw import uniforms
+from tempgen.generate.draw import Stream
 from tempgen.generate.samplers.chain import Chain
 from tempgen.generate.tempering import entropy_bits
 
 
-def sample_blocks(model, contexts: np.ndarray, chain: Chain, rng: np.random.Generator,
+def sample_blocks(model, contexts: np.ndarray, chain: Chain, rng: Stream,
                   steps: int, chosen: dict[int, int] | None = None, states=None
                   ) -> Iterator[Block]:
     """The blocks of one row's `steps` steps from `contexts` (1, width); at each step k of
@@ -30,7 +30,7 @@ def sample_blocks(model, contexts: np.ndarray, chain: Chain, rng: np.random.Gene
                 yield block
             step = k
         if k < steps:
-            uniforms(rng, 1)  # the draw this choice replaces
+            rng.keys(1)  # the step key of the draw this choice replaces
             block = _chosen(model, ctx, chain, chosen[k], states)
             ctx = _after(ctx, block.tokens[:, 0])
             yield block

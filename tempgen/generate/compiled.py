@@ -4,8 +4,9 @@ is there).
 It computes what the numpy path of generate/decode.py computes, row by row in C: the model
 row by the interpolation recursion, the row's chain (a temperature alone the short way:
 q = softmax(log p / T) from what the run keeps; any other chain link by link, csrc/chain.c),
-and the draw by inverse CDF with the row's uniform. It is optional: without it (no compiler
-at install, or TEMPGEN_COMPILED=0 in the environment) numpy does everything, with the same
+and the Gumbel-max draw with the row's step key (csrc/noise.c: the same noise as noise.py,
+found by a search over part of its tree). It is optional: without it (no compiler at
+install, or TEMPGEN_COMPILED=0 in the environment) numpy does everything, with the same
 tokens.
 """
 
@@ -25,8 +26,8 @@ except ImportError:  # installed without a C compiler: the numpy path does every
 
 BUILT = _compiled is not None
 AVAILABLE = BUILT and os.environ.get("TEMPGEN_COMPILED", "1") != "0"
-DENSE_FLOATS = 1 << 21  # rows kept whole, with their running sums: 16 MB at most
-SPARSE_FLOATS = 1 << 21  # rows kept by their successors: 16 MB at most
+DENSE_FLOATS = 1 << 21  # rows kept whole, with their maxima over the noise tree: 16 MB at most
+SPARSE_BYTES = 16 << 20  # rows kept by their successors: 16 MB at most
 # A level is kept by its successors when the contexts a run meets list this many on average
 # (weighting each context by its own count, as the more a context lists the more it is met):
 # below that, working through them at each step is cheaper than keeping them.
@@ -89,7 +90,10 @@ def levels(tables, temperatures: int) -> tuple[int, int]:
     """Which contexts a run keeps (csrc/kept.h): those of levels 1..dense whole, as many
     levels as DENSE_FLOATS holds (at least the empty context), then those of the levels
     ..depth by their successors, while their contexts list SPARSE_MIN_LISTED."""
-    per_row = (tables.vocab_size + 1) * (1 + 2 * temperatures)
+    tree = 2
+    while tree < 2 * tables.vocab_size:  # (csrc/kept.c: the noise tree's node ids)
+        tree *= 2
+    per_row = 2 * tables.vocab_size + temperatures * (tables.vocab_size + tree + 2)
     used, dense = 0, 1
     for k, lv in enumerate(tables.levels, start=1):
         used += len(lv.gamma) * per_row
@@ -145,7 +149,7 @@ class Decoder:
     model (csrc/kept.h) is kept from one block to the next. A stateful row's state (its
     RowState) goes in at each block and comes back moved on."""
 
-    def __init__(self, model, row_chains, states=None):
+    def __init__(self, model, row_chains, states=None, leaf_token=None):
         plain = list(dict.fromkeys(c.temperature for c in row_chains
                                    if c.temperature_only and c.temperature > 0))
         others = list(dict.fromkeys(c for c in row_chains if not c.temperature_only))
@@ -168,17 +172,18 @@ class Decoder:
         dense, depth = levels(tables, len(plain))
         specs = tuple(chain_spec(c, model.tokenizer) for c in others)
         self.run = _compiled.start(spec, np.array(plain, dtype=np.float64), specs, dense,
-                                   depth, SPARSE_FLOATS)
+                                   depth, SPARSE_BYTES,
+                                   np.ascontiguousarray(leaf_token, dtype=np.int32))
 
-    def block(self, contexts: np.ndarray, uniforms: np.ndarray, row_stream: np.ndarray):
-        """Decode uniforms.shape[1] steps; contexts (batch, width) int64 are advanced in
-        place. uniforms: (streams, steps); row_stream: (batch,) int64.
+    def block(self, contexts: np.ndarray, keys: np.ndarray, row_stream: np.ndarray):
+        """Decode keys.shape[1] steps; contexts (batch, width) int64 are advanced in place.
+        keys: (streams, steps) uint64 step keys (noise.py); row_stream: (batch,) int64.
         Returns tokens, ln p, ln q, entropy in bits, temperature and Mirostat's mu, each
         (steps, batch)."""
-        uniforms = np.ascontiguousarray(uniforms, dtype=np.float64)
-        tokens = np.empty((uniforms.shape[1], len(contexts)), dtype=np.int64)
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        tokens = np.empty((keys.shape[1], len(contexts)), dtype=np.int64)
         logp, logq, entropy, temps, mus = (np.empty(tokens.shape) for _ in range(5))
-        _compiled.decode(self.run, contexts, uniforms, row_stream, self.row_temp,
+        _compiled.decode(self.run, contexts, keys, row_stream, self.row_temp,
                          self.row_chain, self.hist, self.hist_len, self.mu, tokens, logp,
                          logq, entropy, temps, mus)
         for r, st in enumerate(self.states):

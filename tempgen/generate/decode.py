@@ -1,13 +1,14 @@
 """The autoregressive loop: one model call per step for the whole batch.
 
 Rows are independent samples that may use different sampler chains (a sweep's temperatures)
-and share noise streams (a sweep's coupling): row r uses chain `row_chain[r]` and the uniform
-of stream `row_stream[r]` at each step. A stream's noise is its own generator's sequence, so a
-row draws the same tokens whatever else is in the batch.
+and share noise streams (a sweep's coupling): row r uses chain `row_chain[r]` and the noise
+of stream `row_stream[r]` at each step (a step key, and from it a Gumbel per token:
+noise.py). A stream's keys are its own, so a row draws the same tokens whatever else is in
+the batch.
 
 When the compiled loop is there, it does the work (generate/compiled.py); otherwise numpy
-does, with the chain's transforms. Both compute the same rows, chains and inverse-CDF
-draw, so a sample's text does not depend on which ran.
+does, with the chain's transforms. Both compute the same rows, chains, noise and
+Gumbel-max draw, so a sample's text does not depend on which ran.
 
 A stateless chain's row depends on the context alone, so numpy keeps it per (chain,
 context); a stateful chain's (penalties, DRY, Mirostat) also on the row's state, so its
@@ -22,12 +23,13 @@ from typing import NamedTuple
 import numpy as np
 
 from tempgen.generate import compiled
-from tempgen.generate.draw import draw, uniforms
+from tempgen.generate.draw import Stream, draw
+from tempgen.generate.noise import leaf_order, token_gumbels
 from tempgen.generate.samplers.chain import Chain
 from tempgen.generate.tempering import entropy_bits
 
 CACHE_FLOATS = 1 << 21  # rows kept per run: 2 x 16 MB of float64 at most
-BLOCK = 256  # steps of noise drawn at once by the numpy path
+BLOCK = 256  # step keys made at once by the numpy path
 COMPILED_BLOCK = 1024  # steps decoded per call of the compiled loop
 
 
@@ -42,7 +44,7 @@ class Block(NamedTuple):
 
 
 def generate_blocks(model, contexts: np.ndarray, chains: Sequence[Chain],
-                    row_chain: Sequence[int], streams: Sequence[np.random.Generator],
+                    row_chain: Sequence[int], streams: Sequence[Stream],
                     row_stream: Sequence[int], steps: int, compiled_loop: bool = True,
                     states: Sequence | None = None) -> Iterator[Block]:
     """`steps` steps for a batch of rows (see the module doc for the row mappings), in
@@ -55,7 +57,8 @@ def generate_blocks(model, contexts: np.ndarray, chains: Sequence[Chain],
     contexts = np.array(contexts, dtype=np.int64)
     noise = _Noise(streams)
     if compiled_loop and compiled.fits(model):
-        decoder = compiled.Decoder(model, [chains[c] for c in row_chain], states)
+        decoder = compiled.Decoder(model, [chains[c] for c in row_chain], states,
+                                   leaf_order(model))
         row_stream = np.asarray(row_stream, dtype=np.int64)
         for start in range(0, steps, COMPILED_BLOCK):
             block = noise.block(min(COMPILED_BLOCK, steps - start))
@@ -135,15 +138,15 @@ class _Keys:
 
 
 class _Noise:
-    """Each stream's uniforms, drawn in blocks of steps (the values do not depend on the
-    block size: each is one double of the stream's generator)."""
+    """Each stream's step keys, made in blocks of steps (the keys do not depend on the
+    block size)."""
 
-    def __init__(self, streams: Sequence[np.random.Generator]):
+    def __init__(self, streams: Sequence[Stream]):
         self.streams = list(streams)
 
     def block(self, steps: int) -> np.ndarray:
-        """(streams, steps) uniforms: the next `steps` of every stream."""
-        return np.stack([uniforms(rng, steps) for rng in self.streams])
+        """(streams, steps) uint64: the next `steps` keys of every stream."""
+        return np.stack([s.keys(steps) for s in self.streams])
 
 
 def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps, states):
@@ -163,6 +166,7 @@ def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps, 
     logq = np.empty((batch, model.vocab_size))
     logp = np.empty((batch, model.vocab_size))
     entropy, temps, mu = np.empty(batch), np.empty(batch), np.full(batch, np.nan)
+    order = leaf_order(model)
     for step in range(steps):
         if step % BLOCK == 0:
             block = noise.block(min(BLOCK, steps - step))
@@ -179,7 +183,8 @@ def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps, 
                     mu[members] = [s.mu for s in mine]
                 logq[members], temps[members] = chains[c].apply(logp[members], mine)
                 entropy[members] = entropy_bits(logq[members])
-        tok = draw(logq, block[row_stream, step % BLOCK])
+        g = token_gumbels(block[:, step % BLOCK], order)
+        tok = draw(logq, g[row_stream])
         drawn = logq[rows, tok]
         for c, members in groups.items():
             chains[c].update([states[r] for r in members], tok[members], drawn[members])

@@ -1,8 +1,10 @@
-"""Randomness: a seed's streams of uniforms, and the one random step, the draw."""
+"""Randomness: a seed's streams of step keys, and the one random step, the draw."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from tempgen.generate.noise import step_keys, stream_key
 
 
 def fresh_seed() -> int:
@@ -10,35 +12,40 @@ def fresh_seed() -> int:
     return int(np.random.SeedSequence().entropy % 2**32)
 
 
-def stream(seed: int, sample: int) -> np.random.Generator:
-    """The random stream of sample `sample` of a seed: the seed's SeedSequence's child of
-    that index (what SeedSequence(seed).spawn(n)[sample] gives, made directly)."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(sample,)))
+class Stream:
+    """The noise of one sample of a seed: a key per step, in turn (noise.py). A sample's
+    steps are numbered from its first generated token, so sample i of seed S is the same
+    alone, in a batch, or beside other samples."""
+
+    def __init__(self, seed: int, sample: int):
+        self.key = stream_key(seed, sample)
+        self.step = 0
+
+    def keys(self, count: int) -> np.ndarray:
+        """The next `count` step keys: (count,) uint64."""
+        out = step_keys(self.key, self.step, count)
+        self.step += count
+        return out
 
 
-def streams(seed: int, count: int) -> list[np.random.Generator]:
+def stream(seed: int, sample: int) -> Stream:
+    return Stream(seed, sample)
+
+
+def streams(seed: int, count: int) -> list[Stream]:
     """The streams of samples 0..count-1 of a seed (each the same whatever the count)."""
-    return [stream(seed, i) for i in range(count)]
+    return [Stream(seed, i) for i in range(count)]
 
 
-def uniforms(rng: np.random.Generator, shape) -> np.ndarray:
-    """The noise of the draw: uniforms in [0, 1), one double of the stream each (so a stream
-    is the same however it is cut into blocks)."""
-    return rng.random(shape)
+def draw(logq: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The single random step (Gumbel-max): argmax_i (ln q_i + g_i) is a sample of q.
 
-
-def draw(logq: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """The single random step (inverse CDF): the first token whose running mass in token order
-    exceeds u times the row's mass is a sample from q.
-
-    logq: (batch, vocab), u: (batch,) -> (batch,) token ids. Rows given the same u are
-    coupled: their tokens differ only where their distributions do, and nearby
-    distributions mostly give the same token; a row with T = 0 gets its one token whatever u.
-    (The compiled loop's counterpart: generate/csrc/draw.c, pick.)
+    logq: (batch, vocab); g: (batch, vocab) standard Gumbels (noise.py) -> (batch,) token
+    ids. Rows given the same g are coupled: for a row that is only tempered the token is
+    argmax_i (z_i + T g_i), which changes with T only where two of these lines cross, so
+    nearby temperatures mostly agree; a row with T = 0 gets its one token whatever g.
+    Ties go to the lowest id. (The compiled loop's counterpart: csrc/noise.c, which finds
+    the same argmax visiting part of the noise's tree.)
     """
-    q = np.exp(logq)
-    mass = np.cumsum(q, axis=1)
-    tok = (mass <= (u * mass[:, -1])[:, None]).sum(axis=1)
-    # u * mass rounded up to the whole mass: the last possible token
-    last = q.shape[1] - 1 - np.argmax(q[:, ::-1] > 0, axis=1)
-    return np.minimum(tok, last)
+    with np.errstate(invalid="ignore"):
+        return np.argmax(logq + g, axis=1)

@@ -10,6 +10,8 @@ model backs off past); a batch of them is (batch, width). What a model answers:
   contexts_after(ids, n)   (n, width): the context after the begin symbol and `ids`
   stream_contexts(ids, before)  (len(ids), width): the context of each token of a text
   logprobs(contexts)       (batch, vocab_size) ln p of the next token
+  context_free_probs()     (vocab_size,) p of the next token with no context, as the
+                           recursion rounds it (the compiled loop's root row, bit for bit)
   score(contexts, targets) (batch,) ln p of the given next tokens
   distinct(contexts)       the contexts that give different rows, and which each is
   top_order_seen(...)      whether each (context, token) was a whole n-gram of training
@@ -89,6 +91,10 @@ class Model:
 
     def logprobs(self, contexts: np.ndarray) -> np.ndarray:
         return self.ngram.logprobs(contexts)
+
+    def context_free_probs(self) -> np.ndarray:
+        """p of the next token with no context at all (every position a wall): (vocab,)."""
+        return self.ngram.probs(np.full((1, self.width), -1, dtype=np.int64))[0]
 
     def score(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
         return self.ngram.score(contexts, targets)

@@ -1,7 +1,7 @@
 /* The chain's links on a row's candidates (chain.h), each as its Python counterpart in
  * generate/samplers computes it: the same formulas in the same order, so that the numpy
  * path and this one draw the same tokens. Tokens a link removes leave the candidates; the
- * rest stay in token order, which the draw's running sum needs.
+ * rest stay in token order.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -30,10 +30,15 @@ int work_init(Work *k, int64_t vocab) {
     k->touched = malloc(sizeof(int64_t) * n);
     k->lp = malloc(sizeof(double) * n);
     k->bits = calloc((n + 63) / 64, sizeof(uint64_t));
+    k->leaves.pos = malloc(sizeof(int32_t) * n);
+    k->leaves.w = malloc(sizeof(double) * 4 * n); /* w, tree (2n), by_leaf */
     k->cur.id = ints; /* (work_free frees what there is) */
     k->cur.w = dbl;
-    if (!ints || !dbl || !k->touched || !k->lp || !k->bits)
+    if (!ints || !dbl || !k->touched || !k->lp || !k->bits || !k->leaves.pos ||
+        !k->leaves.w)
         return -1;
+    k->leaves.tree = k->leaves.w + n;
+    k->by_leaf = k->leaves.tree + 2 * n;
     Cands *lists[3] = {&k->cur, &k->a, &k->b};
     for (int i = 0; i < 3; i++) {
         lists[i]->id = ints + i * n;
@@ -51,6 +56,8 @@ int work_init(Work *k, int64_t vocab) {
 }
 
 void work_free(Work *k) {
+    free(k->leaves.pos);
+    free(k->leaves.w);
     free(k->bits);
     free(k->lp);
     free(k->keys);

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "noise.h"
+
 enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P, L_XTC,
        L_TEMPERATURE, L_MIROSTAT, L_KINDS };
 #define MAX_LINKS 16
@@ -77,7 +79,9 @@ typedef struct {
     int64_t *touched;
     struct Ranking *root; /* ranked.h: the root row's tokens by p, or NULL until needed */
     double *lp;         /* a step's log p of its candidates, by token (ranked.c) */
-    uint64_t *bits;     /* (vocab bits): zero between uses (ranked.c) */
+    uint64_t *bits;     /* (vocab bits): zero between uses (ranked.c, noise.c) */
+    Leaves leaves;      /* a row's candidates in leaf order (room for the vocabulary) */
+    double *by_leaf;    /* (vocab) */
 } Work;
 
 int work_init(Work *k, int64_t vocab);

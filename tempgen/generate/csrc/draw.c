@@ -1,11 +1,13 @@
-/* One row's draw: q = softmax(log p / T) of the model row p, and the token at the row's
- * uniform by inverse CDF in token order (what generate/draw.py computes for the numpy path).
+/* One row's draw: the row's ln q (a chain's, or the model row tempered), and the token of
+ * the Gumbel-max draw with the row's step key (noise.h; generate/draw.py computes it for
+ * the numpy path).
  *
- * The row's deepest kept context K (kept.h) already holds most of it: p differs from p_K
- * only at the successors of the longer matched contexts, the set S, and is G p_K elsewhere
- * (G the product of those contexts' gammas). So the tempered mass of every gap between
- * members of S is G^(1/T) times K's, from K's running sums: a step costs O(|S| log) work
- * instead of O(V).
+ * A row only tempered is drawn without the whole row: its deepest kept context K (kept.h)
+ * already holds most of it, as p differs from p_K only at the successors of the longer
+ * matched contexts, the set S, and is G p_K elsewhere (G the product of those contexts'
+ * gammas). The search reads S's members and K's largest weight over the nodes it visits;
+ * the row's normaliser and entropy come from K's totals, corrected at S: a step costs
+ * O(|S|) and the nodes visited, instead of O(V).
  */
 #include <math.h>
 #include <string.h>
@@ -14,32 +16,37 @@
 #include "rowset.h"
 #include "vmath.h"
 
-/* The inverse CDF: the first of the n segments whose running mass run[i] passes u times
- * the total run[n - 1] (if u * total rounded up to the total, the first to reach it), and
- * that mass, *target. The Python counterpart: generate/draw.py, draw. */
-static int64_t pick(const double *run, int64_t n, double u, double *target) {
-    double total = run[n - 1];
-    *target = u * total;
-    if (!(total > *target)) *target = nextafter(total, 0.0);
-    return first_above(run, n, 1, *target);
-}
+/* A bound's slack over rounding (K's weights worked out apart from the row's) */
+#define SLACK (1 + 1e-9)
 
 int model_row(Cache *s, const int64_t *rank, int n, double *row) {
     int v = s->m->vocab, k;
     const Kept *D = kept_of(s, rank, n < s->whole ? n : s->whole, &k);
     if (!D) return -1;
     fetch_successors(s->m, rank, k + 1, n);
-    for (int i = 0; i < v; i++) row[i] = D->rec[(int64_t)i * D->stride];
+    for (int i = 0; i < v; i++) row[i] = D->p[i];
     for (k++; k <= n; k++) interpolate(&s->m->lv[k], rank[k - 1], row, row, v, s->iota);
     return 0;
 }
 
-/* The whole row, tempered, and its draw, for what K's sums cannot take: a row whose maximum
- * they do not know (K's top is in S, and no member of S reaches it). Returns -1 when out of
+/* The draw among the candidates c (token order), whose weights are w (proportional to q):
+ * the index in c of the token of the Gumbel-max draw with step key `key`. */
+static int64_t draw_among(const Cache *s, Work *k, const Cands *c, const double *w,
+                          uint64_t key) {
+    leaves_of(&k->leaves, c->id, w, c->n, s->token_leaf, k->bits, k->by_leaf);
+    double e;
+    int64_t at = gumbel_min(&(Scores){.list = &k->leaves}, key, s->m->vocab, &e);
+    int64_t tok = s->leaf_token[at];
+    return lower((Ints){.p = (const char *)c->id, .size = sizeof *c->id}, 0, c->n, tok);
+}
+
+/* The whole row, tempered, and its draw, for what K cannot take: a row whose maximum it
+ * does not know (K's top is in S, and no member of S reaches it). Returns -1 when out of
  * memory. */
-static int dense_draw(Cache *s, const int64_t *rank, int n, double t, double u, Drawn *d) {
+static int dense_draw(Cache *s, Work *k, const int64_t *rank, int n, double t, uint64_t key,
+                      Drawn *d) {
     int v = s->m->vocab;
-    double *row = s->row, *z = s->z, *e = s->w, *run = s->run;
+    double *row = s->row, *z = s->z, *e = s->w;
     if (model_row(s, rank, n, row) < 0) return -1;
     memset(d, 0, sizeof *d);
     int best = 0;
@@ -51,13 +58,17 @@ static int dense_draw(Cache *s, const int64_t *rank, int n, double t, double u, 
     logs(row, z, v);
     temper(z, z, e, v, t, z[best]);
     double total = 0.0, zsum = 0.0;
+    Cands *c = &k->cur;
+    int64_t o = 0;
     for (int i = 0; i < v; i++) {
         total += e[i];
         zsum += e[i] > 0.0 ? e[i] * z[i] : 0.0;
-        run[i] = total;
+        c->id[o] = i; /* (those possible; no branch on which) */
+        c->w[o] = e[i];
+        o += e[i] > 0.0;
     }
-    double target;
-    int64_t tok = pick(run, v, u, &target);
+    c->n = o;
+    int64_t tok = c->id[draw_among(s, k, c, c->w, key)];
     double log_total = log_of(total);
     d->token = tok;
     d->logp = log_of(row[tok]);
@@ -87,8 +98,7 @@ static const double *log_row(Cache *s, Work *k, const int64_t *rank, int n) {
 }
 
 int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
-               double u, Drawn *d, double *t) {
-    double *run = s->run;
+               uint64_t key, Drawn *d, double *t) {
     const double *lp = k->lp;
     Cands *c = &k->cur;
     int from = 0;
@@ -107,15 +117,10 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
     }
     run_chain(ch, from, k, st, t);
     /* the draw (generate/draw.py), and q's entropy (tempering.py): q is log q's exp */
-    double total = 0.0, zsum = 0.0, *q = k->p;
+    double zsum = 0.0, *q = k->p;
     exps(c->w, q, c->n);
-    for (int64_t i = 0; i < c->n; i++) {
-        total += q[i];
-        zsum += q[i] > 0.0 ? q[i] * c->w[i] : 0.0;
-        run[i] = total;
-    }
-    double target;
-    int64_t i = pick(run, c->n, u, &target);
+    for (int64_t i = 0; i < c->n; i++) zsum += q[i] > 0.0 ? q[i] * c->w[i] : 0.0;
+    int64_t i = draw_among(s, k, c, q, key);
     d->token = c->id[i];
     d->logp = lp[d->token];
     d->logq = c->w[i];
@@ -123,7 +128,33 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
     return 0;
 }
 
-int draw_row(Cache *s, const int64_t *rank, int n, int ti, double u, Drawn *d) {
+/* What the search asks of a row only tempered (noise.h, Scores): the weights
+ * a = (p / max p)^(1/T) of the tokens off S, p = G p_K, a = f a_K, and bounds of them from
+ * K's largest a over a node. */
+typedef struct {
+    const Cache *s;
+    const Kept *K;
+    const int64_t *rank;
+    int k0, n, ti;
+    double f, mx, t; /* f, the row's largest ln p, T */
+} Back;
+
+static double back_bound(void *ctx, uint64_t id, int64_t lo, int64_t hi) {
+    const Back *b = ctx;
+    return b->f * kept_amax(b->K, b->ti, b->s->tree_ids, id, lo, hi) * SLACK;
+}
+
+static double back_leaf(void *ctx, int64_t pos) {
+    const Back *b = ctx;
+    double p = outside(b->s->m, value(b->K, b->s->leaf_token[pos], NULL), b->rank, b->k0,
+                       b->n);
+    if (!(p > 0.0)) return 0.0;
+    double lp = log_of(p), z, a;
+    temper(&lp, &z, &a, 1, b->t, b->mx);
+    return a;
+}
+
+int draw_row(Cache *s, Work *k, const int64_t *rank, int n, int ti, uint64_t key, Drawn *d) {
     const Model *m = s->m;
     int k0;
     const Kept *K = kept_of(s, rank, n, &k0);
@@ -140,7 +171,7 @@ int draw_row(Cache *s, const int64_t *rank, int n, int ti, double u, Drawn *d) {
     if (best_i >= 0) best = set[best_i];
     int top_out = K->top >= 0 && !in_set(s, K->top);
     if (!(best_p > out_p) && !top_out)
-        return dense_draw(s, rank, n, ti < 0 ? 0.0 : s->temps[ti], u, d);
+        return dense_draw(s, k, rank, n, ti < 0 ? 0.0 : s->temps[ti], key, d);
     double max_p = best_p > out_p ? best_p : out_p;
     if (ti < 0) { /* T = 0: the first most likely token */
         d->token = best_p > out_p ? best : out_p > best_p || K->top < best ? K->top : best;
@@ -148,51 +179,66 @@ int draw_row(Cache *s, const int64_t *rank, int n, int ti, double u, Drawn *d) {
         d->logq = d->entropy = 0.0;
         return 0;
     }
-    /* Outside S, a = (p / max p)^(1/T) is f times K's own a, f = (out_p / max p)^(1/T): from
+    /* Off S, a = (p / max p)^(1/T) is f times K's own a, f = (out_p / max p)^(1/T): from
      * out_p itself, not from G and max p_K apart, so that f <= 1 exactly and the row's
-     * maximum, when outside S, weighs exactly 1 (a tiny T leaves no room for rounding). */
-    double t = s->temps[ti], *lz = s->row, *z = s->z, *w = s->w, *run = s->run;
+     * maximum, when off S, weighs exactly 1 (a tiny T leaves no room for rounding). */
+    double t = s->temps[ti], *lz = s->row, *z = s->z, *w = s->w;
     s->val[ns] = out_p; /* (room for it: scratch rows hold vocab + 1) */
     logs(s->val, lz, ns + 1);
     double mx = best_p > out_p ? lz[best_i] : lz[ns];
     double log_f, f;
     temper(lz + ns, &log_f, &f, 1, t, mx);
     temper(lz, z, w, ns, t, mx);
-    /* The running mass after each segment in token order: gap 0, S[0], gap 1, ..., gap ns
-     * (a gap: the tokens between two members of S), and the sum of w log w. */
-    double *gap = s->gap;
-    gaps(K, ti, set, ns, m->vocab, K->tok.p ? s->place : NULL, gap);
-    double total = 0.0, zsum = 0.0;
-    for (int64_t i = 0;; i++) {
-        double da = gap[2 * i];
-        if (f > 0.0 && da > 0.0) {
-            total += f * da;
-            zsum += f * (log_f * da + gap[2 * i + 1]);
-        }
-        run[2 * i] = total;
-        if (i == ns) break;
+    /* The row's normaliser and sum of a ln a: S's members', and f times K's totals less
+     * K's own at S's members. */
+    double total = 0.0, zsum = 0.0, ka = K->tot[2 * ti], kaz = K->tot[2 * ti + 1];
+    for (int64_t i = 0; i < ns; i++) {
         total += w[i];
         zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;
-        run[2 * i + 1] = total;
     }
-    double target, logp;
-    int64_t lo = pick(run, 2 * ns + 1, u, &target), tok;
-    if (lo % 2) {
-        tok = set[lo / 2];
-        logp = lz[lo / 2];
-    } else { /* in a gap: where within it, from K's sums */
-        int64_t i = lo / 2;
-        int64_t gap_lo = i ? set[i - 1] + 1 : 0, gap_hi = i < ns ? set[i] : m->vocab;
-        double base, az;
-        int64_t before = K->tok.p && i ? s->place[i - 1] / 2 + s->place[i - 1] % 2 : 0;
-        prefix(K, ti, gap_lo, before, &base, &az);
-        tok = find(K, ti, gap_lo, gap_hi, base + (target - (lo ? run[lo - 1] : 0.0)) / f);
-        logp = log_of(outside(m, value(K, tok, NULL), rank, k0, n));
+    if (!K->tok.p) { /* (K's a at S's members, from its rows) */
+        const double *arow = K->arow + (size_t)ti * m->vocab;
+        for (int64_t i = 0; i < ns; i++) {
+            double a = arow[set[i]];
+            ka -= a;
+            kaz -= a > 0.0 && !isinf(t) ? a * ((K->lnp[set[i]] - K->log_max) / t) : 0.0;
+        }
+    } else {
+        double *kz = s->vbuf, *kw = s->kbuf;
+        logs(s->kval, kz, ns);
+        temper(kz, kz, kw, ns, t, K->log_max);
+        for (int64_t i = 0; i < ns; i++) {
+            ka -= kw[i];
+            kaz -= kw[i] > 0.0 ? kw[i] * kz[i] : 0.0;
+        }
     }
-    double log_total = log_of(total);
+    if (f > 0.0 && ka > 0.0) {
+        total += f * ka;
+        zsum += f * (log_f * ka + kaz);
+    }
+    /* the draw: S's members in leaf order, the rest through K */
+    Back back = {.s = s, .K = K, .rank = rank, .k0 = k0, .n = n, .ti = ti, .f = f, .mx = mx,
+                 .t = t};
+    leaves_of(&k->leaves, set, w, ns, s->token_leaf, k->bits, k->by_leaf);
+    double e;
+    Scores row = {.list = &k->leaves, .bound = back_bound, .leaf = back_leaf, .ctx = &back};
+    if (!K->tok.p) { /* (K's largest a over each node, read directly) */
+        row.node_w = K->amax + (size_t)ti * s->tree_ids;
+        row.scale = f * SLACK;
+    }
+    int64_t at = gumbel_min(&row, key, m->vocab, &e);
+    int64_t tok = s->leaf_token[at];
+    double log_total = log_of(total), y;
+    if (in_set(s, tok)) {
+        int64_t i = s->pos[tok];
+        d->logp = lz[i];
+        y = z[i];
+    } else {
+        d->logp = log_of(outside(m, value(K, tok, NULL), rank, k0, n));
+        y = isinf(t) ? 0.0 : (d->logp - mx) / t;
+    }
     d->token = tok;
-    d->logp = logp;
-    d->logq = (isinf(t) ? 0.0 : (d->logp - mx) / t) - log_total;
+    d->logq = y - log_total;
     d->entropy = (log_total - zsum / total) / M_LN2 + 0.0;
     return 0;
 }

@@ -1,4 +1,5 @@
-/* Drawing one row's token: the model row of a context, tempered, and the inverse-CDF draw. */
+/* Drawing one row's token: the model row of a context, tempered or through a chain, and the
+ * Gumbel-max draw with the row's step key (noise.h). */
 #ifndef TEMPGEN_DRAW_H
 #define TEMPGEN_DRAW_H
 
@@ -10,18 +11,19 @@ typedef struct {
     double logp, logq, entropy; /* ln p, ln q, and q's entropy in bits */
 } Drawn;
 
-/* The token at uniform u of the row of the context with matched ranks rank[0..n-1], tempered
- * with temperature temps[ti] (ti < 0: T = 0). Returns -1 when out of memory. */
-int draw_row(Cache *s, const int64_t *rank, int n, int ti, double u, Drawn *d);
+/* The token drawn with step key `key` from the row of the context with matched ranks
+ * rank[0..n-1], tempered with temperature temps[ti] (ti < 0: T = 0). Returns -1 when out of
+ * memory. */
+int draw_row(Cache *s, Work *k, const int64_t *rank, int n, int ti, uint64_t key, Drawn *d);
 
 /* The model row of the context with matched ranks rank[0..n-1], whole (vocab values), as
  * the interpolation recursion gives it. Returns -1 when out of memory. */
 int model_row(Cache *s, const int64_t *rank, int n, double *row);
 
-/* The token at uniform u of the row under a whole chain (chain.h), with the row's state;
- * *t: the temperature it was tempered at. Returns -1 when out of memory. */
+/* The token drawn with step key `key` from the row under a whole chain (chain.h), with the
+ * row's state; *t: the temperature it was tempered at. Returns -1 when out of memory. */
 int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
-               double u, Drawn *d, double *t);
+               uint64_t key, Drawn *d, double *t);
 
 /* Whether the chain's first link can cut the row without the whole row (ranked.c): a
  * large vocabulary, and top-k, top-p or min-p first. */

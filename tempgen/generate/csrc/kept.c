@@ -2,10 +2,9 @@
  *
  * For a sparse context K with parent P, a token w that K does not list has
  * p_K(w) = gamma p_P(w), so its tempered weight is a_K(w) = phi a_P(w) with
- * phi = (gamma max p_P / max p_K)^(1/T) <= 1. The mass of the tokens before x is then
- *   phi (mass_P(before x) - sum of a_P over K's members before x) + sum of a_K over them,
- * one binary search among K's members and the same question to P: a dense context answers
- * from its running sums directly.
+ * phi = (gamma max p_P / max p_K)^(1/T) <= 1: K's totals are its members' own and phi times
+ * P's at the other tokens; and its largest p over a node, its members' (in leaf order, with
+ * a max tree) or gamma times P's (in logs).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -18,7 +17,7 @@
 static Kept unkept;
 
 int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
-               const double *temps, int n_temps) {
+               const double *temps, int n_temps, const int32_t *leaf_token) {
     memset(s, 0, sizeof *s);
     size_t v = (size_t)m->vocab;
     s->m = m;
@@ -27,36 +26,42 @@ int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
     s->room = room;
     s->temps = temps;
     s->n_temps = n_temps;
-    s->dstride = 1 + 2 * n_temps;
-    s->sstride = 1 + 4 * n_temps;
+    s->leaf_token = leaf_token;
+    s->tree_ids = 2;
+    while (s->tree_ids < 2 * (int64_t)v) s->tree_ids *= 2; /* 2^(levels of the tree) */
     double bytes = 0.0; /* Cache.whole: the rows of levels 1..whole fit WHOLE_BYTES */
     s->whole = 1;
     for (int k = 1; k <= dense; k++) {
-        bytes += (double)m->lv[k].n_ctx * (double)(v + 1) * s->dstride * sizeof(double);
+        bytes += (double)m->lv[k].n_ctx * (double)v * sizeof(double);
         if (bytes > WHOLE_BYTES) break;
         s->whole = k;
     }
     for (int k = 1; k <= depth; k++)
         if (!(s->kept[k] = calloc(m->lv[k].n_ctx, sizeof(Kept *)))) return -1;
-    s->pos = calloc(3 * v, sizeof(int32_t)); /* pos, set, buf */
+    s->pos = calloc(4 * v, sizeof(int32_t)); /* pos, set, buf, token_leaf */
     s->in_s = calloc((v + 63) / 64, sizeof(uint64_t));
+    s->bits = calloc((v + 63) / 64, sizeof(uint64_t));
     s->iota = malloc(sizeof(int32_t) * v);
     s->ints = malloc(sizeof(int64_t) * 2 * v); /* place, pbuf */
-    /* val, vbuf, z, w, run (2v + 1), row (2v + 1), gap (2v + 2) */
-    s->doubles = malloc(sizeof(double) * (10 * v + 8));
-    if (!s->pos || !s->in_s || !s->iota || !s->ints || !s->doubles) return -1;
-    s->val = s->doubles;
+    /* val, vbuf, kval, kbuf, z, w (each v + 1), row (2v + 1) */
+    s->doubles = malloc(sizeof(double) * (8 * v + 8));
+    if (!s->pos || !s->in_s || !s->bits || !s->iota || !s->ints || !s->doubles) return -1;
     s->set = s->pos + v;
     s->buf = s->set + v;
-    for (size_t i = 0; i < v; i++) s->iota[i] = (int32_t)i;
+    s->token_leaf = s->buf + v;
+    for (size_t i = 0; i < v; i++) {
+        s->iota[i] = (int32_t)i;
+        s->token_leaf[leaf_token[i]] = (int32_t)i;
+    }
     s->place = s->ints;
     s->pbuf = s->place + v;
+    s->val = s->doubles;
     s->vbuf = s->val + v + 1; /* each one value more than the vocabulary (draw_row) */
-    s->z = s->vbuf + v + 1;
+    s->kval = s->vbuf + v + 1;
+    s->kbuf = s->kval + v + 1;
+    s->z = s->kbuf + v + 1;
     s->w = s->z + v + 1;
-    s->run = s->w + v + 1;
-    s->row = s->run + 2 * v + 1;
-    s->gap = s->row + 2 * v + 1;
+    s->row = s->w + v + 1;
     return 0;
 }
 
@@ -92,6 +97,7 @@ void cache_free(Cache *s) {
     }
     free(s->pos);
     free(s->in_s);
+    free(s->bits);
     free(s->iota);
     free(s->ints);
     free(s->doubles);
@@ -101,7 +107,7 @@ void cache_free(Cache *s) {
 double value_of(const Kept *K, int64_t w, int64_t i, int64_t *place) {
     int member = i < K->n && at(K->tok, K->lo + i) == w;
     if (place) *place = 2 * i + member;
-    if (member) return K->rec[i * K->stride];
+    if (member) return K->p[i];
     return value(K->parent, w, NULL) * K->gamma; /* in turn, as the recursion rounds it */
 }
 
@@ -115,125 +121,89 @@ double value_after(const Kept *K, int64_t w, int64_t *from, int64_t *place) {
     return value_of(K, w, *from, place);
 }
 
-/* K's sums before its member i at temperature ti: [a, a log a (, parent's a, a log a)]. */
-static const double *sums_at(const Kept *K, int64_t i, int ti) {
-    return K->rec + i * K->stride + 1 + (K->tok.p ? 4 : 2) * ti;
+double kept_amax(const Kept *K, int ti, int64_t tree_ids, uint64_t id, int64_t lo, int64_t hi) {
+    if (!K->tok.p) return K->amax[ti * tree_ids + id];
+    double m = leaves_max(&K->la[ti], lo, hi);
+    double b = K->phi[ti] * kept_amax(K->parent, ti, tree_ids, id, lo, hi);
+    return m > b ? m : b;
 }
 
-/* K's mass before x from its sums r before its member i (the first member >= x): the
- * members' own, and phi times the parent's at the other tokens. */
-static void mass_before(const Kept *K, int ti, int64_t x, const double *r, double *mass,
-                        double *az) {
-    double phi = K->phi[2 * ti], log_phi = K->phi[2 * ti + 1];
-    *mass = r[0];
-    *az = r[1];
-    if (phi == 0.0) return; /* gamma = 0, or scaled below the smallest double */
-    double pm, paz;
-    prefix(K->parent, ti, x, -1, &pm, &paz);
-    double out = pm - r[2], out_az = paz - r[3]; /* the parent's, at K's non-members */
-    if (out < 0.0) out = 0.0;                     /* (rounding) */
-    *mass += phi * out;
-    *az += phi * (log_phi * out + out_az);
-}
-
-void prefix_sparse(const Kept *K, int ti, int64_t x, int64_t i, double *mass, double *az) {
-    if (i < 0) i = lower(K->tok, K->lo, K->n, x);
-    mass_before(K, ti, x, sums_at(K, i, ti), mass, az);
-}
-
-void gaps(const Kept *K, int ti, const int32_t *set, int64_t ns, int64_t vocab,
-          const int64_t *place, double *gap) {
-    double m_prev = 0.0, az_prev = 0.0, m_x, az_x;
-    for (int64_t i = 0;; i++) {
-        int64_t x = i < ns ? set[i] : vocab, at = !place ? -1 : i < ns ? place[i] : 2 * K->n;
-        prefix(K, ti, x, at < 0 ? -1 : at / 2, &m_x, &az_x); /* (at / 2: K's members < x) */
-        gap[2 * i] = m_x - m_prev;
-        gap[2 * i + 1] = az_x - az_prev;
-        if (i == ns) break;
-        prefix(K, ti, x + 1, at < 0 ? -1 : at / 2 + at % 2, &m_prev, &az_prev);
+/* The sums over p[0..n) (with their maximum's log) of a = (p / max)^(1/T) and of a ln a,
+ * at temperature t, into sum[0] and sum[1]; a itself into a (if not NULL). */
+static void totals(const Cache *s, const double *p, int64_t n, double log_max, double t,
+                   double *sum, double *a) {
+    double *z = s->z, *w = a ? a : s->w, sa = 0.0, az = 0.0;
+    logs(p, z, n);
+    temper(z, z, w, n, t, log_max);
+    for (int64_t i = 0; i < n; i++) {
+        sa += w[i];
+        az += w[i] > 0.0 ? w[i] * z[i] : 0.0;
     }
+    sum[0] = sa;
+    sum[1] = az;
 }
 
-int64_t find(const Kept *K, int ti, int64_t lo, int64_t hi, double mass) {
-    if (!K->tok.p) /* on the running sums */
-        return lo + first_above(sums_at(K, lo + 1, ti), hi - lo, K->stride, mass);
-    /* The first member j in [lo, hi) with K's mass through j above `mass`... */
-    int64_t ia = lower(K->tok, K->lo, K->n, lo), ib = lower(K->tok, K->lo, K->n, hi);
-    int64_t a = ia, b = ib;
-    while (a < b) {
-        int64_t mid = a + (b - a) / 2, x = at(K->tok, K->lo + mid) + 1;
-        double m, az;
-        mass_before(K, ti, x, sums_at(K, mid + 1, ti), &m, &az);
-        if (m > mass) b = mid;
-        else a = mid + 1;
+/* The largest a of each node of the noise tree from node `id` (leaves [lo, hi)) down, of a
+ * whole row of a by token. */
+static double node_maxima(const Cache *s, const double *a, double *out, uint64_t id,
+                          int64_t lo, int64_t hi) {
+    double m;
+    if (hi - lo == 1) {
+        m = a[s->leaf_token[lo]];
+    } else {
+        int64_t mid = lo + (hi - lo) / 2;
+        double x = node_maxima(s, a, out, 2 * id, lo, mid);
+        double y = node_maxima(s, a, out, 2 * id + 1, mid, hi);
+        m = x > y ? x : y;
     }
-    /* ...then the answer is j itself or before it, among non-members: the parent's mass
-     * there, scaled by phi, plus the constant members' part */
-    int64_t gap_lo = a > ia ? at(K->tok, K->lo + a - 1) + 1 : lo;
-    int64_t gap_hi = a < ib ? at(K->tok, K->lo + a) : hi;
-    if (a < ib) {
-        double m, az;
-        mass_before(K, ti, gap_hi, sums_at(K, a, ti), &m, &az);
-        if (!(m > mass) || gap_lo == gap_hi) return gap_hi; /* the member j */
-    }
-    if (gap_lo >= gap_hi) return hi - 1;
-    const double *r = sums_at(K, a, ti);
-    double phi = K->phi[2 * ti];
-    if (phi == 0.0) return gap_hi < hi ? gap_hi : hi - 1;
-    return find(K->parent, ti, gap_lo, gap_hi, (mass - r[0]) / phi + r[2]);
-}
-
-/* The running sums of a row's tempered weights at every temperature, from its values p
- * (n,) and their maximum, into records at rec + 1 + off, `width` apart per temperature. */
-static void sums(const Cache *s, const double *p, int64_t n, double log_max, double *rec,
-                 int stride, int off, int width) {
-    double *z = s->z, *w = s->w;
-    for (int ti = 0; ti < s->n_temps; ti++) {
-        logs(p, z, n);
-        temper(z, z, w, n, s->temps[ti], log_max);
-        double *c = rec + 1 + off + width * ti, a = 0.0, az = 0.0;
-        for (int64_t i = 0; i <= n; i++, c += stride) {
-            c[0] = a;
-            c[1] = az;
-            if (i == n) break;
-            a += w[i];
-            az += w[i] > 0.0 ? w[i] * z[i] : 0.0;
-        }
-    }
+    out[id] = m;
+    return m;
 }
 
 /* A dense context of level k: its whole row, from its parent's (level 1: from uniform). */
 static Kept *build_dense(Cache *s, const int64_t *rank, int k, const Kept *P) {
-    int v = s->m->vocab, stride = s->dstride;
+    int v = s->m->vocab, nt = s->n_temps;
+    size_t per_t = (size_t)v + (size_t)s->tree_ids;
     Kept *K = cache_keep(s, sizeof *K);
-    double *rec = K ? cache_keep(s, sizeof(double) * (size_t)(v + 1) * stride) : NULL;
-    if (!rec) return NULL;
+    double *p = K ? cache_keep(s, sizeof(double) * (2 * (size_t)v + nt * (per_t + 2))) : NULL;
+    if (!p) return NULL;
     memset(K, 0, sizeof *K);
-    double *row = s->row;
-    for (int i = 0; i < v; i++) row[i] = P ? P->rec[(int64_t)i * P->stride] : 1.0 / v;
-    interpolate(&s->m->lv[k], rank[k - 1], row, row, v, s->iota);
+    for (int i = 0; i < v; i++) p[i] = P ? P->p[i] : 1.0 / v;
+    interpolate(&s->m->lv[k], rank[k - 1], p, p, v, s->iota);
     int64_t top = 0;
     for (int i = 1; i < v; i++)
-        if (row[i] > row[top]) top = i;
-    for (int i = 0; i < v; i++) rec[(int64_t)i * stride] = row[i];
-    rec[(int64_t)v * stride] = 0.0;
+        if (p[i] > p[top]) top = i;
     K->n = v;
-    K->stride = stride;
     K->gamma = s->m->lv[k].ctx[rank[k - 1]].gamma;
-    K->pmax = row[top];
-    K->log_max = log_of(row[top]);
+    K->pmax = p[top];
+    K->log_max = log_of(p[top]);
     K->top = top;
-    K->rec = rec;
-    sums(s, row, v, K->log_max, rec, stride, 0, 2);
+    K->p = p;
+    K->lnp = p + v;
+    K->tot = K->lnp + v;
+    K->arow = K->tot + 2 * nt;
+    K->amax = K->arow + (size_t)nt * v;
+    logs(p, K->lnp, v);
+    for (int ti = 0; ti < nt; ti++) {
+        totals(s, p, v, K->log_max, s->temps[ti], K->tot + 2 * ti, K->arow + (size_t)ti * v);
+        node_maxima(s, K->arow + (size_t)ti * v, K->amax + (size_t)ti * s->tree_ids, 1, 0, v);
+    }
     return K;
 }
 
-/* A sparse context of level k over its parent P: its successors' values and sums. */
+/* Bytes a sparse context of n members takes (build_sparse). */
+static int64_t sparse_bytes(const Cache *s, int64_t n) {
+    int64_t nt = s->n_temps;
+    return sizeof(Kept) + (int64_t)sizeof(double) * (n + 4 * nt + 3 * n * nt) +
+           (int64_t)sizeof(int32_t) * n + (int64_t)sizeof(Leaves) * nt + 6 * 64;
+}
+
+/* A sparse context of level k over its parent P: its successors' values, its totals and
+ * its members in leaf order. */
 static Kept *build_sparse(Cache *s, const int64_t *rank, int k, const Kept *P) {
     const Level *lv = &s->m->lv[k];
     const Ctx *c = &lv->ctx[rank[k - 1]];
     int64_t n = c->n_succ, lo = c->succ;
-    int stride = s->sstride;
     /* values: p = p_P gamma + u, and the best member (ascending: the first of ties) */
     double *pp = s->vbuf, *p = s->row, best_p = -1.0;
     int64_t best = -1;
@@ -256,22 +226,38 @@ static Kept *build_sparse(Cache *s, const int64_t *rank, int k, const Kept *P) {
     else if (pt_out) top = out > best_p || pt < best ? pt : best;
     else if (best_p == out) top = -1; /* a non-member may tie with the best member */
     else return &unkept;
+    int nt = s->n_temps;
+    size_t m = (size_t)(n ? n : 1);
     Kept *K = cache_keep(s, sizeof *K);
-    double *rec = K ? cache_keep(s, sizeof(double) * (size_t)(n + 1) * stride) : NULL;
-    double *phi = rec ? cache_keep(s, sizeof(double) * (2 * (size_t)s->n_temps + 1)) : NULL;
-    if (!phi) return NULL;
-    *K = (Kept){.parent = P, .tok = lv->token, .lo = lo, .n = n, .stride = stride,
-                .gamma = c->gamma, .top = top, .rec = rec, .phi = phi};
-    for (int64_t j = 0; j < n; j++) rec[j * stride] = p[j];
-    rec[n * stride] = 0.0;
+    double *kp = K ? cache_keep(s, sizeof(double) * (m + 4 * nt + 3 * m * nt)) : NULL;
+    Leaves *la = kp ? cache_keep(s, sizeof(Leaves) * (size_t)(nt ? nt : 1)) : NULL;
+    int32_t *lp = la ? cache_keep(s, sizeof(int32_t) * m) : NULL;
+    if (!lp) return NULL;
+    *K = (Kept){.parent = P, .tok = lv->token, .lo = lo, .n = n, .gamma = c->gamma,
+                .top = top, .p = kp, .tot = kp + m, .phi = kp + m + 2 * nt, .la = la};
+    memcpy(kp, p, sizeof(double) * (size_t)n);
     K->pmax = best_p > out ? best_p : out;
     K->log_max = log_of(K->pmax);
-    /* per temperature: the members' sums, the parent's at the same tokens, and phi */
-    sums(s, p, n, K->log_max, rec, stride, 0, 4);
-    sums(s, pp, n, P->log_max, rec, stride, 2, 4);
-    double log_out = log_of(out);
-    for (int ti = 0; ti < s->n_temps; ti++) /* from `out` itself: phi <= 1 exactly */
-        temper(&log_out, &phi[2 * ti + 1], &phi[2 * ti], 1, s->temps[ti], K->log_max);
+    /* per temperature: the members' a in leaf order; their sums, and phi times the parent's
+     * at the other tokens */
+    for (int64_t j = 0; j < n; j++) s->buf[j] = (int32_t)at(lv->token, lo + j);
+    double log_out = log_of(out), *a = s->kval; /* (free while contexts are built) */
+    for (int ti = 0; ti < nt; ti++) {
+        double t = s->temps[ti], parents[2];
+        totals(s, pp, n, P->log_max, t, parents, NULL);
+        totals(s, p, n, K->log_max, t, K->tot + 2 * ti, a);
+        temper(&log_out, &K->phi[nt + ti], &K->phi[ti], 1, t, K->log_max); /* phi <= 1 exactly */
+        double phi = K->phi[ti], log_phi = K->phi[nt + ti];
+        double rest = P->tot[2 * ti] - parents[0], rest_az = P->tot[2 * ti + 1] - parents[1];
+        if (rest < 0.0) rest = 0.0; /* (rounding) */
+        if (phi > 0.0) {
+            K->tot[2 * ti] += phi * rest;
+            K->tot[2 * ti + 1] += phi * (log_phi * rest + rest_az);
+        }
+        double *w = kp + m + 4 * nt + 3 * m * ti; /* (after p, tot and phi) */
+        la[ti] = (Leaves){.pos = lp, .w = w, .tree = w + m};
+        leaves_of(&la[ti], s->buf, a, n, s->token_leaf, s->bits, s->kbuf);
+    }
     return K;
 }
 
@@ -286,7 +272,7 @@ Kept *kept_of(Cache *s, const int64_t *rank, int k, int *level) {
         if (!P || *level < k - 1 || *slot == &unkept) return P; /* out of memory or room */
     }
     if (k > s->dense) {
-        int64_t need = (s->m->lv[k].ctx[rank[k - 1]].n_succ + 1) * s->sstride;
+        int64_t need = sparse_bytes(s, s->m->lv[k].ctx[rank[k - 1]].n_succ);
         if (need > s->room) {
             *level = k - 1;
             return P;

@@ -2,16 +2,17 @@
  *
  * It computes what the numpy path computes (generate/decode.py with generate/samplers),
  * row by row: the interpolated model row p of the row's context, the row's chain, and the
- * draw by inverse CDF with the row's uniform. A chain that is a temperature alone takes
- * the short way (draw.c, draw_row: q = softmax(log p / T) from what the run keeps, kept.c);
+ * Gumbel-max draw with the row's step key (noise.c). A chain that is a temperature alone
+ * takes the short way (draw.c, draw_row: q = softmax(log p / T) from what the run keeps,
+ * kept.c);
  * any other chain runs link by link on the row's candidates (chain.c), and on a large
  * vocabulary a first top-k, top-p or min-p cut takes the row from the top down, without
  * the whole row (ranked.c). spec.c reads the model and chains. A run holds what the loop
  * keeps from one call to the next: a call decodes any rows, at any of its temperatures
  * and chains, and the stateful chains' rows bring their state and take it back.
  *
- *   run = start(model, temperatures, chains, dense, depth, room)
- *   decode(run, contexts, uniforms, row_stream, row_temp, row_chain, hist, hist_len, mu,
+ *   run = start(model, temperatures, chains, dense, depth, room, leaf_token)
+ *   decode(run, contexts, keys, row_stream, row_temp, row_chain, hist, hist_len, mu,
  *          tokens, logp, logq, entropy, temps, mus)
  */
 #define PY_SSIZE_T_CLEAN
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "noise.h"
 #include "spec.h"
 
 /* A run: the model's tables (held by their views), the temperatures, and the cache of what
@@ -29,6 +31,7 @@ typedef struct {
     Model m;
     Cache cache;
     double *temps; /* the temperatures > 0 */
+    int32_t *leaf_token; /* the token at each leaf of the noise tree */
     Chain *chains; /* the other chains */
     int n_chains;
     int64_t *breakers; /* the chains' DRY breakers (starts and tokens), in one block */
@@ -40,6 +43,7 @@ static void run_free(Run *run) {
     release(&run->vs);
     work_free(&run->work);
     free(run->temps);
+    free(run->leaf_token);
     free(run->chains);
     free(run->breakers);
     free(run);
@@ -49,11 +53,31 @@ static void capsule_free(PyObject *capsule) {
     run_free(PyCapsule_GetPointer(capsule, "tempgen.run"));
 }
 
+/* The noise tree's leaves (a permutation of the vocabulary), copied. -1 with an exception. */
+static int leaf_order(Run *run, const int32_t *leaves, Py_ssize_t n) {
+    uint64_t *seen = calloc((size_t)n / 64 + 1, sizeof(uint64_t));
+    run->leaf_token = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+    int ok = n == run->m.vocab;
+    for (Py_ssize_t i = 0; ok && seen && run->leaf_token && i < n; i++) {
+        int32_t t = leaves[i];
+        ok = t >= 0 && t < n && !((seen[t >> 6] >> (t & 63)) & 1);
+        if (ok) seen[t >> 6] |= (uint64_t)1 << (t & 63);
+        run->leaf_token[i] = t;
+    }
+    int have = seen && run->leaf_token;
+    free(seen);
+    if (!have) PyErr_NoMemory();
+    else if (!ok) PyErr_SetString(PyExc_ValueError,
+                                  "leaf_token: a permutation of the vocabulary is needed");
+    return have && ok ? 0 : -1;
+}
+
 static PyObject *start(PyObject *self, PyObject *args) {
-    PyObject *spec, *temps_o, *chains_o;
+    PyObject *spec, *temps_o, *chains_o, *leaves_o;
     int dense, depth;
     long long room;
-    if (!PyArg_ParseTuple(args, "OOOiiL", &spec, &temps_o, &chains_o, &dense, &depth, &room))
+    if (!PyArg_ParseTuple(args, "OOOiiLO", &spec, &temps_o, &chains_o, &dense, &depth, &room,
+                          &leaves_o))
         return NULL;
     Run *run = calloc(1, sizeof(Run));
     if (!run) return PyErr_NoMemory();
@@ -76,7 +100,12 @@ static PyObject *start(PyObject *self, PyObject *args) {
         }
         run->temps[i] = t[i];
     }
-    if (cache_init(&run->cache, &run->m, dense, depth, room, run->temps, (int)n_temps) < 0 ||
+    Py_ssize_t n_leaves;
+    const int32_t *leaves = typed(&tv, leaves_o, 0, "il", 4, &n_leaves, "leaf_token");
+    if (!leaves) goto fail;
+    if (leaf_order(run, leaves, n_leaves) < 0) goto fail;
+    if (cache_init(&run->cache, &run->m, dense, depth, room, run->temps, (int)n_temps,
+                   run->leaf_token) < 0 ||
         work_init(&run->work, run->m.vocab) < 0) {
         PyErr_NoMemory();
         goto fail;
@@ -98,15 +127,16 @@ fail:
 /* The arrays of a decode call. */
 typedef struct {
     int64_t *ctx, *stream, *row_temp, *row_chain, *hist, *hist_len, *tok;
-    double *unif, *mu, *logp, *logq, *ent, *temps, *mus;
+    uint64_t *keys;
+    double *mu, *logp, *logq, *ent, *temps, *mus;
     Py_ssize_t batch, steps, width;
 } Call;
 
 static int call_arrays(Views *vs, Run *run, PyObject *const *o, Call *c) {
     Py_ssize_t n[15];
     c->ctx = int64s(vs, o[0], 1, &n[0], "contexts");
-    c->unif = c->ctx ? doubles(vs, o[1], 0, &n[1], "uniforms") : NULL;
-    c->stream = c->unif ? int64s(vs, o[2], 0, &c->batch, "row_stream") : NULL;
+    c->keys = c->ctx ? typed(vs, o[1], 0, "QL", 8, &n[1], "keys") : NULL;
+    c->stream = c->keys ? int64s(vs, o[2], 0, &c->batch, "row_stream") : NULL;
     c->row_temp = c->stream ? int64s(vs, o[3], 0, &n[3], "row_temp") : NULL;
     c->row_chain = c->row_temp ? int64s(vs, o[4], 0, &n[4], "row_chain") : NULL;
     c->hist = c->row_chain ? int64s(vs, o[5], 1, &n[5], "hist") : NULL;
@@ -133,7 +163,7 @@ static int call_arrays(Views *vs, Run *run, PyObject *const *o, Call *c) {
         if (ok && c->row_chain[r] >= 0) ok = run->chains[c->row_chain[r]].window <= hw;
     }
     if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "decode: contexts (rows, order-1), uniforms (streams, "
+        PyErr_SetString(PyExc_ValueError, "decode: contexts (rows, order-1), keys (streams, "
                                           "steps), row_stream, row_temp, row_chain, hist_len "
                                           "and mu (rows,), hist (rows, window), and outputs "
                                           "(steps, rows) are needed");
@@ -146,16 +176,18 @@ static int call_arrays(Views *vs, Run *run, PyObject *const *o, Call *c) {
 static int step(Run *run, Call *c, State *states, Py_ssize_t s, Py_ssize_t r) {
     int64_t *ctx = c->ctx + r * c->width, rank[MAX_ORDER];
     int n = ranks(&run->m, ctx, rank);
-    double u = c->unif[c->stream[r] * c->steps + s], t, mu = NAN;
+    uint64_t key = c->keys[c->stream[r] * c->steps + s];
+    double t, mu = NAN;
     Drawn d;
     int64_t ci = c->row_chain[r];
     if (ci < 0) {
-        if (draw_row(&run->cache, rank, n, (int)c->row_temp[r], u, &d) < 0) return -1;
+        if (draw_row(&run->cache, &run->work, rank, n, (int)c->row_temp[r], key, &d) < 0)
+            return -1;
         t = c->row_temp[r] < 0 ? 0.0 : run->temps[c->row_temp[r]];
     } else {
         const Chain *ch = &run->chains[ci];
         mu = ch->miro ? states[r].mu : NAN;
-        if (chain_draw(&run->cache, &run->work, ch, &states[r], rank, n, u, &d, &t) < 0)
+        if (chain_draw(&run->cache, &run->work, ch, &states[r], rank, n, key, &d, &t) < 0)
             return -1;
         state_push(&states[r], ch, d.token, d.logq, run->m.vocab);
     }
@@ -213,13 +245,53 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* gumbel_min(key, w): the search alone, on a row of weights by leaf (w: float64, 0 where no
+ * candidate): (the leaf drawn, its E), as the decode loop's draws find it. */
+static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
+    unsigned long long key;
+    PyObject *w_o;
+    if (!PyArg_ParseTuple(args, "KO", &key, &w_o)) return NULL;
+    Views vs = {.n = 0};
+    Py_ssize_t n;
+    const double *w = doubles(&vs, w_o, 0, &n, "w");
+    if (!w) return NULL;
+    Leaves l = {.pos = malloc(sizeof(int32_t) * (n ? n : 1)),
+                .w = malloc(sizeof(double) * 3 * (n ? n : 1))};
+    int64_t at = -1;
+    double e = INFINITY;
+    int ok = n > 0 && n < INT32_MAX && l.pos && l.w;
+    if (ok) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (w[i] > 0.0) {
+                l.pos[l.n] = (int32_t)i;
+                l.w[l.n++] = w[i];
+            }
+        l.tree = l.w + l.n;
+        leaves_tree(&l);
+        at = gumbel_min(&(Scores){.list = &l}, key, n, &e);
+    }
+    free(l.pos);
+    free(l.w);
+    release(&vs);
+    if (!ok) {
+        if (n > 0 && n < INT32_MAX) return PyErr_NoMemory();
+        PyErr_SetString(PyExc_ValueError, "w: 1 to 2^31 - 1 leaves are needed");
+        return NULL;
+    }
+    return Py_BuildValue("Ld", (long long)at, e);
+}
+
 static PyMethodDef methods[] = {
+    {"gumbel_min", gumbel_min_py, METH_VARARGS,
+     "gumbel_min(key, w): the draw's search alone on a row of weights by leaf of the noise "
+     "tree (0: not a candidate): (the leaf drawn, its least exponential E; its g is -ln E)."},
     {"start", start, METH_VARARGS,
-     "start(model, temperatures, chains, dense, depth, room): a run for rows at these "
-     "temperatures (all > 0) or chains; contexts of levels 1..dense are kept whole, ..depth "
-     "by their successors while `room` values last."},
+     "start(model, temperatures, chains, dense, depth, room, leaf_token): a run for rows at "
+     "these temperatures (all > 0) or chains; contexts of levels 1..dense are kept whole, "
+     "..depth by their successors while `room` bytes last; leaf_token: the token at each "
+     "leaf of the noise tree (int32, a permutation of the vocabulary)."},
     {"decode", decode, METH_VARARGS,
-     "decode(run, contexts, uniforms, row_stream, row_temp, row_chain, hist, hist_len, mu, "
+     "decode(run, contexts, keys, row_stream, row_temp, row_chain, hist, hist_len, mu, "
      "tokens, logp, logq, entropy, temps, mus): fill the (steps, rows) outputs; contexts "
      "(rows, order-1) are advanced; row_chain: each row's chain by its index in the run's, "
      "or -1 for a temperature alone, row_temp: its index in the run's (-1: T = 0); hist, "

@@ -18,7 +18,7 @@ static Ranking *ranked(Cache *s, Work *k, int64_t n) {
 const Ranking *root_ranking(Cache *s, Work *k, const Kept *R) {
     if (k->root) return k->root;
     int64_t v = s->m->vocab;
-    for (int64_t w = 0; w < v; w++) k->tmp[w] = R->rec[w * R->stride];
+    for (int64_t w = 0; w < v; w++) k->tmp[w] = R->p[w];
     Ranking *L = ranked(s, k, v);
     if (!L) return NULL;
     for (int64_t i = 0; i < v; i++) {
@@ -30,7 +30,7 @@ const Ranking *root_ranking(Cache *s, Work *k, const Kept *R) {
 
 const Ranking *member_ranking(Cache *s, Work *k, Kept *K, const Ranking *root) {
     if (K->ranking) return K->ranking;
-    for (int64_t i = 0; i < K->n; i++) k->tmp[i] = K->rec[i * K->stride];
+    for (int64_t i = 0; i < K->n; i++) k->tmp[i] = K->p[i];
     Ranking *L = ranked(s, k, K->n);
     if (!L) return NULL;
     for (int64_t i = 0; i < K->n; i++) L->token[i] = (int32_t)at(K->tok, K->lo + k->order[i]);

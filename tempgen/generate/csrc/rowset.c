@@ -14,9 +14,11 @@ static int64_t merge(Cache *s, const Kept *K, const Level *lv, int64_t lo, int64
         int64_t y = e < hi ? at(lv->token, e) : INT64_MAX;
         if (x <= y) {
             s->vbuf[o] = s->val[i];
+            s->kbuf[o] = s->kval[i];
             s->pbuf[o] = s->place[i];
         } else {
-            s->vbuf[o] = outside(s->m, value(K, y, &s->pbuf[o]), rank, k0, k - 1);
+            s->kbuf[o] = value(K, y, &s->pbuf[o]);
+            s->vbuf[o] = outside(s->m, s->kbuf[o], rank, k0, k - 1);
         }
         s->buf[o++] = (int32_t)(x < y ? x : y);
         if (x <= y) i++;
@@ -31,6 +33,9 @@ static int64_t merge(Cache *s, const Kept *K, const Level *lv, int64_t lo, int64
     s->pbuf = place;
     s->val = s->vbuf;
     s->vbuf = val;
+    val = s->kval;
+    s->kval = s->kbuf;
+    s->kbuf = val;
     for (i = 0; i < o; i++) {
         s->pos[s->set[i]] = (int32_t)i;
         mark(s, s->set[i]);
@@ -66,17 +71,17 @@ int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
         const Ctx *c = &lv->ctx[rank[k - 1]];
         int64_t lo = c->succ, hi = lo + c->n_succ;
         if (k == k0 + 1) { /* S so far: these successors, at p_K */
-            const double *rec = K->rec;
-            int64_t stride = K->stride;
+            const double *kp = K->p;
             double *restrict val = s->val;
             FOR_WIDTH(lv->token, for (int64_t e = lo; e < hi; e++, ns++) {
                 int64_t w = V(e);
                 set[ns] = (int32_t)w;
                 pos[w] = (int32_t)ns;
                 mark(s, w);
-                if (!K->tok.p) val[ns] = rec[w * stride]; /* (K dense: its record) */
+                if (!K->tok.p) val[ns] = kp[w]; /* (K dense: its row) */
             })
             if (K->tok.p) sparse_values(K, set, ns, val, s->place);
+            memcpy(s->kval, val, sizeof(double) * ns);
         } else {
             int64_t j = lo;
             while (j < hi && in_set(s, at(lv->token, j))) j++;

@@ -19,8 +19,8 @@ static inline double outside(const Model *m, double p, const int64_t *rank, int 
 
 /* S: the union of the successors of the matched contexts longer than K (levels k0+1..n), in
  * token order (s->set), and p of each member (s->val, in S's order): the recursion on S
- * alone; and (K sparse) each member's place in K (s->place, as value() gives it); a token
- * w is in S when in_set(s, w). Returns |S|. */
+ * alone; p_K of each (s->kval); and (K sparse) each member's place in K (s->place, as
+ * value() gives it); a token w is in S when in_set(s, w). Returns |S|. */
 int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n);
 
 #endif

@@ -1,6 +1,6 @@
 /* XTC (exclude top choices) as the exact mixture of its two outcomes: the rest of the chain
- * on the row with the exclusion and without it (samplers/chain.py, _xtc), so that one
- * uniform per sample and step still drives the draw.
+ * on the row with the exclusion and without it (samplers/chain.py, _xtc), so that one draw
+ * per sample and step from the mixture takes its chance too.
  */
 #include <math.h>
 #include <string.h>

@@ -6,7 +6,7 @@ Stateless links (truncations, XTC, temperature) give the same row for the same i
 a row can be kept per context; the penalties, DRY and Mirostat also read each sample's
 RowState, which `update` moves on after every draw. XTC, which llama.cpp applies with a
 coin flip of its own, is here the exact mixture of its two outcomes (the rest of the
-chain applied to the row with and without the exclusion), so one uniform per sample and
+chain applied to the row with and without the exclusion), so one step key per sample and
 step still drives the draw.
 """
 
