@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import decoded
 from hypothesis import given
 from hypothesis import strategies as st
-from helpers import decoded
 
 from tempgen.analysis import calibration
 from tempgen.analysis.calibration import CrossEntropy, calibrate_ids
