@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from tempgen.cli import cli
@@ -168,6 +170,11 @@ BAD = {  # (endpoint, body, the parameter the error names)
     "text unknown": ("calibrate", {"model": "names-char", "text": "§§§"}, "text"),
     "text too long": ("calibrate", {"model": "names-char", "text": "a" * 1_000_001}, "text"),
     "body an array": ("sample", [1, 2], "body"),
+    "model a list": ("sample", {**SAMPLE, "model": []}, "model"),
+    "model an object": ("sweep", {**SAMPLE, "model": {"a": 1}, "temperatures": [1]}, "model"),
+    "breaker not text": ("sample", {**SAMPLE, "samplers": {"dry_multiplier": 1,
+                         "dry_sequence_breakers": [3]}}, "samplers.dry_sequence_breakers"),
+    "recorded not text": ("recorded", {"data": 5}, "data"),
 }
 
 
@@ -182,6 +189,51 @@ def test_a_bad_parameter_is_a_400_that_names_it(client, case):
 def test_a_body_that_is_not_json_is_a_400(client, raw):
     reply = client.post("/api/sample", content=raw)
     assert reply.status_code == 400 and reply.json()["param"] == "body"
+
+
+SURROGATE = '"a\\ud800b"'  # (a lone surrogate, as JSON escapes it)
+
+
+@pytest.mark.parametrize(("raw", "param"), [
+    ('{"model": "names-char", "seed": 1' + "2" * 5000 + "}", "body"),  # (past Python's 4,300)
+    ('{"model": "names-char", "x": [' + "9" * 41 + "]}", "body"),
+    ('{"model": "names-char", "temperature": NaN}', "body"),
+    ('{"model": "names-char", "temperature": -Infinity}', "body"),
+    ('{"model": "names-char", "prompt": ' + SURROGATE + "}", "prompt"),
+    ('{"model": "names-char", "samplers": {"dry_sequence_breakers": [' + SURROGATE + "]}}",
+     "samplers.dry_sequence_breakers[0]"),
+    ("{" + SURROGATE + ": 1}", "body"),
+    ('{"model": "names-char", "a": ' + "[" * 40 + "]" * 40 + "}", "body")])
+def test_a_body_is_decoded_and_checked_whole_at_once(client, raw, param):
+    for endpoint in ("sample", "sweep", "recorded"):
+        reply = client.post(f"/api/{endpoint}", content=raw.encode())
+        assert reply.status_code == 400 and reply.json()["param"] == param, reply.text
+
+
+def json_values(depth: int = 3):
+    """Any JSON value (bounded in size), numbers of every kind among them."""
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 6000),
+                        st.integers(-2**70, 2**70), st.floats(allow_nan=False,
+                                                              allow_infinity=False),
+                        st.text(max_size=12), st.sampled_from(MODELS + ("inf", "")))
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) |
+                        st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                        max_leaves=12)
+
+
+KEYS = ("model", "prompt", "seed", "length", "temperature", "samplers", "choices",
+        "position", "top", "temperatures", "text", "data")
+
+
+@settings(max_examples=150, deadline=None)
+@given(endpoint=st.sampled_from(["sample", "position", "sweep", "calibrate", "recorded"]),
+       body=st.dictionaries(st.sampled_from(KEYS), json_values(), max_size=8))
+def test_no_body_is_a_server_error(client, endpoint, body):
+    # random values of every JSON type in every parameter: a 200 or a 400, never a 5xx
+    if isinstance(body.get("length"), int) and not isinstance(body["length"], bool):
+        body["length"] = min(body["length"], 60)  # (bounded in time, not in kind)
+    reply = client.post(f"/api/{endpoint}", json=body)
+    assert reply.status_code in (200, 400), (reply.status_code, reply.text)
 
 
 def test_a_body_too_large_is_refused_before_it_is_read(client):
@@ -222,6 +274,29 @@ def test_serve_says_where_answers_and_stops_on_ctrl_c():
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Traceback" not in err
+
+
+def test_broken_requests_leave_no_traceback_in_the_log():
+    # a client that goes away mid-body, and chunked bodies that break off or are not chunks
+    import socket
+
+    proc = serve("-m", "names-char", "--port", "0")
+    port = int(proc.stderr.readline().split(":")[-1].split("/")[0])
+    head = b"POST /api/sample HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    for raw, wait in [(head + b"Content-Length: 100\r\n\r\n{\"model\":", False),
+                      (head + b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n", False),
+                      (head + b"Transfer-Encoding: chunked\r\n\r\nZZ\r\nabc\r\n0\r\n\r\n", True),
+                      (head + b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\nZZ\r\n\r\n",
+                       True)]:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(raw)
+            if wait:
+                assert sock.recv(4096).startswith(b"HTTP/1.1 400")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/config", timeout=30) as reply:
+        assert reply.status == 200  # (still serving)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in err and "Error" not in err, err
 
 
 def test_serve_warns_off_loopback_and_refuses_a_port_in_use():

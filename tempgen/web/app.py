@@ -3,7 +3,6 @@ out), behind a check of the Host header (no DNS rebinding) and a bound on reques
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -11,14 +10,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tempgen.views.strict import dumps
 from tempgen.web.api import Api
-from tempgen.web.params import LIMITS, BadRequest
+from tempgen.web.params import LIMITS, BadRequest, body_of
 
 STATIC = Path(__file__).parent / "static"
 # the page loads nothing but its own files
@@ -56,20 +55,22 @@ def create_app(models: dict, hosts: list[str]) -> Starlette:
                                          Exception: _server_error})
 
 
-async def _json(request: Request):
-    """The request's JSON body, read no further than LIMITS["body"] bytes."""
+async def _json(request: Request) -> dict:
+    """The request's body, read no further than LIMITS["body"] bytes, decoded and checked
+    (params.body_of)."""
     declared = request.headers.get("content-length", "0")
     if not declared.isdigit() or int(declared) > LIMITS["body"]:
         raise BadRequest("body", f"larger than {LIMITS['body']:,} bytes")
-    data = b""
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > LIMITS["body"]:
-            raise BadRequest("body", f"larger than {LIMITS['body']:,} bytes")
+    chunks, size = [], 0
     try:
-        return json.loads(data or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise BadRequest("body", "not valid JSON") from None
+        async for chunk in request.stream():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > LIMITS["body"]:
+                raise BadRequest("body", f"larger than {LIMITS['body']:,} bytes")
+    except ClientDisconnect:  # (nobody to answer: a short reply, and no traceback)
+        raise BadRequest("body", "the client went away before sending it") from None
+    return body_of(b"".join(chunks))
 
 
 def _reply(data) -> Response:

@@ -3,6 +3,7 @@ names it (HTTP 400), never a server error."""
 
 from __future__ import annotations
 
+import json
 import math
 
 from tempgen.generate.samplers.chain import build_chain
@@ -21,10 +22,58 @@ LIMITS = {
 }
 
 
+DIGITS = 40  # digits of a JSON number: no setting needs more
+DEPTH = 32  # nesting of a body: no request needs more
+
+
 class BadRequest(Exception):
     def __init__(self, param: str, message: str):
         super().__init__(f"{param}: {message}")
         self.param, self.message = param, message
+
+
+def body_of(data: bytes) -> dict:
+    """A request's body, decoded and checked whole, once: UTF-8 JSON (no NaN or Infinity,
+    no number of more than DIGITS digits, no lone surrogate in any string, at most DEPTH
+    deep), an object. Everything after takes its values as Python's own types."""
+    def number(kind):
+        def parse(s: str):
+            if len(s) > DIGITS:
+                raise BadRequest("body", f"a number of more than {DIGITS} digits")
+            return kind(s)
+        return parse
+
+    def constant(name: str):
+        raise BadRequest("body", f"not valid JSON ({name} is not a JSON number)")
+
+    try:
+        value = json.loads((data or b"{}").decode("utf-8"), parse_int=number(int),
+                           parse_float=number(float), parse_constant=constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise BadRequest("body", "not valid JSON") from None
+    _check(value, "body", 0)
+    return obj(value)
+
+
+def _check(value, where: str, depth: int) -> None:
+    """Every string of a decoded body valid text, and its nesting bounded (where: the
+    path of the value, for the message)."""
+    if depth > DEPTH:
+        raise BadRequest("body", f"nested more than {DEPTH} deep")
+    if isinstance(value, str) and _surrogate(value):
+        raise BadRequest(where, "not valid text (a lone surrogate)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _surrogate(key):
+                raise BadRequest(where, "a key that is not valid text (a lone surrogate)")
+            _check(item, key if where == "body" else f"{where}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check(item, f"{where}[{i}]", depth + 1)
+
+
+def _surrogate(s: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in s) if not s.isascii() else False
 
 
 def obj(body) -> dict:
@@ -58,15 +107,13 @@ def text(body: dict, name: str, limit: int, default: str | None = None) -> str:
         raise BadRequest(name, "a string is needed")
     if len(value) > limit:
         raise BadRequest(name, f"longer than {limit:,} characters")
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise BadRequest(name, "not valid text (a lone surrogate)")
     return value
 
 
 def model(body: dict, models: dict):
     """The model the request names: one of those `serve` was started with."""
     name = body.get("model")
-    if name not in models:
+    if not isinstance(name, str) or name not in models:
         raise BadRequest("model", f"not one of this server's models ({', '.join(models)})")
     return name, models[name]
 
@@ -108,7 +155,7 @@ def setting(key: str, value):
                 all(isinstance(v, str) and 0 < len(v) <= LIMITS["breaker"] for v in value)):
             raise BadRequest(name, f"a list of at most {LIMITS['breakers']} strings of 1 to "
                                    f"{LIMITS['breaker']} characters is needed")
-        return tuple(text({"v": v}, "v", LIMITS["breaker"]) for v in value)
+        return tuple(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadRequest(name, f"a number is needed, got {value!r}"[:200])
     try:
