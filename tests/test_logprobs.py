@@ -319,3 +319,61 @@ def test_the_vocabulary_sets_how_far_the_rest_spreads(tmp_path):
     rows = json.loads(run("dist", "--logprobs", path, "--position", 1, "--vocab-size", 10,
                           "--json").stdout)
     assert rows["tokens"][-1]["token"] == "unlisted×8"  # (10 less the two listed)
+
+
+# Every logprob a file can hold: 0, ordinary, the edge of exp's range (subnormal p), p that
+# rounds to 0, and -inf (llama.cpp's "prob": 0).
+HOSTILE = st.sampled_from([0.0, -1e-300, -0.1, -1.0, -30.0, -700.0, -744.4, -745.1, -1e308,
+                           -math.inf]) | st.floats(-800, 0)
+
+
+@settings(max_examples=300)
+@given(chosen=HOSTILE, listed=st.lists(HOSTILE, max_size=5), at=st.integers(0, 6),
+       vocab=st.sampled_from([2, 50, 128_000, 10**8]))
+def test_figures_are_defined_for_any_logprob(chosen, listed, at, vocab):
+    # figures, retempering at every T and the summary with the estimate: no exception,
+    # probabilities in [0, 1], entropy bounds ordered and finite
+    from tempgen.analysis.recorded import summary
+
+    listed = sorted(((f"t{i}", v) for i, v in enumerate(listed)), key=lambda a: -a[1])
+    index = at if at < len(listed) else None
+    if index is not None:
+        chosen = listed[index][1]
+    p = Position("x", chosen, tuple(listed), index)
+    row = figures(p, vocab)
+    low, high = row["entropy_bits"]
+    assert 0 <= low <= high < math.inf
+    for t in (0.0, 1e-300, 0.3, 1.0, 7.0, math.inf):
+        lo, hi = at_temperature(p, t, vocab)["probability"]
+        assert 0.0 <= lo <= hi <= 1.0 + 1e-12
+    out = summary([p, p], "", vocab, [0.0, 0.5, 2.0], True)
+    assert out["tokens"] == 2 and (out["estimate"]["temperature"] is None or
+                                   out["estimate"]["temperature"] > 0)
+    # and what dist, curve and the explorer show of the position
+    from tempgen.analysis.recorded_rows import bars_at, position_curve, position_table
+    from tempgen.generate.samplers.chain import build_chain
+
+    rec = Recorded("openai-chat", (p,))
+    chains = [build_chain({"temperature": t}) for t in (0.0, 1e-300, 1.0, math.inf)]
+    json.dumps(position_table(rec, 0, chains, 5, vocab), allow_nan=True)
+    json.dumps(position_curve(rec, 0, vocab), allow_nan=True)
+    for t in (0.0, 0.5, math.inf):
+        json.dumps(bars_at(p, t, vocab), allow_nan=True)
+
+
+def test_a_lone_surrogate_in_a_token_is_read_as_a_replacement_character(tmp_path):
+    doc = ('{"choices":[{"logprobs":{"content":[{"token":"a\\ud800","logprob":-1.0,'
+           '"top_logprobs":[{"token":"\\udc00b","logprob":-1.0}]}]}}]}')
+    (tmp_path / "s.json").write_text(doc)
+    result = CliRunner().invoke(cli, ["logprobs", str(tmp_path / "s.json"), "--format",
+                                      "jsonl"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["token"] == "a\ufffd"
+
+
+def test_a_position_past_any_file_is_refused_in_one_line(tmp_path):
+    (tmp_path / "c.json").write_text(json.dumps(
+        {"choices": [{"logprobs": {"content": [{"token": "a", "logprob": -1.0}]}}]}))
+    for command in ("dist", "curve"):
+        result = CliRunner().invoke(cli, [command, "--logprobs", str(tmp_path / "c.json"),
+                                          "--position", str(2**63 - 1)])
+        assert result.exit_code == 1 and "positions 0 to 0" in result.stderr, result.output

@@ -44,9 +44,10 @@ def remainder(position: Position, probs: list[float]) -> tuple[float, float]:
 
 
 def _uneven(rest: float, floor: float, unlisted: int) -> tuple[int, float]:
-    """R spread as unevenly as it can be: how many tokens of p_min, and the one left over."""
-    whole = min(int(rest / floor), unlisted - 1) if floor > 0 else 0
-    return whole, rest - whole * floor
+    """R spread as unevenly as it can be: how many tokens of p_min, and the one left over
+    (a p_min too small to divide by, a subnormal: as many as there are unlisted tokens)."""
+    whole = int(min(rest / floor, unlisted - 1)) if floor > 0 else 0
+    return whole, max(0.0, rest - whole * floor)
 
 
 def greedy(position: Position) -> str | None:
@@ -138,8 +139,10 @@ def _unlisted_power(rest: float, floor: float, unlisted: int, beta: float) -> tu
     if rest <= 0:
         return 0.0, 0.0
     whole, last = _uneven(rest, floor, unlisted)
-    uneven = whole * floor**beta + last**beta
-    even = unlisted * (rest / unlisted) ** beta
+    # (each p here is relative to the largest possible, so at most 1 but for the slack the
+    # caller adds: held to 1, no power overflows however small T)
+    uneven = whole * min(floor, 1.0) ** beta + min(last, 1.0) ** beta
+    even = unlisted * min(rest / unlisted, 1.0) ** beta
     return min(uneven, even), max(uneven, even)
 
 
@@ -151,11 +154,15 @@ def at_temperature(position: Position, t: float, vocab: int = DEFAULT_VOCAB) -> 
     p = math.exp(position.logprob)
     other = greedy(position)
     if t == 0:  # greedy: 1 when the chosen token is surely the most likely
-        prob = [0.0, 0.0] if other else [1.0, 1.0] if p >= floor else [0.0, 1.0]
+        prob = [0.0, 0.0] if other or p == 0 else [1.0, 1.0] if p >= floor else [0.0, 1.0]
         return {"temperature": t, "probability": prob, "greedy": other}
+    if p == 0:  # (a token the model gave p = 0, ln p = -inf, stays impossible at any T)
+        return {"temperature": t, "probability": [0.0, 0.0], "greedy": other}
     beta = 1.0 / t
-    scale = max(probs)  # (powers taken relative to the top: no underflow at small t)
     unlisted = vocab - len(probs)
+    # powers taken relative to the most any token may have (listed, or unlisted, spread
+    # either way): none exceeds 1, so none overflows at small t, and the top does not vanish
+    scale = max(*probs, floor, rest / max(1, unlisted))
     # the remainder as 1 - a sum is known to a few last bits: its bounds take that in
     slack = 1e-12 if unlisted > 0 else 0.0
     lo_u = _unlisted_power(max(0.0, rest - slack) / scale, floor / scale, max(1, unlisted),
@@ -163,9 +170,14 @@ def at_temperature(position: Position, t: float, vocab: int = DEFAULT_VOCAB) -> 
     hi_u = _unlisted_power((rest + slack) / scale, floor / scale, max(1, unlisted),
                            beta)[1] if unlisted > 0 else 0.0
     listed_sum = sum((q / scale) ** beta for q in probs)
-    num = (p / scale) ** beta
-    return {"temperature": t, "probability": [num / (listed_sum + hi_u),
-                                              num / (listed_sum + lo_u)], "greedy": other}
+    num = (p / scale) ** beta  # (part of listed_sum: a sum of 0 has num 0 too)
+    return {"temperature": t, "probability": [_share(num, listed_sum + hi_u),
+                                              _share(num, listed_sum + lo_u)],
+            "greedy": other}
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else 0.0
 
 
 def estimate_temperature(recorded: Recorded) -> dict:

@@ -18,6 +18,8 @@ import codecs
 import itertools
 import json
 import math
+import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -65,7 +67,9 @@ def read_file(source: str, fmt: str | None = None, upto: int | None = None) -> R
     first positions, up to that one."""
     found: list[str] = []
     read = stream_file(source, fmt, found)
-    return _recorded(read if upto is None else itertools.islice(read, upto + 1), found)
+    if upto is not None:  # (a position past any file's is read to its end)
+        read = itertools.islice(read, min(upto, sys.maxsize - 1) + 1)
+    return _recorded(read, found)
 
 
 def stream_file(source: str, fmt: str | None = None, found: list[str] | None = None
@@ -214,12 +218,17 @@ def _logprob(row: dict, where: _Where, prefix: str = "") -> float:
 
 
 def _text(row: dict, where: _Where, prefix: str = "") -> str:
+    """A token's text; a lone surrogate (JSON can escape one, UTF-8 cannot hold it) becomes
+    U+FFFD, as undecodable bytes do."""
     for key in ("token", "tok_str", "content"):
         if key in row:
             if not isinstance(row[key], str):
                 raise where.fail(f"{prefix}{key}: a string expected")
-            return row[key]
+            return _SURROGATES.sub("\ufffd", row[key])
     raise where.fail(f"{prefix}token: missing")
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _bytes(row: dict, where: _Where) -> bytes | None:
