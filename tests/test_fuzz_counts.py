@@ -6,6 +6,8 @@ from test_fuzz import raw_mutation, structured_mutation
 
 from tempgen.errors import TempgenError
 from tempgen.io.corpus import open_corpus
+from tempgen.lm import store
+from tempgen.lm.arpa import to_arpa
 from tempgen.lm.train_files import count_stream, train_counts
 
 N_FILES = 3000
@@ -41,5 +43,46 @@ def test_mutated_count_files_are_refused_in_one_line_or_merge(good, tmp_path):
         ctx = np.array([[ng.bos] * (ng.order - 1), [0] * (ng.order - 1)])
         p = ng.probs(ctx)
         assert np.all(p > 0) and np.allclose(p.sum(axis=1), 1.0, atol=1e-9)
+        # and a model that is written, loads, and exports
+        store.from_bytes(store.to_bytes(model), "m")
+        to_arpa(model).encode()
         outcomes["merged"] += 1
     assert sum(outcomes.values()) == N_FILES and outcomes["refused"] > N_FILES * 0.8
+
+
+def rewritten(blob: bytes, path, meta=None, **arrays) -> str:
+    """A count file like `blob`, its metadata and arrays changed as given, written at path."""
+    import io
+    import json
+
+    from tempgen.io import countfile, npz
+
+    whole = npz.read(io.BytesIO(blob).getvalue())
+    old = json.loads(whole.pop("meta").tobytes())
+    old.update(meta or {})
+    whole.update(arrays)
+    countfile.write(path, {k: v for k, v in old.items()
+                           if k not in ("format", "format_version")}, whole)
+    return str(path)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda m, a: ({"vocab": m["vocab"] + ["z"]}, {}), "lists 'z', which it never counts"),
+    (lambda m, a: ({}, {"counts": np.full_like(a["counts"], 2**62, dtype=np.uint64)}),
+     "more than any corpus holds"),
+    (lambda m, a: ({}, {"counts": np.full_like(a["counts"], 2**64 - 1, dtype=np.uint64)}),
+     "more than any corpus holds"),
+    (lambda m, a: ({"vocab": ["\ud800"] + m["vocab"][1:]}, {}), "'vocab'")])
+def test_what_would_make_a_model_that_does_not_load_is_refused_naming_the_file(
+        good, tmp_path, change, message):
+    import io
+    import json
+
+    from tempgen.io import npz
+
+    whole = npz.read(io.BytesIO(good[0]).getvalue())
+    meta, arrays = change(json.loads(whole["meta"].tobytes()), whole)
+    path = rewritten(good[0], tmp_path / "bad.counts", meta, **arrays)
+    with pytest.raises(TempgenError) as err:
+        train_counts([path], "m")
+    assert str(err.value).startswith(f"{path}: ") and message in str(err.value), err.value

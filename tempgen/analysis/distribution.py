@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tempgen.generate.samplers.chain import Chain
-from tempgen.generate.tempering import entropy_bits, temperature
+from tempgen.generate.tempering import entropy_bits, temperature, weighted_sums
 
 
 def next_token_logprobs(model, prompt: str) -> np.ndarray:
@@ -65,13 +65,24 @@ def _extra(chain: Chain, result: dict, c: int, best: np.ndarray) -> dict:
     return out
 
 
-def curve(logp: np.ndarray, temps: np.ndarray) -> dict:
-    """Entropy (bits) and the top token's probability at each temperature, plus the limits:
-    T -> 0 (entropy 0, top 1) and T -> inf (entropy log2 V)."""
-    logq = temperature(np.repeat(logp[None, :], len(temps), axis=0), np.asarray(temps))
-    return {"temperatures": np.asarray(temps, dtype=np.float64),
-            "entropy_bits": entropy_bits(logq), "top_p": np.exp(logq.max(axis=1)),
-            "limit_entropy_bits": float(np.log2(np.isfinite(logp).sum()))}
+def curve(logp: np.ndarray, temps: np.ndarray, counts: np.ndarray | None = None) -> dict:
+    """Entropy (bits) and the top token's probability at each temperature (0 < T < inf),
+    plus the limits: T -> 0 (entropy 0, top 1) and T -> inf (entropy log2 V). `counts`: how
+    many tokens share each value of logp (a recorded row's unlisted rest is one value held
+    by many), 1 each when not given; memory is that of one row, whatever the temperatures."""
+    counts = np.ones(len(logp)) if counts is None else np.asarray(counts, dtype=np.float64)
+    entropy, top = np.empty(len(temps)), np.empty(len(temps))
+    possible = np.isfinite(logp)
+    for i, t in enumerate(temps):
+        logq = temperature(logp[None, :], t)[0]  # (each value's own, as if alone)
+        shift = np.log(weighted_sums(np.exp(logq), counts))  # (its share among the counts)
+        logq = logq - shift
+        q = np.exp(logq)
+        plogp = np.where(q > 0, q * np.where(q > 0, logq, 0.0), 0.0)  # (0 log 0 = 0)
+        entropy[i] = -weighted_sums(plogp, counts) / np.log(2)
+        top[i] = q.max()
+    return {"temperatures": np.asarray(temps, dtype=np.float64), "entropy_bits": entropy + 0.0,
+            "top_p": top, "limit_entropy_bits": float(np.log2(counts[possible].sum()))}
 
 
 def curve_after(model, prompt: str, temps: np.ndarray | None = None) -> dict:

@@ -13,6 +13,8 @@ from tempgen.analysis.recorded import DEFAULT_VOCAB, known, remainder
 from tempgen.errors import TempgenError
 from tempgen.io.logprobs import Position, Recorded
 
+ROW_TOKENS = 1 << 20  # a whole row's tokens (dist's bars of each chain hold a few such rows)
+
 
 def _parts(position: Position, vocab: int) -> tuple[list, np.ndarray, int, float]:
     """The known tokens' names and ln p (listed, most likely first, then the chosen one if
@@ -31,6 +33,10 @@ def completed_row(position: Position, vocab: int = DEFAULT_VOCAB) -> tuple[np.nd
     """A whole row for a recorded position, as the views of a model's rows take it: the
     known tokens' ln p, then the unlisted rest spread evenly over the rest of the vocabulary
     (the most entropy it can have). Returns (ln p, the known tokens' names)."""
+    if vocab > ROW_TOKENS:
+        raise TempgenError(f"a vocabulary of {vocab:,} tokens: a whole row spreads the "
+                           f"unlisted rest over at most {ROW_TOKENS:,} (the largest LLM "
+                           "vocabularies hold about 256,000)")
     names, logs, unlisted, each = _parts(position, vocab)
     row = np.full(len(names) + unlisted, each)
     row[:len(names)] = [lp for _, lp in position.listed] + (
@@ -74,8 +80,9 @@ def position_table(recorded: Recorded, k: int, chains, top: int,
 def position_curve(recorded: Recorded, k: int, vocab: int = DEFAULT_VOCAB) -> dict:
     """The curve view's data for position k of a recorded completion (the unlisted rest
     spread evenly)."""
-    row, _ = completed_row(_position(recorded, k), vocab)
-    data = curve(row, log_spaced())
+    names, logs, unlisted, each = _parts(_position(recorded, k), vocab)
+    # (the unlisted tokens as one value held `unlisted` times: no row of the vocabulary)
+    data = curve(np.append(logs, each), log_spaced(), np.append(np.ones(len(logs)), unlisted))
     return {"model": f"recorded {recorded.format} completion", "position": k,
             "prompt": "".join(p.token for p in recorded.positions[:k]), "vocab": vocab,
             "temperatures": data["temperatures"].tolist(),

@@ -16,8 +16,11 @@ from tempgen.cli.inputs import (
 from tempgen.cli.options import (
     CONTEXT,
     encoding_options,
+    given,
     model_option,
+    option_name,
     output_options,
+    refuse_together,
     sampler_options,
     with_options,
 )
@@ -34,6 +37,17 @@ recorded_options = [
                  help="With --logprobs: the model's vocabulary, over which the unlisted rest "
                       "is spread."),
 ]
+
+
+def _recorded_or_model() -> None:
+    """A recorded completion brings its own text and model; a model, no positions."""
+    refuse_together("logprobs_file", {
+        "model_spec": "the recorded completion is the model's", "prompt": "the recorded "
+        "completion's text is the prompt (choose the row with --position)"})
+    for name in ("position", "vocab_size"):
+        if given(name) and not given("logprobs_file"):
+            raise click.BadParameter("only with --logprobs FILE (a recorded completion)",
+                                     param_hint=f"'{option_name(name)}'")
 
 
 def read_recorded_file(path: str, position: int):
@@ -71,6 +85,7 @@ def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position
       tempgen dist -p "ROMEO. O" --repeat-penalty 1.5 --top 5
       tempgen dist --logprobs docs/logprobs/llama-cpp.json --position 1
     """
+    _recorded_or_model()
     temps = temperatures_of(temperatures, None, hint="'--temperatures'")
     settings, order = sampler_settings(samplers)
     chains = [chain_of(t, settings, order) for t in temps]
@@ -117,6 +132,7 @@ def curve(model_spec, prompt, as_json, logprobs_file, position, vocab_size, colo
       tempgen curve -m names-char --json
       tempgen curve --logprobs docs/logprobs/openai-chat.json --position 2
     """
+    _recorded_or_model()
     if logprobs_file is not None:
         from tempgen.analysis.recorded_rows import position_curve
 

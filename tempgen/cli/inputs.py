@@ -4,6 +4,7 @@ stop strings, the temperatures."""
 from __future__ import annotations
 
 import math
+import os
 import sys
 
 import click
@@ -26,7 +27,7 @@ def sampler_settings(options: dict) -> tuple[dict, tuple[str, ...]]:
     breakers = settings.pop("dry_sequence_breakers", ())
     if breakers:
         settings["dry_sequence_breakers"] = () if breakers == ("none",) else tuple(
-            unescape(b) for b in breakers)
+            unescape(command_line_text(b, "'--dry-sequence-breaker'")) for b in breakers)
     samplers = options.pop("samplers", None) or ""
     order = tuple(n for n in samplers.replace(";", ",").split(",") if n.strip())
     return settings, order
@@ -94,7 +95,8 @@ def seed_and_stops(model, seed: int | None, stops: tuple[str, ...]):
     if seed is None:
         seed = fresh_seed()
         note(f"seed: {seed}")
-    stops = [unescape(s) for s in stops] or (["\n"] if model.per_line else [])
+    stops = [unescape(command_line_text(s, "'--stop'")) for s in stops] or (
+        ["\n"] if model.per_line else [])
     return seed, stops
 
 
@@ -108,7 +110,7 @@ def choices_of(forced: tuple[str, ...], model) -> dict[int, int]:
         if not sep or not step.isdigit():
             raise click.BadParameter(f"{item!r} is not STEP=TOKEN (e.g. 12=a)",
                                      param_hint="'--force'")
-        token = unescape(token)
+        token = unescape(command_line_text(token, "'--force'"))
         if token not in model.tokenizer.index:
             raise click.BadParameter(f"{token!r} is not a token of the model",
                                      param_hint="'--force'")
@@ -127,11 +129,21 @@ def read_prompt(prompt: str) -> str:
             raise click.BadParameter("'-' reads the prompt from stdin, but stdin is a terminal",
                                      param_hint=hint)
         return read_corpus("-", limit=PROMPT_LIMIT, purpose="a prompt", advice="").text
-    bad = next((ch for ch in prompt if "\udc80" <= ch <= "\udcff"), None)
-    if bad is not None:  # an undecodable byte of the command line
-        raise click.BadParameter(f"not valid UTF-8 (byte 0x{ord(bad) - 0xdc00:02x})",
-                                 param_hint=hint)
-    return prompt
+    return command_line_text(prompt, hint)
+
+
+def command_line_text(value: str, hint: str) -> str:
+    """An argument as text: its bytes as UTF-8, whatever the locale decoded them as (under
+    LC_ALL=C, Python reads each byte past ASCII as an escape), or a one-line error naming
+    the first byte that is not UTF-8."""
+    if value.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    raw = os.fsencode(value)  # (the argument's own bytes, as the system gave them)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                                 param_hint=hint) from None
 
 
 def temperatures_of(listed: str | None, span: str | None, hint: str | None = None

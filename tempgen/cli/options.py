@@ -48,8 +48,8 @@ class TempgenGroup(click.Group):
         except TempgenError as exc:
             fail(str(exc), 1)
         except MemoryError:  # (what is planned is checked beforehand; this is the rest)
-            fail("out of memory (a smaller --memory, a lower order or a shorter run would "
-                 "need less)", 1)
+            fail("out of memory: this run needs more than the machine gives it (ask for "
+                 "less: a shorter text, a smaller model, fewer samples)", 1)
         except (click.Abort, KeyboardInterrupt):
             output.silence()
             sys.exit(130)
@@ -88,6 +88,30 @@ class Temperature(click.ParamType):
         if t != t or t < 0:
             self.fail(f"{value} is not a temperature (use a number >= 0, or inf)", param, ctx)
         return t
+
+
+def given(name: str) -> bool:
+    """Whether the current command's parameter `name` was given (command line or
+    environment), not left at its default."""
+    origin = click.get_current_context().get_parameter_source(name)
+    return origin is not None and origin.name in ("COMMANDLINE", "ENVIRONMENT")
+
+
+def option_name(name: str) -> str:
+    """The current command's parameter `name` as the user types it (its long option)."""
+    ctx = click.get_current_context()
+    return next(p for p in ctx.command.params if p.name == name).opts[-1]
+
+
+def refuse_together(source: str, others: dict[str, str]) -> None:
+    """A one-line error when the option `source` (a parameter name) and any of `others`
+    (parameter name -> why it is not used) were both given: an option that would be
+    silently ignored is refused instead."""
+    if given(source):
+        for name, why in others.items():
+            if given(name):
+                raise click.BadParameter(f"not used with {option_name(source)}: {why}",
+                                         param_hint=f"'{option_name(name)}'")
 
 
 def with_options(options):
@@ -190,6 +214,7 @@ class MemorySize(click.ParamType):
 
     name = "SIZE"
     UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    LEAST = 1 << 10  # (a piece of so few bytes holds a few words: smaller means nothing)
 
     def convert(self, value, param, ctx):
         if isinstance(value, int):
@@ -202,6 +227,8 @@ class MemorySize(click.ParamType):
             self.fail(f"{value!r} is not a size (e.g. 2G, 500M)", param, ctx)
         if size != size or size <= 0 or size * self.UNITS[unit] > 1 << 50:
             self.fail(f"{value!r} is not a size (e.g. 2G, 500M)", param, ctx)
+        if size * self.UNITS[unit] < self.LEAST:
+            self.fail(f"{value!r} is less than the least tempgen counts in (1K)", param, ctx)
         return int(size * self.UNITS[unit])
 
 

@@ -116,6 +116,9 @@ class _Decoder:
             raise TempgenError(
                 f"{self.label}: invalid {exc.encoding} at byte offset {at} "
                 f"(byte 0x{exc.object[exc.start]:02x}){self.advice}") from None
+        except UnicodeError as exc:  # (a codec's own complaint: utf-16 without a BOM)
+            raise TempgenError(f"{self.label}: not {self.encoding} text ({exc})"
+                               f"{self.advice}") from None
         self.consumed += len(block)
         self._refuse_nul(text)
         self.chars += len(text)

@@ -31,7 +31,8 @@ from tempgen.errors import TempgenError
 from tempgen.io import npz
 from tempgen.io.atomic import atomic_file
 from tempgen.io.modelfile import DAMAGE, MAX_ORDER
-from tempgen.io.source import open_file
+from tempgen.io.source import open_file, regular_file
+from tempgen.io.text import is_text
 
 FORMAT = "tempgen-counts"
 FORMAT_VERSION = 1
@@ -55,6 +56,7 @@ def read(path: str) -> CountFile:
     """A count file's checked metadata and arrays: the windows' columns as npz.Column (read
     a block at a time, checked as they are), the rest whole."""
     try:
+        regular_file(path, "a count file")
         with open_file(path) as f:
             if not f.read(2) == b"PK":
                 raise TempgenError("not a tempgen count file (not an npz file)")
@@ -94,7 +96,8 @@ def _meta(raw: np.ndarray) -> dict:
         "level": lambda x: x in ("char", "word"),
         "order": lambda x: counts(x) and 1 <= x <= MAX_ORDER,
         "per_line": lambda x: isinstance(x, bool),
-        "vocab": lambda x: isinstance(x, list) and all(isinstance(t, str) and t for t in x),
+        "vocab": lambda x: isinstance(x, list) and all(isinstance(t, str) and t and is_text(t)
+                                                       for t in x),
         "tokens": counts,
         "windows": counts,
         "last": lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= -1,

@@ -1,6 +1,7 @@
 """JSON documents from a file read as lines, in bounded memory: one a line (JSON lines, or
-server-sent events' `data:` lines), one document over all of them, or a top-level list an
-element at a time (a list of streamed chunks)."""
+server-sent events' `data:` lines, their other fields and comments passed over), one
+document over all of them, or a top-level list an element at a time (a list of streamed
+chunks)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,21 @@ from collections.abc import Iterable, Iterator
 from tempgen.errors import TempgenError
 from tempgen.io.jsonsplit import split
 
+BOM = b"\xef\xbb\xbf"
+# server-sent events' lines other than data (RFC: a comment starts with a colon)
+SSE_FIELDS = (b":", b"event:", b"id:", b"retry:")
 DOCUMENT_LIMIT = 256 << 20  # one JSON document, line or list element is read whole
 SPLIT_LINE = 8 << 20  # a document on one line longer than this is split (with `whole`)
 
 
 def lines_of(blocks: Iterable[bytes], label: str) -> Iterator[bytes]:
-    """The lines of a file given as blocks (each at most DOCUMENT_LIMIT)."""
+    """The lines of a file given as blocks (each at most DOCUMENT_LIMIT), a UTF-8 byte order
+    mark at its start left out."""
     parts: list[bytes] = []
     size = 0
-    for block in blocks:
+    for i, block in enumerate(blocks):
+        if i == 0 and block.startswith(BOM):
+            block = block[len(BOM):]
         if b"\0" in block:  # (JSON text has none: a binary file, or a device of zeros)
             raise TempgenError(f"{label}: binary data, not JSON")
         start = 0
@@ -49,6 +56,8 @@ def documents(lines: Iterable[bytes], label: str, whole=None) -> Iterator[object
             text = text[5:].strip()
             if text == b"[DONE]":
                 continue
+        elif text.startswith(SSE_FIELDS):  # (an event's name, id or a comment: no JSON)
+            continue
         if not text:
             continue
         seen += 1

@@ -18,13 +18,13 @@ import codecs
 import itertools
 import json
 import math
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from tempgen.errors import TempgenError
 from tempgen.io.jsondocs import documents, lines_of
+from tempgen.io.text import as_text
 
 FORMATS = ("openai-chat", "openai-completions", "llama.cpp", "ollama")
 
@@ -224,11 +224,8 @@ def _text(row: dict, where: _Where, prefix: str = "") -> str:
         if key in row:
             if not isinstance(row[key], str):
                 raise where.fail(f"{prefix}{key}: a string expected")
-            return _SURROGATES.sub("\ufffd", row[key])
+            return as_text(row[key])
     raise where.fail(f"{prefix}token: missing")
-
-
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _bytes(row: dict, where: _Where) -> bytes | None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from tempgen.errors import TempgenError
 from tempgen.io import npz
+from tempgen.io.text import is_text
 
 FORMAT = "tempgen-model"
 FORMAT_VERSION = 2  # 2 added back-off models (kind "backoff"); count models still write 1
@@ -38,7 +39,11 @@ class ModelFile:
 
 
 def encode(meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
-    """The file's exact bytes (deterministic: sorted keys, no timestamps)."""
+    """The file's exact bytes (deterministic: sorted keys, no timestamps), once the model
+    passes the checks a reader makes of it: nothing is written that would not load."""
+    check_meta(meta)
+    _check_structure(arrays, meta["order"], len(meta["vocab"]), meta["ngrams"],
+                     meta.get("kind", "counts"))
     raw = json.dumps(meta, sort_keys=True, ensure_ascii=True).encode()
     return npz.write({"meta": np.frombuffer(raw, dtype=np.uint8), **arrays})
 
@@ -136,6 +141,11 @@ def parse_meta(raw: np.ndarray) -> dict:
         raise TempgenError("metadata is not valid JSON") from None
     except RecursionError:
         raise TempgenError("metadata is nested too deeply") from None
+    return check_meta(meta)
+
+
+def check_meta(meta) -> dict:
+    """A metadata object, every field the format needs checked (reading and writing)."""
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise TempgenError("not a tempgen model (foreign metadata)")
     version = meta.get("format_version")
@@ -151,7 +161,8 @@ def parse_meta(raw: np.ndarray) -> dict:
         "level": lambda x: x in ("char", "word"),
         "order": lambda x: isinstance(x, int) and 1 <= x <= MAX_ORDER,
         "per_line": lambda x: isinstance(x, bool),
-        "vocab": lambda x: isinstance(x, list) and len(x) > 0,
+        "vocab": lambda x: isinstance(x, list) and len(x) > 0 and all(
+            isinstance(t, str) and is_text(t) for t in x),
         "tokens": lambda x: isinstance(x, int) and x >= 0,
         "corpus": lambda x: isinstance(x, dict),
         "ngrams": lambda x: isinstance(x, list) and all(isinstance(n, int) for n in x),

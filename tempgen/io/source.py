@@ -59,6 +59,24 @@ def _blocks(f, label: str) -> Iterator[bytes]:
             f.close()
 
 
+def regular_file(path: str, what: str) -> None:
+    """Refuse anything but a regular file at `path` (a FIFO or a device cannot be read in
+    place, or more than once), without opening it: opening a FIFO waits for a writer."""
+    if path == "-":
+        raise TempgenError(f"-: stdin cannot be read as {what}; give a file")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise TempgenError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise TempgenError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise TempgenError(f"{path}: is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise TempgenError(f"{path}: not a regular file ({what} is read in place: save it "
+                           "to a file first)")
+
+
 def open_file(path: str):
     """The file at `path` (not stdin), open for reading bytes; every failure one
     TempgenError naming it."""

@@ -24,6 +24,7 @@ from tempgen.lm import windows as win
 from tempgen.lm.arrays import compact
 from tempgen.lm.counting import with_bos
 
+MAX_COUNT = 1 << 48  # a window's count in a count file, at most: more than any corpus holds
 BLOCK = 1 << 18  # windows a shard gives the merge at a time, at most
 BYTES_PER_PENDING = 160  # what a window waiting in the merge takes, with its share of work
 
@@ -124,19 +125,32 @@ def _blocks(shard: Shard, digit_map: np.ndarray, order: int, base: int, block: i
     """A shard's body windows in the joined vocabulary, as sorted keys, `block` at a time
     (each row checked: a file's windows must be windows, distinct and in order)."""
     last = None
+    v = len(shard.vocab)
+    used = np.zeros(v + 2, dtype=bool)  # tokens its windows count (digit 0: id + 1)
     for lo in range(0, len(shard.counts), block):
         columns = [c[lo:lo + block] for c in shard.columns]  # (views: a file's stays mapped)
-        counts = np.asarray(shard.counts[lo:lo + block], dtype=np.int64)
+        raw = shard.counts[lo:lo + block]
         if shard.label:
-            check_rows(columns, len(shard.vocab), shard.label)
-            if not counts.all():
+            check_rows(columns, v, shard.label)
+            if not raw.all():
                 raise TempgenError(f"{shard.label}: a window counted 0 times")
+            if int(raw.max()) > MAX_COUNT:  # (so that no sum of counts can overflow)
+                raise TempgenError(f"{shard.label}: a window counted {int(raw.max()):,} "
+                                   f"times, more than any corpus holds (2^48)")
+            used[columns[0]] = True
+        counts = np.asarray(raw, dtype=np.int64)
         keys = win.encode_columns([digit_map[c] for c in columns], order, base)
         if shard.label and (np.any(keys[1:] <= keys[:-1])
                             or (last is not None and keys[0] <= last)):
             raise TempgenError(f"{shard.label}: windows out of order or repeated")
         last = keys[-1]
         yield keys, counts
+    if shard.label:  # every token of its vocabulary occurs: in a window, or in its head
+        used[np.asarray(shard.head, dtype=np.int64) + 1] = True
+        if not used[1:v + 1].all():
+            missing = shard.vocab[int(np.argmin(used[1:v + 1]))]
+            raise TempgenError(f"{shard.label}: its vocabulary lists {missing!r}, which it "
+                               f"never counts")
 
 
 def merge_runs(runs: list[Iterator[tuple[np.ndarray, np.ndarray]]], order: int, base: int,

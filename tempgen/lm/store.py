@@ -35,7 +35,7 @@ def _meta(model: Model) -> dict:
         "level": model.level,
         "order": ng.order,
         "per_line": ng.boundary is not None,
-        "vocab": model.tokenizer.vocab,
+        "vocab": list(model.tokenizer.vocab),
         "discounts": [list(map(float, d)) for d in ng.discounts],
         "ngrams": ng.num_ngrams,
         "tokens": int(model.tokens),

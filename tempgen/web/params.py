@@ -8,6 +8,7 @@ import math
 
 from tempgen.generate.samplers.chain import build_chain
 from tempgen.generate.samplers.settings import SETTINGS
+from tempgen.io.text import is_text
 
 LIMITS = {
     "length": 5000,  # tokens of a sample
@@ -73,7 +74,7 @@ def _check(value, where: str, depth: int) -> None:
 
 
 def _surrogate(s: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in s) if not s.isascii() else False
+    return not is_text(s)
 
 
 def obj(body) -> dict:
