@@ -68,3 +68,14 @@ def test_broken_json_in_a_split_document_is_one_error(text, tmp_path, monkeypatc
     (tmp_path / "r.json").write_text(text)
     with pytest.raises(TempgenError, match="r.json"):
         read_file(str(tmp_path / "r.json"))
+
+
+def test_a_long_list_before_the_entries_keeps_each_document_small(monkeypatch):
+    # 50,000 choices before the one with entries: each small document stays small (a copy
+    # of every index's nulls made the reading cost the square of the list)
+    doc = {"choices": [{} for _ in range(50_000)] + [{"logprobs": {"content": [
+        {"token": "a", "logprob": -0.5}] * 1000}}]}
+    lines = json.dumps(doc).replace("}, ", "},\n").encode().split(b"\n")
+    monkeypatch.setattr(jsonsplit, "WINDOW", 4096)  # (values past it are walked)
+    docs = list(jsonsplit.split(lines, "t", lambda path, key: False))
+    assert len(docs) > 50_000 and max(len(json.dumps(d)) for d in docs) < 200

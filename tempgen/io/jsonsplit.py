@@ -6,7 +6,9 @@ caller's `whole(path, first_key)` says it must be read whole (its parts only mak
 together). Each value decoded is given back as a small document of its own that keeps the
 path to it: {"a": [{"b": value}]} for the value at a.0.b. The deepest array on a path
 becomes a one-element list (so that a long list of entries comes out one entry at a time);
-an index on the way to it is kept, with null before it.
+an index on the way to it is kept as first or not: [value] for index 0, [null, value] for
+any other (the readers take the first of such lists; a copy of every index's nulls would
+make a long list before the entries cost its square).
 """
 
 from __future__ import annotations
@@ -158,6 +160,6 @@ def _wrap(path: list, value: object) -> object:
     deepest = max((i for i, p in enumerate(path) if isinstance(p, int)), default=None)
     for i in reversed(range(len(path))):
         p = path[i]
-        value = {p: value} if isinstance(p, str) else [value] if i == deepest \
-            else [None] * p + [value]
+        value = {p: value} if isinstance(p, str) else [value] if i == deepest or p == 0 \
+            else [None, value]
     return value
