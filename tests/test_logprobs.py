@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tempgen.analysis.recorded import at_temperature, estimate_temperature, figures
+from tempgen.analysis.estimate import estimate_temperature
+from tempgen.analysis.recorded import at_temperature, figures
 from tempgen.cli import cli
 from tempgen.errors import TempgenError
 from tempgen.io.jsondocs import documents
@@ -383,3 +384,20 @@ def test_a_position_past_any_file_is_refused_in_one_line(tmp_path):
         result = CliRunner().invoke(cli, [command, "--logprobs", str(tmp_path / "c.json"),
                                           "--position", str(2**63 - 1)])
         assert result.exit_code == 1 and "positions 0 to 0" in result.stderr, result.output
+
+
+def test_the_estimate_is_the_same_kept_in_blocks_on_disk(monkeypatch):
+    # positions past a block go to a temporary file; Newton reads them back block by block
+    from tempgen.analysis import estimate
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for _ in range(500):
+        lps = np.sort(rng.normal(-3, 2, rng.integers(2, 9)))[::-1]
+        lps -= np.log(np.exp(lps).sum() * 1.3)
+        rows.append((lps, int(rng.integers(len(lps)))))
+    whole = estimate.estimate_from(rows)
+    monkeypatch.setattr(estimate, "BLOCK", 7)
+    blocks = estimate.estimate_from(rows)
+    assert blocks["positions"] == whole["positions"] == 500
+    assert blocks["temperature"] == pytest.approx(whole["temperature"], rel=1e-12)

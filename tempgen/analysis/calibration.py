@@ -24,7 +24,7 @@ from tempgen.io.limits import memory_budget
 from tempgen.io.spool import IdSpool
 from tempgen.lm.tokenizer import UNKNOWN
 
-ROWS_BYTES = 512 << 20  # rows kept between passes (at most a quarter of the memory budget)
+ROWS_BYTES = 64 << 20  # rows kept between passes (at most a quarter of the memory budget)
 CHUNK_BYTES = 16 << 20  # rows of one chunk of a pass
 CHUNK = 1 << 17  # positions per chunk of a pass, at most
 POINTS = (0.25, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 4.0)  # the curve's temperatures

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from tempgen.generate.tempering import weighted_sums
-from tempgen.io.logprobs import Position, Recorded
+from tempgen.analysis.estimate import TemperatureEstimate
+from tempgen.io.logprobs import Position
 
 DEFAULT_VOCAB = 128_000  # unlisted tokens: an LLM vocabulary's size, unless told
 
@@ -89,7 +89,8 @@ def summary(positions: Iterable[Position], fmt: str = "", vocab: int = DEFAULT_V
     n = 0
     sums = {"bits": 0.0, "mass": 0.0, "low": 0.0, "high": 0.0, "unlisted": 0, "not_greedy": 0}
     t_sums = [[0.0, 0.0] for _ in temperatures]
-    text, rows, listed, first = [], [], [], None
+    text, rows, first = [], [], None
+    estimator = TemperatureEstimate()
     for i, p in enumerate(positions):
         row = figures(p, vocab)
         row["greedy"] = pick = greedy(p)
@@ -104,8 +105,8 @@ def summary(positions: Iterable[Position], fmt: str = "", vocab: int = DEFAULT_V
                 row["at_temperature"].append({"temperature": t, "probability": prob})
                 t_sums[k][0] += prob[0]
                 t_sums[k][1] += prob[1]
-        if estimate and p.chosen is not None and len(p.listed) >= 2:
-            listed.append((np.array([lp for _, lp in p.listed]), p.chosen))
+        if estimate and p.chosen is not None:
+            estimator.add(np.array([lp for _, lp in p.listed]), p.chosen)
         n += 1
         text.append(p.token)
         sums["bits"] -= p.logprob / math.log(2)
@@ -126,7 +127,7 @@ def summary(positions: Iterable[Position], fmt: str = "", vocab: int = DEFAULT_V
         out["temperatures"] = [{"temperature": t, "mean_probability": [a / n, b / n]}
                                for t, (a, b) in zip(temperatures, t_sums, strict=True)]
     if estimate:
-        out["estimate"] = estimate_from(listed)
+        out["estimate"] = estimator.result()
     if keep:
         out["positions"] = rows
     return out
@@ -178,44 +179,3 @@ def at_temperature(position: Position, t: float, vocab: int = DEFAULT_VOCAB) -> 
 
 def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
-
-
-def estimate_temperature(recorded: Recorded) -> dict:
-    """The temperature under which the chosen tokens are most likely, among the tokens the
-    API listed (maximum likelihood of beta = 1/T over the positions whose chosen token is
-    listed, conditional on the draw falling among them, which leaves the unlisted rest out),
-    with a 95% interval from the curvature. It holds only if the log-probabilities are the
-    model's own, before any temperature or truncation."""
-    return estimate_from([(np.array([lp for _, lp in p.listed]), p.chosen)
-                          for p in recorded.positions
-                          if p.chosen is not None and len(p.listed) >= 2])
-
-
-def estimate_from(rows: list) -> dict:
-    """estimate_temperature of (listed ln p, the chosen one's index) pairs."""
-    rows = [(np.maximum(lps, -700.0), c) for lps, c in rows if np.isfinite(lps[c])]
-    if not rows:
-        return {"positions": 0, "temperature": None, "interval": None}
-    if all(lps[c] >= lps.max() for lps, c in rows):  # (the likelihood grows as T -> 0)
-        return {"positions": len(rows), "temperature": None, "interval": None}
-    beta = 1.0
-    for _ in range(100):  # Newton's method on the concave log-likelihood in beta
-        grad = hess = 0.0
-        for lps, c in rows:
-            z = beta * lps
-            q = np.exp(z - z.max())
-            q /= q.sum()
-            mean = float(weighted_sums(q, lps))
-            grad += lps[c] - mean
-            hess -= float(weighted_sums(q, (lps - mean) ** 2))
-        if hess >= 0:  # (no curvature: every listed token equally likely wherever chosen)
-            return {"positions": len(rows), "temperature": None, "interval": None}
-        step = grad / hess
-        new = beta - step
-        beta = new if new > 0 else beta / 2
-        if abs(step) < 1e-12 * max(1.0, beta):
-            break
-    sd = 1.0 / math.sqrt(-hess)
-    lo, hi = beta - 1.96 * sd, beta + 1.96 * sd
-    return {"positions": len(rows), "temperature": 1.0 / beta,
-            "interval": [1.0 / hi, (1.0 / lo) if lo > 0 else math.inf]}

@@ -1,6 +1,6 @@
-"""Token ids kept on disk, in an unnamed temporary file (gone when closed, or when the
-process ends however it ends), and read back in chunks: a text's ids in bounded memory,
-for as many passes as a computation needs."""
+"""Arrays kept on disk, in an unnamed temporary file (gone when closed, or when the process
+ends however it ends), and read back in chunks: a text's ids (IdSpool) or rows of numbers
+(RowSpool) in bounded memory, for as many passes as a computation needs."""
 
 from __future__ import annotations
 
@@ -39,3 +39,33 @@ class IdSpool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class RowSpool:
+    """Blocks of rows of float64 (each block its own width) with an int64 per row, kept on
+    disk and read back a block at a time."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close or a with)
+
+    def append(self, rows: np.ndarray, tags: np.ndarray) -> None:
+        """A block: rows (n, width) float64 and tags (n,) int64."""
+        rows = np.ascontiguousarray(rows, dtype=np.float64)
+        try:
+            self.file.write(np.array(rows.shape, dtype=np.int64).tobytes())
+            self.file.write(np.asarray(tags, dtype=np.int64).tobytes())
+            self.file.write(rows.tobytes())
+        except OSError as exc:
+            raise TempgenError(f"cannot keep rows in a temporary file "
+                               f"({exc.strerror or exc})") from None
+
+    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The blocks from the start: (rows, tags)."""
+        self.file.seek(0)
+        while head := self.file.read(16):
+            n, width = np.frombuffer(head, dtype=np.int64).tolist()
+            tags = np.frombuffer(self.file.read(8 * n), dtype=np.int64)
+            yield np.frombuffer(self.file.read(8 * n * width)).reshape(n, width), tags
+
+    def close(self) -> None:
+        self.file.close()
