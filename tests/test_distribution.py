@@ -1,19 +1,18 @@
 import json
+import math
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers import decoded
-from hypothesis import given
-from hypothesis import strategies as st
 
 from tempgen.analysis import calibration
-from tempgen.analysis.calibration import CrossEntropy, calibrate_ids
+from tempgen.analysis.calibration import calibrate_ids
 from tempgen.analysis.distribution import curve, log_spaced, next_token_logprobs, tempered
 from tempgen.cli import cli
 from tempgen.generate.draw import streams
 from tempgen.generate.samplers.chain import build_chain
-from tempgen.generate.tempering import entropy_bits
+from tempgen.generate.tempering import entropy_bits, tempered_moments
 from tempgen.io.spool import IdSpool
 from tempgen.lm import store
 
@@ -76,38 +75,69 @@ def test_calibration_recovers_the_sampling_temperature(model, t):
     assert all(result.bits_at_t_star <= bits + 1e-12 for _, bits in result.curve)
 
 
-@pytest.mark.parametrize("kept", [64 << 20, 0])  # rows kept between passes, or none
-def test_cross_entropy_is_the_direct_definition(model, kept, monkeypatch):
-    monkeypatch.setattr(calibration, "ROWS_BYTES", kept)
-    monkeypatch.setattr(calibration, "CHUNK", 7)  # many chunks, contexts across them
-    ids = model.tokenizer.encode("JULIET.\nO Romeo, Romeo! wherefore art thou Romeo?\n")
+def direct_bits(model, ids, t: float) -> float:
+    """Bits per token of the text at T, from the whole tempered rows."""
     ctx = model.stream_contexts(ids)
+    logq = build_chain({"temperature": t})(model.logprobs(ctx))
+    return float(-logq[np.arange(len(ids)), ids].mean() / np.log(2))
+
+
+@pytest.mark.parametrize("fast", [True, False])  # the compiled loop's sums, or numpy's rows
+@pytest.mark.parametrize("name", ["shakespeare-char", "shakespeare-word", "names-char"])
+def test_the_moments_are_the_direct_ones(name, fast, monkeypatch):
+    monkeypatch.setattr(calibration, "CHUNK", 7)  # many chunks, contexts across them
+    model = store.load(name)
+    ids = model.tokenizer.encode("JULIET.\nO Romeo, Romeo! wherefore art thou Romeo?\n")
+    ids = ids[ids >= 0]
+    temps = [0.3, 1.0, 2.5]
     with IdSpool() as spool:
         spool.append(ids)
-        ce = CrossEntropy(model, spool)
-        at_one, at_six = ce.bits([1.0, 0.6])
-    assert at_one == pytest.approx(-model.score(ctx, ids).mean() / np.log(2), rel=1e-9)
-    logq = build_chain({"temperature": 0.6})(model.logprobs(ctx))
-    direct = -logq[np.arange(len(ids)), ids].mean() / np.log(2)
-    assert at_six == pytest.approx(direct, rel=1e-9)
+        text = calibration.TextMoments(model, spool, fast)
+        sums = text.at(temps)
+    ctx = model.stream_contexts(ids)
+    logp = model.logprobs(ctx)
+    want = np.array([[m.sum() for m in tempered_moments(logp, t)] for t in temps])
+    np.testing.assert_allclose(sums, want, rtol=1e-9, atol=1e-9)  # (at T = 1 sum L is 0)
+    assert text.total_logp == pytest.approx(model.score(ctx, ids).sum(), rel=1e-12)
 
 
-class Convex:
-    """A stand-in for CrossEntropy whose slope in b = 1/T is k (b - b0) + c (b - b0)^3."""
+def ternary_min(f, lo: float, hi: float) -> float:
+    """The argmin of a convex f on [lo, hi] (in log T), to about 1e-9."""
+    a, b = math.log(lo), math.log(hi)
+    for _ in range(60):
+        m1, m2 = a + (b - a) / 3, b - (b - a) / 3
+        if f(math.exp(m1)) < f(math.exp(m2)):
+            b = m2
+        else:
+            a = m1
+    return math.exp((a + b) / 2)
 
-    def __init__(self, b0, k, c):
-        self.b0, self.k, self.c, self.total_logp = b0, k, c, 0.0
 
-    def moments(self, t):
-        d = 1.0 / t - self.b0
-        return 0.0, self.total_logp + self.k * d + self.c * d ** 3, self.k + 3 * self.c * d * d
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(("name", "t"), [("shakespeare-char", 0.7), ("shakespeare-char", 1.6),
+                                         ("names-char", 1.0), ("shakespeare-word", 0.8)])
+def test_t_star_is_the_least_cross_entropy(name, t, fast):
+    # against a direct search of the cross-entropy from the whole rows; and the curve's
+    # figures are its own
+    model = store.load(name)
+    ids = sampled(model, t, 3000 if model.level == "char" else 300)
+    result = calibrate_ids(model, [ids], compiled_loop=fast)
+    with IdSpool() as spool:  # (one pass a point: the moments are the direct ones, above)
+        spool.append(ids)
+        text = calibration.TextMoments(model, spool)
+        sum_l = lambda x: float(text.at([x])[0, 0])  # noqa: E731
+        want = ternary_min(lambda x: sum_l(x) - text.total_logp / x, 0.05, 20.0)
+    assert result.t_star == pytest.approx(want, rel=1e-6)
+    assert result.bits_at_t_star == pytest.approx(direct_bits(model, ids, result.t_star),
+                                                  rel=1e-10)
+    for temp, bits in result.curve:
+        assert bits == pytest.approx(direct_bits(model, ids, temp), rel=1e-10)
 
 
-@given(t0=st.floats(0.06, 19.0), k=st.floats(1e-3, 1e6), c=st.sampled_from([0.0, 1.0, 50.0]))
-def test_the_minimum_is_found_to_rounding(t0, k, c):
-    # (a slope of exactly 0 is the minimum, not an end of the bracket to halve from)
-    assert calibration._newton(Convex(1.0 / t0, k, c), 0.05, 20.0) == \
-        pytest.approx(t0, rel=1e-12)
+def test_t_star_at_an_end_of_the_range():
+    model = store.load("shakespeare-char")
+    greedy = sampled(model, 0.0, 500)  # (the likelier the better: the coldest end)
+    assert calibrate_ids(model, [greedy], lo=0.1).t_star == 0.1
 
 
 def test_entropy_bits_by_hand():

@@ -292,3 +292,23 @@ def test_streamed_json_memory_does_not_grow_with_the_samples(command):
     small, large = (peak_mb(*command, "--num-samples", n, "--seed", "1")
                     for n in (100, 1000))
     assert large < small + 40, (small, large)
+
+
+@pytest.mark.parametrize("command", [
+    ["sample", "--format", "jsonl"],  # (one JSON line: its fields spooled to disk)
+    ["sweep"],  # (a pipe: column after column)
+])
+def test_one_long_sample_does_not_grow_memory_with_its_length(command):
+    small, large = (peak_mb(*command, "-n", n, "--seed", "1") for n in (100_000, 1_000_000))
+    assert large < small + 40, (small, large)
+
+
+def test_calibrate_memory_does_not_grow_with_the_text(tmp_path):
+    # the char model: rows of 81 tokens, many distinct contexts (600 KB: past the cap of
+    # kept rows)
+    text = SHAKESPEARE.read_text()
+    sizes = []
+    for n in (60_000, 600_000):
+        (tmp_path / f"{n}.txt").write_text(text[:n])
+        sizes.append(peak_mb("calibrate", tmp_path / f"{n}.txt"))
+    assert sizes[1] < sizes[0] + 60, sizes

@@ -141,3 +141,22 @@ def test_the_explorer_takes_every_setting_and_names_a_bad_one():
         bad = {**body, "samplers": {key: value}}
         reply = client.post("/api/sample", json=bad)
         assert reply.status_code == 400 and reply.json()["param"] == f"samplers.{key}"
+
+
+@pytest.mark.parametrize("args", [
+    ["-n", "300", "--seed", "2", "--num-samples", "3"],
+    ["-m", "names-char", "--num-samples", "5", "--seed", "4"],  # (stopped at line ends)
+    ["-n", "200", "--seed", "1", "--stop", "e", "-t", "0"],
+    ["-n", "120", "--seed", "3", "--mirostat", "2"],  # (temperatures and bounds too)
+    ["-n", "120", "--seed", "3", "--dynatemp-range", "0.5"],
+    ["-m", "shakespeare-word", "-n", "80", "--seed", "5", "-t", "inf"]])
+def test_a_long_sample_streams_the_same_json_line(args, monkeypatch):
+    # past HELD_TOKENS a sample's line is written as it is decoded, its fields spooled to
+    # temporary files: the same bytes as the line of a sample held whole
+    from tempgen.cli import generate
+
+    held = CliRunner().invoke(cli, ["sample", "--format", "jsonl", *args])
+    monkeypatch.setattr(generate, "HELD_TOKENS", 1)
+    streamed = CliRunner().invoke(cli, ["sample", "--format", "jsonl", *args])
+    assert held.exit_code == streamed.exit_code == 0, streamed.output
+    assert streamed.stdout == held.stdout

@@ -2,33 +2,37 @@
 tempered model, q_T = softmax(log p / T), for a text of any size in bounded memory.
 
 With z = ln p and b = 1/T, ln q_T(x | c) = b z(x) - L_c(b), L_c(b) = ln sum_w exp(b z(w)).
-So, over N scored tokens, N ln2 CE = sum_c n_c L_c(b) - b A, with A the log-likelihood at
-T = 1: convex in b, its derivative sum_c n_c E_q[z] - A and second derivative
-sum_c n_c Var_q[z] >= 0. Newton's method on b (kept inside a bracket) finds the minimum in
-a few passes over the text; each pass computes the rows of the distinct contexts of one
-chunk at a time. The text's ids wait on disk between passes (io/spool.py), and the rows of
-as many chunks as ROWS_BYTES holds are kept from one pass to the next.
+So, over N scored tokens, N ln2 CE = sum_c L_c(b) - b A, with A the log-likelihood at T = 1:
+convex in b, its derivative sum_c L'_c(b) - A (L' = E_q[z]) and second derivative
+sum_c L''_c(b) >= 0 (L'' = Var_q[z]).
+
+Two passes over the text find the minimum. The first computes the sums of L, L' and L'' at
+the curve's temperatures and the ends of the range: the curve itself, and the two of them
+between which the derivative turns positive, where a cubic through its values and slopes
+places the minimum to about 1e-4. The second computes them there, and one step of Newton's
+method takes the minimum to about 1e-8 (the cross-entropy there to the last bits). The
+text's ids wait on disk between passes (io/spool.py); each pass reads them a chunk at a
+time: the compiled loop sums a chunk's rows without building them (csrc/moments.c), numpy
+builds the rows of a chunk's distinct contexts.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tempgen.analysis.scoring import known_pieces
-from tempgen.generate.tempering import log_partitions, tempered_moments, weighted_sums
-from tempgen.io.limits import memory_budget
+from tempgen.generate import compiled
+from tempgen.generate.tempering import tempered_moments, weighted_sums
 from tempgen.io.spool import IdSpool
 from tempgen.lm.tokenizer import UNKNOWN
 
-ROWS_BYTES = 64 << 20  # rows kept between passes (at most a quarter of the memory budget)
-CHUNK_BYTES = 16 << 20  # rows of one chunk of a pass
+CHUNK_BYTES = 16 << 20  # rows of one chunk of a pass (numpy)
 CHUNK = 1 << 17  # positions per chunk of a pass, at most
 POINTS = (0.25, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 4.0)  # the curve's temperatures
-MAX_PASSES = 60
 
 
 @dataclass(frozen=True)
@@ -47,57 +51,46 @@ class Calibration:
                 "curve": [{"temperature": t, "bits": b} for t, b in self.curve]}
 
 
-class CrossEntropy:
-    """Bits per token of a text under the tempered model, as a function of T, from passes
-    over the text's chunks (the spool holds its ids)."""
+class TextMoments:
+    """A text's positions (their ids spooled), and per pass the sums over them of L, L' and
+    L'' at the temperatures asked, with the number of positions and A."""
 
-    def __init__(self, model, spool: IdSpool):
+    def __init__(self, model, spool: IdSpool, compiled_loop: bool = True):
         self.model, self.spool = model, spool
-        self.chunk = max(1, min(CHUNK, CHUNK_BYTES // (8 * model.vocab_size)))
-        self.kept: list = []  # (counts, rows, targets' place) of the first chunks
-        room = min(ROWS_BYTES, memory_budget() // 4)
+        self.fast = compiled_loop and compiled.fits(model)
+        self.chunk = CHUNK if self.fast else max(1, min(CHUNK, CHUNK_BYTES //
+                                                        (8 * model.vocab_size)))
         self.n, self.total_logp = 0, 0.0
-        for chunk in self._computed(0):
-            counts, logp, where = chunk
-            self.n += int(counts.sum())
-            self.total_logp += float(logp[where].sum())  # A, the log-likelihood at T = 1
-            room -= logp.nbytes
-            if room >= 0:  # (the kept chunks are the first ones only)
-                self.kept.append(chunk)
 
-    def _chunks(self):
-        """Per chunk: the counts (d,) and rows ln p (d, V) of its distinct contexts, and
-        where each position's target is in the rows."""
-        yield from self.kept
-        yield from self._computed(len(self.kept))
+    def at(self, temps: Sequence[float]) -> np.ndarray:
+        """One pass: (len(temps), 3), the sums of L, L' and L'' at each temperature."""
+        sums, n, logp = np.zeros((len(temps), 3)), 0, 0.0
+        moments = compiled.Moments(self.model, temps) if self.fast else None
+        for contexts, targets in self._positions():
+            n += len(targets)
+            if moments is not None:
+                moments.add(contexts, targets)
+                continue
+            unique, order, which = self.model.distinct(contexts)
+            counts = np.bincount(which, minlength=len(unique)).astype(np.float64)
+            rows = self.model.logprobs(unique)
+            logp += float(rows[which, targets[order]].sum())
+            for i, t in enumerate(temps):
+                sums[i] += [float(weighted_sums(m, counts)) for m in tempered_moments(rows, t)]
+        if moments is not None:
+            sums, logp = moments.result(), moments.logp
+        self.n, self.total_logp = n, logp
+        return sums
 
-    def _computed(self, start: int):
-        """The chunks from the `start`-th on, computed from the spooled ids."""
+    def _positions(self):
+        """Per chunk of the text: the contexts of its known tokens, and those tokens."""
+        width = self.model.width
         before = np.zeros(0, dtype=np.int64)
-        for i, ids in enumerate(self.spool.chunks(self.chunk)):
-            if i >= start:
-                contexts = self.model.stream_contexts(ids, before)
-                known = np.flatnonzero(ids != UNKNOWN)
-                unique, order, which = self.model.distinct(contexts[known])
-                counts = np.bincount(which, minlength=len(unique)).astype(np.float64)
-                yield counts, self.model.logprobs(unique), (which, ids[known][order])
-            if self.model.width:
-                before = np.concatenate([before, ids])[-self.model.width:]
-
-    def moments(self, t: float) -> tuple[float, float, float]:
-        """sum_c n_c L_c(1/T) and its first two derivatives in 1/T, over the text."""
-        out = np.zeros(3)
-        for counts, logp, _ in self._chunks():
-            out += [float(weighted_sums(m, counts)) for m in tempered_moments(logp, t)]
-        return tuple(out)
-
-    def bits(self, temps: list[float]) -> list[float]:
-        """Bits per token at each temperature, from one pass."""
-        sums = np.zeros(len(temps))
-        for counts, logp, _ in self._chunks():
-            sums += weighted_sums(log_partitions(logp, temps), counts)
-        return [float(-(self.total_logp / t - s) / self.n / math.log(2))
-                for t, s in zip(temps, sums, strict=True)]
+        for ids in self.spool.chunks(self.chunk):
+            known = ids != UNKNOWN
+            yield self.model.stream_contexts(ids, before)[known], ids[known]
+            if width:
+                before = np.concatenate([before, ids])[-width:]
 
 
 def calibrate(model, chunks: Iterable[str], label: str = "<text>", lo: float = 0.05,
@@ -110,41 +103,70 @@ def calibrate(model, chunks: Iterable[str], label: str = "<text>", lo: float = 0
 
 
 def calibrate_ids(model, id_chunks: Iterable[np.ndarray], label: str = "<text>",
-                  lo: float = 0.05, hi: float = 20.0, unknown: dict | None = None
-                  ) -> Calibration:
+                  lo: float = 0.05, hi: float = 20.0, unknown: dict | None = None,
+                  compiled_loop: bool = True) -> Calibration:
     """`calibrate` for a text's token ids, in chunks of any size."""
     unknown = {} if unknown is None else unknown
     with IdSpool() as spool:
         for part, _ in known_pieces(model, id_chunks, label, unknown):
             spool.append(part)
-        ce = CrossEntropy(model, spool)
-        t_star = _newton(ce, lo, hi)
-        points = sorted({*POINTS, round(t_star, 4)})
-        values = ce.bits([1.0, t_star, *points])
-    return Calibration(t_star, values[0], values[1], list(zip(points, values[2:], strict=True)),
-                       ce.n, list(unknown))
+        text = TextMoments(model, spool, compiled_loop)
+        anchors = sorted({lo, hi, 1.0, *POINTS})
+        first = text.at(anchors)
+        n, logp = text.n, text.total_logp
+        beta, at = _estimate([1 / t for t in anchors], first, logp)
+        second = text.at([at]) if beta is None else None
+    if beta is None:  # one step of Newton's method from the estimate
+        total, slope, curve = second[0, 0], second[0, 1] - logp, second[0, 2]
+        beta = min(max(1 / at - slope / curve, 1 / hi), 1 / lo) if curve > 0 else 1 / at
+    else:
+        total = slope = curve = None
+    t_star = 1 / beta
+
+    def bits(t: float) -> float:
+        if t in anchors:
+            sum_l = first[anchors.index(t), 0]
+        else:  # (near the second pass's point: its Taylor series, to the last bits)
+            d = 1 / t - 1 / at
+            sum_l = total + second[0, 1] * d + curve * d * d / 2
+        return float((sum_l - logp / t) / n / math.log(2))
+
+    points = sorted({*POINTS, round(t_star, 4)})
+    return Calibration(t_star, bits(1.0), bits(t_star), [(t, bits(t)) for t in points], n,
+                       list(unknown))
 
 
-def _newton(ce: CrossEntropy, lo: float, hi: float) -> float:
-    """The T in [lo, hi] where the cross-entropy is least: Newton's method on b = 1/T,
-    falling back to halving the bracket whenever a step would leave it."""
-    a, b = 1.0 / hi, 1.0 / lo  # the bracket in b
-    beta = min(max(1.0, a), b)
-    for _ in range(MAX_PASSES):
-        _, mean, var = ce.moments(1.0 / beta)
-        slope = mean - ce.total_logp  # (N ln2) dCE/db
-        if slope == 0:  # the minimum itself (not an end of the bracket: stop here)
-            break
-        if slope < 0:
-            a = beta
+def _estimate(betas: list[float], sums: np.ndarray, logp: float
+              ) -> tuple[float | None, float]:
+    """From L, L' and L'' at the temperatures 1/betas (descending betas): (the minimum's
+    b, when it is at an end of the range), else (None, the temperature a cubic through the
+    slope's values and derivatives at the two betas around the minimum places it at)."""
+    order = np.argsort(betas)
+    b, slope, curve = np.asarray(betas)[order], sums[order, 1] - logp, sums[order, 2]
+    if slope[0] >= 0:  # (rising from the hottest end: the minimum is there)
+        return float(b[0]), 1 / float(b[0])
+    if slope[-1] <= 0:  # (still falling at the coldest end)
+        return float(b[-1]), 1 / float(b[-1])
+    i = int(np.argmax(slope > 0)) - 1  # slope[i] < 0 < slope[i + 1]
+    return None, 1 / _hermite_root(b[i], b[i + 1], slope[i], slope[i + 1], curve[i],
+                                   curve[i + 1])
+
+
+def _hermite_root(x0: float, x1: float, y0: float, y1: float, d0: float, d1: float) -> float:
+    """The root in [x0, x1] of the cubic through (x0, y0) and (x1, y1) with slopes d0 and d1
+    there (y0 < 0 < y1), by bisection."""
+    h = x1 - x0
+
+    def at(x: float) -> float:
+        s = (x - x0) / h
+        return ((2 * s**3 - 3 * s**2 + 1) * y0 + (s**3 - 2 * s**2 + s) * h * d0 +
+                (-2 * s**3 + 3 * s**2) * y1 + (s**3 - s**2) * h * d1)
+
+    lo, hi = x0, x1
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if at(mid) < 0:
+            lo = mid
         else:
-            b = beta
-        step = -slope / var if var > 0 else math.inf
-        nxt = beta + step
-        if not a < nxt < b:
-            nxt = (a + b) / 2
-        if abs(nxt - beta) <= 1e-10 * beta or b - a <= 1e-12 * b:
-            beta = nxt
-            break
-        beta = nxt
-    return float(1.0 / beta)
+            hi = mid
+    return (lo + hi) / 2

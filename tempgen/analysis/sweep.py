@@ -38,13 +38,7 @@ class Sweep:
     over: str = "temperature"  # the setting the columns differ by
 
     def label(self, column: Column, short: bool = True) -> str:
-        """A column's heading: `T = 0.5`, or the setting it differs by and its value (by
-        its short name, or as its option is named: `top-n-sigma=0.5`)."""
-        if self.over == "temperature":
-            return f"T = {column.temperature:g}" if short else f"T={column.temperature:g}"
-        if not short:
-            return f"{self.over.replace('_', '-')}={column.value:g}"
-        return f"{LABELS.get(self.over, self.over)} = {column.value:g}"
+        return column_label(self.over, column.chain, column.value, short)
 
     def view_columns(self, model) -> list[dict]:
         """What the sweep view shows of each column: its label, temperature, statistics,
@@ -77,6 +71,16 @@ LABELS = {"top_n_sigma": "nσ", "top_k": "top-k", "top_p": "top-p", "min_p": "mi
           "typical_p": "typical", "xtc_probability": "XTC P", "xtc_threshold": "XTC ≥",
           "dynatemp_range": "T ±", "dynatemp_exponent": "T exp", "mirostat_tau": "τ",
           "mirostat_eta": "η", "dry_multiplier": "DRY", "repeat_penalty": "rep"}
+
+
+def column_label(over: str, chain: Chain, value, short: bool = True) -> str:
+    """A column's heading: `T = 0.5`, or the setting it differs by and its value (by its
+    short name, or as its option is named: `top-n-sigma=0.5`)."""
+    if over == "temperature":
+        return f"T = {chain.temperature:g}" if short else f"T={chain.temperature:g}"
+    if not short:
+        return f"{over.replace('_', '-')}={value:g}"
+    return f"{LABELS.get(over, over)} = {value:g}"
 
 
 def _value(over: str, column: Column) -> dict:

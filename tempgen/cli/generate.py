@@ -25,7 +25,7 @@ from tempgen.cli.options import (
     sampler_options,
     with_options,
 )
-from tempgen.cli.output import destination, json_line
+from tempgen.cli.output import destination, json_line, streamed_json_line
 
 output_option = click.option(
     "-o", "--output", default=None, metavar="FILE",
@@ -69,9 +69,6 @@ def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fm
       tempgen sample -n 200 --format jsonl --seed 3 -o samples.jsonl
     """
     chain = chain_of(temperature, *sampler_settings(samplers))
-    if fmt == "jsonl":
-        _fits(min(num_samples, GROUP) * length, "'--length'", "one JSON line per sample",
-              "--format text streams any length")
     if output:
         check_output(output, model_spec)
     model, prompt = model_and_prompt(model_spec, prompt, [chain], verbose)
@@ -118,9 +115,18 @@ def _sample_text(model, prompt, chain, length, seed, stops, chosen, num_samples,
 
 
 def _sample_jsonl(model, prompt, chain, length, seed, stops, chosen, num_samples, out):
-    """The samples in batches of GROUP, each printed when its batch is done."""
-    from tempgen.generate.samples import batch_samples, one_sample
+    """The samples in batches of GROUP, each printed when its batch is done; samples too
+    long to hold a batch of (HELD_TOKENS) one by one, each line written as it is decoded."""
+    from tempgen.generate.samples import batch_samples, one_sample, sample_chunks
 
+    head = {"model": model.name, "seed": seed}
+    if min(num_samples, GROUP) * length > HELD_TOKENS:
+        for i in range(num_samples):
+            streamed_json_line({**head, "sample": i, "temperature": chain.temperature,
+                                "chain": chain.to_list(), "prompt": prompt},
+                               sample_chunks(model, prompt, chain, length, seed, i, stops,
+                                             chosen), chain.varies_temperature, out)
+        return
     for start in range(0, num_samples, GROUP):
         group = range(start, min(num_samples, start + GROUP))
         batch = [one_sample(model, prompt, chain, length, seed, i, stops, chosen)
@@ -142,6 +148,7 @@ def check_output(output: str, model_spec: str, *others: str) -> None:
 
 
 GROUP = 64  # samples decoded and held at once when they stream out one by one
+HELD_TOKENS = 1 << 16  # tokens of JSON lines held at once, at most (about 20 MB)
 
 
 def _fits(tokens: int, option: str, what: str, instead: str) -> None:
@@ -209,10 +216,13 @@ def sweep(model_spec, temperatures, span, over, temperature, prompt, length, num
     over, values = columns_of(temperatures, span, over, temperature)
     chains = chains_of(over, values, temperature, *sampler_settings(samplers))
     streaming = fmt == "jsonl" and not (save_svg or save_html)
+    # (plain text, to a file or a pipe, streams column after column: it holds nothing)
+    plain = fmt == "text" and not (save_svg or save_html) and (
+        output is not None or not _on_terminal(color, width, sys.stdout))
     if streaming:
         _fits(len(chains) * min(num_samples, GROUP) * length, "'--length'",
               "one JSON line per sample", "try a shorter --length")
-    else:
+    elif not plain:
         _fits(len(chains) * num_samples * length, "'--length'", "the sweep's view",
               "--format jsonl streams sample by sample")
     outputs = [o for o in (save_svg, save_html, output) if o]
@@ -221,6 +231,10 @@ def sweep(model_spec, temperatures, span, over, temperature, prompt, length, num
     model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
     seed, stops = seed_and_stops(model, seed, stops)
     with destination(output) as out:
+        if plain:
+            _stream_plain(model, prompt, chains, over, values, length, num_samples, seed,
+                          stops, out)
+            return
         if streaming:
             for start in range(0, num_samples, GROUP):
                 group = range(start, min(num_samples, start + GROUP))
@@ -239,6 +253,33 @@ def sweep(model_spec, temperatures, span, over, temperature, prompt, length, num
             json_line(result.to_dict(), out)
         else:
             _print_view(result, model, color, width, out)
+
+
+def _on_terminal(color, width, out) -> bool:
+    from tempgen.views.console import make_console
+
+    return make_console(color, file=out, width=width).is_terminal
+
+
+def _stream_plain(model, prompt, chains, over, values, length, num_samples, seed, stops,
+                  out) -> None:
+    """The sweep's plain text as it is decoded, column after column: column T (sample i) is
+    what `sample --temperature T` prints of sample i, so each is decoded alone, in turn, and
+    nothing is held."""
+    from tempgen.analysis.sweep import column_label
+    from tempgen.generate.samples import stream_sample
+    from tempgen.views.sweep import plain_stream
+
+    def texts(chain, i):
+        for pieces in stream_sample(model, prompt, chain, length, seed, i, stops,
+                                    with_probs=False):
+            yield "".join(p for p, _ in pieces)
+
+    columns = ((column_label(over, chain, values[c] if values is not None else None, False),
+                (texts(chain, i) for i in range(num_samples)))
+               for c, chain in enumerate(chains))
+    for piece in plain_stream(prompt, columns, "\n" if model.per_line else "\n\n"):
+        out.write(piece)
 
 
 def _print_view(result, model, color, width, out) -> None:

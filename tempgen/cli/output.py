@@ -113,3 +113,44 @@ def json_line(obj, file=None) -> None:
     from tempgen.views.strict import dumps
 
     emit(dumps(obj), file)
+
+
+def streamed_json_line(head: dict, chunks, varies: bool, file=None) -> None:
+    """One strict JSON line of a sample too long to hold, the same bytes as json_line of
+    `head` and the whole sample (Sample.to_dict): "text" and its per-token fields as
+    `chunks` give them (generate/samples.py, sample_chunks), each spooled to a temporary
+    file meanwhile, then written in order; with `varies`, the temperatures and Mirostat's
+    bounds (when any is a number) after "stopped"."""
+    from tempgen.generate.samples import FIELDS
+    from tempgen.io.spool import TextSpool
+    from tempgen.views.strict import dumps, strict
+
+    spools = {name: TextSpool() for name in ("text", *FIELDS)}
+    seen = dict.fromkeys(FIELDS, False)  # (an item written: a comma before the next)
+    has_mu, stopped = False, False
+    try:
+        for chunk in chunks:
+            spools["text"].write(dumps(chunk["text"])[1:-1])
+            for name in FIELDS:
+                if chunk[name]:
+                    spools[name].write((", " if seen[name] else "") +
+                                       dumps(strict(chunk[name]))[1:-1])
+                    seen[name] = True
+            has_mu = has_mu or any(m == m for m in chunk["mirostat_mu"])
+            stopped = chunk.get("stopped", stopped)
+        out = file or sys.stdout
+        out.write(dumps(head)[:-1] + (", " if head else "") + '"text": "')
+        out.writelines(spools["text"].pieces())
+        out.write('"')
+        late = [n for n in FIELDS[4:] if varies and (n != "mirostat_mu" or has_mu)]
+        for name in [*FIELDS[:4], "stopped", *late]:
+            if name == "stopped":
+                out.write(f', "stopped": {"true" if stopped else "false"}')
+                continue
+            out.write(f', "{name}": [')
+            out.writelines(spools[name].pieces())
+            out.write("]")
+        out.write("}\n")
+    finally:
+        for spool in spools.values():
+            spool.close()

@@ -93,7 +93,7 @@ def levels(tables, temperatures: int) -> tuple[int, int]:
     tree = 2
     while tree < 2 * tables.vocab_size:  # (csrc/kept.c: the noise tree's node ids)
         tree *= 2
-    per_row = 2 * tables.vocab_size + temperatures * (tables.vocab_size + tree + 2)
+    per_row = 2 * tables.vocab_size + temperatures * (tables.vocab_size + tree + 3)
     used, dense = 0, 1
     for k, lv in enumerate(tables.levels, start=1):
         used += len(lv.gamma) * per_row
@@ -192,3 +192,27 @@ class Decoder:
                 st.history.extend(self.hist[r, :self.hist_len[r]].tolist())
                 st.mu = None if np.isnan(self.mu[r]) else float(self.mu[r])
         return tokens, logp, logq, entropy, temps, mus
+
+
+class Moments:
+    """Sums over rows of the log-partition L(b) = ln sum_w p_w^b at temperatures 1/b and its
+    first two derivatives in b (csrc/moments.c), with what the run keeps of the model kept
+    from one call to the next."""
+
+    def __init__(self, model, temperatures):
+        tables, spec = _tables(model)
+        self.temps = np.ascontiguousarray(temperatures, dtype=np.float64)
+        dense, depth = levels(tables, len(self.temps))
+        self.run = _compiled.start(spec, self.temps, (), dense, depth, SPARSE_BYTES,
+                                   np.arange(model.vocab_size, dtype=np.int32))
+        self.sums = np.zeros(3 * len(self.temps))
+        self.logp = 0.0
+
+    def add(self, contexts: np.ndarray, targets: np.ndarray) -> None:
+        """Rows: their contexts (n, width) and the tokens that followed (n,)."""
+        self.logp += _compiled.moments(self.run, np.ascontiguousarray(contexts, np.int64),
+                                       np.ascontiguousarray(targets, np.int64), self.sums)
+
+    def result(self) -> np.ndarray:
+        """(temperatures, 3): sum of L, of L' and of L''."""
+        return self.sums.reshape(-1, 3)

@@ -119,6 +119,7 @@ def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
         words = [vocab[i] for i in block.tokens[:, 0].tolist()]
         probs = np.exp(block.sample_logprob[:, 0]).tolist() if with_probs else None
         got, fed = ts.feed_all(words, probs)
+        ts.forget()
         ready += got
         since += fed
         if ts.done:
@@ -129,6 +130,36 @@ def stream_sample(model, prompt: str, chain, length: int, seed: int, index: int,
     ready += ts.close()
     if ready:
         yield ready
+
+
+# The per-token fields of a sample, in the order of its JSON (Sample.to_dict; the last two
+# only with a chain that varies the temperature, after "stopped")
+FIELDS = ("tokens", "model_logprobs", "sample_logprobs", "entropies",
+          "effective_temperature", "mirostat_mu")
+
+
+def sample_chunks(model, prompt: str, chain, length: int, seed: int, index: int = 0,
+                  stops: Sequence[str] = (), chosen: dict[int, int] | None = None
+                  ) -> Iterator[dict]:
+    """`one_sample` as it comes, block by block, holding nothing: per block its final text
+    ("text") and each of FIELDS of its tokens (lists); the last has "stopped" too."""
+    contexts, before, ids = _start(model, prompt, 1)
+    vocab = model.tokenizer.vocab
+    ts = TextStream(model.tokenizer.joiner(before), stops, pieces=False)
+    state = chain.start(model.tokenizer, ids, 1)
+    for block in sample_blocks(model, contexts, chain, stream(seed, index), length, chosen,
+                               state):
+        ids, logp, logq, entropy, temps, mus = (a[:, 0].tolist() for a in block)
+        words = [vocab[i] for i in ids]
+        got, fed = ts.feed_all(words)
+        yield {"text": "".join(p for p, _ in got),
+               **dict(zip(FIELDS, (words[:fed], logp[:fed], logq[:fed], entropy[:fed],
+                                   temps[:fed], mus[:fed]), strict=True))}
+        ts.forget()
+        if ts.done:
+            break
+    yield {"text": "".join(p for p, _ in ts.close()), **{f: [] for f in FIELDS},
+           "stopped": ts.done}
 
 
 def one_sample(model, prompt: str, chain, length: int, seed: int, index: int = 0,

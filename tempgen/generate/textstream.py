@@ -86,6 +86,11 @@ class TextStream:
             self._pending += [[ends[k], ends[k + 1], infos[k]] for k in range(fed)]
         return self._release(), fed
 
+    def forget(self) -> None:
+        """Let go of the text already returned (`text` then starts after it): a stream that
+        only passes its pieces on holds nothing, however long."""
+        self._before = []
+
     def close(self) -> list[tuple[str, object]]:
         """Whatever was held back, once no more tokens come."""
         self.hold = 0

@@ -1,6 +1,7 @@
-"""Arrays kept on disk, in an unnamed temporary file (gone when closed, or when the process
-ends however it ends), and read back in chunks: a text's ids (IdSpool) or rows of numbers
-(RowSpool) in bounded memory, for as many passes as a computation needs."""
+"""Arrays and text kept on disk, in an unnamed temporary file (gone when closed, or when the
+process ends however it ends), and read back in chunks: a text's ids (IdSpool), rows of
+numbers (RowSpool) or text (TextSpool) in bounded memory, for as many passes as a
+computation needs."""
 
 from __future__ import annotations
 
@@ -66,6 +67,35 @@ class RowSpool:
             n, width = np.frombuffer(head, dtype=np.int64).tolist()
             tags = np.frombuffer(self.file.read(8 * n), dtype=np.int64)
             yield np.frombuffer(self.file.read(8 * n * width)).reshape(n, width), tags
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class TextSpool:
+    """Text written in pieces, read back in pieces of at most CHUNK characters' bytes."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close or a with)
+
+    def write(self, text: str) -> None:
+        try:
+            self.file.write(text.encode("utf-8"))
+        except OSError as exc:
+            raise TempgenError(f"cannot keep text in a temporary file "
+                               f"({exc.strerror or exc})") from None
+
+    def pieces(self) -> Iterator[str]:
+        """The text from the start (a character is never split between pieces)."""
+        import codecs
+
+        self.file.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        while block := self.file.read(self.CHUNK):
+            yield decoder.decode(block)
+        yield decoder.decode(b"", final=True)
 
     def close(self) -> None:
         self.file.close()

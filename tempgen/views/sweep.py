@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable, Iterator
 
 from rich import box
 from rich._export_format import CONSOLE_SVG_FORMAT
@@ -131,6 +132,19 @@ def plain_text(prompt: str, columns: list[tuple[str, list[str]]], apart: str = "
     blocks = [label + "\n" + apart.join(prompt + text for text in texts)
               for label, texts in columns]
     return "\n\n".join(blocks) + "\n"
+
+
+def plain_stream(prompt: str, columns: Iterable[tuple[str, Iterable[Iterable[str]]]],
+                 apart: str = "\n\n") -> Iterator[str]:
+    """`plain_text` as it comes: per (column label, its samples, each its text in pieces)
+    the same text, a piece at a time (nothing is held: a column's samples are made as they
+    are read)."""
+    for c, (label, samples) in enumerate(columns):
+        yield ("\n\n" if c else "") + label + "\n"
+        for i, texts in enumerate(samples):
+            yield (apart if i else "") + prompt
+            yield from texts
+    yield "\n"
 
 
 def export_width(columns: list[dict]) -> int:

@@ -191,7 +191,7 @@ int draw_row(Cache *s, Work *k, const int64_t *rank, int n, int ti, uint64_t key
     temper(lz, z, w, ns, t, mx);
     /* The row's normaliser and sum of a ln a: S's members', and f times K's totals less
      * K's own at S's members. */
-    double total = 0.0, zsum = 0.0, ka = K->tot[2 * ti], kaz = K->tot[2 * ti + 1];
+    double total = 0.0, zsum = 0.0, ka = K->tot[3 * ti], kaz = K->tot[3 * ti + 1];
     for (int64_t i = 0; i < ns; i++) {
         total += w[i];
         zsum += w[i] > 0.0 ? w[i] * z[i] : 0.0;

@@ -128,19 +128,22 @@ double kept_amax(const Kept *K, int ti, int64_t tree_ids, uint64_t id, int64_t l
     return m > b ? m : b;
 }
 
-/* The sums over p[0..n) (with their maximum's log) of a = (p / max)^(1/T) and of a ln a,
- * at temperature t, into sum[0] and sum[1]; a itself into a (if not NULL). */
+/* The sums over p[0..n) (with their maximum's log) of a = (p / max)^(1/T), of a ln a and of
+ * a (ln a)^2, at temperature t, into sum[0..3); a itself into a (if not NULL). */
 static void totals(const Cache *s, const double *p, int64_t n, double log_max, double t,
                    double *sum, double *a) {
-    double *z = s->z, *w = a ? a : s->w, sa = 0.0, az = 0.0;
+    double *z = s->z, *w = a ? a : s->w, sa = 0.0, az = 0.0, azz = 0.0;
     logs(p, z, n);
     temper(z, z, w, n, t, log_max);
     for (int64_t i = 0; i < n; i++) {
+        double wz = w[i] > 0.0 ? w[i] * z[i] : 0.0;
         sa += w[i];
-        az += w[i] > 0.0 ? w[i] * z[i] : 0.0;
+        az += wz;
+        azz += w[i] > 0.0 ? wz * z[i] : 0.0;
     }
     sum[0] = sa;
     sum[1] = az;
+    sum[2] = azz;
 }
 
 /* The largest a of each node of the noise tree from node `id` (leaves [lo, hi)) down, of a
@@ -165,7 +168,7 @@ static Kept *build_dense(Cache *s, const int64_t *rank, int k, const Kept *P) {
     int v = s->m->vocab, nt = s->n_temps;
     size_t per_t = (size_t)v + (size_t)s->tree_ids;
     Kept *K = cache_keep(s, sizeof *K);
-    double *p = K ? cache_keep(s, sizeof(double) * (2 * (size_t)v + nt * (per_t + 2))) : NULL;
+    double *p = K ? cache_keep(s, sizeof(double) * (2 * (size_t)v + nt * (per_t + 3))) : NULL;
     if (!p) return NULL;
     memset(K, 0, sizeof *K);
     for (int i = 0; i < v; i++) p[i] = P ? P->p[i] : 1.0 / v;
@@ -181,11 +184,11 @@ static Kept *build_dense(Cache *s, const int64_t *rank, int k, const Kept *P) {
     K->p = p;
     K->lnp = p + v;
     K->tot = K->lnp + v;
-    K->arow = K->tot + 2 * nt;
+    K->arow = K->tot + 3 * nt;
     K->amax = K->arow + (size_t)nt * v;
     logs(p, K->lnp, v);
     for (int ti = 0; ti < nt; ti++) {
-        totals(s, p, v, K->log_max, s->temps[ti], K->tot + 2 * ti, K->arow + (size_t)ti * v);
+        totals(s, p, v, K->log_max, s->temps[ti], K->tot + 3 * ti, K->arow + (size_t)ti * v);
         node_maxima(s, K->arow + (size_t)ti * v, K->amax + (size_t)ti * s->tree_ids, 1, 0, v);
     }
     return K;
@@ -194,7 +197,7 @@ static Kept *build_dense(Cache *s, const int64_t *rank, int k, const Kept *P) {
 /* Bytes a sparse context of n members takes (build_sparse). */
 static int64_t sparse_bytes(const Cache *s, int64_t n) {
     int64_t nt = s->n_temps;
-    return sizeof(Kept) + (int64_t)sizeof(double) * (n + 4 * nt + 3 * n * nt) +
+    return sizeof(Kept) + (int64_t)sizeof(double) * (n + 5 * nt + 3 * n * nt) +
            (int64_t)sizeof(int32_t) * n + (int64_t)sizeof(Leaves) * nt + 6 * 64;
 }
 
@@ -229,12 +232,12 @@ static Kept *build_sparse(Cache *s, const int64_t *rank, int k, const Kept *P) {
     int nt = s->n_temps;
     size_t m = (size_t)(n ? n : 1);
     Kept *K = cache_keep(s, sizeof *K);
-    double *kp = K ? cache_keep(s, sizeof(double) * (m + 4 * nt + 3 * m * nt)) : NULL;
+    double *kp = K ? cache_keep(s, sizeof(double) * (m + 5 * nt + 3 * m * nt)) : NULL;
     Leaves *la = kp ? cache_keep(s, sizeof(Leaves) * (size_t)(nt ? nt : 1)) : NULL;
     int32_t *lp = la ? cache_keep(s, sizeof(int32_t) * m) : NULL;
     if (!lp) return NULL;
     *K = (Kept){.parent = P, .tok = lv->token, .lo = lo, .n = n, .gamma = c->gamma,
-                .top = top, .p = kp, .tot = kp + m, .phi = kp + m + 2 * nt, .la = la};
+                .top = top, .p = kp, .tot = kp + m, .phi = kp + m + 3 * nt, .la = la};
     memcpy(kp, p, sizeof(double) * (size_t)n);
     K->pmax = best_p > out ? best_p : out;
     K->log_max = log_of(K->pmax);
@@ -243,18 +246,20 @@ static Kept *build_sparse(Cache *s, const int64_t *rank, int k, const Kept *P) {
     for (int64_t j = 0; j < n; j++) s->buf[j] = (int32_t)at(lv->token, lo + j);
     double log_out = log_of(out), *a = s->kval; /* (free while contexts are built) */
     for (int ti = 0; ti < nt; ti++) {
-        double t = s->temps[ti], parents[2];
+        double t = s->temps[ti], parents[3], *tot = K->tot + 3 * ti;
         totals(s, pp, n, P->log_max, t, parents, NULL);
-        totals(s, p, n, K->log_max, t, K->tot + 2 * ti, a);
+        totals(s, p, n, K->log_max, t, tot, a);
         temper(&log_out, &K->phi[nt + ti], &K->phi[ti], 1, t, K->log_max); /* phi <= 1 exactly */
-        double phi = K->phi[ti], log_phi = K->phi[nt + ti];
-        double rest = P->tot[2 * ti] - parents[0], rest_az = P->tot[2 * ti + 1] - parents[1];
-        if (rest < 0.0) rest = 0.0; /* (rounding) */
+        /* the parent's rest: a = phi a_P, ln a = ln phi + ln a_P */
+        double phi = K->phi[ti], lf = K->phi[nt + ti], *pt = P->tot + 3 * ti;
+        double r = pt[0] - parents[0], rz = pt[1] - parents[1], rzz = pt[2] - parents[2];
+        if (r < 0.0) r = 0.0; /* (rounding) */
         if (phi > 0.0) {
-            K->tot[2 * ti] += phi * rest;
-            K->tot[2 * ti + 1] += phi * (log_phi * rest + rest_az);
+            tot[0] += phi * r;
+            tot[1] += phi * (lf * r + rz);
+            tot[2] += phi * (lf * lf * r + 2.0 * lf * rz + rzz);
         }
-        double *w = kp + m + 4 * nt + 3 * m * ti; /* (after p, tot and phi) */
+        double *w = kp + m + 5 * nt + 3 * m * ti; /* (after p, tot and phi) */
         la[ti] = (Leaves){.pos = lp, .w = w, .tree = w + m};
         leaves_of(&la[ti], s->buf, a, n, s->token_leaf, s->bits, s->kbuf);
     }

@@ -9,8 +9,9 @@
  *   kept_amax(K, ti, node)  the largest a = (p_K / max p_K)^(1/T) at temperature ti over a
  *                     node's leaves of the noise tree (noise.h), or a little more: the
  *                     draw's search bounds a row by it;
- *   K->tot            per temperature, the sum over the vocabulary of a = (p_K / max p_K)^(1/T)
- *                     and of a ln a: a row's normaliser and entropy, without the row.
+ *   K->tot            per temperature, the sum over the vocabulary of a = (p_K / max p_K)^(1/T),
+ *                     of a ln a and of a (ln a)^2: a row's normaliser, entropy and variance,
+ *                     without the row.
  */
 #ifndef TEMPGEN_KEPT_H
 #define TEMPGEN_KEPT_H
@@ -30,7 +31,8 @@ struct Kept {
     double pmax, log_max; /* max p_K, exactly, and its log */
     int64_t top;          /* the first token with p_K = pmax, or -1: a tie hides which */
     double *p;            /* p_K of each member, in member (token) order */
-    double *tot;          /* per temperature ti: tot[2 ti] the sum of a, tot[2 ti + 1] of a ln a */
+    double *tot;          /* per temperature ti: tot[3 ti] the sum of a, tot[3 ti + 1] of a ln a,
+                             tot[3 ti + 2] of a (ln a)^2 */
     /* dense, per temperature ti: a of each token (arow + ti vocab), and the largest a of each
      * node of the noise tree, by node id (amax + ti tree_ids); ln p_K of each token (lnp) */
     double *arow, *amax, *lnp;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "moments.h"
 #include "noise.h"
 #include "spec.h"
 
@@ -245,6 +246,51 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* moments(run, contexts, targets, out): over rows (contexts (rows, order-1) int64, targets
+ * (rows,) int64 tokens), the sums of each row's log-partition and its first two derivatives
+ * in 1/T at each of the run's temperatures, added to out (3 a temperature); returns the sum
+ * of ln p of the targets. */
+static PyObject *moments_py(PyObject *self, PyObject *args) {
+    PyObject *run_o, *ctx_o, *tgt_o, *out_o;
+    if (!PyArg_ParseTuple(args, "OOOO", &run_o, &ctx_o, &tgt_o, &out_o)) return NULL;
+    Run *run = PyCapsule_GetPointer(run_o, "tempgen.run");
+    if (!run) return NULL;
+    Views vs = {.n = 0};
+    Py_ssize_t nc, nt, no;
+    int64_t *ctx = int64s(&vs, ctx_o, 0, &nc, "contexts");
+    int64_t *tgt = ctx ? int64s(&vs, tgt_o, 0, &nt, "targets") : NULL;
+    double *out = tgt ? doubles(&vs, out_o, 1, &no, "out") : NULL;
+    if (!out) {
+        release(&vs);
+        return NULL;
+    }
+    int width = run->m.order - 1, failed = 0;
+    if (nc != nt * width || no != 3 * run->cache.n_temps) {
+        release(&vs);
+        PyErr_SetString(PyExc_ValueError, "moments: contexts (rows, order-1), targets (rows,) "
+                                          "and out (3 temperatures) are needed");
+        return NULL;
+    }
+    for (Py_ssize_t r = 0; r < nt; r++)
+        if (tgt[r] < 0 || tgt[r] >= run->m.vocab) failed = 1;
+    if (failed) {
+        release(&vs);
+        PyErr_SetString(PyExc_ValueError, "moments: targets must be tokens of the model");
+        return NULL;
+    }
+    double logp = 0.0;
+    Py_BEGIN_ALLOW_THREADS
+    int64_t rank[MAX_ORDER];
+    for (Py_ssize_t r = 0; r < nt && !failed; r++) {
+        int n = ranks(&run->m, ctx + r * width, rank);
+        failed = row_moments(&run->cache, rank, n, tgt[r], out, &logp) < 0;
+    }
+    Py_END_ALLOW_THREADS
+    release(&vs);
+    if (failed) return PyErr_NoMemory();
+    return PyFloat_FromDouble(logp);
+}
+
 /* gumbel_min(key, w): the search alone, on a row of weights by leaf (w: float64, 0 where no
  * candidate): (the leaf drawn, its E), as the decode loop's draws find it. */
 static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
@@ -282,6 +328,10 @@ static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"moments", moments_py, METH_VARARGS,
+     "moments(run, contexts, targets, out): the sums over rows of each row's log-partition "
+     "ln sum p^(1/T) and its first two derivatives in 1/T at the run's temperatures, added "
+     "to out (3 a temperature); returns the sum of ln p of the targets."},
     {"gumbel_min", gumbel_min_py, METH_VARARGS,
      "gumbel_min(key, w): the draw's search alone on a row of weights by leaf of the noise "
      "tree (0: not a candidate): (the leaf drawn, its least exponential E; its g is -ln E)."},

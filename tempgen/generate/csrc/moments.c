@@ -1,0 +1,69 @@
+/* A row's log-partition and its derivatives (moments.h).
+ *
+ * With a = (p / r)^b for a reference r at least every p of the row, and z = ln a:
+ * L = b ln r + ln sum a, L' = E_q[ln p] = ln r + E[z] / b, L'' = Var_q[ln p] = Var[z] / b^2.
+ * The row is G p_K off the set S (rowset.h), so its sums are S's members' own and f times
+ * K's totals (kept.h) less K's own at S's members, f = (G max p_K / r)^b: O(|S|) a row.
+ */
+#include <math.h>
+
+#include "moments.h"
+#include "rowset.h"
+#include "vmath.h"
+
+int row_moments(Cache *s, const int64_t *rank, int n, int64_t target, double *out,
+                double *logp) {
+    const Model *m = s->m;
+    int k0;
+    const Kept *K = kept_of(s, rank, n, &k0);
+    if (!K) return -1;
+    int64_t ns = build_set(s, K, rank, k0, n);
+    double best = 0.0, out_p = outside(m, K->pmax, rank, k0, n);
+    for (int64_t i = 0; i < ns; i++) best = s->val[i] > best ? s->val[i] : best;
+    double three[3] = {in_set(s, target) ? s->val[s->pos[target]]
+                                         : outside(m, value(K, target, NULL), rank, k0, n),
+                       best > out_p ? best : out_p, out_p};
+    logs(three, three, 3);
+    double ref = three[1], lout = three[2];
+    *logp += three[0];
+    double *lz = s->row, *kl = s->vbuf, *z = s->z, *w = s->w, *kz = s->kbuf;
+    logs(s->val, lz, ns); /* ln p at S's members */
+    if (!K->tok.p) /* ln p_K there: a dense K's own logs */
+        for (int64_t i = 0; i < ns; i++) kl[i] = K->lnp[s->set[i]];
+    else
+        logs(s->kval, kl, ns);
+    for (int ti = 0; ti < s->n_temps; ti++) {
+        double t = s->temps[ti], za = 0.0, z1 = 0.0, z2 = 0.0;
+        temper(lz, z, w, ns, t, ref); /* (z, a of S's members) */
+        for (int64_t i = 0; i < ns; i++) {
+            za += w[i];
+            z1 += w[i] > 0.0 ? w[i] * z[i] : 0.0;
+            z2 += w[i] > 0.0 ? w[i] * z[i] * z[i] : 0.0;
+        }
+        const double *tot = K->tot + 3 * ti;
+        double r = tot[0], rz = tot[1], rzz = tot[2], lf = (lout - ref) / t, f = exp(lf);
+        const double *ka = s->w; /* (K's own a at S's members: a dense K keeps them) */
+        if (!K->tok.p) {
+            ka = K->arow + (size_t)ti * m->vocab;
+            for (int64_t i = 0; i < ns; i++) kz[i] = (kl[i] - K->log_max) / t;
+        } else {
+            temper(kl, kz, s->w, ns, t, K->log_max);
+        }
+        for (int64_t i = 0; i < ns; i++) {
+            double a = K->tok.p ? ka[i] : ka[s->set[i]], az = a > 0.0 ? a * kz[i] : 0.0;
+            r -= a;
+            rz -= az;
+            rzz -= a > 0.0 ? az * kz[i] : 0.0;
+        }
+        if (f > 0.0 && r > 0.0) {
+            za += f * r;
+            z1 += f * (lf * r + rz);
+            z2 += f * (lf * lf * r + 2.0 * lf * rz + rzz);
+        }
+        double mean = z1 / za, var = z2 / za - mean * mean;
+        out[3 * ti] += ref / t + log(za);
+        out[3 * ti + 1] += ref + mean * t;
+        out[3 * ti + 2] += (var > 0.0 ? var : 0.0) * t * t;
+    }
+    return 0;
+}
