@@ -204,9 +204,8 @@ CASES = {
     "output onto the model": ("sample -m {d}/model.npz -o {d}/model.npz", 1,
                               ["also an input"]),
     # ---- outputs that would not fit in memory: refused up front
-    "sweep view too big": ("sweep -n 100000000000 --seed 1", 2, ["--length", "jsonl"]),
-    "jsonl sample too big": ("sample -n 100000000000 --format jsonl --seed 1", 2,
-                             ["--length", "text"]),
+    "sweep view too big": ("sweep -n 100000000000 --seed 1 --color always", 2,
+                           ["--length", "jsonl"]),
     "sweep jsonl too big": ("sweep -n 100000000000 --format jsonl --seed 1", 2, ["--length"]),
     # ---- models
     "unknown model": ("sample -m no-such-model", 1,

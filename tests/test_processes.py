@@ -34,7 +34,8 @@ def start(*args, stdin=subprocess.DEVNULL, close=(), limit=None, user=None, env=
 
     main = f"import sys\n{first}\nfrom tempgen.cli import main\nsys.argv[0] = 'tempgen'\nmain()"
     kw.setdefault("stdout", None if 1 in close else subprocess.PIPE)
-    return subprocess.Popen([python, "-c", main, *map(str, args)], stdin=stdin,
+    return subprocess.Popen([python, "-c", main, *(a if isinstance(a, bytes) else str(a)
+                                                   for a in args)], stdin=stdin,
                             stderr=subprocess.PIPE, preexec_fn=setup, cwd=kw.pop("cwd", ROOT),
                             env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, **kw)
 
@@ -95,6 +96,19 @@ def test_a_closed_pipe_ends_quietly_with_0(args):
     proc.stdout.close()  # the reader goes away (as `| head -c 1` does)
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and not err.replace("seed: ", "").strip("0123456789\n")
+
+
+C_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+
+
+def test_a_utf8_argument_is_read_as_utf8_in_the_c_locale():
+    # (with UTF-8 mode and locale coercion off, Python escapes each byte past ASCII: the
+    # argument's own bytes are UTF-8 all the same, and a byte that is not UTF-8 is named)
+    code, out, err = run("sample", "-p", "ROMEO é", "-n", "20", "--seed", "1",
+                         "--stop", "é", env=C_LOCALE)
+    assert code == 0 and not any("Error" in ln or "Traceback" in ln for ln in err), err
+    code, _, err = run("sample", "-p", b"caf\xff", "-n", "5", env=C_LOCALE)
+    one_error(err, "-p", "0xff")
 
 
 @pytest.mark.parametrize(("env", "encoding", "start"), [
@@ -248,8 +262,9 @@ def test_training_more_than_memory_allows_is_refused(tmp_path):
 
 
 def test_a_view_larger_than_memory_is_refused_up_front():
+    # (the coloured view; plain text streams column after column, any length)
     code, _, err = run("sweep", "-n", "1000000", "--num-samples", "20", "--seed", "1",
-                       limit=GB)
+                       "--color", "always", limit=GB)
     assert code == 2
     one_error(err, "--length", "jsonl")
 
