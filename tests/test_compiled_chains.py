@@ -78,6 +78,21 @@ def test_the_word_model_and_a_back_off_model_too(link, tmp_path):
     same(arpa, [build_chain(LINKS[link])], [0, 0], [], 80)
 
 
+@pytest.mark.parametrize("settings", [
+    {"repeat_penalty": 1.5, "temperature": 0.3}, {"presence_penalty": 2.0, "temperature": 1.0},
+    {"frequency_penalty": 0.7, "repeat_last_n": 200, "temperature": 0.8},
+    {"repeat_penalty": 3.0, "presence_penalty": 5.0, "temperature": 0.05},
+    {"dry_multiplier": 1.0, "dry_allowed_length": 1, "temperature": 0.7},
+    {"repeat_penalty": 1.3, "dry_multiplier": 0.8, "temperature": float("inf")}])
+def test_penalties_on_a_large_vocabulary_draw_the_same_without_the_whole_row(settings):
+    # penalties and DRY change a word row at few tokens: the short way (csrc/draw.c,
+    # sparse_draw), the likeliest token off them read from the ranked lists when the
+    # penalties take the row's top; and the row at T = 0.7 beside it, with its own noise
+    word = store.load("shakespeare-word")
+    chains = [build_chain(settings), build_chain({**settings, "temperature": 0.7})]
+    same(word, chains, [0, 0, 1], word.tokenizer.encode("the king , the king and the"), 150)
+
+
 @pytest.mark.parametrize("settings", [{"top_p": 0.5, "temperature": 0.1},
                                       {"top_k": 5, "typical_p": 0.9, "temperature": 0.2}])
 def test_rows_kept_for_contexts_met_again_are_the_rows(settings):

@@ -112,6 +112,13 @@ def _listed(lv) -> float:
     return float(count @ count / max(count.sum(), 1.0))
 
 
+def _penalties_then_t(chain) -> bool:
+    """Penalties and DRY, then a plain temperature."""
+    names = [lk.name for lk in chain.links]
+    return len(names) >= 2 and names[-1] == "temperature" and not chain.varies_temperature \
+        and set(names[:-1]) <= {"penalties", "dry"}
+
+
 # The link kinds as csrc/chain.h numbers them.
 KINDS = {name: i for i, name in enumerate(
     ("penalties", "dry", "top_n_sigma", "top_k", "typical_p", "top_p", "min_p", "xtc",
@@ -150,11 +157,14 @@ class Decoder:
     RowState) goes in at each block and comes back moved on."""
 
     def __init__(self, model, row_chains, states=None, leaf_token=None):
-        plain = list(dict.fromkeys(c.temperature for c in row_chains
-                                   if c.temperature_only and c.temperature > 0))
+        # a row's temperature among the run's: a temperature alone, or penalties then one
+        # (which a large vocabulary draws the short way too: csrc/draw.c, sparse_fits)
+        tempered = [c.temperature if (c.temperature_only or _penalties_then_t(c)) and
+                    c.temperature > 0 else None for c in row_chains]
+        plain = list(dict.fromkeys(t for t in tempered if t is not None))
         others = list(dict.fromkeys(c for c in row_chains if not c.temperature_only))
-        self.row_temp = np.array([plain.index(c.temperature) if c.temperature_only and
-                                  c.temperature > 0 else -1 for c in row_chains], np.int64)
+        self.row_temp = np.array([plain.index(t) if t is not None else -1 for t in tempered],
+                                 np.int64)
         self.row_chain = np.array([others.index(c) if not c.temperature_only else -1
                                    for c in row_chains], np.int64)
         self.states = list(states) if states is not None else [None] * len(row_chains)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "ranked.h"
 #include "rowset.h"
 #include "vmath.h"
 
@@ -155,39 +156,73 @@ static double back_leaf(void *ctx, int64_t pos) {
 }
 
 int draw_row(Cache *s, Work *k, const int64_t *rank, int n, int ti, uint64_t key, Drawn *d) {
+    return sparse_draw(s, k, NULL, NULL, rank, n, ti, key, d);
+}
+
+int sparse_fits(const Cache *s, const Chain *ch) {
+    if (s->dense != 1 || ch->n < 2) return 0; /* (a large vocabulary: the root alone dense) */
+    const Link *last = &ch->link[ch->n - 1];
+    if (last->kind != L_TEMPERATURE || last->x[1] > 0 || !(last->x[0] > 0)) return 0;
+    for (int i = 0; i < ch->n - 1; i++)
+        if (ch->link[i].kind != L_PENALTIES && ch->link[i].kind != L_DRY) return 0;
+    return 1;
+}
+
+int sparse_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
+                int ti, uint64_t key, Drawn *d) {
     const Model *m = s->m;
     int k0;
-    const Kept *K = kept_of(s, rank, n, &k0);
+    /* (with penalties K is the root or a context over it, whose ranked lists say which
+     * token is likeliest off S: ranked.h) */
+    Kept *K = kept_of(s, rank, ch && n > 2 ? 2 : n, &k0);
     if (!K) return -1;
     int64_t ns = build_set(s, K, rank, k0, n);
+    if (ch) { /* the tokens the penalties touch join S, and S's log-weights are penalised */
+        ns = add_tokens(s, K, k->order, penalised_tokens(ch, k, st, k->order), rank, k0, n);
+    }
     const int32_t *set = s->set;
-    /* The row's maximum, exactly: no token outside S exceeds out_p = G max p_K, and K's top,
-     * when outside S, has it. If K's top is in S (or unknown), the maximum outside S may lie
-     * below out_p: unless a member of S exceeds out_p, the whole row decides. */
-    double best_p = -1.0, out_p = outside(m, K->pmax, rank, k0, n);
-    int64_t best = -1, best_i = -1;
+    double *lz = s->row, *z = s->z, *w = s->w, out_p = outside(m, K->pmax, rank, k0, n);
+    logs(s->val, lz, ns);
+    if (ch) {
+        Cands c = {.n = ns, .id = (int32_t *)set, .w = lz}; /* (in token order already) */
+        for (int i = 0; i < ch->n - 1; i++) penalise(ch, &ch->link[i], k, &c, st);
+    }
+    /* The row's maximum, exactly: no token off S exceeds out_p = G max p_K, and K's top,
+     * when off S, has it. If K's top is in S (or unknown), the largest off S is read from
+     * K's ranked lists (with penalties), or else, unless a member of S exceeds out_p, the
+     * whole row decides. */
+    double best_lz = -INFINITY, off_p = out_p, lout = log_of(out_p);
+    int64_t best = -1, off = K->top;
     for (int64_t i = 0; i < ns; i++)
-        if (s->val[i] > best_p) best_p = s->val[i], best_i = i;
-    if (best_i >= 0) best = set[best_i];
-    int top_out = K->top >= 0 && !in_set(s, K->top);
-    if (!(best_p > out_p) && !top_out)
+        if (lz[i] > best_lz) best_lz = lz[i], best = set[i];
+    if (K->top < 0 || in_set(s, K->top)) {
+        double p;
+        if (!ch) {
+            off = -1;
+        } else if (top_off_set(s, k, K, &p, &off) < 0) {
+            return -1;
+        } else if (off >= 0) {
+            off_p = outside(m, p, rank, k0, n);
+        }
+    }
+    double off_lz = off >= 0 ? log_of(off_p) : -INFINITY;
+    if (!(best_lz > lout) && off < 0) {
+        if (ch) return 1; /* (the caller draws from the whole row) */
         return dense_draw(s, k, rank, n, ti < 0 ? 0.0 : s->temps[ti], key, d);
-    double max_p = best_p > out_p ? best_p : out_p;
+    }
+    double mx = best_lz > off_lz ? best_lz : off_lz;
     if (ti < 0) { /* T = 0: the first most likely token */
-        d->token = best_p > out_p ? best : out_p > best_p || K->top < best ? K->top : best;
-        d->logp = log_of(max_p);
+        d->token = best_lz > off_lz ? best : off_lz > best_lz || off < best ? off : best;
+        d->logp = d->token == best ? log_of(s->val[s->pos[best]]) : log_of(off_p);
         d->logq = d->entropy = 0.0;
         return 0;
     }
     /* Off S, a = (p / max p)^(1/T) is f times K's own a, f = (out_p / max p)^(1/T): from
      * out_p itself, not from G and max p_K apart, so that f <= 1 exactly and the row's
      * maximum, when off S, weighs exactly 1 (a tiny T leaves no room for rounding). */
-    double t = s->temps[ti], *lz = s->row, *z = s->z, *w = s->w;
-    s->val[ns] = out_p; /* (room for it: scratch rows hold vocab + 1) */
-    logs(s->val, lz, ns + 1);
-    double mx = best_p > out_p ? lz[best_i] : lz[ns];
-    double log_f, f;
-    temper(lz + ns, &log_f, &f, 1, t, mx);
+    double t = s->temps[ti], log_f, f;
+    temper(&lout, &log_f, &f, 1, t, mx);
+    if (isinf(f)) return 1; /* (penalties took the row's top far below K's: whole row) */
     temper(lz, z, w, ns, t, mx);
     /* The row's normaliser and sum of a ln a: S's members', and f times K's totals less
      * K's own at S's members. */
@@ -216,6 +251,10 @@ int draw_row(Cache *s, Work *k, const int64_t *rank, int n, int ti, uint64_t key
         total += f * ka;
         zsum += f * (log_f * ka + kaz);
     }
+    /* Penalties that take the row's top far below K's make f large, and K's totals less
+     * its own at S a difference of large numbers: where that loses more than a thousandth
+     * of the normaliser's last bits, the whole row decides. */
+    if (ch && !(f * K->tot[3 * ti] < 1e3 * total)) return 1;
     /* the draw: S's members in leaf order, the rest through K */
     Back back = {.s = s, .K = K, .rank = rank, .k0 = k0, .n = n, .ti = ti, .f = f, .mx = mx,
                  .t = t};
@@ -231,7 +270,7 @@ int draw_row(Cache *s, Work *k, const int64_t *rank, int n, int ti, uint64_t key
     double log_total = log_of(total), y;
     if (in_set(s, tok)) {
         int64_t i = s->pos[tok];
-        d->logp = lz[i];
+        d->logp = ch ? log_of(s->val[i]) : lz[i]; /* (the model's, before any penalty) */
         y = z[i];
     } else {
         d->logp = log_of(outside(m, value(K, tok, NULL), rank, k0, n));

@@ -187,8 +187,16 @@ static int step(Run *run, Call *c, State *states, Py_ssize_t s, Py_ssize_t r) {
         t = c->row_temp[r] < 0 ? 0.0 : run->temps[c->row_temp[r]];
     } else {
         const Chain *ch = &run->chains[ci];
+        int whole = 1;
         mu = ch->miro ? states[r].mu : NAN;
-        if (chain_draw(&run->cache, &run->work, ch, &states[r], rank, n, key, &d, &t) < 0)
+        if (c->row_temp[r] >= 0 && sparse_fits(&run->cache, ch)) { /* (penalties, then T) */
+            whole = sparse_draw(&run->cache, &run->work, ch, &states[r], rank, n,
+                                (int)c->row_temp[r], key, &d);
+            if (whole < 0) return -1;
+            t = run->temps[c->row_temp[r]];
+        }
+        if (whole && chain_draw(&run->cache, &run->work, ch, &states[r], rank, n, key, &d,
+                                &t) < 0)
             return -1;
         state_push(&states[r], ch, d.token, d.logq, run->m.vocab);
     }
@@ -344,7 +352,8 @@ static PyMethodDef methods[] = {
      "decode(run, contexts, keys, row_stream, row_temp, row_chain, hist, hist_len, mu, "
      "tokens, logp, logq, entropy, temps, mus): fill the (steps, rows) outputs; contexts "
      "(rows, order-1) are advanced; row_chain: each row's chain by its index in the run's, "
-     "or -1 for a temperature alone, row_temp: its index in the run's (-1: T = 0); hist, "
+     "or -1 for a temperature alone, row_temp: its index in the run's (-1: T = 0; a chain "
+     "of penalties then a temperature may have one too); hist, "
      "hist_len, mu: the stateful rows' states, moved on."},
     {NULL, NULL, 0, NULL},
 };

@@ -21,4 +21,9 @@ const Ranking *root_ranking(Cache *s, Work *k, const Kept *R);
 /* A sparse kept context's (K->ranking, made on first use), or NULL when out of memory. */
 const Ranking *member_ranking(Cache *s, Work *k, Kept *K, const Ranking *root);
 
+/* The largest p_K of the tokens off the step's set S (in_set) and that token (the first of
+ * equals), K the root or a sparse context over it, from their rankings; *token -1 when
+ * every token is in S. Returns -1 when out of memory. */
+int top_off_set(Cache *s, Work *k, Kept *K, double *p, int64_t *token);
+
 #endif

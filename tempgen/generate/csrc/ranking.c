@@ -1,5 +1,6 @@
 /* The lists of a ranked cut (ranked.h), each sorted once and kept for the run. */
 #include "ranked.h"
+#include "rowset.h"
 
 /* Room for a ranking of n, and its values p[0..n) (in k->tmp) sorted into it. */
 static Ranking *ranked(Cache *s, Work *k, int64_t n) {
@@ -47,4 +48,33 @@ const Ranking *member_ranking(Cache *s, Work *k, Kept *K, const Ranking *root) {
         for (; b; b &= b - 1) L->place[o++] = (int32_t)(word * 64 + __builtin_ctzll(b));
     }
     return K->ranking = L;
+}
+
+int top_off_set(Cache *s, Work *k, Kept *K, double *p, int64_t *token) {
+    const Kept *R = K->tok.p ? K->parent : K;
+    const Ranking *root = root_ranking(s, k, R), *mine = NULL;
+    if (!root || (K->tok.p && !(mine = member_ranking(s, k, K, root)))) return -1;
+    *p = -1.0;
+    *token = -1;
+    for (int64_t i = 0; mine && i < mine->n; i++)
+        if (!in_set(s, mine->token[i])) {
+            *p = mine->p[i];
+            *token = mine->token[i];
+            break;
+        }
+    for (int64_t i = 0; i < root->n; i++) { /* (non-members of K: gamma times the root's) */
+        int32_t t = root->token[i];
+        if (in_set(s, t)) continue;
+        if (mine) {
+            int64_t at_k = lower(K->tok, K->lo, K->n, t);
+            if (at_k < K->n && at(K->tok, K->lo + at_k) == t) continue;
+        }
+        double v = mine ? root->p[i] * K->gamma : root->p[i]; /* (as value_of rounds it) */
+        if (v > *p || (v == *p && t < *token)) {
+            *p = v;
+            *token = t;
+        }
+        break;
+    }
+    return 0;
 }

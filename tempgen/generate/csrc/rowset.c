@@ -3,22 +3,23 @@
 
 #include "rowset.h"
 
-/* Merge into S (in token order) the tokens of entries lo..hi-1 of level k that it lacks:
- * rare, as a context's successors are nearly always its shorter contexts' too. A new member
- * enters with p_K times the gammas of the levels between, in turn. Returns the new |S|. */
-static int64_t merge(Cache *s, const Kept *K, const Level *lv, int64_t lo, int64_t hi,
-                     const int64_t *rank, int k0, int k, int64_t ns) {
+/* Merge into S (in token order) the tokens src[lo..hi) (ascending) that it lacks: a
+ * level's successors (rare, as a context's successors are nearly always its shorter
+ * contexts' too), or tokens a chain's penalties touch. A new member enters with p_K times
+ * the gammas of levels k0+1..upto, in turn. Returns the new |S|. */
+static int64_t merge(Cache *s, const Kept *K, Ints src, int64_t lo, int64_t hi,
+                     const int64_t *rank, int k0, int upto, int64_t ns) {
     int64_t i = 0, o = 0, e = lo;
     while (i < ns || e < hi) {
         int64_t x = i < ns ? s->set[i] : INT64_MAX;
-        int64_t y = e < hi ? at(lv->token, e) : INT64_MAX;
+        int64_t y = e < hi ? at(src, e) : INT64_MAX;
         if (x <= y) {
             s->vbuf[o] = s->val[i];
             s->kbuf[o] = s->kval[i];
             s->pbuf[o] = s->place[i];
         } else {
             s->kbuf[o] = value(K, y, &s->pbuf[o]);
-            s->vbuf[o] = outside(s->m, s->kbuf[o], rank, k0, k - 1);
+            s->vbuf[o] = outside(s->m, s->kbuf[o], rank, k0, upto);
         }
         s->buf[o++] = (int32_t)(x < y ? x : y);
         if (x <= y) i++;
@@ -86,7 +87,7 @@ int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
             int64_t j = lo;
             while (j < hi && in_set(s, at(lv->token, j))) j++;
             if (j < hi) { /* rare: S lacks one of them */
-                ns = merge(s, K, lv, lo, hi, rank, k0, k, ns);
+                ns = merge(s, K, lv->token, lo, hi, rank, k0, k - 1, ns);
                 set = s->set;
             }
         }
@@ -95,3 +96,9 @@ int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n) {
     return s->ns = ns;
 }
 
+
+int64_t add_tokens(Cache *s, const Kept *K, const int32_t *tokens, int64_t count,
+                   const int64_t *rank, int k0, int n) {
+    Ints src = {.p = (const char *)tokens, .size = sizeof *tokens};
+    return s->ns = merge(s, K, src, 0, count, rank, k0, n, s->ns);
+}

@@ -22,5 +22,8 @@ static inline double outside(const Model *m, double p, const int64_t *rank, int 
  * alone; p_K of each (s->kval); and (K sparse) each member's place in K (s->place, as
  * value() gives it); a token w is in S when in_set(s, w). Returns |S|. */
 int64_t build_set(Cache *s, const Kept *K, const int64_t *rank, int k0, int n);
+/* S with tokens[0..count) (ascending) in it too, at their p (after build_set). Returns |S|. */
+int64_t add_tokens(Cache *s, const Kept *K, const int32_t *tokens, int64_t count,
+                   const int64_t *rank, int k0, int n);
 
 #endif

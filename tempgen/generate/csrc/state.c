@@ -226,13 +226,15 @@ static void note_repeat(Work *k, const int64_t *h, int64_t i, int64_t n, int64_t
     if (n + 1 > k->tally[tok]) k->tally[tok] = (int32_t)(n + 1);
 }
 
-/* DRY (llama.cpp's): a candidate that would extend a repeat of n >= allowed tokens. */
-static void dry(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st) {
+/* The tokens that would extend a repeat DRY penalises (n >= allowed tokens): into
+ * k->touched, each with 1 + its longest repeat in k->tally (to be left zero). Returns how
+ * many. */
+static int64_t repeats(const Link *lk, Work *k, const State *st) {
     int64_t allowed = lk->n[0], len = st->len, size = len < lk->n[1] ? len : lk->n[1];
-    if (size <= allowed) return;
+    if (size <= allowed) return 0;
     int64_t start = len - size, limit = size, m = 0;
     if (st->head >= start) limit = (len - 1 - st->head) - st->longest;
-    if (limit < allowed) return;
+    if (limit < allowed) return 0;
     const int64_t *h = st->hist;
     if (allowed <= 1) /* then every place of the newest token counts (1), or every place (0) */
         for (int64_t i = start; i < len - 1; i++)
@@ -244,6 +246,13 @@ static void dry(const Chain *ch, const Link *lk, Work *k, Cands *c, const State 
         if (n > limit) n = limit;
         if (n >= allowed) note_repeat(k, h, i, n, &m);
     }
+    return m;
+}
+
+/* DRY (llama.cpp's): a candidate that would extend a repeat of n >= allowed tokens. */
+static void dry(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st) {
+    int64_t allowed = lk->n[0], m = repeats(lk, k, st);
+    if (!m) return;
     double multiplier = lk->x[0], base = lk->x[1];
     int64_t cap = base > 1.000001 ? (int64_t)(FLOAT_MAX_LOG / log(base)) : 0;
     for (int64_t i = 0; i < m; i++) {
@@ -262,4 +271,38 @@ static void dry(const Chain *ch, const Link *lk, Work *k, Cands *c, const State 
 void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st) {
     if (lk->kind == L_PENALTIES) penalties(lk, c, st);
     else dry(ch, lk, k, c, st);
+}
+
+int64_t penalised_tokens(const Chain *ch, Work *k, const State *st, int32_t *out) {
+    uint64_t *bits = k->bits;
+    int64_t marked = 0;
+#define MARK(t)                                                                  \
+    do {                                                                         \
+        int64_t t_ = (t);                                                        \
+        if (t_ >= 0 && t_ < k->vocab && !((bits[t_ >> 6] >> (t_ & 63)) & 1)) {   \
+            bits[t_ >> 6] |= (uint64_t)1 << (t_ & 63);                          \
+            marked++;                                                            \
+        }                                                                        \
+    } while (0)
+    for (int i = 0; i < ch->n; i++) {
+        const Link *lk = &ch->link[i];
+        if (lk->kind == L_PENALTIES) { /* the window's tokens */
+            int64_t w = lk->n[0];
+            for (int64_t j = st->len > w ? st->len - w : 0; j < st->len; j++) MARK(st->hist[j]);
+        } else if (lk->kind == L_DRY) {
+            int64_t m = repeats(lk, k, st);
+            for (int64_t j = 0; j < m; j++) {
+                MARK(k->touched[j]);
+                k->tally[k->touched[j]] = 0;
+            }
+        }
+    }
+#undef MARK
+    int64_t o = 0; /* (read in order, and left zero) */
+    for (int64_t word = 0; o < marked; word++) {
+        uint64_t b = bits[word];
+        bits[word] = 0;
+        for (; b; b &= b - 1) out[o++] = (int32_t)(word * 64 + __builtin_ctzll(b));
+    }
+    return o;
 }
