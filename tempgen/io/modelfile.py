@@ -14,6 +14,7 @@ Layout (format version 1; version 2 adds back-off models, kind "backoff"):
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from dataclasses import dataclass
@@ -39,13 +40,21 @@ class ModelFile:
 
 
 def encode(meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
-    """The file's exact bytes (deterministic: sorted keys, no timestamps), once the model
-    passes the checks a reader makes of it: nothing is written that would not load."""
+    """The file's exact bytes (see `write_to`)."""
+    buf = io.BytesIO()
+    write_to(buf, meta, arrays)
+    return buf.getvalue()
+
+
+def write_to(f, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+    """The file written into the binary file `f`, an array at a time (deterministic: sorted
+    keys, no timestamps), once the model passes the checks a reader makes of it: nothing
+    is written that would not load."""
     check_meta(meta)
     _check_structure(arrays, meta["order"], len(meta["vocab"]), meta["ngrams"],
                      meta.get("kind", "counts"))
     raw = json.dumps(meta, sort_keys=True, ensure_ascii=True).encode()
-    return npz.write({"meta": np.frombuffer(raw, dtype=np.uint8), **arrays})
+    npz.write_to(f, {"meta": np.frombuffer(raw, dtype=np.uint8), **arrays}, zip64=False)
 
 
 def decode(data, label: str) -> ModelFile:

@@ -18,15 +18,9 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # no timestamps: a rebuild is byte-identical
 
 
 def write(arrays: dict[str, np.ndarray]) -> bytes:
-    """The container's exact bytes, members in the order given."""
+    """The container's exact bytes, members in the order given (see `write_to`)."""
     buf = io.BytesIO()
-    # Stored, not deflated: the arrays are already narrow integers, and a plain copy
-    # loads several times faster than inflating.
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, arr in arrays.items():
-            npy = io.BytesIO()
-            np.lib.format.write_array(npy, np.ascontiguousarray(arr), allow_pickle=False)
-            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME), npy.getvalue())
+    write_to(buf, arrays, zip64=False)
     return buf.getvalue()
 
 
@@ -148,12 +142,17 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data) -> np.ndarray:
     return np.frombuffer(payload, dtype=dtype, count=shape[0], offset=head.tell())
 
 
-def write_to(f, arrays: dict[str, np.ndarray]) -> None:
+def write_to(f, arrays: dict[str, np.ndarray], zip64: bool = True) -> None:
     """The container written into the binary file `f` an array at a time (each in chunks,
-    never whole in memory), members in the order given; the same layout as `write`, in
-    zip64 form for members of any size."""
+    never whole in memory), members in the order given. With `zip64` every member is in
+    zip64 form (count files, members of any size); without, only a member that needs it
+    (model files: then the bytes do not depend on how they are written)."""
+    # Stored, not deflated: the arrays are already narrow integers, and a plain copy
+    # loads several times faster than inflating.
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for name, arr in arrays.items():
+            arr = np.ascontiguousarray(arr)
             info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
-            with zf.open(info, "w", force_zip64=True) as out:
-                np.lib.format.write_array(out, np.ascontiguousarray(arr), allow_pickle=False)
+            big = zip64 or arr.nbytes > zipfile.ZIP64_LIMIT // 2  # (room for the header)
+            with zf.open(info, "w", force_zip64=big) as out:
+                np.lib.format.write_array(out, arr, allow_pickle=False)

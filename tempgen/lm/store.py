@@ -11,7 +11,7 @@ import numpy as np
 from tempgen import __version__
 from tempgen.errors import TempgenError
 from tempgen.io import modelfile
-from tempgen.io.atomic import atomic_write
+from tempgen.io.atomic import atomic_file
 from tempgen.io.bundled import bundled_models
 from tempgen.io.limits import memory_budget
 from tempgen.io.source import read_bytes
@@ -49,10 +49,11 @@ def to_bytes(model: Model) -> bytes:
 
 
 def save(model: Model, path: str | os.PathLike) -> int:
-    """Save atomically; returns the file size in bytes."""
-    data = to_bytes(model)
-    atomic_write(path, data)
-    return len(data)
+    """Save atomically, streamed (the file's bytes are never whole in memory); returns the
+    file size in bytes."""
+    with atomic_file(path, binary=True) as f:
+        modelfile.write_to(f, _meta(model), model.ngram.arrays())
+        return f.tell()
 
 
 # ===================================================================== loading
