@@ -23,15 +23,15 @@ def cli():
 
     \b
     Examples:
-      tempgen sweep                         samples across temperatures, side by side
-      tempgen sample --temperature 0.6      one temperature
-      tempgen dist -p "ROMEO. O"            the next token's distribution at several T
-      tempgen train my.txt -o my.npz        a model of your own text
-      tempgen count part.txt -o part.counts  one shard's counts, merged by train --from-counts
-      tempgen calibrate held-out.txt -m my.npz
-      tempgen models                        the bundled models
-      tempgen serve --open                  the explorer page, in a browser
-      tempgen logprobs response.json        an LLM API's token log-probabilities
+      tempgen sweep                          samples across temperatures
+      tempgen sample --temperature 0.6       one temperature
+      tempgen dist -p "ROMEO. O"             the next token's bars at several T
+      tempgen train my.txt -o my.npz         a model of your own text
+      tempgen count part.txt -o part.counts  one shard's counts, to merge
+      tempgen calibrate text.txt             the T that best fits a text
+      tempgen models                         the bundled models
+      tempgen serve --open                   the explorer page, in a browser
+      tempgen logprobs response.json         an LLM API's token log-probabilities
     """
 
 

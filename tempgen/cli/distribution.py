@@ -106,11 +106,11 @@ def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position
     if as_json:
         json_line(data)
     else:
-        from tempgen.views.console import make_console, print_view
+        from tempgen.views.console import make_console, palette_for, print_view
         from tempgen.views.tables import dist_view
 
         console = make_console(color, width=width)
-        print_view(dist_view(data, console.width), console)
+        print_view(dist_view(data, console.width, palette_for(console)), console)
 
 
 @click.command(context_settings=CONTEXT)
@@ -145,11 +145,11 @@ def curve(model_spec, prompt, as_json, logprobs_file, position, vocab_size, colo
     if as_json:
         json_line(data)
     else:
-        from tempgen.views.console import make_console, print_view
+        from tempgen.views.console import make_console, palette_for, print_view
         from tempgen.views.tables import curve_view
 
         console = make_console(color, width=width)
-        print_view(curve_view(data, console.width), console)
+        print_view(curve_view(data, console.width, palette_for(console)), console)
 
 
 # ===================================================================== calibrate

@@ -87,10 +87,11 @@ def _sample_text(model, prompt, chain, length, seed, stops, chosen, num_samples,
     on the others, so this is the same text as a batch); `end` follows each sample but the
     last, which ends with a newline (or NUL)."""
     from tempgen.generate.samples import stream_sample
-    from tempgen.views.console import colours, legend, make_console, prompt_text, tokens_text
+    from tempgen.views.console import make_console, palette_for, prompt_text, tokens_text
 
     console = make_console(color, file=out, width=width)
     styled = console.is_terminal  # (with NO_COLOR, the underline of rare tokens stays)
+    palette = palette_for(console)
     for i in range(num_samples):
         if i:
             out.write(end)
@@ -101,14 +102,14 @@ def _sample_text(model, prompt, chain, length, seed, stops, chosen, num_samples,
         for pieces in stream_sample(model, prompt, chain, length, seed, i, stops,
                                     with_probs=styled, chosen=chosen):
             if styled:
-                console.print(tokens_text(pieces), end="", soft_wrap=True)
+                console.print(tokens_text(pieces, palette), end="", soft_wrap=True)
             else:
                 out.write("".join(p for p, _ in pieces))
                 out.flush()
     out.write("\0" if end == "\0" else "\n")
     if styled:
         make_console(color, file=sys.stderr, width=width).print(
-            legend(console.width, colours(console)))
+            palette.legend(console.width))
 
 
 def _sample_jsonl(model, prompt, chain, length, seed, stops, chosen, num_samples, out):

@@ -13,6 +13,7 @@ from tempgen.cli.inputs import (
 )
 from tempgen.cli.options import (
     CONTEXT,
+    DEFAULT_MODEL,
     encoding_options,
     model_option,
     note,
@@ -70,7 +71,7 @@ def models(as_json, width):
     """
     from tempgen.lm.store import bundled_info
 
-    rows = bundled_info()
+    rows = [{**r, "default": r["name"] == DEFAULT_MODEL} for r in bundled_info()]
     if as_json:
         json_line(rows)
     else:

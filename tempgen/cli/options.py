@@ -71,6 +71,27 @@ def note(message: str) -> None:
     click.echo(printable(message, keep="\n"), err=True)
 
 
+class Count(click.ParamType):
+    """A whole number from `low` up; past 2^63 - 1 (the arrays' int64) it is refused as too
+    large. Help shows the number's name and its low end alone (not 2^63's digits)."""
+
+    name = "integer"
+
+    def __init__(self, low: int = 1):
+        self.low = low
+
+    def convert(self, value, param, ctx):
+        n = click.INT.convert(value, param, ctx)
+        if n < self.low:
+            self.fail(f"{n} is below {self.low}", param, ctx)
+        if n >= 2**63:
+            self.fail(f"{value} is too large (at most {2**63 - 1:,})", param, ctx)
+        return n
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "N"
+
+
 class Temperature(click.ParamType):
     """A temperature: a number >= 0, or inf. NaN and negatives are usage errors."""
 
@@ -196,9 +217,9 @@ output_options = [
 ]
 run_options = [
     click.option("-p", "--prompt", default="", help="Text to continue; - reads it from stdin."),
-    click.option("-n", "--length", type=click.IntRange(1, 2**63 - 1), default=300,
+    click.option("-n", "--length", type=Count(), default=300,
                  show_default=True, help="Tokens per sample (at most)."),
-    click.option("--num-samples", type=click.IntRange(1, 2**63 - 1), default=1,
+    click.option("--num-samples", type=Count(), default=1,
                  show_default=True, help="Samples (per temperature)."),
     click.option("--seed", type=click.IntRange(min=0), default=None,
                  help="Random seed; printed to stderr when not given, so any run can be "

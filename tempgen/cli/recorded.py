@@ -56,7 +56,7 @@ def logprobs(file, input_format, vocab_size, temperatures, estimate, fmt, color,
         summary(read, "", vocab_size, temps, each=lambda i, row: json_line(
             {"position": i, **row}), keep=False)
         return
-    from tempgen.views.console import colours, make_console, print_view
+    from tempgen.views.console import make_console, palette_for, print_view
     from tempgen.views.recorded import findings, recorded_view
 
     console = make_console(color, width=width)
@@ -67,7 +67,7 @@ def logprobs(file, input_format, vocab_size, temperatures, estimate, fmt, color,
     if fmt == "json":
         json_line(data)
     elif console.is_terminal:
-        print_view(recorded_view(data, console.width, colours(console)), console)
+        print_view(recorded_view(data, console.width, palette_for(console)), console)
     else:  # (in a pipe: the text, and what was asked of it)
         emit(data["text"])
         if temps or estimate:

@@ -148,13 +148,13 @@ def _stream_plain(model, prompt, chains, over, values, length, num_samples, seed
 
 
 def _print_view(result, model, color, width, out) -> None:
-    from tempgen.views.console import colours, make_console, print_view
+    from tempgen.views.console import make_console, palette_for, print_view
     from tempgen.views.sweep import plain_text, sweep_view
 
     console = make_console(color, file=out, width=width)
     if console.is_terminal:
         print_view(sweep_view(result.prompt, result.view_columns(model), console.width,
-                              colours(console)), console)
+                              palette_for(console)), console)
     else:
         out.write(plain_text(result.prompt, [(result.label(c, False), [s.text for s in c.samples])
                                              for c in result.columns],

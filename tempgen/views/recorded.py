@@ -6,11 +6,12 @@ from __future__ import annotations
 from rich.console import Group
 from rich.text import Text
 
-from tempgen.views.console import legend, printable, tokens_text
+from tempgen.views.console import printable, tokens_text
+from tempgen.views.palette import Palette
 
 
-def recorded_view(data: dict, width: int, colour: bool) -> Group:
-    text = tokens_text((r["token"], r["probability"]) for r in data["positions"])
+def recorded_view(data: dict, width: int, palette: Palette) -> Group:
+    text = tokens_text(((r["token"], r["probability"]) for r in data["positions"]), palette)
     low, high = data["mean_entropy_bits"]
     lines = [f"{data['tokens']} tokens ({data['format']}): mean surprise "
              f"{data['mean_surprise_bits']:.2f} bits/token; the API listed "
@@ -22,7 +23,7 @@ def recorded_view(data: dict, width: int, colour: bool) -> Group:
         lines.append(f"{n} chosen token{'s were' if n > 1 else ' was'} not among those listed")
     lines += findings(data)
     return Group(text, Text(""), Text("\n".join(lines), style="dim"),
-                 legend(width, colour))
+                 palette.legend(width))
 
 
 def _range(lo: float, hi: float, fmt: str = ".1%") -> str:

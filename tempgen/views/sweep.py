@@ -16,7 +16,8 @@ from rich.table import Table
 from rich.terminal_theme import TerminalTheme
 from rich.text import Text
 
-from tempgen.views.console import legend, prompt_text, t_label, tokens_text
+from tempgen.views.console import prompt_text, t_label, tokens_text
+from tempgen.views.palette import DARK, Palette
 
 MIN_COLUMN = 12  # narrower than this, the temperatures stack instead of standing side by side
 LONG_LABELS = 24  # from this column width on, the figures have their long labels
@@ -70,15 +71,14 @@ def _label(col: dict) -> str:
     return col.get("label") or t_label(col["temperature"])
 
 
-def _sample_text(prompt: str, pieces, light: bool) -> Text:
+def _sample_text(prompt: str, pieces, palette: Palette) -> Text:
     text = Text()
     text.append_text(prompt_text(prompt))  # (as a span: its dimness stays its own)
-    text.append_text(tokens_text(pieces, light))
+    text.append_text(tokens_text(pieces, palette))
     return text
 
 
-def sweep_view(prompt: str, columns: list[dict], width: int, colour: bool = True,
-               light: bool = False):
+def sweep_view(prompt: str, columns: list[dict], width: int, palette: Palette = DARK):
     """The sweep, `width` characters wide. columns: [{"label" (or "temperature"),
     "samples": [[(piece, q), ...], ...], "stats": {...}}], every column with as many
     samples."""
@@ -87,29 +87,30 @@ def sweep_view(prompt: str, columns: list[dict], width: int, colour: bool = True
     marker = MARKER if bands > 1 else 0
     column = (width - marker) // n - 2  # (a space on each side of a column)
     if column < MIN_COLUMN:
-        return _stacked(prompt, columns, width, colour, light)
+        return _stacked(prompt, columns, width, palette)
     short = column < LONG_LABELS
+    # (each column's label again under it: a tall sweep scrolls its head away)
     table = Table(box=box.HORIZONTALS, expand=True, pad_edge=False, show_edge=False,
-                  padding=(0, 1))
+                  padding=(0, 1), show_footer=True, footer_style="bold")
     if marker:
         table.add_column("", width=marker - 2, no_wrap=True, style="dim")
     for col in columns:
-        table.add_column(_label(col), ratio=1, overflow="fold",
-                         header_style="bold")
+        table.add_column(_label(col), ratio=1, overflow="fold", header_style="bold",
+                         footer=_label(col))
     for i in range(bands):
         if i:
             table.add_section()
-        cells = [_sample_text(prompt, c["samples"][i], light) for c in columns]
+        cells = [_sample_text(prompt, c["samples"][i], palette) for c in columns]
         table.add_row(*([f"#{i + 1}"] if marker else []), *cells)
     table.add_section()
     table.add_row(*([""] if marker else []), *[stats_text(c["stats"], short) for c in columns])
     parts = [table]
     if short:
         parts.append(_key(columns))
-    return Group(*parts, legend(width, colour, light))
+    return Group(*parts, palette.legend(width))
 
 
-def _stacked(prompt: str, columns: list[dict], width: int, colour: bool, light: bool):
+def _stacked(prompt: str, columns: list[dict], width: int, palette: Palette):
     """One temperature after another: a rule with its label, its samples, then its figures
     on lines of their own."""
     parts = []
@@ -118,10 +119,10 @@ def _stacked(prompt: str, columns: list[dict], width: int, colour: bool, light: 
         for i, pieces in enumerate(col["samples"]):
             if len(col["samples"]) > 1:
                 parts.append(Text(f"#{i + 1}", style="dim"))
-            parts.append(_sample_text(prompt, pieces, light))
+            parts.append(_sample_text(prompt, pieces, palette))
         figures = "  ".join(f"{label} {value}" for label, value in _figures(col["stats"], True))
         parts += [Text(figures, style="dim"), Text("")]
-    return Group(*parts, _key(columns), legend(width, colour, light))
+    return Group(*parts, _key(columns), palette.legend(width))
 
 
 def plain_text(prompt: str, columns: list[tuple[str, list[str]]], apart: str = "\n\n"
@@ -189,7 +190,7 @@ def export(prompt: str, columns: list[dict], width: int | None = None) -> tuple[
     for light in (False, True):
         console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True,
                           color_system="truecolor", highlight=False)
-        console.print(sweep_view(prompt, columns, width, light=light))
+        console.print(sweep_view(prompt, columns, width, Palette(light=light)))
         pictures.append(console.export_html(theme=LIGHT_PAGE, code_format=_HTML) if light
                         else console.export_svg(title="tempgen sweep", code_format=_SVG))
     return pictures[0], pictures[1]

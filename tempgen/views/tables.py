@@ -9,7 +9,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from tempgen.views.console import printable, prob_style, t_label
+from tempgen.views.console import printable, t_label
+from tempgen.views.palette import DARK, Palette
 
 
 def evaluation_table(model, result) -> Table:
@@ -28,7 +29,8 @@ def evaluation_table(model, result) -> Table:
 def models_table(rows: list[dict], console_width: int = 80) -> Table:
     """The bundled models; names are never cut: the columns on the right are left out
     when they would not fit."""
-    cells = [[printable(r["name"]), r["level"] + (", per line" if r["per_line"] else ""),
+    cells = [[printable(r["name"]) + (" (default)" if r.get("default") else ""),
+              r["level"] + (", per line" if r["per_line"] else ""),
               str(r["order"]), f"{r['vocab']:,}", f"{r['size'] / 1e6:.1f} MB",
               printable(r["corpus"])] for r in rows]
     heads = ["name", "level", "order", "vocab", "size", "corpus"]
@@ -75,7 +77,7 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[len(text) - width + 1:]
 
 
-def dist_view(data: dict, console_width: int = 80) -> Table:
+def dist_view(data: dict, console_width: int = 80, palette: Palette = DARK) -> Table:
     """The next token's most likely candidates at each temperature (rows: tokens; columns:
     temperatures): a percentage and a bar each; when narrow, bars go first, then decimals
     and the "T =" of the headers, never the numbers. Tokens a sampler removed are struck;
@@ -113,18 +115,23 @@ def dist_view(data: dict, console_width: int = 80) -> Table:
                 cell.append(f" ×{math.exp(-cut):.2g}" if wide else "↓", style="bold")
             if width:
                 cell.append(" ")
-                cell.append_text(bar(q, width, prob_style(q)))
+                cell.append_text(bar(q, width, palette.style(q)))
             cells.append(cell)
         table.add_row(Text(tok, style="bold"), *cells)
     return table
 
 
-def curve_view(data: dict, console_width: int = 80) -> Table:
+def curve_view(data: dict, console_width: int = 80, palette: Palette = DARK) -> Table:
     """Entropy and the top token's probability against T (log-spaced), T = 1 marked; bars
     dropped before numbers when narrow."""
     hmax = data["limits"]["t_to_inf"]["entropy_bits"]
     width = _bar_width((console_width - 1 - 3 * 3 - 9 - 6 - 7) // 2)
-    table = Table(title="the temperature curve of the next token", title_justify="left",
+    title = "the temperature curve of the " + ("next token" if data.get("prompt") else
+                                                "first token")
+    room = console_width - len(title) - len(" after ") - 1
+    if data.get("prompt") and room >= len(repr(data["prompt"])):  # (a title stays one line)
+        title += " after " + repr(data["prompt"])
+    table = Table(title=title, title_justify="left",
                   caption=f"T → 0: entropy 0, top token 100%\n"
                           f"T → ∞: entropy log2 V = {hmax:.2f} bits", caption_justify="left",
                   box=box.SIMPLE_HEAD)
@@ -136,9 +143,9 @@ def curve_view(data: dict, console_width: int = 80) -> Table:
         style = "bold" if t == 1.0 else ""
         entropy = bar(h / hmax if hmax else 0.0, width, "cyan") if width else Text()
         entropy.append(f"{' ' if width else ''}{h:5.2f}")
-        top_cell = bar(top, width, prob_style(top)) if width else Text()
+        top_cell = bar(top, width, palette.style(top)) if width else Text()
         top_cell.append(f"{' ' if width else ''}{top:6.1%}", style="" if width else
-                        prob_style(top))
+                        palette.style(top))
         label = f"{t:.3g}" + (" (model)" if t == 1.0 else "")
         table.add_row(Text(label, style=style), entropy, top_cell)
     return table
@@ -149,8 +156,7 @@ def calibration_view(model_name: str, data: dict, console_width: int = 80):
 
     unit = "bits/token"
     name = _fit(printable(model_name), console_width - 16)
-    head = Table(show_header=False, box=None, title=f"calibration of {name}",
-                 title_justify="left")
+    head = Table(show_header=False, box=None)  # (titles as lines: a table's would wrap)
     head.add_column(style="bold")
     head.add_column(justify="right")
     head.add_row("tokens scored", f"{data['tokens']:,}")
@@ -159,7 +165,7 @@ def calibration_view(model_name: str, data: dict, console_width: int = 80):
     head.add_row(f"{unit} at T*", f"{data['bits_at_t_star']:.4f}")
     head.add_row("gain", f"{data['gain_bits']:.4f}")
     width = _bar_width(console_width - 1 - 2 * 3 - 5 - 14)
-    curve = Table(title=f"{unit} against T", title_justify="left", box=box.SIMPLE_HEAD)
+    curve = Table(box=box.SIMPLE_HEAD)
     curve.add_column("T", justify="right")
     curve.add_column(unit, no_wrap=True)
     lo = min(p["bits"] for p in data["curve"])
@@ -170,4 +176,5 @@ def calibration_view(model_name: str, data: dict, console_width: int = 80):
             else Text()
         cell.append(f"{' ' if width else ''}{p['bits']:.4f}" + ("  ← T*" if is_star else ""))
         curve.add_row(Text(f"{p['temperature']:.3g}", style="bold" if is_star else ""), cell)
-    return Group(head, Text(""), curve)
+    return Group(Text(f"calibration of {name}", style="italic"), head, Text(""),
+                 Text(f"{unit} against T", style="italic"), curve)

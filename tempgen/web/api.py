@@ -16,7 +16,7 @@ from tempgen.generate.samplers.settings import LINKS, SETTINGS
 from tempgen.generate.samples import one_sample, pieces
 from tempgen.io.jsondocs import documents
 from tempgen.io.logprobs import positions
-from tempgen.views.console import SCALE
+from tempgen.views.palette import BANDS
 from tempgen.web import params
 from tempgen.web.params import LIMITS, BadRequest
 
@@ -33,8 +33,8 @@ class Api:
                             "vocab": m.vocab_size, "per_line": m.per_line}
                            for n, m in self.models.items()],
                 "limits": {k: v for k, v in LIMITS.items() if k != "body"},
-                "palette": [{"floor": f, "colour": pale, "label": label}
-                            for f, _, pale, label in SCALE],
+                "palette": [{"floor": b.floor, "colour": b.light, "label": b.label}
+                            for b in BANDS],
                 "samplers": list(LINKS),
                 "settings": [{"name": st.name, "link": st.link, "default": st.default,
                               "kind": st.kind, "low": _t(st.low), "high": _t(st.high),

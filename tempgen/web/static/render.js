@@ -3,7 +3,7 @@
 
 let palette = [];
 
-// The server's scale (views/console.py, for a light page) as CSS classes p0 .. p4.
+// The server's bands (views/palette.py, on a light ground) as CSS classes p0 .. p4.
 export function usePalette(scale) {
   palette = scale;
   scale.forEach((step, i) => document.documentElement.style.setProperty(`--p${i}`, step.colour));
@@ -24,9 +24,9 @@ const el = (tag, cls, text) => {
 const pct = (q) => `${(100 * q).toFixed(q < 0.001 && q > 0 ? 2 : 1)}%`;
 const shown = (token) => token.replace(/ /g, "␣").replace(/\n/g, "⏎").replace(/\t/g, "→");
 
-// A token as a span: its class says its probability (and underlines it under 5%).
+// A token as a span: its class says its probability band.
 export function token(text, q) {
-  const span = el("span", `tok p${level(q)}${q < 0.05 ? " rare" : ""}`, text);
+  const span = el("span", `tok p${level(q)}`, text);
   span.title = pct(q);
   return span;
 }
@@ -179,6 +179,6 @@ export function calibration(box, data) {
 }
 
 export function legend(box) {
-  box.replaceChildren(el("span", "", "token probability: "));
-  palette.forEach((step, i) => box.append(el("span", `tok p${i}${step.floor < 0.05 ? " rare" : ""}`, `■ ${step.label}  `)));
+  box.replaceChildren(el("span", "", "token probability (lighter = likelier): "));
+  palette.forEach((step, i) => box.append(el("span", `tok p${i}`, `■ ${step.label}  `)));
 }
