@@ -113,8 +113,10 @@ def test_dist_strikes_removed_tokens_and_shows_penalties():
     top = [t["token"] for t in data["tokens"]]
     assert col["removed"][top.index("l")]  # "world" again: DRY weighs it down, top-n-σ cuts
     assert col["penalty"][top.index("l")] > 1.0
-    view = run("dist", "-p", prompt, "--repeat-penalty", "1.5", "--width", "100").stdout
-    assert "×0.38" in view
+    args = ("dist", "-p", prompt, "--repeat-penalty", "1.5")
+    cuts = json.loads(run(*args, "--json").stdout)["temperatures"][0]["penalty"]
+    view = run(*args, "--width", "100").stdout  # each weighed-down token's factor, shown
+    assert all(f"×{math.exp(-c):.2g}" in view for c in cuts if c) and any(cuts)
 
 
 def test_the_explorer_takes_every_setting_and_names_a_bad_one():

@@ -10,7 +10,7 @@ from tempgen.generate.tempering import entropy_bits, temperature, weighted_sums
 
 def next_token_logprobs(model, prompt: str) -> np.ndarray:
     """ln p of every token after the begin symbol and the prompt: (vocab,)."""
-    return model.logprobs(model.contexts_after(model.tokenizer.encode(prompt)))[0]
+    return model.logprobs(model.opening(model.tokenizer.encode(prompt)))[0]
 
 
 def tempered(logp: np.ndarray, chains: list[Chain], states: list | None = None) -> dict:

@@ -17,8 +17,9 @@ def position(model, prompt: str, sample: Sample, k: int, chain: Chain, top: int 
     of its row under the chain (each with q at the chain's T, q at T = 1 and p under the
     model), the mass of all the others, both entropies, the drawn token's rank under the
     chain (1 = likeliest), and the curve of entropy and top probability against T."""
-    ids = [*model.tokenizer.encode(prompt).tolist(), *sample.ids[:k]]
-    logp = model.logprobs(model.contexts_after(ids))[0]
+    prompt_ids = model.tokenizer.encode(prompt)
+    ids = [*prompt_ids.tolist(), *sample.ids[:k]]
+    logp = model.logprobs(model.generated_contexts(prompt_ids, sample.ids[:k + 1])[-1:])[0]
     mu = sample.mus[k] if k < len(sample.mus) and sample.mus[k] == sample.mus[k] else None
     chains = [chain, chain.at_temperature(1.0)]
     rows = tempered(logp, chains, [c.start(model.tokenizer, ids, 1, mu) for c in chains])

@@ -121,8 +121,7 @@ def novelty(model, prompt_ids: np.ndarray, ids: list[int]) -> float | None:
     """
     if not ids:
         return None
-    stream = np.concatenate([np.asarray(prompt_ids, dtype=np.int64), ids])
-    contexts = model.stream_contexts(stream)[len(prompt_ids):]
+    contexts = model.generated_contexts(prompt_ids, ids)
     counted, seen = model.top_order_seen(contexts, np.asarray(ids))
     if not counted.any():
         return None

@@ -57,7 +57,7 @@ def pieces(model, prompt: str, sample: Sample) -> list[tuple[str, float]]:
 
 def _start(model, prompt: str, rows: int):
     ids = model.tokenizer.encode(prompt)
-    return model.contexts_after(ids, rows), model.tokenizer.split(prompt), ids
+    return model.opening(ids, rows), model.tokenizer.split(prompt), ids
 
 
 def batch_samples(model, prompt: str, chains, row_chain: Sequence[int],

@@ -8,6 +8,8 @@ model backs off past); a batch of them is (batch, width). What a model answers:
   tokenizer                text <-> token ids; `tokenizer.vocab` is the vocabulary, id order
   name, level, vocab_size, width, bos (the begin symbol's id, = vocab_size), per_line
   contexts_after(ids, n)   (n, width): the context after the begin symbol and `ids`
+  opening(ids, n)          (n, width): where a generated text starts after the prompt `ids`
+  generated_contexts(prompt_ids, ids)  (len(ids), width): each generated token's context
   stream_contexts(ids, before)  (len(ids), width): the context of each token of a text
   logprobs(contexts)       (batch, vocab_size) ln p of the next token
   context_free_probs()     (vocab_size,) p of the next token with no context, as the
@@ -81,6 +83,23 @@ class Model:
         width = self.width
         hist = np.concatenate([np.full(width, -1), [self.bos], np.asarray(ids, np.int64)])
         return np.tile(hist[len(hist) - width:] if width else hist[:0], (n, 1))
+
+    def opening(self, ids, n: int = 1) -> np.ndarray:
+        """(n, width): the context a generated text starts from, after the prompt `ids`. With
+        no prompt, a stream model starts where a line starts (after a newline, nothing known
+        before it): its begin symbol has only ever seen the corpus's first line, so starting
+        from it would open every text alike."""
+        newline = self.tokenizer.index.get("\n")
+        if len(ids) or self.per_line or not self.width or newline is None:
+            return self.contexts_after(ids, n)
+        ctx = np.full((n, self.width), -1, dtype=np.int64)
+        ctx[:, -1] = newline
+        return ctx
+
+    def generated_contexts(self, prompt_ids, ids) -> np.ndarray:
+        """(len(ids), width): the context each token of a text generated after the prompt
+        `prompt_ids` was drawn in (a view: no copy per position)."""
+        return sliding_contexts(np.asarray(ids, dtype=np.int64), self.opening(prompt_ids)[0])
 
     def stream_contexts(self, ids, before=()) -> np.ndarray:
         """(len(ids), width): the context of each token of a text read from the begin
