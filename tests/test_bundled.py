@@ -50,3 +50,34 @@ def test_bundled_files_are_what_make_models_builds():
     corpus = read_corpus(str(SAMPLES / "corpora" / "names.txt"))
     rebuilt = train_model(corpus, "char", 5, "names-char", per_line=True)
     assert store.to_bytes(rebuilt) == (SAMPLES / "names-char.npz").read_bytes()
+
+
+def test_with_no_prompt_samples_open_in_many_ways():
+    # a stream model starts an empty prompt where a line starts: at T = 0.5 the commonest
+    # 25-character opening of 100 seeds covers at most 15 of them (from the begin symbol,
+    # which has only seen the corpus's first line, it was 38)
+    from collections import Counter
+
+    from tempgen.generate.samples import one_sample
+
+    model = store.load("shakespeare-char")
+    chain = build_chain({"temperature": 0.5})
+    openings = Counter(one_sample(model, "", chain, 25, seed).text for seed in range(100))
+    assert openings.most_common(1)[0][1] <= 15, openings.most_common(3)
+
+
+@pytest.mark.parametrize("name", ["shakespeare-char", "shakespeare-word", "names-char"])
+def test_the_explorer_reads_each_token_in_the_context_it_was_drawn_in(name):
+    # with and without a prompt: the row a position shows is the row its token came from
+    from tempgen.analysis.explore import position
+    from tempgen.generate.samples import one_sample
+
+    model = store.load(name)
+    chain = build_chain({"temperature": 1.0})
+    for prompt in ("", "ROM" if name != "shakespeare-word" else "ROMEO"):
+        sample = one_sample(model, prompt, chain, 12, 3)
+        for k in (0, 1, len(sample.ids) - 1):
+            shown = position(model, prompt, sample, k, chain, top=model.vocab_size)
+            bar = next(b for b in shown["bars"] if b["id"] == sample.ids[k])
+            assert bar["p"] == pytest.approx(np.exp(sample.model_logprobs[k]), rel=1e-9)
+            assert bar["q"] == pytest.approx(np.exp(sample.sample_logprobs[k]), rel=1e-9)

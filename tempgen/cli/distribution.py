@@ -169,8 +169,8 @@ def calibrate(text_file, model_spec, as_json, encoding, errors, color, width):
 
     \b
     Examples:
-      tempgen calibrate held-out.txt -m my.npz
-      tempgen calibrate sample_models/corpora/names.txt -m names-char --json
+      tempgen calibrate sample_models/corpora/shakespeare-held-out.txt
+      tempgen calibrate sample_models/corpora/names-held-out.txt -m names-char --json
     """
     from tempgen.analysis.calibration import calibrate
     from tempgen.cli.progress import status

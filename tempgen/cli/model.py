@@ -38,7 +38,7 @@ def eval_cmd(text_file, model_spec, as_json, encoding, errors, width):
 
     \b
     Examples:
-      tempgen eval sample_models/corpora/names.txt -m names-char
+      tempgen eval sample_models/corpora/names-held-out.txt -m names-char
       tempgen eval play.txt -m shakespeare-char --json
     """
     from tempgen.analysis.scoring import evaluate_chunks
