@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 # without them (a test that needs one sets it itself), and with a UTF-8 locale.
 TERMINAL = ("NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COLORTERM", "TERM",
             "COLUMNS", "LINES", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "LC_ALL", "LC_CTYPE",
-            "PYTHONIOENCODING", "PYTHONUTF8", "LMPLZ", "NPY_DISABLE_CPU_FEATURES")
+            "PYTHONIOENCODING", "PYTHONUTF8", "LMPLZ", "NPY_DISABLE_CPU_FEATURES", "COLORFGBG")
 
 
 @pytest.fixture(autouse=True)

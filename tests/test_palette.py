@@ -115,3 +115,15 @@ def test_the_legend_names_every_band_in_its_colour(light):
         styles = [str(s.style) for s in legend.spans if s.start <= start < s.end]
         assert (b.light if light else b.dark) in styles
     assert "underlined" in Palette(colour=False).legend(200).plain
+
+
+@pytest.mark.parametrize(("value", "light"), [("15;0", False), ("0;15", True), ("0;7", True),
+                                              ("12;8", False), ("", False), ("junk", False)])
+def test_a_terminal_that_says_its_ground_is_light_gets_the_light_colours(value, light,
+                                                                          monkeypatch):
+    from tempgen.views.console import make_console, palette_for
+
+    monkeypatch.setenv("COLORFGBG", value)
+    palette = palette_for(make_console("always"))
+    assert palette.light == light and palette.colour
+    assert palette.colour_of(0.9) == (BANDS[0].light if light else BANDS[0].dark)
