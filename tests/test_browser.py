@@ -2,6 +2,8 @@
 shows is what `tempgen sample` prints, hovering shows the distribution, a click branches,
 and the address reproduces the view. Skipped where Chromium is not installed."""
 
+import json
+import math
 import os
 import shutil
 import threading
@@ -78,11 +80,11 @@ def test_greedy_and_a_temperature_are_what_tempgen_sample_prints(page, server):
     settle(page)
     page.click("#greedy")
     settle(page)
-    assert page.inner_text("#t-value") == "T = 0"
+    assert page.input_value("#t-box") == "0"
     assert shown(page) == cli_sample("-t", 0, "-p", "ROMEO.", "-n", 150, "--seed", 5)
     page.fill("#slider", "602")  # the log scale's 0.8
     settle(page)
-    assert page.inner_text("#t-value") == "T = 0.8"
+    assert page.input_value("#t-box") == "0.8"
     assert shown(page) == cli_sample("-t", 0.8, "-p", "ROMEO.", "-n", 150, "--seed", 5)
     assert "t=0.8" in page.url and "seed=5" in page.url
 
@@ -93,12 +95,12 @@ def test_the_newest_slider_value_wins_and_arrow_keys_move_it(page, server):
     for value in ("100", "300", "500", "900", "700"):  # faster than the replies come
         page.fill("#slider", value)
     settle(page)
-    t = page.inner_text("#t-value").split("= ")[1]
+    t = page.input_value("#t-box")
     assert shown(page) == cli_sample("-t", t, "-n", 400, "--seed", 2)
     page.focus("#slider")
     page.keyboard.press("ArrowRight")
     settle(page)
-    moved = page.inner_text("#t-value").split("= ")[1]
+    moved = page.input_value("#t-box")
     assert float(moved) > float(t)
     assert shown(page) == cli_sample("-t", moved, "-n", 400, "--seed", 2)
 
@@ -109,9 +111,10 @@ def test_hover_shows_bars_a_click_branches_and_the_address_brings_it_back(page, 
     before = shown(page)
     page.hover("#text span[data-pos='8']")
     page.wait_for_selector("#inspect .bars")
-    assert page.locator("#inspect .bar-token").count() == 10
+    assert page.locator("#inspect .bar-token").count() in (10, 11)  # (+ the drawn token)
     assert "rank" in page.inner_text("#inspect")
     page.click("#text span[data-pos='8']")  # keep this position
+    assert page.locator("#text .tok.inspected").get_attribute("data-pos") == "8"
     other = page.locator("#inspect .bar-token:not(.drawn)").first
     token = other.inner_text()
     other.click()
@@ -191,3 +194,133 @@ def test_a_recorded_completion_opens_and_follows_the_slider(page, server, tmp_pa
     page.set_input_files("#rec-file", str(bad))
     page.wait_for_selector("#error:not([hidden])")
     assert "data" in page.inner_text("#error") and "position 0" in page.inner_text("#error")
+
+
+# ------------------------------------------------------------------ the first hour's page
+SIZES = {"desktop": (1280, 800), "phone": (390, 844), "small phone": (360, 740)}
+
+# The contrast of a text with what is behind it (WCAG), computed by the page itself: the
+# element's colour against the first background that is not transparent, up its ancestors.
+CONTRAST = """(el) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255;
+    return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let node = el, back = null;
+  while (node && node.nodeType === 1) {
+    const c = getComputedStyle(node).backgroundColor;
+    if (c && !c.startsWith("rgba(0, 0, 0, 0)") && c !== "transparent") { back = c; break; }
+    node = node.parentElement;
+  }
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(back || "rgb(255,255,255)"))];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+@pytest.fixture(params=list(SIZES))
+def sized(browser, server, request):
+    width, height = SIZES[request.param]
+    page = browser.new_page(viewport={"width": width, "height": height})
+    yield page
+    page.close()
+
+
+def test_no_sideways_scroll_legible_labels_and_the_next_tokens_bars(sized, server):
+    page = sized
+    page.goto(f"{server}?prompt=ROMEO.&seed=7&n=300&t=0.8&top_k=3")
+    settle(page)
+    # the bars of the next token are there from the start, without a hover
+    assert "the next token" in page.inner_text("#inspect")
+    page.set_input_files("#rec-file", "docs/logprobs/openai-chat.json")
+    page.wait_for_selector("#rec-text .tok")
+    page.hover("#rec-text .tok[data-pos='2']")
+    page.wait_for_selector("#rec-position .bars")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], width
+    labels = page.locator(".bars .pct, .bars .bar-token, .bars .head, #legend span")
+    ratios = [labels.nth(i).evaluate(CONTRAST) for i in range(labels.count())]
+    assert len(ratios) > 20 and min(ratios) >= 4.5, sorted(ratios)[:3]
+    tokens = page.locator("#text .tok")
+    text_ratios = [tokens.nth(i).evaluate(CONTRAST) for i in range(0, tokens.count(), 7)]
+    assert min(text_ratios) >= 4.5  # every band's colour reads on the page
+    box = page.locator("#t-label").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
+    slider = page.locator("#slider").bounding_box()
+    assert slider["width"] >= 0.6 * min(page.viewport_size["width"], 700)
+    for button in ("#greedy", "#uniform"):  # each on one line
+        assert page.locator(button).bounding_box()["height"] < 40
+
+
+def test_a_tapped_tokens_row_comes_into_view_on_a_phone(browser, server):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, has_touch=True)
+    page.goto(f"{server}?prompt=ROMEO.&seed=7&n=300&t=0.8")
+    settle(page)
+    assert "Hover a token." not in page.inner_text("body")
+    page.tap("#text span[data-pos='5']")
+    page.wait_for_selector("#inspect h2:has-text('position 5')")
+    top = page.locator("#inspect").bounding_box()["y"]
+    assert 0 <= top < 844  # (in view, not 1,200 px below)
+    legend = page.locator("#legend").bounding_box()["y"] + page.evaluate("scrollY")
+    assert legend < 844  # the colours' key is on the first screen
+    page.close()
+
+
+def test_truncated_tokens_are_shown_removed_as_dist_shows_them(page, server):
+    page.goto(f"{server}?prompt=ROMEO.&seed=7&n=40&t=0.8&top_k=3")
+    settle(page)
+    page.hover("#text span[data-pos='3']")
+    page.wait_for_selector("#inspect h2:has-text('position 3')")
+    removed = page.locator("#inspect .pct.removed")
+    assert removed.count() >= 7  # the tokens past the third: struck through, not 0.0%
+    names = [n.replace("␣", " ").replace("⏎", "\n")
+             for n in page.locator("#inspect .bar-token").all_inner_texts()]
+    dist = CliRunner().invoke(cli, ["dist", "-p", "ROMEO." + shown(page)[6:9], "--top-k", "3",
+                                    "--temperatures", "0.8", "--json"]).stdout
+    table = json.loads(dist)
+    want = [t["token"] for t in table["tokens"]][:10]
+    assert names[:10] == want  # the model's likeliest, in dist's order
+    kept = [not r for r in table["temperatures"][0]["removed"]][:10]
+    shown_kept = [page.locator("#inspect .bar-token").nth(i).evaluate(
+        "el => !el.nextElementSibling.classList.contains('removed')") for i in range(10)]
+    assert shown_kept == kept
+
+
+def test_the_t_box_and_the_slider_agree_and_the_sweep_follows(page, server):
+    page.goto(f"{server}?seed=4&n=60&temps=0.5,1")
+    settle(page)
+    tick = page.locator("#ticks option").get_attribute("value")
+    page.fill("#slider", tick)
+    settle(page)
+    assert page.input_value("#t-box") == "1"  # the tick is T = 1
+    page.fill("#t-box", "1.3")
+    page.dispatch_event("#t-box", "change")
+    settle(page)
+    assert shown(page) == cli_sample("-t", 1.3, "-n", 60, "--seed", 4)
+    assert page.input_value("#slider") == str(round(1000 * math.log(1.3 / 0.05)
+                                                   / math.log(100)))
+    page.fill("#t-box", "-2")
+    page.dispatch_event("#t-box", "change")
+    page.wait_for_selector("#error:not([hidden])")
+    page.fill("#length", "25")  # the sweep panel follows the length
+    page.dispatch_event("#length", "change")
+    settle(page)
+    column = page.locator("#columns .column").nth(0).locator(".text").inner_text()
+    assert column == cli_sample("-t", 0.5, "-n", 25, "--seed", 4)
+    page.locator("#columns .column").nth(1).locator(".tok").nth(4).click()  # a sweep token
+    settle(page)
+    assert page.input_value("#t-box") == "1"
+    assert page.locator("#text .tok.inspected").get_attribute("data-pos") == "4"
+    page.click("#copy")  # word of how it went (headless: no clipboard, so selected)
+    page.wait_for_selector("#copy.copied")
+    assert page.inner_text("#copy") in ("copied ✓", "selected: press Ctrl-C")
+
+
+def test_a_recorded_positions_figures_show_their_bounds(page, server):
+    page.goto(f"{server}?seed=1&n=20&t=2")
+    settle(page)
+    page.set_input_files("#rec-file", "docs/logprobs/openai-chat.json")
+    page.wait_for_selector("#rec-text .tok")
+    settle(page)
+    page.hover("#rec-text .tok[data-pos='2']")
+    text = page.inner_text("#rec-position")
+    assert "–" in text and "unevenly" in text  # ranges where the unlisted rest decides

@@ -2,6 +2,7 @@
 and that it says what the command line says."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -89,14 +90,29 @@ def test_a_position_shows_the_row_its_token_came_from(client):
     body = {"model": "shakespeare-char", "prompt": "ROMEO.", "seed": 4, "length": 60,
             "temperature": 0.7, "position": 5, "top": 8}
     data = client.post("/api/position", json=body).json()
-    assert len(data["bars"]) == 8 and data["rank"] >= 1
-    total = sum(b["q"] for b in data["bars"]) + data["other"]["q"]
-    assert total == pytest.approx(1.0)
-    qs = [b["q"] for b in data["bars"]]
-    assert qs == sorted(qs, reverse=True)
+    assert len(data["bars"]) in (8, 9) and data["rank"] >= 1
+    for key in ("q", "q_at_1", "p"):
+        total = sum(b[key] for b in data["bars"]) + data["other"][key]
+        assert total == pytest.approx(1.0)
+    ps = [b["p"] for b in data["bars"][:8]]
+    assert ps == sorted(ps, reverse=True)  # the model's likeliest, as dist shows them
+    assert data["token"] in [b["token"] for b in data["bars"]]  # and the drawn one
     assert len(data["curve"]["temperatures"]) == len(data["curve"]["entropy_bits"]) == 25
-    if data["rank"] <= 8:
-        assert data["bars"][data["rank"] - 1]["token"] == data["token"]
+
+
+def test_a_cut_token_is_shown_removed_with_the_models_p(client):
+    # top-k 3: as `dist --top-k 3` shows it, the tokens past the third are removed (q = 0)
+    # and keep the model's own p; the page asks for the row past the end too
+    body = {"model": "shakespeare-char", "prompt": "ROMEO.", "seed": 4, "length": 30,
+            "temperature": 0.7, "samplers": {"top_k": 3}, "position": 30, "top": 10}
+    data = client.post("/api/position", json=body).json()
+    assert data["token"] is None and data["rank"] is None and len(data["bars"]) == 10
+    kept = [b for b in data["bars"] if not b["removed"]]
+    assert len(kept) == 3 and kept == data["bars"][:3]
+    assert all(b["q"] == 0 and b["p"] > 0 for b in data["bars"][3:])
+    assert sum(b["q"] for b in kept) == pytest.approx(1.0)
+    past = dict(body, position=31)
+    assert client.post("/api/position", json=past).status_code == 400
 
 
 def test_a_sweep_column_is_the_sample_at_its_temperature(client):
@@ -132,6 +148,28 @@ def test_a_recorded_completion(client):
         assert reply.status_code == 400 and reply.json()["param"] in ("data", "temperature")
 
 
+@pytest.mark.parametrize("t", [0.5, 1, 2, "inf"])
+def test_a_recorded_tokens_bounds_are_the_command_lines(client, t):
+    # the page's bounds of a chosen token's q at T are `tempgen logprobs --temperatures`'s
+    from tempgen.analysis.recorded import at_temperature
+    from tempgen.io.jsondocs import documents
+    from tempgen.io.logprobs import positions
+
+    raw = (ROOT / "docs/logprobs/openai-chat.json").read_text()
+    reply = client.post("/api/recorded", json={"data": raw, "temperature": t}).json()
+    recorded = list(positions(documents(raw.encode().split(b"\n"), "f"), "f", None, []))
+    spread = 0
+    for tok, position in zip(reply["tokens"], recorded, strict=True):
+        want = at_temperature(position, math.inf if t == "inf" else t)["probability"]
+        chosen = [b for b in tok["bars"] if b["chosen"]]
+        if chosen:
+            assert chosen[0]["q_range"] == pytest.approx(want, rel=1e-9, abs=1e-15)
+            lo, hi = tok["other"]["q_range"]
+            assert lo <= tok["other"]["q"] + 1e-12 and tok["other"]["q"] <= hi + 1e-12
+            spread += hi - lo > 1e-6
+    assert spread or t == 1  # (at T = 1 the spread does not matter; elsewhere it does)
+
+
 SAMPLE = {"model": "shakespeare-char", "seed": 1, "length": 50, "temperature": 1}
 BAD = {  # (endpoint, body, the parameter the error names)
     "unknown model": ("sample", {**SAMPLE, "model": "../../etc/passwd"}, "model"),
@@ -158,7 +196,7 @@ BAD = {  # (endpoint, body, the parameter the error names)
     "choice past the length": ("sample", {**SAMPLE, "choices": [[50, 1]]}, "step"),
     "choice past the vocabulary": ("sample", {**SAMPLE, "choices": [[1, 81]]}, "id"),
     "too many choices": ("sample", {**SAMPLE, "choices": [[1, 1]] * 201}, "choices"),
-    "position past the sample": ("position", {**SAMPLE, "position": 50}, "position"),
+    "position past the sample": ("position", {**SAMPLE, "position": 51}, "position"),
     "position missing": ("position", SAMPLE, "position"),
     "top 0": ("position", {**SAMPLE, "position": 1, "top": 0}, "top"),
     "temperatures missing": ("sweep", SAMPLE, "temperatures"),

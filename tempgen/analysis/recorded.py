@@ -43,7 +43,7 @@ def remainder(position: Position, probs: list[float]) -> tuple[float, float]:
                      default=rest)
 
 
-def _uneven(rest: float, floor: float, unlisted: int) -> tuple[int, float]:
+def uneven_spread(rest: float, floor: float, unlisted: int) -> tuple[int, float]:
     """R spread as unevenly as it can be: how many tokens of p_min, and the one left over
     (a p_min too small to divide by, a subnormal: as many as there are unlisted tokens)."""
     whole = int(min(rest / floor, unlisted - 1)) if floor > 0 else 0
@@ -69,7 +69,7 @@ def figures(position: Position, vocab: int = DEFAULT_VOCAB) -> dict:
     if rest <= 0 or floor <= 0:
         low = high = h_known
     else:
-        whole, last = _uneven(rest, floor, unlisted)
+        whole, last = uneven_spread(rest, floor, unlisted)
         low = h_known + whole * _h(floor) + _h(last)
         high = h_known + unlisted * _h(rest / unlisted)
     return {"token": position.token, "logprob": position.logprob,
@@ -139,7 +139,7 @@ def _unlisted_power(rest: float, floor: float, unlisted: int, beta: float) -> tu
     smaller depends on beta's side of 1."""
     if rest <= 0:
         return 0.0, 0.0
-    whole, last = _uneven(rest, floor, unlisted)
+    whole, last = uneven_spread(rest, floor, unlisted)
     # (each p here is relative to the largest possible, so at most 1 but for the slack the
     # caller adds: held to 1, no power overflows however small T)
     uneven = whole * min(floor, 1.0) ** beta + min(last, 1.0) ** beta

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from tempgen.analysis.distribution import curve, log_spaced, tempered
-from tempgen.analysis.recorded import DEFAULT_VOCAB, known, remainder
+from tempgen.analysis.recorded import DEFAULT_VOCAB, known, remainder, uneven_spread
 from tempgen.errors import TempgenError
 from tempgen.io.logprobs import Position, Recorded
 
@@ -93,34 +93,58 @@ def position_curve(recorded: Recorded, k: int, vocab: int = DEFAULT_VOCAB) -> di
 
 def bars_at(position: Position, t: float, vocab: int = DEFAULT_VOCAB, top: int = 10) -> dict:
     """The explorer's bars for a recorded position: its `top` known tokens and one bar for
-    the rest, at temperature t and at 1, the unlisted rest spread evenly (as dist
-    --logprobs draws it), and the entropy at both."""
+    the rest, at temperature t and at 1, with the unlisted rest spread evenly (as dist
+    --logprobs draws it: `q`, `q_at_1`, `entropy_bits`) and the bounds of each figure over
+    every way the rest can be spread (`*_range`: as unevenly and as evenly as it can be,
+    the two ends, as `tempgen logprobs` gives them)."""
     names, logs, unlisted, each = _parts(position, vocab)
+    rest, floor = remainder(position, known(position))
+    whole, last = uneven_spread(rest, floor, max(1, unlisted)) if rest > 0 else (0, 0.0)
+    even = [(unlisted, each)]
+    uneven = [(whole, math.log(floor) if floor > 0 else -math.inf),
+              (1 if last > 0 else 0, math.log(last) if last > 0 else -math.inf)]
 
-    def at(t: float):
+    def at(t: float, spread):
+        """(q of the known tokens, q of the rest, entropy in bits) at t."""
+        groups = [(n, lp) for n, lp in spread if n > 0 and lp > -math.inf]
         if t == 0:
             beta_known = np.where(logs == logs.max(), 0.0, -np.inf)
             q = np.exp(beta_known) / np.exp(beta_known).sum()
             return q, 0.0, 0.0
         beta = 0.0 if math.isinf(t) else 1.0 / t
         zs = beta * logs
-        z_rest = beta * each + math.log(unlisted) if unlisted and each > -math.inf else -math.inf
-        top_z = max(zs.max(), z_rest)
-        w, w_rest = np.exp(zs - top_z), math.exp(z_rest - top_z)
-        total = w.sum() + w_rest
-        q, q_rest = w / total, w_rest / total
+        z_groups = [beta * lp + math.log(n) for n, lp in groups]
+        top_z = max([zs.max(), *z_groups])
+        w, w_groups = np.exp(zs - top_z), [math.exp(z - top_z) for z in z_groups]
+        total = w.sum() + sum(w_groups)
+        q = w / total
         h = float(-(q[q > 0] * np.log2(q[q > 0])).sum())
-        if q_rest > 0:  # (each unlisted token holds q_rest / unlisted)
-            h -= q_rest * math.log2(q_rest / unlisted)
-        return q, q_rest, h
+        for (n, _), wg in zip(groups, w_groups, strict=True):
+            share = wg / total  # (each of the group's n tokens holds share / n)
+            if share > 0:
+                h -= share * math.log2(share / n)
+        return q, sum(w_groups) / total, h
 
-    q, q_rest, h = at(t)
-    q1, q1_rest, h1 = at(1.0)
     order = np.argsort(-logs, kind="stable")[:top]
-    return {"token": position.token, "temperature": t, "entropy_bits": h,
-            "entropy_bits_at_1": h1,
-            "bars": [{"token": names[i], "q": float(q[i]), "q_at_1": float(q1[i]),
-                      "chosen": names[i] == position.token} for i in order],
-            "other": {"q": float(q_rest + q.sum() - q[order].sum()),
-                      "q_at_1": float(q1_rest + q1.sum() - q1[order].sum()),
-                      "unlisted": unlisted}}
+
+    def figures(t: float) -> dict:
+        """q of the top known tokens and of all the others, and the entropy, at t: spread
+        evenly, and the bounds over the two ends."""
+        (q, _, h), (qu, _, hu) = at(t, even), at(t, uneven)
+        # (the others: the rest and the known tokens past the top, 1 - the top's sum)
+        other, other_u = 1.0 - float(q[order].sum()), 1.0 - float(qu[order].sum())
+        return {"q": q[order], "range": np.stack([np.minimum(q, qu)[order],
+                                                  np.maximum(q, qu)[order]], axis=1),
+                "other": max(0.0, other), "other_range": sorted(max(0.0, v)
+                                                                 for v in (other, other_u)),
+                "h": h, "h_range": sorted((h, hu))}
+
+    a, b = figures(t), figures(1.0)
+    return {"token": position.token, "temperature": t, "entropy_bits": a["h"],
+            "entropy_bits_range": a["h_range"], "entropy_bits_at_1": b["h"],
+            "entropy_bits_at_1_range": b["h_range"],
+            "bars": [{"token": names[i], "q": float(a["q"][j]), "q_at_1": float(b["q"][j]),
+                      "q_range": a["range"][j].tolist(), "q_at_1_range": b["range"][j].tolist(),
+                      "chosen": names[i] == position.token} for j, i in enumerate(order)],
+            "other": {"q": a["other"], "q_at_1": b["other"], "q_range": a["other_range"],
+                      "q_at_1_range": b["other_range"], "unlisted": unlisted}}

@@ -75,9 +75,8 @@ class Api:
     def position(self, body) -> dict:
         name, model, key = self._run(body)
         s = self._sample(*key)
-        k = params.integer(params.obj(body), "position", None, 0, max(len(s.ids) - 1, 0))
-        if not s.ids:
-            raise BadRequest("position", "the sample has no tokens")
+        k = params.integer(params.obj(body), "position", None, 0, len(s.ids))  # (the end:
+        # the next token's row)
         top = params.integer(body, "top", 10, 1, LIMITS["top"])
         return position(model, key[1], s, k, key[4], top)
 

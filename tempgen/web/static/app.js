@@ -15,7 +15,7 @@ async function track(promise) {
 }
 let state = read();
 let sample = null; // the latest sample shown
-let hovered = -1; // the position the bars show
+let hovered = -1; // the position the bars show (the text's length: the next token)
 
 function showError(error) {
   $("error").hidden = !error;
@@ -41,7 +41,15 @@ function fill() {
   $("length").value = state.n;
   $("temps").value = state.temps;
   $("slider").value = state.t === "inf" ? 1000 : state.t === 0 ? 0 : toSlider(state.t);
-  $("t-value").textContent = `T = ${tLabel(state.t)}`;
+  if (document.activeElement !== $("t-box")) $("t-box").value = tLabel(state.t);
+}
+
+// The position whose row the bars show: the one clicked, else the one hovered, else the
+// next token after the text.
+function shownPosition() {
+  const end = sample ? sample.tokens.length : 0;
+  if (state.pos >= 0 && state.pos <= end) return state.pos;
+  return hovered >= 0 && hovered <= end ? hovered : end;
 }
 
 async function refresh() {
@@ -53,11 +61,11 @@ async function refresh() {
     sample = data;
     showError(null);
     const chosen = new Set(state.choices.map((c) => c[0]));
-    render.tokens($("text"), data.prompt, data.tokens, chosen);
+    render.tokens($("text"), data.prompt, data.tokens, chosen, state.pos);
     render.stats($("stats"), data.stats);
     $("command").textContent = data.command;
     choicesList();
-    if (state.pos >= 0 && state.pos < data.tokens.length) inspect(state.pos);
+    inspect(shownPosition()); // (the bars follow T)
   } catch (error) {
     showError(error);
   }
@@ -83,15 +91,22 @@ function choicesList() {
   });
 }
 
-async function inspect(pos) {
+async function inspect(pos, tapped = false) {
   hovered = pos;
   try {
     const data = await track(call("position", { ...sampleBody(state), position: pos, top: 10 }));
     if (!data || hovered !== pos) return;
     render.position($("inspect"), data, tLabel(state.t), choose);
+    if (tapped) reveal();
   } catch (error) {
     showError(error);
   }
+}
+
+// On a narrow screen the bars are under the text: bring them into view.
+function reveal() {
+  const box = $("inspect").getBoundingClientRect();
+  if (box.top > innerHeight - 80) $("inspect").scrollIntoView({ block: "start" });
 }
 
 // Branch: token `id` at step `pos`; the choices after it no longer apply.
@@ -146,6 +161,31 @@ function setT(t) {
   runRecorded();
 }
 
+// What the T box holds, as a temperature: a number >= 0, or inf (else null).
+function typedT(raw) {
+  const text = raw.trim().toLowerCase();
+  if (text === "inf" || text === "∞" || text === "infinity") return "inf";
+  const t = Number(text);
+  return text !== "" && Number.isFinite(t) && t >= 0 ? t : null;
+}
+
+// Copy as command, with word of how it went.
+async function copyCommand() {
+  const button = $("copy");
+  try {
+    await navigator.clipboard.writeText($("command").textContent);
+    button.textContent = "copied ✓";
+  } catch {
+    getSelection().selectAllChildren($("command")); // (no clipboard: selected, to copy by hand)
+    button.textContent = "selected: press Ctrl-C";
+  }
+  button.classList.add("copied");
+  setTimeout(() => {
+    button.textContent = "copy as command";
+    button.classList.remove("copied");
+  }, 2000);
+}
+
 function wire() {
   $("slider").addEventListener("input", () => setT(toT(Number($("slider").value))));
   $("slider").addEventListener("keydown", (event) => { // arrows: 5% a step, pages: 50%
@@ -158,11 +198,19 @@ function wire() {
   });
   $("greedy").addEventListener("click", () => setT(0));
   $("uniform").addEventListener("click", () => setT("inf"));
+  $("t-box").addEventListener("change", () => {
+    const t = typedT($("t-box").value);
+    if (t === null) {
+      showError(`T = ${$("t-box").value}: type a number from 0 (greedy) up, or inf (uniform)`);
+      return;
+    }
+    setT(t);
+  });
   const edit = (id, key, parse = (v) => v) => $(id).addEventListener("change", () => {
     state[key] = parse($(id).value);
     state.choices = [];
     refresh();
-    if (key !== "n") runSweep();
+    runSweep();
   });
   edit("model", "model");
   edit("prompt", "prompt");
@@ -202,9 +250,18 @@ function wire() {
     if (pos === undefined) return;
     state.pos = state.pos === Number(pos) ? -1 : Number(pos); // click again: follow hover
     write(state);
-    inspect(Number(pos));
+    render.mark($("text"), state.pos);
+    inspect(Number(pos), true);
   });
-  $("copy").addEventListener("click", () => navigator.clipboard?.writeText($("command").textContent));
+  // A token of the sweep: its column's T on the slider, and its row in the bars.
+  $("columns").addEventListener("click", (event) => {
+    const { pos, t } = event.target.dataset ?? {};
+    if (pos === undefined) return;
+    state.pos = Number(pos);
+    setT(t === "inf" ? "inf" : Number(t));
+    reveal();
+  });
+  $("copy").addEventListener("click", copyCommand);
   $("cal-run").addEventListener("click", runCalibration);
   $("cal-file").addEventListener("change", async () => {
     const file = $("cal-file").files[0];
@@ -247,6 +304,9 @@ async function start() {
     const config = await getConfig();
     render.usePalette(config.palette);
     render.legend($("legend"));
+    const tick = document.createElement("option"); // T = 1, the model itself
+    Object.assign(tick, { value: toSlider(1), label: "1" });
+    $("ticks").append(tick);
     for (const m of config.models) {
       const option = document.createElement("option");
       option.value = m.name;

@@ -31,14 +31,21 @@ export function token(text, q) {
   return span;
 }
 
-export function tokens(box, prompt, items, chosen) {
+export function tokens(box, prompt, items, chosen, inspected = -1) {
   box.replaceChildren(el("span", "prompt", prompt));
   items.forEach((item, i) => {
     const span = token(item.text, item.q);
     span.dataset.pos = i;
     if (chosen.has(i)) span.classList.add("chosen");
+    if (i === inspected) span.classList.add("inspected");
     box.append(span);
   });
+}
+
+// Mark the token whose row the bars show (the one clicked, or none).
+export function mark(box, pos) {
+  for (const node of box.querySelectorAll(".tok.inspected")) node.classList.remove("inspected");
+  box.querySelector(`.tok[data-pos='${pos}']`)?.classList.add("inspected");
 }
 
 export function stats(box, s) {
@@ -50,50 +57,70 @@ export function stats(box, s) {
     ` · ${s.tokens} tokens`;
 }
 
-// The distribution of one position: a pair of bars per token (at T, and at 1), clickable.
+// The distribution of one position (or of the next token, past the text's end), as
+// `tempgen dist` shows it: the model's likeliest tokens, each with its bar under the chain
+// at T (struck through where the chain removes it) and its bar under the model itself.
 export function position(box, data, t, onChoose) {
   box.replaceChildren();
-  box.append(el("h2", "", `position ${data.position}: ${shown(data.token)}`));
-  box.append(el("p", "", `rank ${data.rank} at T = ${t} · H ${data.entropy_bits.toFixed(2)} bits` +
-    ` (at T = 1: ${data.entropy_bits_at_1.toFixed(2)})`));
+  const head = data.token === null ? "the next token" : `position ${data.position}: ${shown(data.token)}`;
+  box.append(el("h2", "", head));
+  box.append(el("p", "", (data.rank === null ? "" : `rank ${data.rank} at T = ${t} · `) +
+    `H ${data.entropy_bits.toFixed(2)} bits at T = ${t} (the model: ` +
+    `${data.entropy_bits_model.toFixed(2)}) · tap a token to continue from it`));
   const table = el("div", "bars");
-  table.append(el("span", "head", "token"), el("span", "head", `T = ${t}`), el("span", "head", "T = 1"));
+  table.append(el("span", "head", "token"), el("span", "head span2", `T = ${t}`),
+    el("span", "head span2", "model (T = 1)"));
   for (const bar of data.bars) {
     const name = el("button", `bar-token${bar.token === data.token ? " drawn" : ""}`, shown(bar.token));
     name.type = "button";
     name.title = `continue from ${JSON.stringify(bar.token)}`;
     name.addEventListener("click", () => onChoose(data.position, bar.id));
-    table.append(name, barCell(bar.q), barCell(bar.q_at_1, true));
+    table.append(name, ...(bar.removed ? removedCell() : barCell(bar.q)), ...barCell(bar.p, true));
   }
-  table.append(el("span", "other", "other"), barCell(data.other.q), barCell(data.other.q_at_1, true));
+  table.append(el("span", "other", "other"), ...barCell(data.other.q), ...barCell(data.other.p, true));
   box.append(table);
   box.append(curve(data.curve, t));
 }
 
+function removedCell() {
+  return [el("span", "bar-cell removed"), el("span", "pct removed", "removed")];
+}
+
 // A recorded completion's position: a pair of bars per listed token (at T, and at 1) and
 // one for all the others.
+// A recorded completion's position: a pair of bars per listed token (at T, and at 1) and
+// one for all the others. The API did not list the rest: each figure is shown as its
+// bounds over every way the rest can be spread (one value where they meet), the bars as
+// the rest spread evenly.
 export function recorded(box, item, i, t) {
   box.replaceChildren();
   box.append(el("h2", "", `position ${i}: ${shown(item.token)}`));
-  box.append(el("p", "", `H ${item.entropy_bits.toFixed(2)} bits at T = ${t}` +
-    ` (at T = 1: ${item.entropy_bits_at_1.toFixed(2)}), the unlisted rest spread evenly`));
+  const bits = ([lo, hi]) => (lo.toFixed(2) === hi.toFixed(2) ? lo.toFixed(2) : `${lo.toFixed(2)}–${hi.toFixed(2)}`);
+  box.append(el("p", "", `H ${bits(item.entropy_bits_range)} bits at T = ${t}` +
+    ` (at T = 1: ${bits(item.entropy_bits_at_1_range)}); ranges: the unlisted rest spread as` +
+    " unevenly or as evenly as it can be"));
   const table = el("div", "bars");
-  table.append(el("span", "head", "token"), el("span", "head", `T = ${t}`), el("span", "head", "T = 1"));
+  table.append(el("span", "head", "token"), el("span", "head span2", `T = ${t}`),
+    el("span", "head span2", "T = 1"));
   for (const bar of item.bars) {
     table.append(el("span", `bar-token${bar.chosen ? " drawn" : ""}`, shown(bar.token)),
-      barCell(bar.q), barCell(bar.q_at_1, true));
+      ...barCell(bar.q, false, bar.q_range), ...barCell(bar.q_at_1, true, bar.q_at_1_range));
   }
   table.append(el("span", "other", `others (${item.other.unlisted.toLocaleString("en")} unlisted)`),
-    barCell(item.other.q), barCell(item.other.q_at_1, true));
+    ...barCell(item.other.q, false, item.other.q_range),
+    ...barCell(item.other.q_at_1, true, item.other.q_at_1_range));
   box.append(table);
 }
 
-function barCell(q, plain = false) {
+// A bar and its label beside it (never on the fill: dark text on white, legible whatever
+// the fill); with a range, the label gives both ends.
+function barCell(q, plain = false, range = null) {
   const cell = el("span", "bar-cell");
-  const fill = el("span", plain ? "fill plain" : `fill p${level(q)}`);
+  const fill = el("span", plain ? "fill plain" : `fill f${level(q)}`);
   fill.style.width = `${(100 * q).toFixed(1)}%`;
-  cell.append(fill, el("span", "pct", pct(q)));
-  return cell;
+  cell.append(fill);
+  const text = range && pct(range[0]) !== pct(range[1]) ? `${pct(range[0])}–\u200b${pct(range[1])}` : pct(q);
+  return [cell, el("span", "pct", text)];
 }
 
 // Entropy (normalised by its largest value) and the top token's probability against T, on
@@ -141,14 +168,20 @@ export function curve(data, t) {
   return svg;
 }
 
+// The sweep's columns; a token's data says its column's T and its position (a tap on it
+// moves the slider there and shows its row).
 export function sweep(box, prompt, columns) {
   box.replaceChildren();
   for (const column of columns) {
     const card = el("div", "column");
-    card.append(el("h3", "", `T = ${column.temperature}`));
+    card.append(el("h3", "", `T = ${column.temperature === "inf" ? "∞" : column.temperature}`));
     const text = el("div", "text");
     text.append(el("span", "prompt", prompt));
-    for (const [piece, q] of column.tokens) text.append(token(piece, q));
+    column.tokens.forEach(([piece, q], i) => {
+      const span = token(piece, q);
+      Object.assign(span.dataset, { pos: i, t: column.temperature });
+      text.append(span);
+    });
     card.append(text);
     const s = column.stats;
     const f = (v) => (v === null ? "–" : Number(v).toFixed(2));
@@ -172,8 +205,8 @@ export function calibration(box, data) {
     const cell = el("span", "bar-cell");
     const fill = el("span", "fill plain");
     fill.style.width = `${hi > lo ? (100 * (point.bits - lo)) / (hi - lo) : 0}%`;
-    cell.append(fill, el("span", "pct", point.bits.toFixed(4)));
-    table.append(cell, el("span", ""));
+    cell.append(fill);
+    table.append(cell, el("span", "pct", point.bits.toFixed(4)));
   }
   box.append(table);
 }
