@@ -230,3 +230,14 @@ def test_sample_warns_about_unknown_prompt_characters(model):
     result = run("sample", "-m", model, "-p", "zzz", "-n", 5, "--seed", 1)
     assert result.exit_code == 0 and "unknown characters" in result.stderr and "'z'" in \
         result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["dist", "-p", "ROMEO. O"], ["curve", "-p", "ROMEO. O"], ["models"],
+    ["calibrate", "sample_models/corpora/names-held-out.txt", "-m", "names-char"],
+    ["eval", "sample_models/corpora/names-held-out.txt", "-m", "names-char"]],
+    ids=lambda a: a[0])  # (a sample's text is its own: a space it ends in stays)
+def test_piped_views_end_their_lines_without_padding(args, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    out = run(*args).stdout
+    assert out.strip() and not [line for line in out.splitlines() if line != line.rstrip()]
