@@ -12,6 +12,7 @@ from tempgen.cli.model import convert, eval_cmd, export, models
 from tempgen.cli.options import CONTEXT, TempgenGroup
 from tempgen.cli.recorded import logprobs
 from tempgen.cli.serve import serve
+from tempgen.cli.mapping import map_cmd
 from tempgen.cli.sweeping import sweep
 from tempgen.cli.training import count, train
 
@@ -26,6 +27,7 @@ def cli():
       tempgen sweep                          samples across temperatures
       tempgen sample --temperature 0.6       one temperature
       tempgen dist -p "ROMEO. O"             the next token's bars at several T
+      tempgen map -p "ROMEO." -n 100         every text of a seed, as T runs
       tempgen train my.txt -o my.npz         a model of your own text
       tempgen count part.txt -o part.counts  one shard's counts, to merge
       tempgen calibrate text.txt             the T that best fits a text
@@ -35,8 +37,8 @@ def cli():
     """
 
 
-for command in (sample, sweep, dist, curve, calibrate, train, count, eval_cmd, models, export,
-                convert, serve, logprobs):
+for command in (sample, sweep, map_cmd, dist, curve, calibrate, train, count, eval_cmd, models,
+                export, convert, serve, logprobs):
     cli.add_command(command)
 
 

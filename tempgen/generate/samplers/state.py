@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import deque
 from collections.abc import Sequence
 
@@ -17,3 +18,9 @@ class RowState:
     def push(self, token: int) -> None:
         if self.history.maxlen:
             self.history.append(int(token))
+
+    def fork(self) -> RowState:
+        """A copy that moves on alone (the texts of two temperatures part here)."""
+        other = copy.copy(self)
+        other.history = deque(self.history, maxlen=self.history.maxlen)
+        return other

@@ -1,0 +1,294 @@
+"""Every text one seed gives as the temperature runs over a range, with the exact
+temperatures where it changes (`tempgen map`).
+
+With the Gumbel-max draw, a chain whose links before temperature do not depend on T draws
+at step s the token argmax_i (z_i + T g_i): z the row after those links (the same at every
+T while the text before it is the same), g the step's noise (the same at every T). So along
+T the token is the upper envelope of lines, and the text a step function of T. The search
+goes a step at a time over all the intervals of T whose texts are still alike up to that
+step (one model call for all of them), splitting each where its envelope changes token.
+Every interval ends exactly where two lines cross (to the last bits of that division).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tempgen.generate.draw import stream
+from tempgen.generate.noise import leaf_order, token_gumbels
+from tempgen.generate.samplers.chain import Chain
+
+# Links whose outcome depends on T or on a coin of their own: their texts are not lines in T
+MOVING = {"xtc": "XTC mixes the tempered row with and without its exclusion",
+          "mirostat": "Mirostat cuts by a surprise that depends on the tempered row",
+          "dynatemp": "dynamic temperature tempers each row by its own entropy"}
+MAX_TEXTS = 1000  # the texts a map keeps by default
+
+
+class Unmappable(ValueError):
+    """A chain whose texts are not lines in T: says which link, and why."""
+
+
+@dataclass
+class Text:
+    """One text of the map: its tokens, the temperatures that give it ([lo, hi), or the
+    point T = 0 alone when lo == hi == 0), and where it departs from the text before it."""
+
+    lo: float
+    hi: float
+    tokens: list[int]
+    departs: int = 0
+    logq: list[float] = field(default_factory=list)  # ln q of each token, at the interval's
+    # middle (for colouring by probability)
+
+
+@dataclass
+class TextMap:
+    texts: list[Text]
+    lo: float
+    hi: float
+    reached: float  # the map is whole on [lo, reached)
+    critical: float | None  # the first T > 0 where the text leaves the greedy one
+
+    @property
+    def complete(self) -> bool:
+        return self.reached >= self.hi
+
+
+def check_mappable(chain: Chain) -> Chain:
+    """The chain's links before temperature, as a chain; Unmappable names a link whose
+    outcome depends on T."""
+    names = [lk.name for lk in chain.links]
+    for lk in chain.links:
+        if lk.name in ("xtc", "mirostat"):
+            raise Unmappable(f"{lk.name}: {MOVING[lk.name]}, so its texts have no exact "
+                             "temperatures of change; map the chain without it")
+        if lk.name == "temperature" and len(lk.settings) > 1:
+            raise Unmappable(f"dynamic temperature: {MOVING['dynatemp']}; map it without "
+                             "--dynatemp-range")
+    if "temperature" in names and names[-1] != "temperature":
+        after = names[names.index("temperature") + 1]
+        raise Unmappable(f"{after} comes after temperature: a cut of the tempered row keeps "
+                         "tokens that depend on T; put temperature last")
+    return Chain(tuple(lk for lk in chain.links if lk.name != "temperature"))
+
+
+def envelope(z: np.ndarray, g: np.ndarray, lo: float, hi: float) -> list[tuple[int, float, float]]:
+    """The token argmax_i (z_i + T g_i) along T in [lo, hi), as (token, from, to) pieces in
+    order (tokens with z = -inf never win). At T = 0 exactly the token is the likeliest
+    (ties to the lowest id), as the draw takes it: a piece (token, 0, 0) when that is not
+    the token just above 0."""
+    cand = np.flatnonzero(z > -np.inf)
+    if hi < math.inf and len(cand) > 64:  # only lines that reach the envelope somewhere
+        at_lo, at_hi = z[cand] + lo * g[cand], z[cand] + hi * g[cand]
+        floor = np.minimum(at_lo, at_hi).max()  # (the envelope is above this throughout)
+        cand = cand[np.maximum(at_lo, at_hi) >= floor - 1e-9 * max(1.0, abs(floor))]
+    zc, gc = z[cand], g[cand]
+    pieces = []
+    t = lo
+    if lo == 0:
+        top = np.flatnonzero(zc == zc.max())
+        greedy = int(top[0])
+        cur = int(top[np.argmax(gc[top])])  # (just above 0: the largest g among the ties)
+        if cur != greedy:
+            pieces.append((int(cand[greedy]), 0.0, 0.0))
+    else:
+        cur = int(np.argmax(zc + lo * gc))
+    while True:
+        steeper = np.flatnonzero(gc > gc[cur])
+        if len(steeper):
+            with np.errstate(over="ignore"):
+                cross = (zc[cur] - zc[steeper]) / (gc[steeper] - gc[cur])
+            cross = np.maximum(cross, t)  # (a line already above: it takes over now)
+            first = cross.min()
+        else:
+            first = math.inf
+        if first >= hi:
+            pieces.append((int(cand[cur]), t, hi))
+            return pieces
+        if first > t:
+            pieces.append((int(cand[cur]), t, float(first)))
+        at = steeper[cross == first]
+        cur = int(at[np.argmax(gc[at])])  # (several cross at once: the steepest goes on)
+        t = float(first)
+
+
+NOISE_BLOCK = 64  # steps whose noise is made at once
+
+
+def text_map(model, prompt: str, chain: Chain, length: int, seed: int, lo: float, hi: float,
+             max_texts: int = MAX_TEXTS, sample: int = 0, progress=None) -> TextMap:
+    """The texts sample `sample` of `seed` takes as T runs over [lo, hi), in order of T.
+    Stops once `max_texts` texts are found: the map is then whole up to `reached`."""
+    before = check_mappable(chain)
+    tokenizer = model.tokenizer
+    prompt_ids = tokenizer.encode(prompt)
+    stop = tokenizer.index.get("\n") if model.per_line else -1
+    noise = stream(seed, sample)
+    order = leaf_order(model)
+    # the intervals whose texts are alike so far: their ends, the context of their next
+    # token, their chain's state, and their text as a node of a tree of tokens
+    los, his = np.array([lo], dtype=np.float64), np.array([hi], dtype=np.float64)
+    contexts = model.opening(prompt_ids)
+    states = chain.start(tokenizer, prompt_ids, 1)
+    nodes = np.array([-1])
+    tree = _Tree()
+    done: list[tuple[float, float, int]] = []  # (lo, hi, node) of texts that ended
+    reached = hi
+    for step in range(length):
+        if not len(los):
+            break
+        if step % NOISE_BLOCK == 0:
+            block = token_gumbels(noise.keys(min(NOISE_BLOCK, length - step)), order)
+        g = block[step % NOISE_BLOCK]  # (one step's noise: every interval's)
+        distinct, which = np.unique(contexts, axis=0, return_inverse=True)
+        z = model.logprobs(distinct)[which.ravel()]  # (intervals sharing a context)
+        if before.links:
+            z = before.apply(z, states)[0]
+        pieces = _pieces(z, g, los, his)  # (interval, token, from, to) in order of T
+        rows, tokens = pieces[0], pieces[1].astype(np.int64)
+        logq = _logqs(z[rows], tokens, pieces[2], pieces[3])
+        new = tree.add(tokens, logq, nodes[rows])
+        ended = tokens == stop
+        done += [(a, b, int(parent)) for a, b, parent
+                 in zip(pieces[2][ended], pieces[3][ended], nodes[rows][ended], strict=True)]
+        keep = ~ended
+        los, his = pieces[2][keep], pieces[3][keep]
+        rows, tokens, nodes = rows[keep], tokens[keep], new[keep]
+        contexts = np.concatenate([contexts[rows, 1:], tokens[:, None]], axis=1) \
+            if contexts.shape[1] else contexts[rows]
+        states = _moved(chain, states, rows, tokens)
+        if len(done) + len(los) > max_texts:
+            reached = min(reached, sorted([*los, *(d[0] for d in done)])[max_texts])
+            kept = los < reached
+            los, his, nodes, contexts = los[kept], his[kept], nodes[kept], contexts[kept]
+            states = None if states is None else [st for st, k in zip(states, kept,
+                                                                      strict=True) if k]
+            done = [d for d in done if d[0] < reached]
+        if progress:
+            progress(step + 1, len(done) + len(los))
+    ends = sorted([*done, *zip(los.tolist(), his.tolist(), nodes.tolist(), strict=True)])
+    texts = _merge([Text(a, b, *tree.path(node)) for a, b, node in ends])
+    _mark_departures(texts)
+    critical = next((x.lo for x in texts[1:] if x.lo > 0), None) if lo == 0 else None
+    return TextMap(texts, lo, hi, reached, critical)
+
+
+class _Tree:
+    """The texts as a tree of tokens: a node per (text so far, its next token), each with
+    its parent, so a step costs the same however long the texts are."""
+
+    def __init__(self):
+        self.token: list[int] = []
+        self.logq: list[float] = []
+        self.parent: list[int] = []
+
+    def add(self, tokens: np.ndarray, logq: np.ndarray, parents: np.ndarray) -> np.ndarray:
+        first = len(self.token)
+        self.token += tokens.tolist()
+        self.logq += logq.tolist()
+        self.parent += parents.tolist()
+        return np.arange(first, len(self.token))
+
+    def path(self, node: int) -> tuple[list[int], int, list[float]]:
+        """(tokens, 0, ln q of each) of the text ending at `node`."""
+        tokens, logq = [], []
+        while node >= 0:
+            tokens.append(self.token[node])
+            logq.append(self.logq[node])
+            node = self.parent[node]
+        return tokens[::-1], 0, logq[::-1]
+
+
+def _pieces(z: np.ndarray, g: np.ndarray, los: np.ndarray, his: np.ndarray):
+    """Every interval's envelope, as arrays (interval, token, from, to) in order of T. Most
+    intervals keep one token throughout: found for all at once; the others one by one."""
+    # (the envelope is convex: a line on top at both ends is on top throughout)
+    cur = np.argmax(z + los[:, None] * g, axis=1)
+    whole = (np.argmax(z + his[:, None] * g, axis=1) == cur) & (los > 0)
+    out = [[], [], [], []]
+    for i in range(len(z)):
+        if whole[i]:
+            parts = [(int(cur[i]), float(los[i]), float(his[i]))]
+        else:
+            parts = envelope(z[i], g, float(los[i]), float(his[i]))
+        for token, a, b in parts:
+            out[0].append(i)
+            out[1].append(token)
+            out[2].append(a)
+            out[3].append(b)
+    return (np.array(out[0], dtype=np.int64), np.array(out[1], dtype=np.int64),
+            np.array(out[2], dtype=np.float64), np.array(out[3], dtype=np.float64))
+
+
+def _moved(chain: Chain, states, rows: np.ndarray, tokens: np.ndarray):
+    """The chain's states past each new interval's token (an interval that split gets
+    copies: its pieces' texts go on apart)."""
+    if states is None:
+        return None
+    many = np.bincount(rows, minlength=len(states)) > 1
+    out = [states[r].fork() if many[r] else states[r] for r in rows.tolist()]
+    chain.update(out, tokens, np.zeros(len(tokens)))  # (no link that learns from q is mapped)
+    return out
+
+
+def _logqs(z: np.ndarray, tokens: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """ln q of each piece's token in its row tempered at the middle of its interval (for
+    its colour; at T = 0, 0)."""
+    t = np.where(a == b, a, np.where(a > 0, np.sqrt(a * np.maximum(b, a)), (a + b) / 2))
+    out = np.zeros(len(tokens))
+    warm = t > 0
+    if warm.any():
+        with np.errstate(invalid="ignore", under="ignore"):
+            w = z[warm]  # (a copy, worked in place)
+            w /= t[warm, None]
+            mine = w[np.arange(len(w)), tokens[warm]]
+            top = np.max(w, axis=1)
+            w -= top[:, None]
+            np.exp(w, out=w)
+            out[warm] = mine - top - np.log(w.sum(axis=1))
+    return out
+
+
+def _merge(texts: list[Text]) -> list[Text]:
+    """Neighbouring intervals that ended with the same text (a stop reached along two
+    paths cannot give that, but a point T = 0 can equal what follows it) as one."""
+    out: list[Text] = []
+    for t in texts:
+        if out and out[-1].tokens == t.tokens and out[-1].hi == t.lo:
+            out[-1].hi = t.hi
+        else:
+            out.append(t)
+    return out
+
+
+def _mark_departures(texts: list[Text]) -> None:
+    """Each text's first token that differs from the text before it (0 for the first)."""
+    for prev, cur in zip(texts, texts[1:], strict=False):
+        n = min(len(prev.tokens), len(cur.tokens))
+        cur.departs = next((i for i in range(n) if prev.tokens[i] != cur.tokens[i]), n)
+
+
+def map_record(model, prompt: str, chain: Chain, seed: int, length: int, found: TextMap
+               ) -> dict:
+    """The map as plain data (what `map --format json` prints and the views lay out): each
+    text's interval (the exact floats the search gives), where it departs from the text
+    before it, its text and tokens, and each token's text with q at the interval's
+    middle."""
+    vocab = model.tokenizer.vocab
+    before = model.tokenizer.split(prompt)
+    texts = []
+    for x in found.texts:
+        add = model.tokenizer.joiner(before)
+        pieces = [add(vocab[t]) for t in x.tokens]
+        texts.append({"from": x.lo, "to": x.hi, "departs_at": x.departs,
+                      "text": "".join(pieces), "tokens": [vocab[t] for t in x.tokens],
+                      "pieces": [[p, math.exp(q)] for p, q in zip(pieces, x.logq,
+                                                                  strict=True)]})
+    return {"model": model.name, "prompt": prompt, "seed": seed, "length": length,
+            "chain": chain.to_list(), "range": [found.lo, found.hi],
+            "reached": found.reached, "complete": found.complete,
+            "critical_temperature": found.critical, "count": len(texts), "texts": texts}
