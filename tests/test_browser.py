@@ -259,7 +259,7 @@ def test_a_tapped_tokens_row_comes_into_view_on_a_phone(browser, server):
     page.tap("#text span[data-pos='5']")
     page.wait_for_selector("#inspect h2:has-text('position 5')")
     top = page.locator("#inspect").bounding_box()["y"]
-    assert 0 <= top < 844  # (in view, not 1,200 px below)
+    assert -2 <= top < 844  # (in view, not 1,200 px below)
     legend = page.locator("#legend").bounding_box()["y"] + page.evaluate("scrollY")
     assert legend < 844  # the colours' key is on the first screen
     page.close()
@@ -324,3 +324,36 @@ def test_a_recorded_positions_figures_show_their_bounds(page, server):
     page.hover("#rec-text .tok[data-pos='2']")
     text = page.inner_text("#rec-position")
     assert "–" in text and "unevenly" in text  # ranges where the unlisted rest decides
+
+
+def test_the_sliders_marks_are_where_the_text_changes(page, server):
+    page.goto(f"{server}?prompt=ROMEO.&seed=3&n=60&t=0.8")
+    settle(page)
+    page.wait_for_selector("#changes .change")
+    body = {"model": "shakespeare-char", "prompt": "ROMEO.", "seed": 3, "length": 60,
+            "temperature": 0.8}
+    reply = page.request.post(f"{server}api/map", data=body).json()
+    marks = [float(t) for t in page.locator("#changes .change").evaluate_all(
+        "els => els.map((e) => e.dataset.t)")]
+    assert marks == [t for t in reply["ticks"] if 0.05 <= t <= 5] and len(marks) > 10
+    lo, hi = reply["from"], reply["to"]
+    assert lo <= 0.8 < hi and f"{lo:.4g}" in page.inner_text("#t-span")
+    # across a mark the text changes; between two marks it does not
+    edges = [0.0, *reply["ticks"], 5.0]
+    widest = max(range(len(edges) - 1), key=lambda i: math.log(max(edges[i + 1], 1e-9)
+                                                                 / max(edges[i], 0.05)))
+    a, b = max(edges[widest], 0.05), edges[widest + 1]
+    inner = [a * (b / a) ** f for f in (0.25, 0.75)]
+    texts = []
+    for t in inner:
+        page.fill("#t-box", repr(t))
+        page.dispatch_event("#t-box", "change")
+        settle(page)
+        texts.append(shown(page))
+    assert texts[0] == texts[1]
+    page.click("#next-change")  # just past the interval's end: the next text
+    settle(page)
+    assert shown(page) != texts[1] and float(page.input_value("#t-box")) > b
+    page.click("#prev-change")
+    settle(page)
+    assert shown(page) == texts[1]

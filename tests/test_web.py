@@ -264,7 +264,7 @@ KEYS = ("model", "prompt", "seed", "length", "temperature", "samplers", "choices
 
 
 @settings(max_examples=150, deadline=None)
-@given(endpoint=st.sampled_from(["sample", "position", "sweep", "calibrate", "recorded"]),
+@given(endpoint=st.sampled_from(["sample", "position", "map", "sweep", "calibrate", "recorded"]),
        body=st.dictionaries(st.sampled_from(KEYS), json_values(), max_size=8))
 def test_no_body_is_a_server_error(client, endpoint, body):
     # random values of every JSON type in every parameter: a 200 or a 400, never a 5xx
@@ -354,3 +354,21 @@ def test_serve_checks_its_models_before_it_starts(tmp_path):
     proc = serve("-m", str(tmp_path / "bad.npz"), "--port", "0")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "bad.npz" in err and "Traceback" not in err
+
+
+def test_the_map_says_where_the_text_changes(client):
+    body = {**SAMPLE, "prompt": "ROMEO.", "temperature": 0.7}
+    data = client.post("/api/map", json=body).json()
+    assert data["available"] and data["from"] <= 0.7 < data["to"]
+    assert data["from"] in data["ticks"] and data["to"] in data["ticks"]
+    assert data["ticks"] == sorted(data["ticks"])
+    for t in (data["from"] * (1 + 1e-6), (data["from"] + data["to"]) / 2):  # the same text
+        same = client.post("/api/sample", json={**body, "temperature": t}).json()
+        shown = client.post("/api/sample", json=body).json()
+        assert [x["id"] for x in same["tokens"]] == [x["id"] for x in shown["tokens"]]
+    word = client.post("/api/map", json={**body, "model": "shakespeare-word"}).json()
+    assert word["available"] and word["ticks"] == [word["from"], word["to"]]
+    for extra, word_ in (({"samplers": {"xtc_probability": 0.5}}, "xtc"),
+                         ({"choices": [[3, 5]]}, "branched")):
+        reply = client.post("/api/map", json={**body, **extra}).json()
+        assert not reply["available"] and word_ in reply["reason"]

@@ -292,3 +292,33 @@ def map_record(model, prompt: str, chain: Chain, seed: int, length: int, found: 
             "chain": chain.to_list(), "range": [found.lo, found.hi],
             "reached": found.reached, "complete": found.complete,
             "critical_temperature": found.critical, "count": len(texts), "texts": texts}
+
+
+def interval_at(model, prompt: str, chain: Chain, length: int, seed: int, t: float,
+                lo: float = 0.0, hi: float = math.inf, sample: int = 0) -> tuple[float, float]:
+    """The interval [from, to) of T, within [lo, hi), over which sample `sample` of `seed`
+    is the text it is at T: at each step, the part of the interval where the step's token
+    stays on top of its row's lines (one row a step: cheap on any vocabulary)."""
+    before = check_mappable(chain)
+    tokenizer = model.tokenizer
+    prompt_ids = tokenizer.encode(prompt)
+    stop = tokenizer.index.get("\n") if model.per_line else -1
+    noise = stream(seed, sample)
+    order = leaf_order(model)
+    context = model.opening(prompt_ids)
+    states = chain.start(tokenizer, prompt_ids, 1)
+    for step in range(length):
+        if step % NOISE_BLOCK == 0:
+            block = token_gumbels(noise.keys(min(NOISE_BLOCK, length - step)), order)
+        z = model.logprobs(context)
+        if before.links:
+            z = before.apply(z, states)[0]
+        piece = next(p for p in envelope(z[0], block[step % NOISE_BLOCK], lo, hi)
+                     if p[1] <= t < p[2] or p[1] == p[2] == t)
+        token, lo, hi = piece
+        if token == stop:
+            break
+        if context.shape[1]:
+            context = np.concatenate([context[:, 1:], [[token]]], axis=1)
+        chain.update(states, [token], [0.0])
+    return lo, hi

@@ -8,11 +8,11 @@ import click
 from tempgen import __version__
 from tempgen.cli.distribution import calibrate, curve, dist
 from tempgen.cli.generate import sample
+from tempgen.cli.mapping import map_cmd
 from tempgen.cli.model import convert, eval_cmd, export, models
 from tempgen.cli.options import CONTEXT, TempgenGroup
 from tempgen.cli.recorded import logprobs
 from tempgen.cli.serve import serve
-from tempgen.cli.mapping import map_cmd
 from tempgen.cli.sweeping import sweep
 from tempgen.cli.training import count, train
 

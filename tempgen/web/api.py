@@ -11,6 +11,7 @@ from tempgen.analysis.calibration import calibrate
 from tempgen.analysis.explore import position
 from tempgen.analysis.recorded_rows import bars_at
 from tempgen.analysis.sweep import sample_stats, sweep
+from tempgen.analysis.textmap import Unmappable, check_mappable, interval_at, text_map
 from tempgen.errors import TempgenError
 from tempgen.generate.samplers.settings import LINKS, SETTINGS
 from tempgen.generate.samples import one_sample, pieces
@@ -20,6 +21,9 @@ from tempgen.views.palette import BANDS
 from tempgen.web import params
 from tempgen.web.params import LIMITS, BadRequest
 
+SLIDER = (0.0, 5.0)  # the temperatures the page's slider reaches (0 by its button)
+WHOLE_MAP_VOCAB = 1000  # up to this vocabulary the page gets every change of the text
+
 
 class Api:
     """The API of a server started with `models` (name -> loaded model)."""
@@ -27,6 +31,7 @@ class Api:
     def __init__(self, models: dict):
         self.models = models
         self._sample = lru_cache(maxsize=256)(self._make_sample)
+        self._changes = lru_cache(maxsize=64)(self._make_changes)
 
     def config(self) -> dict:
         return {"models": [{"name": n, "level": m.level, "order": m.order,
@@ -79,6 +84,34 @@ class Api:
         # the next token's row)
         top = params.integer(body, "top", 10, 1, LIMITS["top"])
         return position(model, key[1], s, k, key[4], top)
+
+    def map(self, body) -> dict:
+        """Where the sample's text changes as T runs over the slider's range: the interval
+        of T that gives the text shown, and the ticks: every temperature where the text
+        changes (a small vocabulary: the whole map, tempgen map's), or the interval's ends
+        (a large one, where the whole map costs seconds)."""
+        name, model, key = self._run(body)
+        _, prompt, seed, length, chain, chosen = key
+        if chosen:
+            return {"available": False, "reason": "a branched text: its forced tokens do not "
+                                                   "follow T"}
+        try:
+            check_mappable(chain)
+        except Unmappable as exc:
+            return {"available": False, "reason": str(exc)}
+        t = chain.temperature
+        if math.isinf(t):
+            return {"available": False, "reason": "T = ∞ is past the slider's range"}
+        lo, hi = interval_at(model, prompt, chain, length, seed, t, *SLIDER) \
+            if t < SLIDER[1] else (SLIDER[1], math.inf)
+        ticks = self._changes(name, prompt, seed, length, chain.at_temperature(1.0)) \
+            if model.vocab_size <= WHOLE_MAP_VOCAB else [x for x in (lo, hi) if 0 < x < SLIDER[1]]
+        return {"available": True, "from": lo, "to": _t(hi), "ticks": ticks}
+
+    def _make_changes(self, name, prompt, seed, length, chain) -> list[float]:
+        model = self.models[name]
+        found = text_map(model, prompt, chain, length, seed, *SLIDER)
+        return [x.lo for x in found.texts if 0 < x.lo < found.reached]
 
     # ------------------------------------------------------------------ sweep, calibrate
     def sweep(self, body) -> dict:

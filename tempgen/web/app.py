@@ -47,7 +47,7 @@ def create_app(models: dict, hosts: list[str]) -> Starlette:
 
     routes = [Route("/", index), Route("/api/config", config), Route("/favicon.ico", no_icon),
               *[Route(f"/api/{name}", endpoint(getattr(api, name)), methods=["POST"])
-                for name in ("sample", "position", "sweep", "calibrate", "recorded")],
+                for name in ("sample", "position", "map", "sweep", "calibrate", "recorded")],
               Mount("/static", StaticFiles(directory=STATIC))]
     return Starlette(routes=routes,
                      middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],

@@ -66,9 +66,51 @@ async function refresh() {
     $("command").textContent = data.command;
     choicesList();
     inspect(shownPosition()); // (the bars follow T)
+    changes();
   } catch (error) {
     showError(error);
   }
+}
+
+// Where the text changes as T runs: the interval of T this text holds on, and a mark under
+// the slider at each temperature where the text changes (from the server's map).
+let span = null;
+async function changes() {
+  try {
+    const data = await track(call("map", sampleBody(state)));
+    if (!data) return;
+    span = data.available ? data : null;
+    $("prev-change").disabled = $("next-change").disabled = !span;
+    const marks = $("changes");
+    marks.replaceChildren();
+    if (!span) {
+      $("t-span").textContent = `no exact changes here: ${data.reason}`;
+      return;
+    }
+    const f = (t) => (t === "inf" ? "∞" : Number(t.toPrecision(4)));
+    $("t-span").textContent = span.from === span.to ? "this text at T = 0 exactly"
+      : `this text for T in [${f(span.from)}, ${f(span.to)})`;
+    const width = marks.getBoundingClientRect().width;
+    const thumb = 16; // (the slider's thumb: the track runs from its half to width - its half)
+    for (const t of span.ticks) {
+      if (t < 0.05 || t > 5) continue;
+      const mark = document.createElement("span");
+      mark.className = "change";
+      mark.dataset.t = t;
+      const frac = Math.log(t / 0.05) / Math.log(100); // (the slider's log scale)
+      mark.style.left = `${thumb / 2 + frac * (width - thumb)}px`;
+      marks.append(mark);
+    }
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// The text below or above this one: T just past the interval's end.
+function stepChange(direction) {
+  if (!span) return;
+  if (direction < 0 && span.from > 0) setT(span.from * (1 - 1e-9));
+  if (direction > 0 && span.to !== "inf") setT(span.to * (1 + 1e-9));
 }
 
 function choicesList() {
@@ -193,10 +235,16 @@ function wire() {
       PageUp: 1.5, PageDown: 1 / 1.5 }[event.key];
     if (!factor) return;
     event.preventDefault();
+    if (event.shiftKey && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      stepChange(event.key === "ArrowRight" ? 1 : -1); // Shift+arrows: to the next change
+      return;
+    }
     const t = state.t === "inf" ? 5 : state.t === 0 ? 0.05 : state.t * factor;
     setT(Number(Math.min(5, Math.max(0.05, t)).toPrecision(3)));
   });
   $("greedy").addEventListener("click", () => setT(0));
+  $("prev-change").addEventListener("click", () => stepChange(-1));
+  $("next-change").addEventListener("click", () => stepChange(1));
   $("uniform").addEventListener("click", () => setT("inf"));
   $("t-box").addEventListener("change", () => {
     const t = typedT($("t-box").value);
