@@ -221,6 +221,10 @@ def main() -> None:
 
     coupling.report(mark)
     print()
+    import mapping
+
+    mapping.report(mark)
+    print()
     tempgen = [sys.executable, "-m", "tempgen"]
     for n, runs in ((20000, 5), (500000, 3)):
         whole = wall(tempgen + ["sample", "-t", "0.8", "-n", str(n), "--seed", "1"], runs)

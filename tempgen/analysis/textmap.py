@@ -116,7 +116,8 @@ def envelope(z: np.ndarray, g: np.ndarray, lo: float, hi: float) -> list[tuple[i
         t = float(first)
 
 
-NOISE_BLOCK = 64  # steps whose noise is made at once
+NOISE_CELLS = 1 << 18  # (step, token) noise made at once
+CHUNK_CELLS = 1 << 19  # (interval, token) cells worked on at once: a few MB
 
 
 def text_map(model, prompt: str, chain: Chain, length: int, seed: int, lo: float, hi: float,
@@ -129,6 +130,7 @@ def text_map(model, prompt: str, chain: Chain, length: int, seed: int, lo: float
     stop = tokenizer.index.get("\n") if model.per_line else -1
     noise = stream(seed, sample)
     order = leaf_order(model)
+    steps = max(1, NOISE_CELLS // model.vocab_size)  # (steps whose noise is made at once)
     # the intervals whose texts are alike so far: their ends, the context of their next
     # token, their chain's state, and their text as a node of a tree of tokens
     los, his = np.array([lo], dtype=np.float64), np.array([hi], dtype=np.float64)
@@ -141,16 +143,23 @@ def text_map(model, prompt: str, chain: Chain, length: int, seed: int, lo: float
     for step in range(length):
         if not len(los):
             break
-        if step % NOISE_BLOCK == 0:
-            block = token_gumbels(noise.keys(min(NOISE_BLOCK, length - step)), order)
-        g = block[step % NOISE_BLOCK]  # (one step's noise: every interval's)
+        if step % steps == 0:
+            block = token_gumbels(noise.keys(min(steps, length - step)), order)
+        g = block[step % steps]  # (one step's noise: every interval's)
         distinct, which = np.unique(contexts, axis=0, return_inverse=True)
-        z = model.logprobs(distinct)[which.ravel()]  # (intervals sharing a context)
-        if before.links:
-            z = before.apply(z, states)[0]
-        pieces = _pieces(z, g, los, his)  # (interval, token, from, to) in order of T
-        rows, tokens = pieces[0], pieces[1].astype(np.int64)
-        logq = _logqs(z[rows], tokens, pieces[2], pieces[3])
+        rows_of = model.logprobs(distinct)  # (intervals sharing a context share its row)
+        which = which.ravel()
+        parts = []
+        chunk = max(1, CHUNK_CELLS // model.vocab_size)  # (memory a few MB wide)
+        for first in range(0, len(los), chunk):
+            at = slice(first, first + chunk)
+            z = rows_of[which[at]]
+            if before.links:
+                z = before.apply(z, states[at])[0]
+            rows, tokens, a, b = _pieces(z, g, los[at], his[at])  # (in order of T)
+            parts.append((rows + first, tokens, a, b, _logqs(z[rows], tokens, a, b)))
+        rows, tokens, a, b, logq = (np.concatenate(c) for c in zip(*parts, strict=True))
+        pieces = (rows, tokens, a, b)
         new = tree.add(tokens, logq, nodes[rows])
         ended = tokens == stop
         done += [(a, b, int(parent)) for a, b, parent
@@ -305,15 +314,16 @@ def interval_at(model, prompt: str, chain: Chain, length: int, seed: int, t: flo
     stop = tokenizer.index.get("\n") if model.per_line else -1
     noise = stream(seed, sample)
     order = leaf_order(model)
+    steps = max(1, NOISE_CELLS // model.vocab_size)
     context = model.opening(prompt_ids)
     states = chain.start(tokenizer, prompt_ids, 1)
     for step in range(length):
-        if step % NOISE_BLOCK == 0:
-            block = token_gumbels(noise.keys(min(NOISE_BLOCK, length - step)), order)
+        if step % steps == 0:
+            block = token_gumbels(noise.keys(min(steps, length - step)), order)
         z = model.logprobs(context)
         if before.links:
             z = before.apply(z, states)[0]
-        piece = next(p for p in envelope(z[0], block[step % NOISE_BLOCK], lo, hi)
+        piece = next(p for p in envelope(z[0], block[step % steps], lo, hi)
                      if p[1] <= t < p[2] or p[1] == p[2] == t)
         token, lo, hi = piece
         if token == stop:
