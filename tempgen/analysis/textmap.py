@@ -155,7 +155,7 @@ def text_map(model, prompt: str, chain: Chain, length: int, seed: int, lo: float
             at = slice(first, first + chunk)
             z = rows_of[which[at]]
             if before.links:
-                z = before.apply(z, states[at])[0]
+                z = before.apply(z, None if states is None else states[at])[0]
             rows, tokens, a, b = _pieces(z, g, los[at], his[at])  # (in order of T)
             parts.append((rows + first, tokens, a, b, _logqs(z[rows], tokens, a, b)))
         rows, tokens, a, b, logq = (np.concatenate(c) for c in zip(*parts, strict=True))
