@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tempgen.analysis.textmap import Unmappable, check_mappable, envelope, text_map
+from tempgen.analysis.lines import Unmappable, check_mappable, envelope
+from tempgen.analysis.textmap import text_map
 from tempgen.cli import cli
 from tempgen.generate import compiled
 from tempgen.generate.samplers.chain import build_chain

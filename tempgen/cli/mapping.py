@@ -79,7 +79,8 @@ def map_cmd(model_spec, prompt, length, seed, span, max_texts, fmt, save_svg, sa
       tempgen map -p "ROMEO." --format json -o map.json
       tempgen map -p "ROMEO." --save-html map.html
     """
-    from tempgen.analysis.textmap import Unmappable, check_mappable, map_record, text_map
+    from tempgen.analysis.lines import Unmappable, check_mappable
+    from tempgen.analysis.textmap import map_record, text_map
     from tempgen.cli.progress import status
 
     lo, hi = parse_range(span)

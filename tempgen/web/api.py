@@ -11,7 +11,8 @@ from tempgen.analysis.calibration import calibrate
 from tempgen.analysis.explore import position
 from tempgen.analysis.recorded_rows import bars_at
 from tempgen.analysis.sweep import sample_stats, sweep
-from tempgen.analysis.textmap import Unmappable, check_mappable, interval_at, text_map
+from tempgen.analysis.lines import Unmappable, check_mappable
+from tempgen.analysis.textmap import interval_at, text_map
 from tempgen.errors import TempgenError
 from tempgen.generate.samplers.settings import LINKS, SETTINGS
 from tempgen.generate.samples import one_sample, pieces
