@@ -9,9 +9,9 @@ from functools import lru_cache
 
 from tempgen.analysis.calibration import calibrate
 from tempgen.analysis.explore import position
+from tempgen.analysis.lines import Unmappable, check_mappable
 from tempgen.analysis.recorded_rows import bars_at
 from tempgen.analysis.sweep import sample_stats, sweep
-from tempgen.analysis.lines import Unmappable, check_mappable
 from tempgen.analysis.textmap import interval_at, text_map
 from tempgen.errors import TempgenError
 from tempgen.generate.samplers.settings import LINKS, SETTINGS
