@@ -26,6 +26,28 @@ OUTPUT = re.compile(r"<!-- output: (?P<cmd>.+?) -->")
 PICTURE = re.compile(r"<!-- picture: (?P<cmd>.+?) -->")
 FENCE = re.compile(r"^```(\w*)\s*$")
 SKIPPED = re.compile(r"^\s*(make |tempgen serve\b)")  # set-up, and the server
+TABLE = re.compile(r"(<!-- samplers: registry -->\n)(\|.*?\n)(?=\n)", re.S)
+
+
+def samplers_table() -> str:
+    """The samplers table, from the registry: each link in the default order, its options
+    with their defaults, what it does to the row."""
+    from tempgen.generate.samplers.registry import CONTEXT, REGISTRY
+
+    def option(s) -> str:
+        if s.kind == "strings":
+            return "`--dry-sequence-breaker` (repeatable)"
+        shown = f"{s.default:g}"
+        if s.name in ("repeat_last_n", "dry_penalty_last_n"):
+            shown += f"; -1 = {CONTEXT}"
+        return f"`{'-t' if s.name == 'temperature' else s.option}` ({shown})"
+
+    rows = ["| link | options (default) | what it does to the row |", "|---|---|---|"]
+    for link in REGISTRY:
+        rows.append(f"| {link.name} | {', '.join(map(option, link.settings))} | "
+                    f"{link.does} |")
+    return "\n".join(rows) + "\n"
+
 
 
 def run(command: str) -> str:
@@ -97,6 +119,7 @@ def remake(path: Path) -> int:
         if lang == "text" and cmd:
             lines[a:b] = run(cmd)[:-1].split("\n")
     text = "\n".join(lines)
+    text = TABLE.sub(lambda m: m[1] + samplers_table(), text)
     for m in PICTURE.finditer(text):
         run(m["cmd"])
         print("pictured:", m["cmd"])

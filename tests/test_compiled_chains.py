@@ -193,3 +193,11 @@ def test_xtc_before_a_plain_temperature_or_last_the_same_both_ways(t, xtc_last):
     same(model, [chain], [0, 0], model.tokenizer.encode("KING"), 300)
     fast, _ = run(model, [chain], [0], [], 50, 1)
     assert np.allclose(fast.temperature, t)  # the temperature each step was tempered at
+
+
+def test_the_compiled_loop_names_the_registrys_links_in_its_order():
+    # a link's kind is its place in registry.py; csrc/chain.h must list the same names
+    from tempgen.generate import _compiled
+    from tempgen.generate.samplers.registry import LINKS
+
+    assert _compiled.kinds() == LINKS == tuple(compiled.KINDS)

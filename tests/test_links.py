@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import arrays
 from tempgen.generate.draw import Stream, draw
 from tempgen.generate.noise import token_gumbels
 from tempgen.generate.samplers.chain import build_chain
-from tempgen.generate.samplers.settings import LINKS, SETTINGS
+from tempgen.generate.samplers.registry import LINK_OF, LINKS, SETTINGS
 from tempgen.generate.samplers.state import RowState
 from tempgen.generate.samplers.temperature import dynamic_temperature
 from tempgen.generate.samplers.truncation import surprise_cut, top_k, top_n_sigma, xtc_cut
@@ -185,7 +185,7 @@ def test_but_min_p_after_temperature_is_another_sampler():
 
 
 def test_every_link_has_a_place_in_the_default_order():
-    assert {s.link for s in SETTINGS.values()} == set(LINKS)
+    assert set(LINK_OF) == set(SETTINGS) and set(LINK_OF.values()) == set(LINKS)
     chain = build_chain({"top_k": 5, "xtc_probability": 0.5, "dry_multiplier": 1.0,
                          "repeat_penalty": 1.1, "top_n_sigma": 1.0, "mirostat": 2,
                          "dynatemp_range": 0.2})

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tempgen.generate import compiled, noise
 from tempgen.generate.draw import Stream, draw, streams
 from tempgen.generate.samplers.chain import build_chain
-from tempgen.generate.samplers.settings import LINKS
+from tempgen.generate.samplers.registry import LINKS
 from tempgen.lm import store
 from tempgen.lm.tokenizer import CharTokenizer
 

@@ -38,3 +38,9 @@ def test_an_example_runs_as_pasted(script, tmp_path):
     done = readme.run_script(script, tmp_path)
     assert done.returncode == 0, (script, done.stderr[-2000:])
     assert "Traceback" not in done.stderr
+
+
+def test_the_samplers_table_is_the_registrys():
+    text = (readme.ROOT / "docs" / "samplers.md").read_text()
+    found = readme.TABLE.search(text)
+    assert found and found[2] == readme.samplers_table()

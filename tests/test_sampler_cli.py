@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from tempgen.cli import cli
-from tempgen.generate.samplers.settings import SETTINGS
+from tempgen.generate.samplers.registry import SETTINGS
 
 NUMERIC = [s for s in SETTINGS.values() if s.kind != "strings" and s.name != "temperature"]
 

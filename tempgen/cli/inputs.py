@@ -20,7 +20,7 @@ from tempgen.cli.options import (
 
 def sampler_settings(options: dict) -> tuple[dict, tuple[str, ...]]:
     """The sampler settings and chain order of a command's options (taken out of them)."""
-    from tempgen.generate.samplers.settings import SETTINGS
+    from tempgen.generate.samplers.registry import SETTINGS
     from tempgen.generate.textstream import unescape
 
     settings = {name: options.pop(name) for name in list(options) if name in SETTINGS}
@@ -189,7 +189,7 @@ def columns_of(temperatures: str | None, span: str | None, over: str | None,
     """What a sweep's columns differ by, and its values: the temperatures of
     --temperatures or --range, or the setting and values of --sweep-over NAME=V1,V2,...
     (the other columns' temperature then being `temperature`)."""
-    from tempgen.generate.samplers.settings import SETTINGS
+    from tempgen.generate.samplers.registry import SETTINGS
 
     if over is None:
         return "temperature", temperatures_of(temperatures, span)

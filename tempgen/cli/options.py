@@ -93,22 +93,19 @@ class Count(click.ParamType):
 
 
 class Temperature(click.ParamType):
-    """A temperature: a number >= 0, or inf. NaN and negatives are usage errors."""
+    """A temperature: a number >= 0, or inf, as the registry's setting checks it (the one
+    check the web API and the library use too). NaN and negatives are usage errors."""
 
     name = "T"
 
     def convert(self, value, param, ctx):
-        if isinstance(value, float):
-            t = value
-        else:
-            try:
-                t = float(value)
-            except ValueError:
-                self.fail(f"{value!r} is not a number (use 0 for greedy, inf for uniform)",
-                          param, ctx)
-        if t != t or t < 0:
-            self.fail(f"{value} is not a temperature (use a number >= 0, or inf)", param, ctx)
-        return t
+        from tempgen.generate.samplers.registry import SETTINGS
+
+        try:
+            return SETTINGS["temperature"].check(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a temperature (a number >= 0: 0 for greedy, inf for "
+                      "uniform)", param, ctx)
 
 
 def given(name: str) -> bool:
@@ -166,7 +163,7 @@ encoding_options = [
                  help="On undecodable bytes: stop with an error, or replace them with U+FFFD."),
 ]
 class SettingType(click.ParamType):
-    """A sampler setting, checked by its own rule (generate/samplers/settings.py)."""
+    """A sampler setting, checked by its own rule (generate/samplers/registry.py)."""
 
     def __init__(self, setting):
         self.setting = setting
@@ -181,7 +178,7 @@ class SettingType(click.ParamType):
 
 
 def _sampler_options() -> list:
-    from tempgen.generate.samplers.settings import DRY_BREAKERS, LINKS, SETTINGS
+    from tempgen.generate.samplers.registry import DRY_BREAKERS, LINKS, SETTINGS
 
     shown = lambda v: "inf" if v == float("inf") else f"{v:g}"  # noqa: E731
     first = ["top_k", "top_p", "min_p", "typical_p", "top_n_sigma", "xtc_probability",

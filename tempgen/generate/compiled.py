@@ -17,7 +17,7 @@ import weakref
 
 import numpy as np
 
-from tempgen.generate.samplers.settings import window
+from tempgen.generate.samplers.registry import LINKS, window
 
 try:
     from tempgen.generate import _compiled
@@ -120,9 +120,8 @@ def _penalties_then_t(chain) -> bool:
 
 
 # The link kinds as csrc/chain.h numbers them.
-KINDS = {name: i for i, name in enumerate(
-    ("penalties", "dry", "top_n_sigma", "top_k", "typical_p", "top_p", "min_p", "xtc",
-     "temperature", "mirostat"))}
+KINDS = {name: i for i, name in enumerate(LINKS)}  # (a link's kind: its place in the
+# registry; the compiled module names its kinds, and a test ties the two)
 
 
 def chain_spec(chain, tokenizer) -> tuple:

@@ -4,10 +4,9 @@ names it (HTTP 400), never a server error."""
 from __future__ import annotations
 
 import json
-import math
 
 from tempgen.generate.samplers.chain import build_chain
-from tempgen.generate.samplers.settings import SETTINGS
+from tempgen.generate.samplers.registry import SETTINGS
 from tempgen.io.text import is_text
 
 LIMITS = {
@@ -120,15 +119,19 @@ def model(body: dict, models: dict):
 
 
 def temperature(value, name: str = "temperature") -> float:
-    """A temperature: a number >= 0, or "inf"."""
-    if value == "inf":
-        return math.inf
-    return number(value, name, 0.0, 1e6)
+    """A temperature: a number >= 0, or "inf", as the registry's setting checks it (the one
+    check the command line and the library use too)."""
+    if isinstance(value, bool) or not (value == "inf" or isinstance(value, (int, float))):
+        raise BadRequest(name, "a number >= 0, or \"inf\", is needed")
+    try:
+        return SETTINGS["temperature"].check(value)
+    except (ValueError, OverflowError) as exc:
+        raise BadRequest(name, str(exc)[:200]) from None
 
 
 def chain(body: dict, t: float):
     """The sampler chain: temperature t and the request's "samplers" settings (by their
-    names, generate/samplers/settings.py) and "order"."""
+    names, generate/samplers/registry.py) and "order"."""
     s = body.get("samplers", {})
     if not isinstance(s, dict):
         raise BadRequest("samplers", "an object is needed")

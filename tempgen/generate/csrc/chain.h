@@ -9,8 +9,13 @@
 
 #include "noise.h"
 
+/* The links' kinds, in the order of generate/samplers/registry.py (a link's kind is its
+ * place there); LINK_NAMES names them, and the module reports them (kinds()) so a test can
+ * tie the two. */
 enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P, L_XTC,
        L_TEMPERATURE, L_MIROSTAT, L_KINDS };
+#define LINK_NAMES { "penalties", "dry", "top_n_sigma", "top_k", "typical_p", "top_p", \
+                     "min_p", "xtc", "temperature", "mirostat" }
 #define MAX_LINKS 16
 /* A cut's margin (samplers/truncation.py, MARGIN): values this close to its edge are on it. */
 #define MARGIN 1e-10

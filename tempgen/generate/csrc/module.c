@@ -301,6 +301,18 @@ static PyObject *moments_py(PyObject *self, PyObject *args) {
 
 /* gumbel_min(key, w): the search alone, on a row of weights by leaf (w: float64, 0 where no
  * candidate): (the leaf drawn, its E), as the decode loop's draws find it. */
+static PyObject *kinds_py(PyObject *self, PyObject *noargs) {
+    static const char *names[L_KINDS] = LINK_NAMES;
+    PyObject *out = PyTuple_New(L_KINDS);
+    if (!out) return NULL;
+    for (int k = 0; k < L_KINDS; k++) {
+        PyObject *name = PyUnicode_FromString(names[k]);
+        if (!name) { Py_DECREF(out); return NULL; }
+        PyTuple_SET_ITEM(out, k, name);
+    }
+    return out;
+}
+
 static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
     unsigned long long key;
     PyObject *w_o;
@@ -336,6 +348,8 @@ static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
+    {"kinds", kinds_py, METH_NOARGS,
+     "kinds(): the links' names, in the order of their kinds (csrc/chain.h)."},
     {"moments", moments_py, METH_VARARGS,
      "moments(run, contexts, targets, out): the sums over rows of each row's log-partition "
      "ln sum p^(1/T) and its first two derivatives in 1/T at the run's temperatures, added "

@@ -1,4 +1,4 @@
-"""The sampler chain (chain.py) and its links: the settings by name (settings.py, which
-imports nothing heavy, so the command line can build its options from it), truncations
+"""The sampler chain (chain.py) and its links, each declared once in registry.py (which
+imports nothing heavy, so the command line can build its options from it): truncations
 (truncation.py), penalties and DRY (penalties.py), dynamic temperature (temperature.py),
 and what a stateful chain remembers of a sample (state.py)."""

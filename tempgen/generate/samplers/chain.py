@@ -1,5 +1,5 @@
 """The sampler chain: links applied in order to (batch, vocab) log-probabilities, built
-from settings by name (settings.py). The chain is data: a user can reorder it, and a link
+from settings by name (registry.py). The chain is data: a user can reorder it, and a link
 whose settings make it do nothing is left out.
 
 Stateless links (truncations, XTC, temperature) give the same row for the same input, so
@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from tempgen.generate.samplers import penalties, truncation
-from tempgen.generate.samplers.settings import (
+from tempgen.generate.samplers.registry import (
     LINKS,
     SETTINGS,
+    SPECS,
     STATEFUL,
     active,
     link_name,
@@ -29,7 +30,6 @@ from tempgen.generate.samplers.settings import (
     window,
 )
 from tempgen.generate.samplers.state import RowState
-from tempgen.generate.samplers.temperature import dynamic_temperature
 from tempgen.generate.tempering import temperature, tempered_share
 
 DEFAULT_ORDER = LINKS
@@ -243,32 +243,13 @@ def _xtc(link, rest, logw, states, temps):
 
 
 def _apply(link: Link, logw: np.ndarray, states):
-    """One link on the rows: (log-weights, the rows' temperatures or None)."""
-    s = dict(link.settings)
-    name = link.name
-    if name == "temperature":
-        if s.get("dynatemp_range", 0.0) > 0:
-            t = dynamic_temperature(logw, s["temperature"], s["dynatemp_range"],
-                                    s["dynatemp_exponent"])
-        else:
-            t = np.full(len(logw), s["temperature"])
-        one = len(t) > 0 and bool((t == t[0]).all())
-        return temperature(logw, t[0] if one else t), t
-    if name == "mirostat":
-        return truncation.surprise_cut(logw, np.array([st.mu for st in states])), None
-    if name == "penalties":
-        return penalties.repetition(logw, [st.history for st in states],
-                                    window(s["repeat_last_n"]), s["repeat_penalty"],
-                                    s["frequency_penalty"], s["presence_penalty"]), None
-    if name == "dry":
-        return penalties.dry(logw, [st.history for st in states], s["dry_multiplier"],
-                             s["dry_base"], s["dry_allowed_length"],
-                             window(s["dry_penalty_last_n"]), states[0].breakers), None
-    return getattr(truncation, name)(logw, s[name]), None
+    """One link on the rows: (log-weights, the rows' temperatures or None), by its entry's
+    numpy function (registry.py)."""
+    return SPECS[link.name].apply(logw, dict(link.settings), states)
 
 
 def build_chain(settings: dict, order: Sequence[str] | None = None) -> Chain:
-    """A chain from settings by name (settings.py; missing ones take their defaults),
+    """A chain from settings by name (registry.py; missing ones take their defaults),
     each checked once. `order` lists links to go first; the others follow in the default
     order. ValueError names a bad setting or link."""
     unknown = set(settings) - set(SETTINGS)

@@ -1,0 +1,255 @@
+"""The sampler links, one entry each: its name, its settings (option names, defaults,
+checks, help), when it is active, whether it keeps state between steps, its numpy function,
+and what it does (the samplers table of docs/samplers.md). Its place here is its place in
+the default chain, and its index its kind in the compiled loop (csrc/chain.h, which reports
+its names: a test ties the two). Names, defaults and meanings are llama.cpp's, so settings
+carry over; a link whose settings leave it doing nothing is left out of the chain.
+
+Everything else derives from this table: the CLI's options, the web page's controls and the
+API's checks (each setting's own `check`, the one validation), the spec the compiled loop
+reads, the README's table and sweep's --sweep-over names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CONTEXT = 4096  # tokens a window of -1 means (llama.cpp's: its default context size)
+MAX_WINDOW = 1 << 16  # tokens a window may name
+BIG = 1e6  # bound of the penalties' strengths
+DRY_BREAKERS = ("\n", ":", '"', "*")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    kind: str = "float"  # "float", "int" or "strings"
+    low: float = -math.inf
+    high: float = math.inf
+    open_low: bool = False
+    allow_inf: bool = False
+    help: str = ""
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def check(self, value):
+        """The value, converted; ValueError naming the setting when it is not allowed."""
+        if self.kind == "strings":
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{self.name} must be a list of strings")
+            return tuple(value)
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name} must be a number, got {value!r}") from None
+        if math.isnan(v) or (math.isinf(v) and not self.allow_inf):
+            raise ValueError(f"{self.name} must be a finite number, got {value}")
+        if self.kind == "int" and v != int(v):
+            raise ValueError(f"{self.name} must be a whole number, got {value}")
+        low_ok = v > self.low if self.open_low else v >= self.low
+        if not low_ok or v > self.high:
+            raise ValueError(f"{self.name} must be in {self.span()}, got {value}")
+        if self.name == "mirostat" and v == 1:
+            raise ValueError("Mirostat 1 (the first version) is not provided; use 2")
+        return int(v) if self.kind == "int" else v
+
+    def span(self) -> str:
+        lo = "(" if self.open_low else "["
+        def fmt(x):
+            return "inf" if math.isinf(x) else str(int(x)) if self.kind == "int" else f"{x:g}"
+
+        return f"{lo}{fmt(self.low)}, {fmt(self.high)}]"
+
+
+def _s(name, default, **kw) -> Setting:
+    return Setting(name, default, **kw)
+
+
+def window(n: int) -> int:
+    """Tokens a look-back setting means: -1 is CONTEXT."""
+    return CONTEXT if n < 0 else n
+
+
+# Each link's numpy function: (log-weights (batch, vocab), its settings by name, each row's
+# RowState or None) -> (log-weights, each row's temperature or None). (Their modules are
+# imported when first used: the command line builds its options from this table, and starts
+# without numpy.)
+def _penalties(logw, s, states):
+    from tempgen.generate.samplers import penalties
+
+    return penalties.repetition(logw, [st.history for st in states], window(s["repeat_last_n"]),
+                                s["repeat_penalty"], s["frequency_penalty"],
+                                s["presence_penalty"]), None
+
+
+def _dry(logw, s, states):
+    from tempgen.generate.samplers import penalties
+
+    return penalties.dry(logw, [st.history for st in states], s["dry_multiplier"],
+                         s["dry_base"], s["dry_allowed_length"], window(s["dry_penalty_last_n"]),
+                         states[0].breakers), None
+
+
+def _cut(name: str):
+    """A cut of one setting, its link's namesake: truncation.<name>(logw, value)."""
+    def apply(logw, s, states):
+        from tempgen.generate.samplers import truncation
+
+        return getattr(truncation, name)(logw, s[name]), None
+
+    return apply
+
+
+def _temperature(logw, s, states):
+    import numpy as np
+
+    from tempgen.generate.samplers.temperature import dynamic_temperature
+    from tempgen.generate.tempering import temperature as temper
+
+    if s.get("dynatemp_range", 0.0) > 0:
+        t = dynamic_temperature(logw, s["temperature"], s["dynatemp_range"],
+                                s["dynatemp_exponent"])
+    else:
+        t = np.full(len(logw), s["temperature"])
+    one = len(t) > 0 and bool((t == t[0]).all())
+    return temper(logw, t[0] if one else t), t
+
+
+def _mirostat(logw, s, states):
+    import numpy as np
+
+    from tempgen.generate.samplers import truncation
+
+    return truncation.surprise_cut(logw, np.array([st.mu for st in states])), None
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link of the chain, declared once."""
+
+    name: str
+    settings: tuple[Setting, ...]
+    active: Callable[[dict], bool]  # whether settings `v` (all of its own) change anything
+    apply: Callable | None  # its numpy function (None: the chain runs it itself: XTC)
+    stateful: bool = False  # it reads what a sample drew before
+    does: str = ""
+
+
+REGISTRY = (
+    Link("penalties", (
+        _s("repeat_penalty", 1.0, low=0.0, high=BIG, open_low=True,
+           help="Divide the weight of a token used in the last N by this (1 = off)."),
+        _s("repeat_last_n", 64, kind="int", low=-1, high=MAX_WINDOW,
+           help=f"Tokens the penalties look back over (0 = off, -1 = {CONTEXT})."),
+        _s("presence_penalty", 0.0, low=-BIG, high=BIG,
+           help="Subtract this from the log-weight of a token used in the last N (0 = off)."),
+        _s("frequency_penalty", 0.0, low=-BIG, high=BIG,
+           help="Subtract this times its count from a token's log-weight (0 = off)."),
+    ), active=lambda v: v["repeat_last_n"] != 0 and (
+        v["repeat_penalty"] != 1.0 or v["presence_penalty"] != 0.0
+        or v["frequency_penalty"] != 0.0),
+        apply=_penalties, stateful=True,
+        does="a token used c times in the last N: its log-weight divided by the penalty "
+             "(multiplied when negative), minus presence, minus c × frequency"),
+    Link("dry", (
+        _s("dry_multiplier", 0.0, low=0.0, high=BIG,
+           help="DRY: penalise the token that would extend a repeated sequence (0 = off)."),
+        _s("dry_base", 1.75, low=1.0, high=BIG,
+           help="DRY: the penalty grows as BASE^(length - allowed length)."),
+        _s("dry_allowed_length", 2, kind="int", low=0, high=MAX_WINDOW,
+           help="DRY: repeats this long go unpenalised."),
+        _s("dry_penalty_last_n", -1, kind="int", low=-1, high=MAX_WINDOW,
+           help=f"DRY: tokens to look back over (0 = off, -1 = {CONTEXT})."),
+        _s("dry_sequence_breakers", DRY_BREAKERS, kind="strings",
+           help="DRY: a repeat does not run across these."),
+    ), active=lambda v: v["dry_multiplier"] > 0 and v["dry_penalty_last_n"] != 0,
+        apply=_dry, stateful=True,
+        does="a token that would extend a repeat of n ≥ allowed tokens loses multiplier × "
+             "base^(n − allowed); repeats do not run across a breaker (`\\n`, `:`, `\"`, "
+             "`*` unless given; `none` for no breaker)"),
+    Link("top_n_sigma", (
+        _s("top_n_sigma", -1.0, low=-BIG, high=BIG,
+           help="Keep tokens whose log-weight is within N standard deviations of the top "
+                "one (<= 0 = off)."),
+    ), active=lambda v: v["top_n_sigma"] > 0, apply=_cut("top_n_sigma"),
+        does="keeps tokens whose log-weight is within N standard deviations of the top one: "
+             "the same tokens at every T"),
+    Link("top_k", (
+        _s("top_k", 0, kind="int", low=0, high=2**31 - 1,
+           help="Keep only the K most likely tokens (0 = off)."),
+    ), active=lambda v: v["top_k"] > 0, apply=_cut("top_k"), does="keeps the K most likely"),
+    Link("typical_p", (
+        _s("typical_p", 1.0, low=0.0, high=1.0, open_low=True,
+           help="Locally typical sampling mass, in (0, 1]."),
+    ), active=lambda v: v["typical_p"] < 1.0, apply=_cut("typical_p"),
+        does="keeps the tokens whose surprise is nearest the row's entropy, up to mass P"),
+    Link("top_p", (
+        _s("top_p", 1.0, low=0.0, high=1.0, open_low=True,
+           help="Nucleus: keep the most likely tokens up to this mass, in (0, 1]."),
+    ), active=lambda v: v["top_p"] < 1.0, apply=_cut("top_p"),
+        does="nucleus: the most likely tokens up to mass P"),
+    Link("min_p", (
+        _s("min_p", 0.0, low=0.0, high=1.0,
+           help="Keep tokens at least this fraction as likely as the top one, in [0, 1]."),
+    ), active=lambda v: v["min_p"] > 0.0, apply=_cut("min_p"),
+        does="keeps tokens at least P times as likely as the top one"),
+    Link("xtc", (
+        _s("xtc_probability", 0.0, low=0.0, high=1.0,
+           help="XTC: how often the top choices are excluded (0 = off)."),
+        _s("xtc_threshold", 0.1, low=0.0, high=1.0,
+           help="XTC: tokens at least this likely are top choices (> 0.5 = off)."),
+    ), active=lambda v: v["xtc_probability"] > 0 and v["xtc_threshold"] <= 0.5, apply=None,
+        does="with probability P, when two tokens or more are at least as likely as the "
+             "threshold, removes all of them but the least likely"),
+    Link("temperature", (
+        _s("temperature", 1.0, low=0.0, allow_inf=True,
+           help="0 = greedy, 1 = the model itself, inf = uniform."),
+        _s("dynatemp_range", 0.0, low=0.0, high=BIG,
+           help="Dynamic temperature: T +- this, higher where the row's entropy is (0 = off)."),
+        _s("dynatemp_exponent", 1.0, low=0.0, high=BIG,
+           help="Dynamic temperature: the exponent of the entropy's share."),
+    ), active=lambda v: True, apply=_temperature,  # (always there)
+        does="tempers at T; with a range R, at lo + (hi − lo) (H / H_max)^E, "
+             "lo = max(0, T − R), hi = T + R, H the row's entropy and H_max its largest "
+             "possible"),
+    Link("mirostat", (
+        _s("mirostat", 0, kind="int", low=0, high=2,
+           help="2 = Mirostat 2.0: keep the surprise near TAU (0 = off)."),
+        _s("mirostat_tau", 5.0, low=0.0, high=BIG,
+           help="Mirostat: the target surprise, in bits."),
+        _s("mirostat_eta", 0.1, low=0.0, high=BIG, help="Mirostat: the learning rate."),
+    ), active=lambda v: v["mirostat"] == 2, apply=_mirostat, stateful=True,
+        does="Mirostat 2.0: keeps tokens of surprise at most μ, and moves μ by η (τ − surprise) "
+             "after each token"),
+)
+
+SPECS = {link.name: link for link in REGISTRY}
+LINKS = tuple(SPECS)  # the default order
+STATEFUL = tuple(link.name for link in REGISTRY if link.stateful)
+SETTINGS = {s.name: s for link in REGISTRY for s in link.settings}
+LINK_OF = {s.name: link.name for link in REGISTRY for s in link.settings}
+ALIASES = {"typ_p": "typical_p", "typical": "typical_p", "temp": "temperature",
+           "repetition": "penalties", "mirostat_v2": "mirostat"}
+
+
+def link_settings(link: str) -> tuple[Setting, ...]:
+    return SPECS[link].settings
+
+
+def active(link: str, v: dict) -> bool:
+    """Whether a link with settings `v` (every one of its own) changes anything."""
+    return SPECS[link].active(v)
+
+
+def link_name(name: str) -> str:
+    """A link's name as a user may write it (top-k, typ_p, temp, ...), or ValueError."""
+    key = name.strip().lower().replace("-", "_")
+    key = ALIASES.get(key, key)
+    if key not in LINKS:
+        raise ValueError(f"unknown sampler {name.strip()!r} (choose from {', '.join(LINKS)})")
+    return key
