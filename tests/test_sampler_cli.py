@@ -145,6 +145,29 @@ def test_the_explorer_takes_every_setting_and_names_a_bad_one():
         assert reply.status_code == 400 and reply.json()["param"] == f"samplers.{key}"
 
 
+@pytest.mark.parametrize("setting", NUMERIC + [SETTINGS["temperature"]], ids=lambda s: s.name)
+def test_the_command_line_and_the_web_api_accept_and_refuse_the_same_values(setting):
+    # one check per setting: the same values pass or fail on both sides
+    from starlette.testclient import TestClient
+
+    from tempgen.lm import store
+    from tempgen.web.app import create_app
+
+    client = TestClient(create_app({"names-char": store.load("names-char")}, ["testserver"]))
+    values = [setting.low, setting.high, setting.default, 0, 1, 0.5, -1, 2.5, 1e300, -1e300]
+    values = [v for v in values if not (isinstance(v, float) and math.isinf(v))]
+    option = "-t" if setting.name == "temperature" else setting.option
+    for value in values:
+        cli_ok = CliRunner().invoke(cli, ["sample", "-m", "names-char", "-n", "3", "--seed",
+                                          "1", option, repr(value)]).exit_code == 0
+        body = {"model": "names-char", "seed": 1, "length": 3, "temperature": 1.0,
+                "samplers": {setting.name: value}}
+        if setting.name == "temperature":
+            body = {**body, "temperature": value, "samplers": {}}
+        web_ok = client.post("/api/sample", json=body).status_code == 200
+        assert cli_ok == web_ok, (setting.name, value, cli_ok, web_ok)
+
+
 @pytest.mark.parametrize("args", [
     ["-n", "300", "--seed", "2", "--num-samples", "3"],
     ["-m", "names-char", "--num-samples", "5", "--seed", "4"],  # (stopped at line ends)
