@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(not compiled.AVAILABLE, reason="the compiled loo
 LINKS = {
     "top-k": {"top_k": 7}, "top-p": {"top_p": 0.83}, "min-p": {"min_p": 0.13},
     "typical": {"typical_p": 0.77}, "top-n-sigma": {"top_n_sigma": 1.3},
+    "top-a": {"top_a": 0.3, "temperature": 1.4},
     "xtc": {"xtc_probability": 0.6, "xtc_threshold": 0.17},
     "dynatemp": {"dynatemp_range": 0.6, "temperature": 0.9, "dynatemp_exponent": 1.7},
     "mirostat": {"mirostat": 2, "mirostat_tau": 1.8, "mirostat_eta": 0.3},
@@ -31,7 +32,7 @@ LINKS = {
     "dry short window": {"dry_multiplier": 2.0, "dry_penalty_last_n": 9, "temperature": 0.0,
                          "dry_allowed_length": 1},
     "everything": {"repeat_penalty": 1.1, "dry_multiplier": 0.5, "top_n_sigma": 2.1,
-                   "top_k": 30, "typical_p": 0.97, "top_p": 0.91, "min_p": 0.01,
+                   "top_k": 30, "typical_p": 0.97, "top_p": 0.91, "min_p": 0.01, "top_a": 0.05,
                    "xtc_probability": 0.3, "xtc_threshold": 0.11, "dynatemp_range": 0.3,
                    "mirostat": 2, "mirostat_tau": 2.5},
 }

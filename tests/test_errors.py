@@ -192,6 +192,8 @@ CASES = {
     "unknown command": ("frobnicate", 2, ["frobnicate"]),
     "missing output": ("train {d}/corpus.txt", 2, ["-o"]),
     "top-k 400 digits": ("sample --top-k " + "9" * 400, 2, ["--top-k"]),
+    "top-a above 1": ("sample --top-a 1.5", 2, ["--top-a", "[0, 1]"]),
+    "top-a negative": ("sample --top-a -0.1", 2, ["--top-a"]),
     "num-samples 400 digits": ("sample --num-samples " + "9" * 400, 2, ["--num-samples"]),
     "length 400 digits": ("sample -n " + "9" * 400, 2, ["--length"]),
     "range to inf": ("sweep --range 0:inf:3", 2, ["--range", "finite"]),

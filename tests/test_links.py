@@ -15,7 +15,14 @@ from tempgen.generate.samplers.chain import build_chain
 from tempgen.generate.samplers.registry import LINK_OF, LINKS, SETTINGS
 from tempgen.generate.samplers.state import RowState
 from tempgen.generate.samplers.temperature import dynamic_temperature
-from tempgen.generate.samplers.truncation import surprise_cut, top_k, top_n_sigma, xtc_cut
+from tempgen.generate.samplers.truncation import (
+    probs,
+    surprise_cut,
+    top_a,
+    top_k,
+    top_n_sigma,
+    xtc_cut,
+)
 from tempgen.generate.tempering import temperature
 
 logits = arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(2, 30)),
@@ -33,6 +40,25 @@ def test_top_n_sigma_by_hand():
     z = np.array([[0.0, -1.0, -np.inf, -3.0]])  # -inf is not counted: mean -4/3
     sigma = math.sqrt(((0 + 4 / 3) ** 2 + (-1 + 4 / 3) ** 2 + (-3 + 4 / 3) ** 2) / 3)
     assert kept(top_n_sigma(z, 1.0)).tolist() == [[True, True, False, -sigma <= -3]]
+
+
+@given(logits, st.floats(0.0, 1.0))
+def test_top_a_keeps_exactly_the_tokens_at_least_a_times_the_top_squared(z, a):
+    # RWKV's top-a, as text-generation-webui's TopALogitsWarper removes them: p < a p_max^2
+    p = probs(z)
+    bound = a * p.max(axis=1, keepdims=True) ** 2
+    clear = np.abs(p - bound) > 1e-9 * np.maximum(bound, 1e-300)  # (away from the edge)
+    stays = kept(top_a(z, a))
+    assert np.array_equal(stays[clear], (p >= bound)[clear])
+    assert stays[np.arange(len(z)), z.argmax(axis=1)].all()  # the top token always stays
+    if a == 0:
+        assert np.array_equal(top_a(z, a), z)  # its neutral value: the row unchanged
+
+
+def test_top_a_by_hand():
+    z = np.log(np.array([[0.5, 0.3, 0.12, 0.08]]))  # p_max^2 = 0.25
+    assert kept(top_a(z, 0.4)).tolist() == [[True, True, True, False]]  # >= 0.1
+    assert kept(top_a(z, 1.0)).tolist() == [[True, True, False, False]]  # >= 0.25
 
 
 @given(logits, st.floats(0.05, 20), st.floats(0.1, 3))
@@ -145,7 +171,7 @@ def test_repetition_penalties_as_llama_cpp_defines_them():
 def test_no_chain_ever_empties_a_row(z, t, k, p, mp, nsig, xp, xt, dr, miro, tau, rep,
                                      history, dry):
     chain = build_chain({"temperature": t, "top_k": k, "top_p": p, "min_p": mp,
-                         "typical_p": p, "top_n_sigma": nsig, "xtc_probability": xp,
+                         "top_a": mp, "typical_p": p, "top_n_sigma": nsig, "xtc_probability": xp,
                          "xtc_threshold": xt, "dynatemp_range": dr, "mirostat": miro,
                          "mirostat_tau": tau, "repeat_penalty": rep, "dry_multiplier": dry,
                          "dry_sequence_breakers": ()})

@@ -181,7 +181,7 @@ def _sampler_options() -> list:
     from tempgen.generate.samplers.registry import DRY_BREAKERS, LINKS, SETTINGS
 
     shown = lambda v: "inf" if v == float("inf") else f"{v:g}"  # noqa: E731
-    first = ["top_k", "top_p", "min_p", "typical_p", "top_n_sigma", "xtc_probability",
+    first = ["top_k", "top_p", "min_p", "typical_p", "top_a", "top_n_sigma", "xtc_probability",
              "xtc_threshold", "dynatemp_range", "dynatemp_exponent", "mirostat",
              "mirostat_tau", "mirostat_eta"]  # the truncations first, penalties last
     names = first + [n for n in SETTINGS if n not in first]

@@ -159,6 +159,14 @@ static void typical_p(Work *k, Cands *c, double mass) {
     keep_prefix(k, c, dist, q, mass);
 }
 
+/* Top-a (samplers/truncation.py, top_a): tokens at least a p_max^2 as likely stay; with
+ * S the sum of e^(w - max), that is w >= max + ln a - ln S. */
+static void top_a(Work *k, Cands *c, double a) {
+    if (a <= 0 || c->n == 0) return;
+    double mx = largest(c), total = shifted(c, k->tmp, k->p);
+    keep_above(c, mx + log(a) - log(total) - MARGIN);
+}
+
 static void top_n_sigma(Cands *c, double n) {
     if (n <= 0 || c->n == 0) return;
     double sum = 0.0, var = 0.0;
@@ -232,6 +240,7 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
         case L_TYPICAL_P: typical_p(k, c, lk->x[0]); break;
         case L_TOP_P: top_p(k, c, lk->x[0]); break;
         case L_MIN_P: keep_above(c, largest(c) + log(lk->x[0]) - MARGIN); break;
+        case L_TOP_A: top_a(k, c, lk->x[0]); break;
         case L_XTC: xtc(ch, i, k, c, st, t); return;
         case L_TEMPERATURE:
             *t = lk->x[1] > 0 ? dynamic(k, c, lk->x[0], lk->x[1], lk->x[2]) : lk->x[0];

@@ -59,6 +59,16 @@ def min_p(logw: np.ndarray, p: float) -> np.ndarray:
     return np.where(logw >= best + np.log(p) - MARGIN, logw, -np.inf)
 
 
+def top_a(logw: np.ndarray, a: float) -> np.ndarray:
+    """Top-a (RWKV-LM's; text-generation-webui's TopALogitsWarper): remove the tokens whose
+    probability is below a times the square of the top token's. With z = logw - max and S
+    the sum of e^z, p = e^z / S and p_max = 1 / S, so a token stays when z >= ln a - ln S."""
+    if a <= 0.0:
+        return logw
+    z, _, total = shifted(logw)
+    return np.where(z >= np.log(a) - np.log(total) - MARGIN, logw, -np.inf)
+
+
 def typical_p(logw: np.ndarray, p: float) -> np.ndarray:
     """Locally typical sampling (Meister et al. 2022): keep the tokens whose surprisal is
     closest to the row's entropy, the smallest such set with mass >= p."""
