@@ -178,12 +178,12 @@ class SettingType(click.ParamType):
 
 
 def _sampler_options() -> list:
-    from tempgen.generate.samplers.registry import DRY_BREAKERS, LINKS, SETTINGS
+    from tempgen.generate.samplers.registry import DRY_BREAKERS, LINKS, REGISTRY, SETTINGS
 
     shown = lambda v: "inf" if v == float("inf") else f"{v:g}"  # noqa: E731
-    first = ["top_k", "top_p", "min_p", "typical_p", "top_a", "top_n_sigma", "xtc_probability",
-             "xtc_threshold", "dynatemp_range", "dynatemp_exponent", "mirostat",
-             "mirostat_tau", "mirostat_eta"]  # the truncations first, penalties last
+    # (the stateless links' settings first, in the chain's order; the stateful ones last)
+    first = [st.name for link in REGISTRY if not link.stateful for st in link.settings]
+    first += [st.name for link in REGISTRY if link.name == "mirostat" for st in link.settings]
     names = first + [n for n in SETTINGS if n not in first]
     options = [click.option(s.option, s.name, type=SettingType(s), default=s.default,
                             help=f"{s.help}  [default: {shown(s.default)}]")

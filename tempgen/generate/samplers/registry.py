@@ -200,8 +200,8 @@ REGISTRY = (
         does="keeps tokens at least P times as likely as the top one"),
     Link("top_a", (
         _s("top_a", 0.0, low=0.0, high=1.0,
-           help="Top-a (text-generation-webui's): keep tokens at least A times as likely as "
-                "the top one's probability squared, in [0, 1] (0 = off)."),
+           help="Top-a (text-generation-webui's): keep tokens whose probability is at "
+                "least P times the top one's squared, in [0, 1] (0 = off)."),
     ), active=lambda v: v["top_a"] > 0.0, apply=_cut("top_a"),
         does="keeps tokens at least A × the top one's probability squared as likely "
              "(text-generation-webui's top-a)"),
