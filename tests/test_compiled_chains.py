@@ -23,6 +23,8 @@ LINKS = {
     "top-k": {"top_k": 7}, "top-p": {"top_p": 0.83}, "min-p": {"min_p": 0.13},
     "typical": {"typical_p": 0.77}, "top-n-sigma": {"top_n_sigma": 1.3},
     "top-a": {"top_a": 0.3, "temperature": 1.4},
+    "epsilon": {"epsilon_cutoff": 0.03, "temperature": 1.6},
+    "eta": {"eta_cutoff": 0.02, "temperature": 1.6},
     "xtc": {"xtc_probability": 0.6, "xtc_threshold": 0.17},
     "dynatemp": {"dynatemp_range": 0.6, "temperature": 0.9, "dynatemp_exponent": 1.7},
     "mirostat": {"mirostat": 2, "mirostat_tau": 1.8, "mirostat_eta": 0.3},

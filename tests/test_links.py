@@ -16,6 +16,8 @@ from tempgen.generate.samplers.registry import LINK_OF, LINKS, SETTINGS
 from tempgen.generate.samplers.state import RowState
 from tempgen.generate.samplers.temperature import dynamic_temperature
 from tempgen.generate.samplers.truncation import (
+    epsilon_cutoff,
+    eta_cutoff,
     probs,
     surprise_cut,
     top_a,
@@ -53,6 +55,31 @@ def test_top_a_keeps_exactly_the_tokens_at_least_a_times_the_top_squared(z, a):
     assert stays[np.arange(len(z)), z.argmax(axis=1)].all()  # the top token always stays
     if a == 0:
         assert np.array_equal(top_a(z, a), z)  # its neutral value: the row unchanged
+
+
+@given(logits, st.floats(0.0, 1.0), st.booleans())
+def test_epsilon_and_eta_cutoffs_remove_exactly_the_tokens_below_their_bound(z, eps, eta):
+    # transformers' EpsilonLogitsWarper and EtaLogitsWarper: p < eps, or p < min(eps,
+    # sqrt(eps) e^-H) with H in nats, removed; the most likely token always kept
+    p = probs(z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1, keepdims=True)
+    bound = np.minimum(eps, np.sqrt(eps) * np.exp(-h)) if eta else np.full_like(h, eps)
+    stays = kept((eta_cutoff if eta else epsilon_cutoff)(z, eps))
+    clear = np.abs(p - bound) > 1e-9 * np.maximum(bound, 1e-300)
+    top = p == p.max(axis=1, keepdims=True)
+    assert np.array_equal(stays[clear & ~top], (p >= bound)[clear & ~top])
+    assert stays[top].all()
+    if eps == 0:
+        assert np.array_equal(kept((eta_cutoff if eta else epsilon_cutoff)(z, eps)), kept(z))
+
+
+def test_eta_cutoff_by_hand():
+    p = np.array([[0.7, 0.2, 0.06, 0.04]])
+    h = -(p * np.log(p)).sum()  # 0.872 nats: eta = min(0.1, sqrt(0.1) e^-0.872) = 0.1
+    assert math.isclose(min(0.1, math.sqrt(0.1) * math.exp(-h)), 0.1)
+    assert kept(eta_cutoff(np.log(p), 0.1)).tolist() == [[True, True, False, False]]
+    assert kept(epsilon_cutoff(np.log(p), 0.05)).tolist() == [[True, True, True, False]]
 
 
 def test_top_a_by_hand():
@@ -171,7 +198,8 @@ def test_repetition_penalties_as_llama_cpp_defines_them():
 def test_no_chain_ever_empties_a_row(z, t, k, p, mp, nsig, xp, xt, dr, miro, tau, rep,
                                      history, dry):
     chain = build_chain({"temperature": t, "top_k": k, "top_p": p, "min_p": mp,
-                         "top_a": mp, "typical_p": p, "top_n_sigma": nsig, "xtc_probability": xp,
+                         "top_a": mp, "epsilon_cutoff": xt, "eta_cutoff": xt,
+                         "typical_p": p, "top_n_sigma": nsig, "xtc_probability": xp,
                          "xtc_threshold": xt, "dynatemp_range": dr, "mirostat": miro,
                          "mirostat_tau": tau, "repeat_penalty": rep, "dry_multiplier": dry,
                          "dry_sequence_breakers": ()})

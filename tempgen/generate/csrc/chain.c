@@ -167,6 +167,21 @@ static void top_a(Work *k, Cands *c, double a) {
     keep_above(c, mx + log(a) - log(total) - MARGIN);
 }
 
+/* epsilon- and eta-cutoff (samplers/truncation.py): tokens of p below eps, or below
+ * eta = min(eps, sqrt(eps) e^-H), go; the most likely always stays. With S the sum of
+ * e^(w - max): ln p = w - max - ln S. */
+static void cutoff(Work *k, Cands *c, double eps, int eta) {
+    if (eps <= 0 || c->n == 0) return;
+    double mx = largest(c), *z = k->tmp, *p = k->p, total = shifted(c, z, p), lt = log(total);
+    double bound = eps;
+    if (eta) {
+        double h = 0.0;
+        for (int64_t i = 0; i < c->n; i++) h -= p[i] > 0 ? p[i] * (z[i] - lt) : 0.0;
+        bound = fmin(eps, sqrt(eps) * exp(-h));
+    }
+    keep_above(c, mx + fmin(log(bound) + lt, 0.0) - MARGIN);
+}
+
 static void top_n_sigma(Cands *c, double n) {
     if (n <= 0 || c->n == 0) return;
     double sum = 0.0, var = 0.0;
@@ -241,6 +256,8 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
         case L_TOP_P: top_p(k, c, lk->x[0]); break;
         case L_MIN_P: keep_above(c, largest(c) + log(lk->x[0]) - MARGIN); break;
         case L_TOP_A: top_a(k, c, lk->x[0]); break;
+        case L_EPSILON_CUTOFF: cutoff(k, c, lk->x[0], 0); break;
+        case L_ETA_CUTOFF: cutoff(k, c, lk->x[0], 1); break;
         case L_XTC: xtc(ch, i, k, c, st, t); return;
         case L_TEMPERATURE:
             *t = lk->x[1] > 0 ? dynamic(k, c, lk->x[0], lk->x[1], lk->x[2]) : lk->x[0];

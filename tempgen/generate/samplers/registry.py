@@ -205,6 +205,20 @@ REGISTRY = (
     ), active=lambda v: v["top_a"] > 0.0, apply=_cut("top_a"),
         does="keeps tokens at least A × the top one's probability squared as likely "
              "(text-generation-webui's top-a)"),
+    Link("epsilon_cutoff", (
+        _s("epsilon_cutoff", 0.0, low=0.0, high=1.0,
+           help="epsilon-cutoff (transformers'): remove tokens less likely than this "
+                "probability (text-generation-webui counts it in 1e-4s; here a probability; "
+                "0 = off)."),
+    ), active=lambda v: v["epsilon_cutoff"] > 0.0, apply=_cut("epsilon_cutoff"),
+        does="removes tokens of probability below ε (transformers' epsilon_cutoff)"),
+    Link("eta_cutoff", (
+        _s("eta_cutoff", 0.0, low=0.0, high=1.0,
+           help="eta-cutoff (transformers'): remove tokens less likely than min(E, "
+                "sqrt(E) e^-H), H the row's entropy in nats (0 = off)."),
+    ), active=lambda v: v["eta_cutoff"] > 0.0, apply=_cut("eta_cutoff"),
+        does="removes tokens of probability below η = min(ε, √ε e^−H), H the row's entropy "
+             "(transformers' eta_cutoff)"),
     Link("xtc", (
         _s("xtc_probability", 0.0, low=0.0, high=1.0,
            help="XTC: how often the top choices are excluded (0 = off)."),

@@ -69,6 +69,32 @@ def top_a(logw: np.ndarray, a: float) -> np.ndarray:
     return np.where(z >= np.log(a) - np.log(total) - MARGIN, logw, -np.inf)
 
 
+def epsilon_cutoff(logw: np.ndarray, eps: float) -> np.ndarray:
+    """epsilon-cutoff (Hewitt et al. 2022; transformers' EpsilonLogitsWarper, whose option
+    name this is, with epsilon a probability; text-generation-webui counts it in units of
+    1e-4): remove the tokens of probability below eps, the most likely always kept."""
+    if eps <= 0.0:
+        return logw
+    z, _, total = shifted(logw)
+    floor = np.minimum(np.log(eps) + np.log(total), 0.0)  # (never above the top token)
+    return np.where(z >= floor - MARGIN, logw, -np.inf)
+
+
+def eta_cutoff(logw: np.ndarray, eps: float) -> np.ndarray:
+    """eta-cutoff (Hewitt et al. 2022; transformers' EtaLogitsWarper): remove the tokens of
+    probability below eta = min(eps, sqrt(eps) e^-H), H the row's entropy in nats, the most
+    likely always kept."""
+    if eps <= 0.0:
+        return logw
+    z, p, total = shifted(logw)
+    log_total = np.log(total)
+    with np.errstate(invalid="ignore"):
+        h = -np.where(p > 0, p * (z - log_total), 0.0).sum(axis=1, keepdims=True)
+    eta = np.minimum(eps, np.sqrt(eps) * np.exp(-h))
+    floor = np.minimum(np.log(eta) + log_total, 0.0)
+    return np.where(z >= floor - MARGIN, logw, -np.inf)
+
+
 def typical_p(logw: np.ndarray, p: float) -> np.ndarray:
     """Locally typical sampling (Meister et al. 2022): keep the tokens whose surprisal is
     closest to the row's entropy, the smallest such set with mass >= p."""
