@@ -30,10 +30,11 @@ setup(cmdclass={"build_py": build_py_with_models}, ext_modules=[Extension(
     "tempgen.generate._compiled",
     [f"tempgen/generate/csrc/{name}.c"
      for name in ("module", "views", "spec", "lookup", "vmath", "noise", "kept", "rowset",
-                  "draw", "moments", "ranking", "ranked", "chain", "xtc", "order", "state")],
+                  "draw", "moments", "ranking", "ranked", "cands", "chain", "xtc", "order",
+                  "state")],
     depends=[f"tempgen/generate/csrc/{name}.h"
              for name in ("tables", "views", "spec", "vmath", "noise", "kept", "rowset", "draw",
-                          "moments", "ranked", "chain")],
+                          "moments", "ranked", "links", "cands", "chain", "xtc")],
     # no fused multiply-adds: rows round as numpy's separate operations do
     extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden"],
     define_macros=[("TEMPGEN_MVEC", "1")] if mvec else [],

@@ -9,6 +9,7 @@
 
 #include "chain.h"
 #include "vmath.h"
+#include "xtc.h"
 
 #define ROW_FLOATS ((int64_t)1 << 19) /* rows kept: 4 MB at most */
 #define MIN_SLOTS 256                 /* fewer would hardly ever be met again */
@@ -66,50 +67,6 @@ void work_free(Work *k) {
     free(k->cur.w);
     free(k->touched);
     memset(k, 0, sizeof *k);
-}
-
-double largest(const Cands *c) {
-    double m = -INFINITY;
-    for (int64_t i = 0; i < c->n; i++)
-        if (c->w[i] > m) m = c->w[i];
-    return m;
-}
-
-/* Probabilities of the candidates: z = w - max, p = exp(z) / their sum (samplers/
- * truncation.py, shifted); returns the sum. z may be p. */
-static double shifted(const Cands *c, double *z, double *p) {
-    double mx = largest(c), total = 0.0;
-    for (int64_t i = 0; i < c->n; i++) z[i] = c->w[i] - mx;
-    exps(z, p, c->n);
-    for (int64_t i = 0; i < c->n; i++) total += p[i];
-    for (int64_t i = 0; i < c->n; i++) p[i] /= total;
-    return total;
-}
-
-void probs(const Cands *c, double *p) {
-    shifted(c, p, p);
-}
-
-/* (Each candidate is written where the kept ones end, and the end moves on if it stays:
- * no branch on which stay, which no predictor guesses.) */
-void keep_marked(Cands *c, const int32_t *keep) {
-    int64_t o = 0;
-    for (int64_t i = 0; i < c->n; i++) {
-        c->id[o] = c->id[i];
-        c->w[o] = c->w[i];
-        o += keep[i] != 0;
-    }
-    c->n = o;
-}
-
-void keep_above(Cands *c, double floor) {
-    int64_t o = 0;
-    for (int64_t i = 0; i < c->n; i++) {
-        c->id[o] = c->id[i];
-        c->w[o] = c->w[i];
-        o += c->w[i] >= floor;
-    }
-    c->n = o;
 }
 
 /* Top-p and typical-p's cut: the smallest prefix of the candidates ordered by key
@@ -258,7 +215,7 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
         case L_TOP_A: top_a(k, c, lk->x[0]); break;
         case L_EPSILON_CUTOFF: cutoff(k, c, lk->x[0], 0); break;
         case L_ETA_CUTOFF: cutoff(k, c, lk->x[0], 1); break;
-        case L_XTC: xtc(ch, i, k, c, st, t); return;
+        case L_XTC: xtc(ch, i, k, c, st, t, run_from); return;
         case L_TEMPERATURE:
             *t = lk->x[1] > 0 ? dynamic(k, c, lk->x[0], lk->x[1], lk->x[2]) : lk->x[0];
             temper_at(k, c, *t);

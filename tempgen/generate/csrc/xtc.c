@@ -5,8 +5,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "chain.h"
+#include "cands.h"
 #include "vmath.h"
+#include "xtc.h"
 
 /* XTC's exclusion: with two top choices or more (p >= threshold), all but the least likely
  * (of equals, the last) leave. Returns whether any left. */
@@ -56,7 +57,7 @@ static int xtc_tempered(Work *k, Cands *c, double prob, double t) {
 
 /* XTC: the mixture of the rest of the chain on the row with and without the exclusion
  * (each branch in place in its own list, c and k->b; the mixture through k->a). */
-void xtc(const Chain *ch, int at, Work *k, Cands *c, State *st, double *t) {
+void xtc(const Chain *ch, int at, Work *k, Cands *c, State *st, double *t, Rest rest) {
     const Link *lk = &ch->link[at];
     double prob = lk->x[0], tb = *t; /* (the rest may not temper: then *t stays) */
     Cands *b = &k->b, *o = &k->a;
@@ -64,7 +65,7 @@ void xtc(const Chain *ch, int at, Work *k, Cands *c, State *st, double *t) {
     memcpy(b->id, c->id, sizeof(int32_t) * c->n);
     memcpy(b->w, c->w, sizeof(double) * c->n);
     int changed = xtc_cut(k, b, lk->x[1]);
-    /* the rest: nothing (tempered at 1, as run_from ends) or a plain temperature alone */
+    /* the rest: nothing (tempered at 1, as the rest ends) or a plain temperature alone */
     const Link *next = &ch->link[at + 1];
     double rest_t = at + 1 == ch->n ? 1.0
                     : at + 2 == ch->n && next->kind == L_TEMPERATURE && !(next->x[1] > 0)
@@ -74,9 +75,9 @@ void xtc(const Chain *ch, int at, Work *k, Cands *c, State *st, double *t) {
         *t = (1 - prob) * *t + prob * tb;
         return;
     }
-    run_from(ch, at + 1, k, c, st, t);
+    rest(ch, at + 1, k, c, st, t);
     if (!changed) return;
-    run_from(ch, at + 1, k, b, st, &tb);
+    rest(ch, at + 1, k, b, st, &tb);
     /* ln((1 - P) qa + P qb) by token, as m + ln(e^(a - m) + e^(b - m)) with a, b the two
      * terms' logs and m the larger, several tokens at a time (samplers/chain.py, _xtc) */
     double la = log1p(-prob), lb = log(prob), *ea = o->w, *eb = k->tmp, *m = k->p;

@@ -1,0 +1,94 @@
+/* The chain's data: the links' kinds and settings, a chain, a row's candidates, what a
+ * sample remembers, and the scratch of a step. Types and constants only: chain.c runs the
+ * chain on them, cands.c keeps and weighs candidates, xtc.c mixes XTC's outcomes, state.c
+ * moves a sample's memory on.
+ */
+#ifndef TEMPGEN_LINKS_H
+#define TEMPGEN_LINKS_H
+
+#include <stdint.h>
+
+#include "noise.h"
+
+/* The links' kinds, in the order of generate/samplers/registry.py (a link's kind is its
+ * place there); LINK_NAMES names them, and the module reports them (kinds()) so a test can
+ * tie the two. */
+enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P, L_TOP_A,
+       L_EPSILON_CUTOFF, L_ETA_CUTOFF, L_XTC, L_TEMPERATURE, L_MIROSTAT, L_KINDS };
+#define LINK_NAMES { "penalties", "dry", "top_n_sigma", "top_k", "typical_p", "top_p", \
+                     "min_p", "top_a", "epsilon_cutoff", "eta_cutoff", "xtc", "temperature", \
+                     "mirostat" }
+#define MAX_LINKS 16
+/* A cut's margin (samplers/truncation.py, MARGIN): values this close to its edge are on it. */
+#define MARGIN 1e-10
+/* XTC's kept share of the tempered row below which it is not divided by (samplers/chain.py,
+ * SHARE_FLOOR) */
+#define XTC_SHARE_FLOOR 1e-200
+
+/* One link's settings (generate/compiled.py writes them):
+ *   PENALTIES  x: repeat, frequency, presence     n: window
+ *   DRY        x: multiplier, base                n: allowed length, window
+ *   TOP_N_SIGMA, TOP_K, TYPICAL_P, TOP_P, MIN_P, TOP_A, EPSILON_CUTOFF, ETA_CUTOFF  x[0]
+ *   XTC        x: probability, threshold
+ *   TEMPERATURE x: T, range, exponent (range 0: a plain temperature)
+ *   MIROSTAT   x: tau, eta */
+typedef struct {
+    int kind;
+    double x[3];
+    int64_t n[2];
+} Link;
+
+typedef struct {
+    int n;
+    Link link[MAX_LINKS];
+    int64_t window;     /* tokens of the past the chain reads (0: stateless) */
+    int n_breakers;     /* DRY's sequence breakers: breaker i is tokens brk[start[i]..start[i+1]) */
+    const int64_t *brk_start, *brk;
+    int dry;            /* whether it has DRY */
+    int miro;           /* the Mirostat link's index + 1, or 0 */
+    int pen;            /* the penalties' link index + 1, or 0 */
+} Chain;
+
+/* A row's candidates: n tokens in ascending order and their log-weights. */
+typedef struct {
+    int64_t n;
+    int32_t *id;
+    double *w;
+} Cands;
+
+/* What a sample remembers while a call decodes it: its last tokens (hist[0..len), room for
+ * 2 window + 2), Mirostat's mu, for the penalties how often each token is among the last
+ * repeat_last_n (count, by token; vocab: those outside the vocabulary), and for DRY: where
+ * each token was before (prev[i], and last[token]: its newest place, or -1), the places of
+ * the newest token (alive[0..n_alive), newest first) with how far the text ending there
+ * agrees with the text's end (match[i]), and the newest sequence breaker's head with its
+ * longest match. */
+typedef struct {
+    int64_t *hist;
+    int32_t *match, *prev, *last, *alive, *count;
+    int64_t len, n_alive, head, longest;
+    double mu;
+} State;
+
+/* Scratch rows of one step (room for the vocabulary each), and the log-probability rows of
+ * contexts met again (draw.c, log_row), by the deepest matched context (slot = hash of
+ * level, rank). */
+#define ROW_HELD ((int64_t)1 << 62) /* keys: the slot holds the row, not only the key */
+typedef struct {
+    int64_t vocab;
+    int64_t slots;      /* a power of two, or 0: no rows kept (a large vocabulary) */
+    int64_t *keys;      /* (slots,): level * 2^40 + rank (+ ROW_HELD), or -1 */
+    double *rows;       /* (slots, vocab) */
+    Cands cur, a, b;
+    int32_t *order, *order2, *flag; /* flag: scratch; tally: zero between uses */
+    int32_t *tally;
+    double *p, *tmp, *sel; /* sel: room for a selection's four rows (order.c) */
+    int64_t *touched;
+    struct Ranking *root; /* ranked.h: the root row's tokens by p, or NULL until needed */
+    double *lp;         /* a step's log p of its candidates, by token (ranked.c) */
+    uint64_t *bits;     /* (vocab bits): zero between uses (ranked.c, noise.c) */
+    Leaves leaves;      /* a row's candidates in leaf order (room for the vocabulary) */
+    double *by_leaf;    /* (vocab) */
+} Work;
+
+#endif
