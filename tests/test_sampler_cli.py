@@ -185,3 +185,35 @@ def test_a_long_sample_streams_the_same_json_line(args, monkeypatch):
     streamed = CliRunner().invoke(cli, ["sample", "--format", "jsonl", *args])
     assert held.exit_code == streamed.exit_code == 0, streamed.output
     assert streamed.stdout == held.stdout
+
+
+def test_dist_stages_show_the_row_after_each_link():
+    args = ["dist", "-p", "ROMEO. O", "--stages", "--top-k", "5", "--min-p", "0.3",
+            "--repeat-penalty", "1.4", "--temperatures", "0.7", "--top", "12"]
+    data = json.loads(run(*args, "--json").stdout)
+    stages = data["stages"]
+    assert [s["label"] for s in stages] == ["model", "penalties", "top_k=5", "min_p=0.3",
+                                            "temperature=0.7"]
+    p = [t["p_model"] for t in data["tokens"]]
+    assert stages[0]["q"] == pytest.approx(p, rel=1e-12)
+    assert any(stages[1]["penalty"])  # (the prompt's own letters weighed down)
+    for before, after in zip(stages[2:], stages[3:], strict=False):  # a cut stays cut
+        assert all(a for b, a in zip(before["removed"], after["removed"], strict=True) if b)
+    assert sum(not r for r in stages[2]["removed"]) == 5
+    # the last stage is the whole chain's row: what dist shows at that temperature
+    whole = json.loads(run(*[a for a in args if a != "--stages"], "--json").stdout)
+    assert stages[-1]["q"] == pytest.approx(whole["temperatures"][0]["q"], rel=1e-12)
+    assert stages[-1]["removed"] == whole["temperatures"][0]["removed"]
+    view = run(*args, "--width", "120").stdout
+    assert all(s["label"] in view for s in stages) and "(" in view  # cut tokens: (what they had)
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    (["--temperatures", "0.5,1"], ["--temperatures", "one temperature"]),
+    (["--logprobs", "docs/logprobs/llama-cpp.json"], ["--logprobs", "--stages"])])
+def test_dist_stages_refusals(extra, words, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    result = run("dist", "--stages", *extra, code=2)
+    assert all(w in result.stderr for w in words)

@@ -66,10 +66,13 @@ def read_recorded_file(path: str, position: int):
               help="Comma-separated temperatures.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="How many of the most likely tokens to show.")
+@click.option("--stages", is_flag=True,
+              help="A column per stage of the chain at one temperature (the model's row, then "
+                   "the row after each link): what each link does.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_options(recorded_options + sampler_options + output_options)
-def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position, vocab_size,
-         verbose, color, width, **samplers):
+def dist(model_spec, prompt, temperatures, top, stages, as_json, logprobs_file, position,
+         vocab_size, verbose, color, width, **samplers):
     """The next token's distribution after PROMPT, reshaped by each temperature.
 
     Bars show each candidate's probability at each T (sharper below 1, flatter above),
@@ -83,9 +86,16 @@ def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position
       tempgen dist -p "To be or not to b" --temperatures 0.3,1,3 --top 5
       tempgen dist -m shakespeare-word -p "my good" --top-p 0.9 --json
       tempgen dist -p "ROMEO. O" --repeat-penalty 1.5 --top 5
+      tempgen dist -p "ROMEO. O" --stages --top-k 5 --min-p 0.2 --temperatures 0.7
       tempgen dist --logprobs docs/logprobs/llama-cpp.json --position 1
     """
     _recorded_or_model()
+    if stages:
+        refuse_together("stages", {"logprobs_file": "a model's row"})
+        if given("temperatures") and "," in temperatures:
+            raise click.BadParameter("--stages shows the chain at one temperature: give one "
+                                     "(e.g. --temperatures 0.8)", param_hint="'--temperatures'")
+        temperatures = temperatures if given("temperatures") else "1"
     temps = temperatures_of(temperatures, None, hint="'--temperatures'")
     settings, order = sampler_settings(samplers)
     chains = [chain_of(t, settings, order) for t in temps]
@@ -98,6 +108,11 @@ def dist(model_spec, prompt, temperatures, top, as_json, logprobs_file, position
                                      param_hint="'--logprobs'")
         data = position_table(read_recorded_file(logprobs_file, position), position, chains, top,
                               vocab_size)
+    elif stages:
+        from tempgen.analysis.stages import stage_table
+
+        model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
+        data = stage_table(model, prompt, chains[0], top)
     else:
         from tempgen.analysis.distribution import next_token_table
 

@@ -79,16 +79,18 @@ def _fit(text: str, width: int) -> str:
 
 def dist_view(data: dict, console_width: int = 80, palette: Palette = DARK) -> Table:
     """The next token's most likely candidates at each temperature (rows: tokens; columns:
-    temperatures): a percentage and a bar each; when narrow, bars go first, then decimals
-    and the "T =" of the headers, never the numbers. Tokens a sampler removed are struck;
+    temperatures, or stages of one chain): a percentage and a bar each; when narrow, bars go
+    first, then decimals and the "T =" of the headers, never the numbers. A token a sampler
+    removed shows what it had before, struck through and in parentheses;
     a token the penalties weighed down shows the factor its weight was multiplied by."""
-    n = max(len(data["temperatures"]), 1)
+    columns = data.get("stages") or data["temperatures"]  # (stages: a column per link)
+    n = max(len(columns), 1)
     tokens = [visible(t["token"]) for t in data["tokens"]]
     token_width = max([len(t) for t in tokens] + [6])
     # a table of n + 1 columns takes 3 characters a column and 1 more besides its cells
     column = (console_width - 1 - (token_width + 3)) // n - 3
     compact = column < 7  # "100.0%"
-    penalised = any("penalty" in col for col in data["temperatures"])
+    penalised = any("penalty" in col for col in columns)
     width = _bar_width(column - 7 - (PENALTY if penalised else 0))
     if data["prompt"]:
         title = "next token after " + _fit(repr(data["prompt"]), console_width - 18)
@@ -97,17 +99,22 @@ def dist_view(data: dict, console_width: int = 80, palette: Palette = DARK) -> T
     table = Table(title=title, title_justify="left", show_footer=True,
                   box=None if compact else box.SIMPLE_HEAD, padding=(0, 1))
     table.add_column("token", footer="H bits\n2^H", no_wrap=True)
-    for col in data["temperatures"]:
+    for col in columns:
         t = col["temperature"]
-        table.add_column(f"{t:g}" if compact else t_label(t), no_wrap=True, overflow="crop",
+        head = col.get("label") or (f"{t:g}" if compact else t_label(t))
+        table.add_column(head, no_wrap=True, overflow="crop",
                          footer=f"{col['entropy_bits']:.2f}\n{col['effective']:.1f}")
     for i, tok in enumerate(tokens):
         cells = []
-        for col in data["temperatures"]:
+        had = data["tokens"][i]["p_model"]  # (what a removed token had: struck through)
+        for col in columns:
             q, removed = col["q"][i], col["removed"][i]
             if removed:
-                cells.append(Text("cut" if compact else "removed", style="dim strike"))
+                cells.append(Text(f"({had:.0%})" if compact else f"({had:.1%})".rjust(8),
+                                  style="dim strike"))  # (in a pipe: the parentheses)
                 continue
+            if "stages" in data:
+                had = q  # (a stage's row: what the next stage removes)
             cell = Text(f"{q:.0%}" if compact else f"{q:6.1%}")
             cut = col.get("penalty", [0.0] * len(tokens))[i]
             if cut:  # (narrow: an arrow alone)
