@@ -25,6 +25,7 @@ LINKS = {
     "top-a": {"top_a": 0.3, "temperature": 1.4},
     "epsilon": {"epsilon_cutoff": 0.03, "temperature": 1.6},
     "eta": {"eta_cutoff": 0.02, "temperature": 1.6},
+    "p-less": {"p_less": 1, "temperature": 1.3},
     "xtc": {"xtc_probability": 0.6, "xtc_threshold": 0.17},
     "dynatemp": {"dynatemp_range": 0.6, "temperature": 0.9, "dynatemp_exponent": 1.7},
     "mirostat": {"mirostat": 2, "mirostat_tau": 1.8, "mirostat_eta": 0.3},
@@ -204,3 +205,11 @@ def test_the_compiled_loop_names_the_registrys_links_in_its_order():
     from tempgen.generate.samplers.registry import LINKS
 
     assert _compiled.kinds() == LINKS == tuple(compiled.KINDS)
+
+
+def test_p_less_on_the_tempered_row_draws_the_same_tokens_both_ways():
+    # (its paper's place: after temperature, --samplers temperature,p_less)
+    model = store.load("shakespeare-char")
+    chain = build_chain({"p_less": 1, "temperature": 1.8}, ("temperature", "p_less"))
+    assert [lk.name for lk in chain.links] == ["temperature", "p_less"]
+    same(model, [chain], [0, 0], model.tokenizer.encode("KING"), 200)

@@ -18,6 +18,7 @@ from tempgen.generate.samplers.temperature import dynamic_temperature
 from tempgen.generate.samplers.truncation import (
     epsilon_cutoff,
     eta_cutoff,
+    p_less,
     probs,
     surprise_cut,
     top_a,
@@ -80,6 +81,25 @@ def test_eta_cutoff_by_hand():
     assert math.isclose(min(0.1, math.sqrt(0.1) * math.exp(-h)), 0.1)
     assert kept(eta_cutoff(np.log(p), 0.1)).tolist() == [[True, True, False, False]]
     assert kept(epsilon_cutoff(np.log(p), 0.05)).tolist() == [[True, True, True, False]]
+
+
+@given(logits)
+def test_p_less_keeps_exactly_the_tokens_at_least_the_collision_probability(z):
+    # p-less: keep p >= L = sum p^2 (the chance two draws agree); L <= max p
+    p = probs(z)
+    collision = (p * p).sum(axis=1, keepdims=True)
+    stays = kept(p_less(z, 1))
+    clear = np.abs(p - collision) > 1e-9 * collision
+    assert np.array_equal(stays[clear], (p >= collision)[clear])
+    assert stays[np.arange(len(z)), z.argmax(axis=1)].all()
+    assert np.array_equal(p_less(z, 0), z)
+
+
+def test_p_less_by_hand():
+    p = np.array([[0.5, 0.3, 0.15, 0.05]])  # L = .25 + .09 + .0225 + .0025 = 0.365
+    assert kept(p_less(np.log(p), 1)).tolist() == [[True, False, False, False]]
+    flat = np.log(np.full((1, 4), 0.25))  # uniform: L = 1/4 = every p (all stay)
+    assert kept(p_less(flat, 1)).all()
 
 
 def test_top_a_by_hand():

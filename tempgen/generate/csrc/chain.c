@@ -139,6 +139,19 @@ static void cutoff(Work *k, Cands *c, double eps, int eta) {
     keep_above(c, mx + fmin(log(bound) + lt, 0.0) - MARGIN);
 }
 
+/* p-less (samplers/truncation.py, p_less): tokens at least as likely as L = sum p^2 stay;
+ * with z = w - max and S the sum of e^z, ln L = ln(sum e^2z) - 2 ln S, and a token stays
+ * when z >= ln(sum e^2z) - ln S. */
+static void p_less(Work *k, Cands *c) {
+    if (c->n == 0) return;
+    double mx = largest(c), *z = k->tmp, *sq = k->p, squares = 0.0;
+    double total = shifted(c, z, sq); /* (z: w - max; sq: their probabilities, then e^2z) */
+    for (int64_t i = 0; i < c->n; i++) z[i] *= 2.0;
+    exps(z, sq, c->n);
+    for (int64_t i = 0; i < c->n; i++) squares += sq[i];
+    keep_above(c, mx + log(squares) - log(total) - MARGIN);
+}
+
 static void top_n_sigma(Cands *c, double n) {
     if (n <= 0 || c->n == 0) return;
     double sum = 0.0, var = 0.0;
@@ -215,6 +228,7 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
         case L_TOP_A: top_a(k, c, lk->x[0]); break;
         case L_EPSILON_CUTOFF: cutoff(k, c, lk->x[0], 0); break;
         case L_ETA_CUTOFF: cutoff(k, c, lk->x[0], 1); break;
+        case L_P_LESS: if (lk->x[0] > 0) p_less(k, c); break;
         case L_XTC: xtc(ch, i, k, c, st, t, run_from); return;
         case L_TEMPERATURE:
             *t = lk->x[1] > 0 ? dynamic(k, c, lk->x[0], lk->x[1], lk->x[2]) : lk->x[0];

@@ -14,10 +14,10 @@
  * place there); LINK_NAMES names them, and the module reports them (kinds()) so a test can
  * tie the two. */
 enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P, L_TOP_A,
-       L_EPSILON_CUTOFF, L_ETA_CUTOFF, L_XTC, L_TEMPERATURE, L_MIROSTAT, L_KINDS };
+       L_EPSILON_CUTOFF, L_ETA_CUTOFF, L_P_LESS, L_XTC, L_TEMPERATURE, L_MIROSTAT, L_KINDS };
 #define LINK_NAMES { "penalties", "dry", "top_n_sigma", "top_k", "typical_p", "top_p", \
-                     "min_p", "top_a", "epsilon_cutoff", "eta_cutoff", "xtc", "temperature", \
-                     "mirostat" }
+                     "min_p", "top_a", "epsilon_cutoff", "eta_cutoff", "p_less", "xtc", \
+                     "temperature", "mirostat" }
 #define MAX_LINKS 16
 /* A cut's margin (samplers/truncation.py, MARGIN): values this close to its edge are on it. */
 #define MARGIN 1e-10
@@ -28,7 +28,8 @@ enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P
 /* One link's settings (generate/compiled.py writes them):
  *   PENALTIES  x: repeat, frequency, presence     n: window
  *   DRY        x: multiplier, base                n: allowed length, window
- *   TOP_N_SIGMA, TOP_K, TYPICAL_P, TOP_P, MIN_P, TOP_A, EPSILON_CUTOFF, ETA_CUTOFF  x[0]
+ *   TOP_N_SIGMA, TOP_K, TYPICAL_P, TOP_P, MIN_P, TOP_A, EPSILON_CUTOFF, ETA_CUTOFF,
+ *   P_LESS     x[0]
  *   XTC        x: probability, threshold
  *   TEMPERATURE x: T, range, exponent (range 0: a plain temperature)
  *   MIROSTAT   x: tau, eta */

@@ -219,6 +219,15 @@ REGISTRY = (
     ), active=lambda v: v["eta_cutoff"] > 0.0, apply=_cut("eta_cutoff"),
         does="removes tokens of probability below η = min(ε, √ε e^−H), H the row's entropy "
              "(transformers' eta_cutoff)"),
+    Link("p_less", (
+        _s("p_less", 0, kind="int", low=0, high=1,
+           help="p-less (llama.cpp's --p-less): 1 keeps the tokens at least as likely as "
+                "the row's sum of squared probabilities, no setting to tune; with "
+                "--samplers temperature,p_less it cuts the tempered row, as its paper does "
+                "(0 = off)."),
+    ), active=lambda v: v["p_less"] == 1, apply=_cut("p_less"),
+        does="keeps the tokens at least as likely as the row's collision probability Σ p² "
+             "(p-less; parameter-free)"),
     Link("xtc", (
         _s("xtc_probability", 0.0, low=0.0, high=1.0,
            help="XTC: how often the top choices are excluded (0 = off)."),

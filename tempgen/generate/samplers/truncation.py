@@ -95,6 +95,19 @@ def eta_cutoff(logw: np.ndarray, eps: float) -> np.ndarray:
     return np.where(z >= floor - MARGIN, logw, -np.inf)
 
 
+def p_less(logw: np.ndarray, on: int) -> np.ndarray:
+    """p-less (Tan, Wu and Howard, ICLR 2026; llama.cpp PR #26035 names it --p-less): keep
+    the tokens at least as likely as the row's collision probability L = sum p^2, the
+    chance two draws agree (L <= max p: the most likely always stays). With z = logw - max
+    and S the sum of e^z: ln p = z - ln S, and ln L = ln(sum e^2z) - 2 ln S."""
+    if not on:
+        return logw
+    z, _, total = shifted(logw)
+    with np.errstate(under="ignore"):
+        squares = np.exp(2 * z).sum(axis=1, keepdims=True)
+    return np.where(z >= np.log(squares) - np.log(total) - MARGIN, logw, -np.inf)
+
+
 def typical_p(logw: np.ndarray, p: float) -> np.ndarray:
     """Locally typical sampling (Meister et al. 2022): keep the tokens whose surprisal is
     closest to the row's entropy, the smallest such set with mass >= p."""
