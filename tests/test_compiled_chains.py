@@ -139,7 +139,9 @@ def test_any_model_and_any_dry_the_same_both_ways(text, order, link, multiplier,
 FIRST_CUTS = [{"top_k": 1}, {"top_k": 40, "temperature": 0.8}, {"top_p": 0.3},
               {"top_p": 0.95, "temperature": 1.7}, {"min_p": 0.2},
               {"min_p": 0.01, "temperature": 0.5}, {"top_p": 0.9, "typical_p": 0.9, "top_k": 50},
-              {"min_p": 0.05, "xtc_probability": 0.5, "xtc_threshold": 0.1}]
+              {"min_p": 0.05, "xtc_probability": 0.5, "xtc_threshold": 0.1},
+              {"top_a": 0.2}, {"top_a": 0.02, "temperature": 1.3}, {"epsilon_cutoff": 3e-4},
+              {"epsilon_cutoff": 0.02, "temperature": 0.7}]
 
 
 @pytest.mark.parametrize("cut", FIRST_CUTS, ids=str)

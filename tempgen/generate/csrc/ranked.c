@@ -1,4 +1,5 @@
-/* A row's first truncation (top-k, top-p or min-p) without the whole row, for a large
+/* A row's first truncation (top-k, top-p, min-p, top-a or epsilon-cutoff) without the
+ * whole row, for a large
  * vocabulary: the tokens at or above the value where the link cuts.
  *
  * A row is G p_K off the set S (rowset.h), and K is the root (every token, by p) or a
@@ -136,8 +137,8 @@ static int row_lists(Row *r, Cache *s, Work *k, Kept *K, const int64_t *rank, in
 int ranked_fits(const Cache *s, const Chain *ch) {
     if (s->dense != 1 || ch->n < 1) return 0;
     const Link *lk = &ch->link[0];
-    return lk->kind == L_TOP_P || lk->kind == L_MIN_P ||
-           (lk->kind == L_TOP_K && lk->x[0] < s->m->vocab);
+    return lk->kind == L_TOP_P || lk->kind == L_MIN_P || lk->kind == L_TOP_A ||
+           lk->kind == L_EPSILON_CUTOFF || (lk->kind == L_TOP_K && lk->x[0] < s->m->vocab);
 }
 
 /* Of the tokens in c (their p in c->w), into c in token order: those with p >= floor, but
@@ -179,7 +180,7 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
     Kept *K = kept_of(s, rank, n < 2 ? n : 2, &k0);
     Row r = {.ng = 0};
     if (!K || row_lists(&r, s, k, K, rank, k0, n) < 0) return -1;
-    /* The cut, as top_k, top_p and min_p in chain.c cut the whole row: on p (top-p: the
+    /* The cut, as top_k, top_p, min_p, top_a and cutoff in chain.c cut the whole row: on p (top-p: the
      * row's own probabilities, which sum to 1), top-k's ties and min-p's floor a little
      * generously at first (two p a last bit apart may share a log), then on the logs. */
     Cands *c = &k->cur;
@@ -200,17 +201,21 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
             if (c->n >= (int64_t)x) /* (else every token is kept) */
                 v = kth_largest(k->tmp, k->p, c->n - r.last, (int64_t)x - r.last);
             floor_p = v * slack;
-        } else { /* L_MIN_P: from the row's largest p */
+        } else { /* min-p, top-a, epsilon-cutoff: from the row's largest p (the row's own
+                  * probabilities sum to 1: top-a's a p_max^2 and epsilon's floor are p's) */
             read_until(&r, 0.0, 1, c);
             for (int64_t i = 0; i < c->n; i++) v = c->w[i] > v ? c->w[i] : v;
-            floor_p = v * x * slack;
+            floor_p = (lk->kind == L_MIN_P ? v * x : lk->kind == L_TOP_A ? v * v * x
+                       : fmin(x, v)) * slack;
         }
         if (floor_p < r.t && floor_p > 0) band(&r, floor_p, c);
         keep_by_token(k, c, floor_p, -1.0, 0.0, 0.0);
         logs(c->w, c->w, c->n);
         if (v > 0)
-            keep_above(c, lk->kind == L_TOP_K ? log_of(v) - MARGIN
-                                              : log_of(v) + log(x) - MARGIN);
+            keep_above(c, (lk->kind == L_TOP_K ? log_of(v)
+                           : lk->kind == L_MIN_P ? log_of(v) + log(x)
+                           : lk->kind == L_TOP_A ? 2 * log_of(v) + log(x)
+                           : fmin(log(x), log_of(v))) - MARGIN);
     }
     for (int64_t i = 0; i < c->n; i++) k->lp[c->id[i]] = c->w[i]; /* (chain_draw reads) */
     return 0;
