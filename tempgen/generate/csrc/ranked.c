@@ -1,6 +1,5 @@
 /* A row's first truncation (top-k, top-p, min-p, top-a or epsilon-cutoff) without the
- * whole row, for a large
- * vocabulary: the tokens at or above the value where the link cuts.
+ * whole row, for a large vocabulary: the tokens at or above the value where the link cuts.
  *
  * A row is G p_K off the set S (rowset.h), and K is the root (every token, by p) or a
  * context of level 2 over it, whose non-members have gamma_K times the root's p. So the
