@@ -129,6 +129,7 @@ def test_the_explorer_takes_every_setting_and_names_a_bad_one():
                                    ["testserver"]))
     config = client.get("/api/config").json()
     assert {s["name"] for s in config["settings"]} == {s.name for s in NUMERIC}
+    assert config["at_hand"] == ["top_k", "typical_p", "top_p", "min_p"]  # (the registry's)
     body = {"model": "shakespeare-char", "seed": 3, "length": 80, "temperature": 0.7,
             "samplers": {"dry_multiplier": 0.8, "xtc_probability": 0.3, "mirostat": 2,
                          "dry_sequence_breakers": ["\n", "ab"]}}

@@ -14,7 +14,7 @@ from tempgen.analysis.recorded_rows import bars_at
 from tempgen.analysis.sweep import sample_stats, sweep
 from tempgen.analysis.textmap import interval_at, text_map
 from tempgen.errors import TempgenError
-from tempgen.generate.samplers.registry import LINK_OF, LINKS, SETTINGS
+from tempgen.generate.samplers.registry import LINK_OF, LINKS, REGISTRY, SETTINGS
 from tempgen.generate.samples import one_sample, pieces
 from tempgen.io.jsondocs import documents
 from tempgen.io.logprobs import positions
@@ -42,6 +42,8 @@ class Api:
                 "palette": [{"floor": b.floor, "colour": b.light, "label": b.label}
                             for b in BANDS],
                 "samplers": list(LINKS),
+                "at_hand": [st.name for link in REGISTRY if link.at_hand
+                            for st in link.settings],
                 "settings": [{"name": st.name, "link": LINK_OF[st.name], "default": st.default,
                               "kind": st.kind, "low": _t(st.low), "high": _t(st.high),
                               "help": st.help}

@@ -138,6 +138,7 @@ class Link:
     apply: Callable | None  # its numpy function (None: the chain runs it itself: XTC)
     stateful: bool = False  # it reads what a sample drew before
     does: str = ""
+    at_hand: bool = False  # shown first among the explorer's controls (the usual cuts)
 
 
 REGISTRY = (
@@ -182,22 +183,24 @@ REGISTRY = (
     Link("top_k", (
         _s("top_k", 0, kind="int", low=0, high=2**31 - 1,
            help="Keep only the K most likely tokens (0 = off)."),
-    ), active=lambda v: v["top_k"] > 0, apply=_cut("top_k"), does="keeps the K most likely"),
+    ), active=lambda v: v["top_k"] > 0, apply=_cut("top_k"), does="keeps the K most likely",
+        at_hand=True),
     Link("typical_p", (
         _s("typical_p", 1.0, low=0.0, high=1.0, open_low=True,
            help="Locally typical sampling mass, in (0, 1]."),
     ), active=lambda v: v["typical_p"] < 1.0, apply=_cut("typical_p"),
-        does="keeps the tokens whose surprise is nearest the row's entropy, up to mass P"),
+        does="keeps the tokens whose surprise is nearest the row's entropy, up to mass P",
+        at_hand=True),
     Link("top_p", (
         _s("top_p", 1.0, low=0.0, high=1.0, open_low=True,
            help="Nucleus: keep the most likely tokens up to this mass, in (0, 1]."),
     ), active=lambda v: v["top_p"] < 1.0, apply=_cut("top_p"),
-        does="nucleus: the most likely tokens up to mass P"),
+        does="nucleus: the most likely tokens up to mass P", at_hand=True),
     Link("min_p", (
         _s("min_p", 0.0, low=0.0, high=1.0,
            help="Keep tokens at least this fraction as likely as the top one, in [0, 1]."),
     ), active=lambda v: v["min_p"] > 0.0, apply=_cut("min_p"),
-        does="keeps tokens at least P times as likely as the top one"),
+        does="keeps tokens at least P times as likely as the top one", at_hand=True),
     Link("top_a", (
         _s("top_a", 0.0, low=0.0, high=1.0,
            help="Top-a (text-generation-webui's): keep tokens whose probability is at "

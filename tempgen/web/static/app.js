@@ -330,7 +330,7 @@ function wire() {
 
 // A number box per sampler setting (the first few at hand, the rest folded away), each
 // checked by the server, which names a bad one.
-const AT_HAND = new Set(["top_k", "top_p", "min_p", "typical_p"]);
+let AT_HAND = new Set(); // the settings shown first (the registry's at_hand links)
 function settingInputs(settings) {
   const more = $("more-samplers");
   for (const s of settings) {
@@ -362,6 +362,7 @@ async function start() {
       $("model").append(option);
     }
     if (!config.models.some((m) => m.name === state.model)) state.model = config.models[0].name;
+    AT_HAND = new Set(config.at_hand);
     settingInputs(config.settings);
     $("order").placeholder = config.samplers.join(",");
   } catch (error) {
