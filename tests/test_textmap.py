@@ -191,3 +191,18 @@ def test_the_critical_temperature_is_where_greedy_decoding_ends():
     assert sampled(model, "ROMEO.", {}, below, 50, 4) == greedy
     assert sampled(model, "ROMEO.", {}, found.critical * (1 + 1e-6), 50, 4) != greedy
     assert not math.isnan(found.critical)
+
+
+def test_sweep_v_says_each_columns_interval_and_it_holds():
+    result = CliRunner().invoke(cli, ["sweep", "-n", "60", "--seed", "3", "-v",
+                                      "--temperatures", "0,0.5,1", "-p", "ROMEO."])
+    spans = [line for line in result.stderr.splitlines() if "the same text for" in line]
+    assert len(spans) == 3
+    model = store.load("shakespeare-char")
+    for line in spans[1:]:
+        t = float(line.split("T = ")[1].split(":")[0])
+        lo, hi = (float(x) for x in line.split("[")[1].rstrip(")").split(", "))
+        assert lo <= t < hi
+        for inner in (lo + (hi - lo) * 0.01, hi - (hi - lo) * 0.01):  # (6 digits: inside)
+            assert sampled(model, "ROMEO.", {}, inner, 60, 3) == sampled(model, "ROMEO.", {},
+                                                                        t, 60, 3)

@@ -19,6 +19,7 @@ from tempgen.cli.options import (
     DEFAULT_TEMPERATURES,
     Temperature,
     model_option,
+    note,
     output_options,
     run_options,
     sampler_options,
@@ -95,6 +96,8 @@ def sweep(model_spec, temperatures, span, over, temperature, prompt, length, num
         check_output(out, model_spec, *outputs[:i])
     model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
     seed, stops = seed_and_stops(model, seed, stops)
+    if verbose:
+        _note_intervals(model, prompt, chains, length, seed, stops)
     with destination(output) as out:
         if plain:
             _stream_plain(model, prompt, chains, over, values, length, num_samples, seed,
@@ -118,6 +121,28 @@ def sweep(model_spec, temperatures, span, over, temperature, prompt, length, num
             json_line(result.to_dict(), out)
         else:
             _print_view(result, model, color, width, out)
+
+
+def _note_intervals(model, prompt, chains, length, seed, stops) -> None:
+    """With -v: the interval of T over which each column's first sample is the same text
+    (`tempgen map`'s, for that column alone), where its chain's texts are lines in T."""
+    import math
+
+    from tempgen.analysis.lines import Unmappable
+    from tempgen.analysis.textmap import interval_at
+
+    if [s for s in stops if s != "\n" or not model.per_line]:
+        return  # (a stop string is not a token: the map does not follow it)
+    for chain in chains:
+        t = chain.temperature
+        if math.isinf(t):
+            continue
+        try:
+            lo, hi = interval_at(model, prompt, chain, length, seed, t)
+        except Unmappable:
+            continue
+        span = "T = 0 alone" if lo == hi else f"T in [{lo:.6g}, {hi:.6g})"
+        note(f"T = {t:g}: the same text for {span}")
 
 
 def _on_terminal(color, width, out) -> bool:
