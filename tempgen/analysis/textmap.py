@@ -55,22 +55,26 @@ NOISE_CELLS = 1 << 18  # (step, token) noise made at once
 CHUNK_CELLS = 1 << 19  # (interval, token) cells worked on at once: a few MB
 
 
+def _walk(model, prompt: str, chain: Chain, seed: int, sample: int) -> tuple:
+    """What a walk along the texts of a seed starts from: the chain's links before
+    temperature (checked mappable), the prompt's ids, the token a text stops at (a per-line
+    model's newline, else none: -1), the sample's noise, the noise tree's leaf order, and
+    how many steps' noise is made at once."""
+    stop = model.tokenizer.index.get("\n") if model.per_line else -1
+    return (check_mappable(chain), model.tokenizer.encode(prompt), stop, stream(seed, sample),
+            leaf_order(model), max(1, NOISE_CELLS // model.vocab_size))
+
+
 def text_map(model, prompt: str, chain: Chain, length: int, seed: int, lo: float, hi: float,
              max_texts: int = MAX_TEXTS, sample: int = 0, progress=None) -> TextMap:
     """The texts sample `sample` of `seed` takes as T runs over [lo, hi), in order of T.
     Stops once `max_texts` texts are found: the map is then whole up to `reached`."""
-    before = check_mappable(chain)
-    tokenizer = model.tokenizer
-    prompt_ids = tokenizer.encode(prompt)
-    stop = tokenizer.index.get("\n") if model.per_line else -1
-    noise = stream(seed, sample)
-    order = leaf_order(model)
-    steps = max(1, NOISE_CELLS // model.vocab_size)  # (steps whose noise is made at once)
+    before, prompt_ids, stop, noise, order, steps = _walk(model, prompt, chain, seed, sample)
     # the intervals whose texts are alike so far: their ends, the context of their next
     # token, their chain's state, and their text as a node of a tree of tokens
     los, his = np.array([lo], dtype=np.float64), np.array([hi], dtype=np.float64)
     contexts = model.opening(prompt_ids)
-    states = chain.start(tokenizer, prompt_ids, 1)
+    states = chain.start(model.tokenizer, prompt_ids, 1)
     nodes = np.array([-1])
     tree = _Tree()
     done: list[tuple[float, float, int]] = []  # (lo, hi, node) of texts that ended
@@ -243,15 +247,9 @@ def interval_at(model, prompt: str, chain: Chain, length: int, seed: int, t: flo
     """The interval [from, to) of T, within [lo, hi), over which sample `sample` of `seed`
     is the text it is at T: at each step, the part of the interval where the step's token
     stays on top of its row's lines (one row a step: cheap on any vocabulary)."""
-    before = check_mappable(chain)
-    tokenizer = model.tokenizer
-    prompt_ids = tokenizer.encode(prompt)
-    stop = tokenizer.index.get("\n") if model.per_line else -1
-    noise = stream(seed, sample)
-    order = leaf_order(model)
-    steps = max(1, NOISE_CELLS // model.vocab_size)
+    before, prompt_ids, stop, noise, order, steps = _walk(model, prompt, chain, seed, sample)
     context = model.opening(prompt_ids)
-    states = chain.start(tokenizer, prompt_ids, 1)
+    states = chain.start(model.tokenizer, prompt_ids, 1)
     for step in range(length):
         if step % steps == 0:
             block = token_gumbels(noise.keys(min(steps, length - step)), order)
