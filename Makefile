@@ -35,7 +35,7 @@ bench: $(TEST)
 
 # Training on corpora of 25-250 MB within --memory 2G (long: the corpora are made once, by
 # tempgen itself, and kept in build/scale/).
-bench-scale: $(RUN)
+bench-scale: $(TEST)
 	$(BIN)/python bench/scale.py
 
 # The README's example outputs and pictures, made anew from the tool itself (the explorer's

@@ -78,11 +78,87 @@ def train(path: Path, *args: str) -> tuple[float, float, float]:
         return wall, usage.ru_maxrss * 1024 / GB, peak_disk[0] / GB
 
 
+def tree_peak(args: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall s, peak GB of the summed RSS of a command and every process it starts): what a
+    run of several processes (xargs -P, a Dask cluster) holds at once."""
+    import psutil
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    root, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        total = 0
+        with contextlib.suppress(psutil.Error):
+            for p in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += p.memory_info().rss
+        peak = max(peak, total)
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        sys.exit(f"{' '.join(args)} failed: {proc.stderr.read().decode()}")
+    return wall, peak / GB
+
+
+def parts_of(source: Path, n: int) -> list[Path]:
+    """`source` in n consecutive parts cut at line ends (made once, in build/scale/)."""
+    folder = CACHE / f"{source.stem}-parts-{n}"
+    paths = [folder / f"part-{i:02d}" for i in range(n)]
+    if not folder.exists():
+        tmp = CACHE / f".{folder.name}.tmp"
+        tmp.mkdir(exist_ok=True)
+        size = source.stat().st_size
+        with open(source, "rb") as f:
+            for i, path in enumerate(paths):
+                data = f.read(size // n) if i < n - 1 else f.read()
+                if i < n - 1:
+                    data += f.readline()
+                (tmp / path.name).write_bytes(data)
+        tmp.rename(folder)
+    return paths
+
+
+def counting(big: Path) -> None:
+    """Counting the 250 MB corpus: one process, 10 parts under xargs -P 2, the same 10 parts
+    on a 2-worker Dask LocalCluster; then the merge."""
+    parts = parts_of(big, 10)
+    print(f"counting {big.name} ({big.stat().st_size / 1e6:.0f} MB, char order 7, --memory 1G "
+          "a process), wall time and peak memory of all its processes together:")
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        out = Path(tmp)
+        mem = ["--memory", "1G", "--temp-dir", tmp]
+        runs = {
+            "one tempgen count": [*TEMPGEN, "count", str(big), "-o", f"{tmp}/whole.counts",
+                                  *mem],
+            "10 parts, xargs -P 2": ["bash", "-c", "printf '%s\\n' \"$@\" | xargs -P 2 -I{} "
+                                     f"{sys.executable} -m tempgen count {{}} -o "
+                                     f"{tmp}/x-{{}}.counts --memory 1G --temp-dir {tmp}",
+                                     "-", *(p.name for p in parts)],
+            "10 parts, Dask 2 workers": [*TEMPGEN, "count", "--scheduler", "local",
+                                         "--workers", "2", *map(str, parts), "-o",
+                                         f"{tmp}/dask", *mem],
+        }
+        for label, args in runs.items():
+            cwd = parts[0].parent if label.startswith("10 parts, x") else ROOT
+            wall, peak = tree_peak(args, cwd)
+            print(f"  {label:<26} {wall:7.1f} s, peak {peak:5.2f} GB", flush=True)
+        files = sorted(str(p) for p in (out / "dask").iterdir())
+        wall, peak = tree_peak([*TEMPGEN, "train", "--from-counts", *files, "-o",
+                                f"{tmp}/merged.npz", "--memory", "2G"], ROOT)
+        print(f"  {'merging the 10 count files':<26} {wall:7.1f} s, peak {peak:5.2f} GB")
+    print("  (on a real cluster the parts are read over a shared file system, so a part's "
+          "read time\n   adds to its task; each worker needs the memory of one part's "
+          "counts, the merging\n   machine the model's)")
+
+
 def mark(ok: bool) -> str:
     return "ok " if ok else "MISS"
 
 
 def main() -> None:
+    if "--counting" in sys.argv:  # (that part alone)
+        counting(corpus("char-250M.txt", ["sample", "-n", "250000000", "--seed", "1"]))
+        return
     print("tempgen bench-scale: training within --memory 2G")
     big = corpus("char-250M.txt", ["sample", "-n", "250000000", "--seed", "1"])
     small = prefix(big, "char-25M.txt", 25_000_000)
@@ -102,6 +178,8 @@ def main() -> None:
     a, b = rows["char order 7, 25 MB"], rows["char order 7, 250 MB"]
     print(f"  peak RSS, 250 MB against 25 MB at order 7: {b / a:4.2f} x (within 20%) "
           f"{mark(abs(b / a - 1) <= 0.2)}")
+    print()
+    counting(big)
 
 
 if __name__ == "__main__":

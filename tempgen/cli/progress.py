@@ -42,3 +42,28 @@ def reading_bar(total: int | None, label: str):
             bar.update(task, completed=done, **({"description": label} if label else {}))
 
         yield update
+
+
+@contextmanager
+def parts_bar(total: int, label: str):
+    """A bar of parts done out of `total`, on stderr (terminals only). Yields
+    update(done, label=None)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task(label, total=total)
+
+        def update(done: int, label: str | None = None) -> None:
+            bar.update(task, completed=done, **({"description": label} if label else {}))
+
+        yield update

@@ -62,8 +62,10 @@ def train(corpus, output, level, order, name, per_line, from_counts, memory, tem
         if len(corpus) != 1:
             raise click.UsageError("give one CORPUS (a file, or - for stdin); count files "
                                    "go with --from-counts")
+        from tempgen.lm.parts import default_order
+
         level = level or "char"
-        order = order or (7 if level == "char" else 3)
+        order = order or default_order(level)
         model = _from_corpus(corpus[0], level, order, name, per_line, memory, temp_dir,
                              encoding, errors)
     size = save(model, output)
@@ -102,41 +104,99 @@ def _from_counts(paths, name, level, order, per_line, memory):
 
 # ===================================================================== count
 @click.command(context_settings=CONTEXT)
-@click.argument("corpus", metavar="CORPUS")
-@click.option("-o", "--output", required=True, metavar="PART",
-              help="Where to write the count file.")
+@click.argument("corpus", nargs=-1, metavar="PART...")
+@click.option("-o", "--output", required=True, metavar="PATH",
+              help="Where to write the count file; with --scheduler, the folder for every "
+                   "part's PART.counts (made if missing).")
 @level_option
 @order_option
 @per_line_option
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Count the parts as tasks of the Dask scheduler at ADDRESS "
+                   "(tcp://host:8786), or of worker processes started here with `local`; needs "
+                   "pip install 'tempgen[dask]'.")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="With --scheduler local: worker processes.  [default: the cores, at most "
+                   "the parts]")
 @with_options(memory_options)
 @with_options(encoding_options)
-def count(corpus, output, level, order, per_line, memory, temp_dir, encoding, errors):
+def count(corpus, output, level, order, per_line, scheduler, workers, memory, temp_dir,
+          encoding, errors):
     """Count one shard of a corpus (a text file, or - for stdin) into a count file, for
-    `tempgen train --from-counts`.
+    `tempgen train --from-counts`; with --scheduler, count many shards as tasks of a Dask
+    cluster.
 
     Shards are consecutive pieces of one corpus, cut between lines (a char corpus may be
     cut anywhere); count each with the same --level, --order and --per-line, anywhere, then
-    merge them in corpus order. The model equals training on the whole corpus.
+    merge them in corpus order. The model equals training on the whole corpus. --memory
+    bounds each count (on a cluster: each worker's task).
 
     \b
     Examples:
       split -l 20000 -d sample_models/corpora/shakespeare.txt part-
       ls part-* | xargs -P 2 -I{} tempgen count {} -o {}.counts
       tempgen train --from-counts part-*.counts -o shakespeare.npz
+
+    \b
+    On a Dask cluster (tcp://HOST:8786), or on local worker processes:
+      split -l 20000 -d sample_models/corpora/shakespeare.txt part-
+      tempgen count --scheduler local part-?? -o counts/
+      tempgen train --from-counts counts/*.counts -o shakespeare.npz
     """
+    level = level or "char"
+    if scheduler is not None:
+        _count_on_cluster(scheduler, corpus, output, level, order, per_line, workers, memory,
+                          temp_dir, encoding, errors)
+        return
+    if workers is not None:
+        raise click.UsageError("--workers goes with --scheduler local")
+    if len(corpus) != 1:
+        raise click.UsageError("give one PART (a file, or - for stdin), or many with "
+                               "--scheduler")
     from tempgen.cli.progress import reading_bar
     from tempgen.io.atomic import check_not_input
-    from tempgen.io.corpus import open_corpus
-    from tempgen.lm.train_files import count_stream
+    from tempgen.lm.parts import count_part, text_stream
 
     started = time.perf_counter()
-    level = level or "char"
-    order = order or (7 if level == "char" else 3)
-    check_not_input(output, [corpus])
-    stream = open_corpus(corpus, encoding, errors, waiting)
+    check_not_input(output, corpus)
+    stream = text_stream(corpus[0], encoding, errors, waiting)
     with reading_bar(stream.size, "counting") as update:
-        shard = count_stream(stream, level, order, per_line, output, memory, temp_dir,
-                             on_piece=lambda stage: update(stream.read, stage))
-    note(f"counted {stream.label}: {shard.tokens:,} tokens, vocabulary {len(shard.vocab):,}, "
-         f"{len(shard.counts):,} windows of order {order}, "
+        part = count_part(stream, output, level=level, order=order, per_line=per_line,
+                          memory=memory, temp_dir=temp_dir,
+                          on_piece=lambda stage: update(stream.read, stage))
+    note(f"counted {stream.label}: {part.tokens:,} tokens, vocabulary {part.vocab:,}, "
+         f"{part.windows:,} windows of order {part.order}, "
          f"{time.perf_counter() - started:.1f} s -> {output}")
+
+
+def _count_on_cluster(scheduler, parts, folder, level, order, per_line, workers, memory,
+                      temp_dir, encoding, errors):
+    import os
+
+    from tempgen.cli.progress import parts_bar
+    from tempgen.io.atomic import check_not_input
+    from tempgen.lm.cluster import count_on_dask
+
+    if not parts:
+        raise click.UsageError("give the PARTs to count")
+    if workers is not None and scheduler != "local":
+        raise click.UsageError("--workers goes with --scheduler local (a cluster has its "
+                               "own workers)")
+    check_not_input(folder, parts)
+    started = time.perf_counter()
+    workers = workers or max(1, min(len(parts), os.cpu_count() or 1))
+
+    def connected(dashboard):
+        where = "local workers" if scheduler == "local" else scheduler
+        note(f"counting {len(parts)} parts on {where}"
+             + (f"; Dask's dashboard: {dashboard}" if dashboard else ""))
+
+    with parts_bar(len(parts), "counting parts") as update:
+        counted = count_on_dask(scheduler, parts, folder, level=level, order=order,
+                                per_line=per_line, memory=memory, temp_dir=temp_dir,
+                                encoding=encoding, errors=errors, workers=workers,
+                                on_start=connected,
+                                on_done=lambda done, total, part: update(done))
+    tokens = sum(p.tokens for p in counted)
+    note(f"counted {len(counted)} parts: {tokens:,} tokens, "
+         f"{time.perf_counter() - started:.1f} s -> {folder}")

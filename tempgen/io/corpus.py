@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from tempgen.errors import TempgenError
@@ -77,6 +77,34 @@ def open_corpus(source: str, encoding: str = "utf-8", errors: str = "strict",
                 advice: str = ADVICE) -> CorpusStream:
     """`source` (a path, or "-" for stdin) as a stream of decoded text, hashed as read."""
     label, size, blocks = src.sized_chunks(source, on_wait)
+    return _stream(label, size, blocks, encoding, errors, advice)
+
+
+def chunks_corpus(chunks: Iterable[str | bytes], label: str = "<text>",
+                  encoding: str = "utf-8", errors: str = "strict") -> CorpusStream:
+    """A corpus given as an iterable of text chunks (str; bytes are decoded in `encoding`),
+    read as a file is: the same newline convention, checks and hash (of the UTF-8 bytes of
+    str chunks)."""
+    def blocks():
+        for i, chunk in enumerate(chunks):
+            if isinstance(chunk, str):
+                try:
+                    yield chunk.encode(encoding, "surrogatepass" if errors == "strict"
+                                       else errors)
+                except (UnicodeError, LookupError) as exc:
+                    raise TempgenError(f"{label}: chunk {i} cannot be encoded as {encoding} "
+                                       f"({exc})") from None
+            elif isinstance(chunk, bytes | bytearray | memoryview):
+                yield bytes(chunk)
+            else:
+                raise TempgenError(f"{label}: chunk {i} is a {type(chunk).__name__}, not "
+                                   "text")
+
+    return _stream(label, None, blocks(), encoding, errors, "")
+
+
+def _stream(label: str, size: int | None, blocks: Iterable[bytes], encoding: str,
+            errors: str, advice: str) -> CorpusStream:
     decoder = _decoder(encoding, errors, label, advice)
     stream = CorpusStream(label, size, iter(()), digest=hashlib.sha256())
 
