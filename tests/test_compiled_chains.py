@@ -26,6 +26,10 @@ LINKS = {
     "epsilon": {"epsilon_cutoff": 0.03, "temperature": 1.6},
     "eta": {"eta_cutoff": 0.02, "temperature": 1.6},
     "p-less": {"p_less": 1, "temperature": 1.3},
+    "tail-free": {"tfs": 0.9, "temperature": 1.2},
+    "top-h": {"top_h": 0.6, "temperature": 1.3},
+    "smoothing": {"smoothing_factor": 0.7, "temperature": 1.5},
+    "smoothing curve": {"smoothing_factor": 0.3, "smoothing_curve": 2.5, "temperature": 2.0},
     "xtc": {"xtc_probability": 0.6, "xtc_threshold": 0.17},
     "dynatemp": {"dynatemp_range": 0.6, "temperature": 0.9, "dynatemp_exponent": 1.7},
     "mirostat": {"mirostat": 2, "mirostat_tau": 1.8, "mirostat_eta": 0.3},
@@ -71,7 +75,8 @@ def test_each_link_draws_the_same_tokens_both_ways(name, link):
          250)
 
 
-@pytest.mark.parametrize("link", ["top-k", "top-p", "min-p", "xtc", "dry", "mirostat"])
+@pytest.mark.parametrize("link", ["top-k", "top-p", "min-p", "xtc", "dry", "mirostat",
+                                  "tail-free", "top-h", "smoothing"])
 def test_the_word_model_and_a_back_off_model_too(link, tmp_path):
     word = store.load("shakespeare-word")
     same(word, [build_chain(LINKS[link])], [0, 0], word.tokenizer.encode("KING"), 25)
@@ -141,7 +146,8 @@ FIRST_CUTS = [{"top_k": 1}, {"top_k": 40, "temperature": 0.8}, {"top_p": 0.3},
               {"min_p": 0.01, "temperature": 0.5}, {"top_p": 0.9, "typical_p": 0.9, "top_k": 50},
               {"min_p": 0.05, "xtc_probability": 0.5, "xtc_threshold": 0.1},
               {"top_a": 0.2}, {"top_a": 0.02, "temperature": 1.3}, {"epsilon_cutoff": 3e-4},
-              {"epsilon_cutoff": 0.02, "temperature": 0.7}]
+              {"epsilon_cutoff": 0.02, "temperature": 0.7}, {"top_h": 0.4},
+              {"top_h": 0.95, "temperature": 1.6}, {"top_h": 0.05, "top_p": 0.9}]
 
 
 @pytest.mark.parametrize("cut", FIRST_CUTS, ids=str)

@@ -14,14 +14,16 @@ from tempgen.generate.noise import token_gumbels
 from tempgen.generate.samplers.chain import build_chain
 from tempgen.generate.samplers.registry import LINK_OF, LINKS, SETTINGS
 from tempgen.generate.samplers.state import RowState
-from tempgen.generate.samplers.temperature import dynamic_temperature
+from tempgen.generate.samplers.temperature import dynamic_temperature, smoothing
 from tempgen.generate.samplers.truncation import (
     epsilon_cutoff,
     eta_cutoff,
     p_less,
     probs,
     surprise_cut,
+    tfs,
     top_a,
+    top_h,
     top_k,
     top_n_sigma,
     xtc_cut,
@@ -222,7 +224,8 @@ def test_no_chain_ever_empties_a_row(z, t, k, p, mp, nsig, xp, xt, dr, miro, tau
                          "typical_p": p, "top_n_sigma": nsig, "xtc_probability": xp,
                          "xtc_threshold": xt, "dynatemp_range": dr, "mirostat": miro,
                          "mirostat_tau": tau, "repeat_penalty": rep, "dry_multiplier": dry,
-                         "dry_sequence_breakers": ()})
+                         "dry_sequence_breakers": (), "tfs": p, "top_h": mp,
+                         "smoothing_factor": nsig if nsig > 0 else 0.0})
     states = chain.start(None, history, len(z))
     logq, temps = chain.apply(z, states)
     np.testing.assert_allclose(np.exp(logq).sum(axis=1), 1.0, atol=1e-9)
@@ -287,3 +290,114 @@ def test_a_stateful_chain_needs_its_states():
     with pytest.raises(ValueError, match="state"):
         build_chain({"repeat_penalty": 1.2})(np.zeros((1, 3)))
     assert RowState([1, 2, 3], 2).history == type(RowState([], 2).history)([2, 3])
+
+
+# ------------------------------------------------------------ tail-free, Top-H, smoothing
+def tail_free_by_its_reference(w: list[float], p: list[float], z: float) -> set[int]:
+    """llama.cpp's llama_sample_tail_free (min_keep 1), step by step, on one row's allowed
+    tokens (sorted by log-weight w, as its softmax sorts them; p their probabilities): the
+    ids it keeps, and the running sum at its cut (to tell an edge case)."""
+    ids = sorted((i for i in range(len(p)) if w[i] > -math.inf), key=lambda i: (-w[i], i))
+    if z >= 1.0 or len(ids) <= 2:
+        return set(ids), math.inf
+    ps = [p[i] for i in ids]
+    first = [ps[i] - ps[i + 1] for i in range(len(ps) - 1)]
+    second = [abs(first[i] - first[i + 1]) for i in range(len(first) - 1)]
+    total = sum(second)
+    second = [d / total for d in second] if total > 1e-6 else [1 / len(second)] * len(second)
+    cum, last = 0.0, len(ids)
+    for i, d in enumerate(second):
+        cum += d
+        if cum > z and i >= 1:
+            last = i
+            break
+    return set(ids[:last]), cum
+
+
+@settings(max_examples=150)
+@given(logits, st.floats(0.0, 1.0))
+def test_tail_free_keeps_what_its_reference_keeps(z, cut):
+    for row, stays in zip(z, kept(tfs(z, cut)), strict=True):
+        p = probs(row[None])[0]
+        want, at = tail_free_by_its_reference(row.tolist(), p.tolist(), cut)
+        if abs(at - cut) > 1e-9:  # (away from the edge)
+            assert set(np.flatnonzero(stays)) == want
+        assert stays[row.argmax()]
+    if cut >= 1.0:
+        assert np.array_equal(tfs(z, cut), z)
+
+
+def test_tail_free_by_hand():
+    # sorted p .5 .25 .15 .1: first differences .25 .1 .05, second .15 .05 -> .75 .25
+    z = np.log([[0.15, 0.5, 0.1, 0.25]])
+    assert kept(tfs(z, 0.5)).tolist() == [[False, True, False, False]]  # cut at i = 1
+    five = np.log([[0.4, 0.3, 0.15, 0.1, 0.05]])  # second differences .05 .1 0: 1/3 2/3 0
+    assert kept(tfs(five, 0.2)).tolist() == [[True, False, False, False, False]]
+    assert kept(tfs(five, 0.99)).all() is np.False_
+    two = np.log([[0.6, 0.4]])
+    assert np.array_equal(tfs(two, 0.0), two)  # two tokens: nothing to curve
+
+
+def top_h_by_its_reference(row: np.ndarray, h: float) -> tuple[set[int], float]:
+    """transformers' TopHLogitsWarper on one row, plainly: the ids kept, and the nearest
+    running entropy to the bound (to tell an edge case)."""
+    ids = sorted(range(len(row)), key=lambda i: (-row[i], i))[:100]
+    w = [row[i] for i in ids]
+    m = max(w)
+    e = [math.exp(x - m) if x > -math.inf else 0.0 for x in w]
+    p = [x / sum(e) for x in e]
+    terms = [-q * math.log(q) if q > 0 else 0.0 for q in p]
+    tau = h * sum(terms)
+    cum, keep, near = 0.0, set(), math.inf
+    for j, (i, t) in enumerate(zip(ids, terms, strict=True)):
+        cum += t
+        near = min(near, abs(cum - tau))
+        if j == 0 or cum <= tau:
+            keep.add(i)
+    return {i for i in keep if row[i] > -math.inf}, near
+
+
+wide = arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(2, 140)),
+              elements=st.floats(-30, 5, allow_nan=False))
+
+
+@settings(max_examples=150)
+@given(wide, st.floats(0.0, 1.0))
+def test_top_h_keeps_what_its_reference_keeps(z, h):
+    stays = kept(top_h(z, h))
+    if h == 0:
+        assert np.array_equal(top_h(z, h), z)
+        return
+    for row, keep in zip(z, stays, strict=True):
+        want, near = top_h_by_its_reference(row, h)
+        if near > 1e-9:
+            assert set(np.flatnonzero(keep)) == want
+        assert keep.sum() <= 100 and keep[row.argmax()]
+
+
+def test_top_h_by_hand():
+    p = np.array([[0.5, 0.25, 0.125, 0.125]])  # terms .347 .347 .26 .26: H = 1.213
+    assert kept(top_h(np.log(p), 0.3)).tolist() == [[True, False, False, False]]
+    assert kept(top_h(np.log(p), 0.6)).tolist() == [[True, True, False, False]]  # .693<=.728
+    assert kept(top_h(np.log(p), 1.0)).all()
+
+
+def test_smoothing_by_hand():
+    z = np.array([[0.0, -1.0, -2.0, -np.inf]])
+    np.testing.assert_allclose(smoothing(z, 1.0, 1.0), [[0, -1, -4, -np.inf]])  # quadratic
+    np.testing.assert_allclose(smoothing(z, 1.0, 3.0), [[0, -1, -8, -np.inf]])  # cubic
+    np.testing.assert_allclose(smoothing(z + 5, 0.5, 2.0),  # k = s = 1/2, about the top
+                               [[5, 5 - 0.25 - 0.25, 5 - 1 - 2, -np.inf]])
+
+
+@given(logits, st.floats(0.0, 5.0), st.floats(1.0, 3.0))
+def test_smoothing_keeps_the_order_and_the_top(z, factor, curve):
+    out = smoothing(z, factor, curve)
+    assert np.array_equal(out.max(axis=1), z.max(axis=1))  # the top stays where it was
+    assert np.array_equal(np.isfinite(out), np.isfinite(z))
+    order = np.argsort(-z, axis=1, kind="stable")
+    s = np.take_along_axis(out, order, axis=1)
+    assert (np.diff(s, axis=1) <= 1e-9 * (1 + np.abs(s[:, 1:])) + 0 * s[:, 1:]).all() or \
+        not np.isfinite(s).all()
+    if factor == 0:
+        assert np.array_equal(out, z)

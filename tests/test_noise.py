@@ -100,7 +100,8 @@ LINK_SETTINGS = {  # each link at a setting that changes a row of 6 tokens
     "top_n_sigma": {"top_n_sigma": 1.0}, "top_k": {"top_k": 3}, "typical_p": {"typical_p": 0.7},
     "top_p": {"top_p": 0.8}, "min_p": {"min_p": 0.1}, "top_a": {"top_a": 0.5},
     "epsilon_cutoff": {"epsilon_cutoff": 0.1}, "eta_cutoff": {"eta_cutoff": 0.1},
-    "p_less": {"p_less": 1},
+    "p_less": {"p_less": 1}, "tfs": {"tfs": 0.6}, "top_h": {"top_h": 0.5},
+    "smoothing": {"smoothing_factor": 0.8, "smoothing_curve": 2.0},
     "xtc": {"xtc_probability": 0.5, "xtc_threshold": 0.1},
     "temperature": {"dynatemp_range": 0.5}, "mirostat": {"mirostat": 2, "mirostat_tau": 2.0},
 }

@@ -141,6 +141,8 @@ def chain_spec(chain, tokenizer) -> tuple:
             x = (s["xtc_probability"], s["xtc_threshold"], 0.0)
         elif lk.name == "temperature":
             x = (s["temperature"], s.get("dynatemp_range", 0.0), s.get("dynatemp_exponent", 1.0))
+        elif lk.name == "smoothing":
+            x = (s["smoothing_factor"], s["smoothing_curve"], 0.0)
         elif lk.name == "mirostat":
             x = (s["mirostat_tau"], s["mirostat_eta"], 0.0)
         links.append((KINDS[lk.name], *map(float, x), *n))

@@ -152,6 +152,66 @@ static void p_less(Work *k, Cands *c) {
     keep_above(c, mx + log(squares) - log(total) - MARGIN);
 }
 
+/* Tail-free sampling (samplers/truncation.py, tfs): with p sorted down (ties: the lower
+ * id first), d the |second differences| normalised to sum 1 (uniform when they sum to at
+ * most 1e-6), the tokens before the first place i >= 1 where the running sum passes z stay. */
+static void tfs(Work *k, Cands *c, double z) {
+    int64_t n = c->n, last = n;
+    if (z >= 1.0 || n <= 2) return;
+    int32_t *order = k->order;
+    double *p = k->p, *d = k->tmp, total = 0.0, cum = 0.0;
+    probs(c, p);
+    sort_by(c->w, n, -1, order, k->order2);
+    for (int64_t i = 0; i < n - 2; i++) {
+        d[i] = fabs(p[order[i]] - 2 * p[order[i + 1]] + p[order[i + 2]]);
+        total += d[i];
+    }
+    for (int64_t i = 0; i < n - 2; i++) {
+        cum += total > 1e-6 ? d[i] / total : 1.0 / (double)(n - 2);
+        if (i >= 1 && cum > z + MARGIN) {
+            last = i;
+            break;
+        }
+    }
+    for (int64_t i = 0; i < n; i++) k->flag[order[i]] = i < last;
+    keep_marked(c, k->flag);
+}
+
+/* Top-H (samplers/truncation.py, top_h): of the TOP_H_TOKENS likeliest (ties: the lower id
+ * first), renormalised, the likeliest stay while their running entropy is within h times
+ * the entropy of all of them; the rest of the row goes. */
+static void top_h(Work *k, Cands *c, double h) {
+    int64_t n = c->n, m = n < TOP_H_TOKENS ? n : TOP_H_TOKENS;
+    if (h <= 0 || n == 0) return;
+    int32_t *order = k->order;
+    sort_by(c->w, n, -1, order, k->order2);
+    Cands top = {.n = m, .id = NULL, .w = k->sel}; /* (shifted reads the weights alone) */
+    for (int64_t i = 0; i < m; i++) top.w[i] = c->w[order[i]];
+    double *z = k->tmp, *p = k->p, lt = log(shifted(&top, z, p)), *terms = k->sel + m;
+    double all = 0.0, cum = 0.0;
+    for (int64_t i = 0; i < m; i++) {
+        terms[i] = p[i] > 0 ? -p[i] * (z[i] - lt) : 0.0;
+        all += terms[i];
+    }
+    for (int64_t i = 0; i < n; i++) k->flag[i] = 0;
+    for (int64_t i = 0; i < m; i++) {
+        cum += terms[i];
+        k->flag[order[i]] = i == 0 || cum <= h * all + MARGIN;
+    }
+    keep_marked(c, k->flag);
+}
+
+/* Quadratic sampling (samplers/temperature.py, smoothing): w becomes
+ * m - k f d^2 + s f d^3, d = w - m, m the largest, k = (3 - curve) / 2, s = (curve - 1) / 2. */
+static void smoothing(Cands *c, double f, double curve) {
+    if (f <= 0 || c->n == 0) return;
+    double m = largest(c), kk = (3.0 - curve) / 2.0, s = (curve - 1.0) / 2.0;
+    for (int64_t i = 0; i < c->n; i++) {
+        double d = c->w[i] - m, x = -(kk * f * (d * d)) + (s * f * (d * d * d)) + m;
+        c->w[i] = isnan(x) ? -INFINITY : x; /* (a square or cube overflowed: -inf away) */
+    }
+}
+
 static void top_n_sigma(Cands *c, double n) {
     if (n <= 0 || c->n == 0) return;
     double sum = 0.0, var = 0.0;
@@ -222,6 +282,7 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
         case L_DRY: penalise(ch, lk, k, c, st); break;
         case L_TOP_N_SIGMA: top_n_sigma(c, lk->x[0]); break;
         case L_TOP_K: top_k(k, c, (int64_t)lk->x[0]); break;
+        case L_TFS: tfs(k, c, lk->x[0]); break;
         case L_TYPICAL_P: typical_p(k, c, lk->x[0]); break;
         case L_TOP_P: top_p(k, c, lk->x[0]); break;
         case L_MIN_P: keep_above(c, largest(c) + log(lk->x[0]) - MARGIN); break;
@@ -229,11 +290,13 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
         case L_EPSILON_CUTOFF: cutoff(k, c, lk->x[0], 0); break;
         case L_ETA_CUTOFF: cutoff(k, c, lk->x[0], 1); break;
         case L_P_LESS: if (lk->x[0] > 0) p_less(k, c); break;
+        case L_TOP_H: top_h(k, c, lk->x[0]); break;
         case L_XTC: xtc(ch, i, k, c, st, t, run_from); return;
         case L_TEMPERATURE:
             *t = lk->x[1] > 0 ? dynamic(k, c, lk->x[0], lk->x[1], lk->x[2]) : lk->x[0];
             temper_at(k, c, *t);
             break;
+        case L_SMOOTHING: smoothing(c, lk->x[0], lk->x[1]); break;
         case L_MIROSTAT: mirostat_cut(k, c, st->mu); break;
         }
     }

@@ -105,7 +105,7 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
     int from = 0;
     if (ranked_fits(s, ch)) { /* the first link's cut without the whole row */
         if (ranked_cut(s, k, &ch->link[0], rank, n) < 0) return -1;
-        from = 1;
+        from = ch->link[0].kind == L_TOP_H ? 0 : 1; /* (Top-H weighs the 100 it was cut to) */
     } else {
         if (!(lp = log_row(s, k, rank, n))) return -1;
         int64_t o = 0;

@@ -13,12 +13,15 @@
 /* The links' kinds, in the order of generate/samplers/registry.py (a link's kind is its
  * place there); LINK_NAMES names them, and the module reports them (kinds()) so a test can
  * tie the two. */
-enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P, L_TOP_A,
-       L_EPSILON_CUTOFF, L_ETA_CUTOFF, L_P_LESS, L_XTC, L_TEMPERATURE, L_MIROSTAT, L_KINDS };
-#define LINK_NAMES { "penalties", "dry", "top_n_sigma", "top_k", "typical_p", "top_p", \
-                     "min_p", "top_a", "epsilon_cutoff", "eta_cutoff", "p_less", "xtc", \
-                     "temperature", "mirostat" }
-#define MAX_LINKS 16
+enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TFS, L_TYPICAL_P, L_TOP_P, L_MIN_P,
+       L_TOP_A, L_EPSILON_CUTOFF, L_ETA_CUTOFF, L_P_LESS, L_TOP_H, L_XTC, L_TEMPERATURE,
+       L_SMOOTHING, L_MIROSTAT, L_KINDS };
+#define LINK_NAMES { "penalties", "dry", "top_n_sigma", "top_k", "tfs", "typical_p", "top_p", \
+                     "min_p", "top_a", "epsilon_cutoff", "eta_cutoff", "p_less", "top_h", \
+                     "xtc", "temperature", "smoothing", "mirostat" }
+#define MAX_LINKS 24
+/* Top-H weighs the row's this many likeliest tokens (samplers/truncation.py, TOP_H_TOKENS) */
+#define TOP_H_TOKENS 100
 /* A cut's margin (samplers/truncation.py, MARGIN): values this close to its edge are on it. */
 #define MARGIN 1e-10
 /* XTC's kept share of the tempered row below which it is not divided by (samplers/chain.py,
@@ -28,10 +31,11 @@ enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TYPICAL_P, L_TOP_P, L_MIN_P
 /* One link's settings (generate/compiled.py writes them):
  *   PENALTIES  x: repeat, frequency, presence     n: window
  *   DRY        x: multiplier, base                n: allowed length, window
- *   TOP_N_SIGMA, TOP_K, TYPICAL_P, TOP_P, MIN_P, TOP_A, EPSILON_CUTOFF, ETA_CUTOFF,
- *   P_LESS     x[0]
+ *   TOP_N_SIGMA, TOP_K, TFS, TYPICAL_P, TOP_P, MIN_P, TOP_A, EPSILON_CUTOFF,
+ *   ETA_CUTOFF, P_LESS, TOP_H   x[0]
  *   XTC        x: probability, threshold
  *   TEMPERATURE x: T, range, exponent (range 0: a plain temperature)
+ *   SMOOTHING  x: factor, curve
  *   MIROSTAT   x: tau, eta */
 typedef struct {
     int kind;

@@ -137,7 +137,8 @@ int ranked_fits(const Cache *s, const Chain *ch) {
     if (s->dense != 1 || ch->n < 1) return 0;
     const Link *lk = &ch->link[0];
     return lk->kind == L_TOP_P || lk->kind == L_MIN_P || lk->kind == L_TOP_A ||
-           lk->kind == L_EPSILON_CUTOFF || (lk->kind == L_TOP_K && lk->x[0] < s->m->vocab);
+           lk->kind == L_EPSILON_CUTOFF || (lk->kind == L_TOP_K && lk->x[0] < s->m->vocab) ||
+           (lk->kind == L_TOP_H && TOP_H_TOKENS < s->m->vocab);
 }
 
 /* Of the tokens in c (their p in c->w), into c in token order: those with p >= floor, but
@@ -194,11 +195,13 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
         keep_by_token(k, c, v, v, r.mass_before + above, reach);
         logs(c->w, c->w, c->n);
     } else {
-        if (lk->kind == L_TOP_K) { /* the k-th largest p */
-            read_until(&r, 0.0, (int64_t)x, c);
+        if (lk->kind == L_TOP_K || lk->kind == L_TOP_H) { /* the k-th largest p (Top-H:
+            * its TOP_H_TOKENS, which the link then weighs: chain_draw runs it after) */
+            int64_t kk = lk->kind == L_TOP_K ? (int64_t)x : TOP_H_TOKENS;
+            read_until(&r, 0.0, kk, c);
             memcpy(k->tmp, c->w + r.last, sizeof(double) * (c->n - r.last));
-            if (c->n >= (int64_t)x) /* (else every token is kept) */
-                v = kth_largest(k->tmp, k->p, c->n - r.last, (int64_t)x - r.last);
+            if (c->n >= kk) /* (else every token is kept) */
+                v = kth_largest(k->tmp, k->p, c->n - r.last, kk - r.last);
             floor_p = v * slack;
         } else { /* min-p, top-a, epsilon-cutoff: from the row's largest p (the row's own
                   * probabilities sum to 1: top-a's a p_max^2 and epsilon's floor are p's) */
@@ -211,7 +214,7 @@ int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
         keep_by_token(k, c, floor_p, -1.0, 0.0, 0.0);
         logs(c->w, c->w, c->n);
         if (v > 0)
-            keep_above(c, (lk->kind == L_TOP_K ? log_of(v)
+            keep_above(c, (lk->kind == L_TOP_K || lk->kind == L_TOP_H ? log_of(v)
                            : lk->kind == L_MIN_P ? log_of(v) + log(x)
                            : lk->kind == L_TOP_A ? 2 * log_of(v) + log(x)
                            : fmin(log(x), log_of(v))) - MARGIN);

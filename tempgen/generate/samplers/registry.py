@@ -120,6 +120,12 @@ def _temperature(logw, s, states):
     return temper(logw, t[0] if one else t), t
 
 
+def _smoothing(logw, s, states):
+    from tempgen.generate.samplers.temperature import smoothing
+
+    return smoothing(logw, s["smoothing_factor"], s["smoothing_curve"]), None
+
+
 def _mirostat(logw, s, states):
     import numpy as np
 
@@ -185,6 +191,14 @@ REGISTRY = (
            help="Keep only the K most likely tokens (0 = off)."),
     ), active=lambda v: v["top_k"] > 0, apply=_cut("top_k"), does="keeps the K most likely",
         at_hand=True),
+    Link("tfs", (
+        _s("tfs", 1.0, low=0.0, high=1.0,
+           help="Tail-free sampling (llama.cpp's and koboldcpp's --tfs): cut the tail where "
+                "the sorted probabilities' curvature has added up to this share, in [0, 1] "
+                "(1 = off)."),
+    ), active=lambda v: v["tfs"] < 1.0, apply=_cut("tfs"),
+        does="tail-free: with p sorted down, cuts where the normalised |second differences| "
+             "add up past Z"),
     Link("typical_p", (
         _s("typical_p", 1.0, low=0.0, high=1.0, open_low=True,
            help="Locally typical sampling mass, in (0, 1]."),
@@ -231,6 +245,14 @@ REGISTRY = (
     ), active=lambda v: v["p_less"] == 1, apply=_cut("p_less"),
         does="keeps the tokens at least as likely as the row's collision probability Σ p² "
              "(p-less; parameter-free)"),
+    Link("top_h", (
+        _s("top_h", 0.0, low=0.0, high=1.0,
+           help="Top-H (transformers'): of the 100 likeliest tokens, keep the likeliest "
+                "while their running entropy is within this share of the 100's, in [0, 1] "
+                "(0 = off)."),
+    ), active=lambda v: v["top_h"] > 0.0, apply=_cut("top_h"),
+        does="of the 100 likeliest (renormalised), keeps the likeliest while their running "
+             "entropy −Σ p ln p stays within H × the 100's (transformers' Top-H)"),
     Link("xtc", (
         _s("xtc_probability", 0.0, low=0.0, high=1.0,
            help="XTC: how often the top choices are excluded (0 = off)."),
@@ -250,6 +272,17 @@ REGISTRY = (
         does="tempers at T; with a range R, at lo + (hi − lo) (H / H_max)^E, "
              "lo = max(0, T − R), hi = T + R, H the row's entropy and H_max its largest "
              "possible"),
+    Link("smoothing", (
+        _s("smoothing_factor", 0.0, low=0.0, high=BIG,
+           help="Quadratic sampling (text-generation-webui's): bend the tempered row's "
+                "log-weights down by this times their distance from the top squared "
+                "(0 = off)."),
+        _s("smoothing_curve", 1.0, low=1.0, high=BIG,
+           help="Quadratic sampling's curve: 1 = the plain quadratic; larger flattens the "
+                "top and steepens the tail (a cubic term)."),
+    ), active=lambda v: v["smoothing_factor"] > 0.0, apply=_smoothing,
+        does="quadratic sampling: w ↦ m − k f d² + s f d³, d = w − m, k = (3 − curve)/2, "
+             "s = (curve − 1)/2 (text-generation-webui's smoothing factor and curve)"),
     Link("mirostat", (
         _s("mirostat", 0, kind="int", low=0, high=2,
            help="2 = Mirostat 2.0: keep the surprise near TAU (0 = off)."),
@@ -267,7 +300,8 @@ STATEFUL = tuple(link.name for link in REGISTRY if link.stateful)
 SETTINGS = {s.name: s for link in REGISTRY for s in link.settings}
 LINK_OF = {s.name: link.name for link in REGISTRY for s in link.settings}
 ALIASES = {"typ_p": "typical_p", "typical": "typical_p", "temp": "temperature",
-           "repetition": "penalties", "mirostat_v2": "mirostat"}
+           "repetition": "penalties", "mirostat_v2": "mirostat", "tail_free": "tfs",
+           "tfs_z": "tfs", "quadratic": "smoothing", "quadratic_sampling": "smoothing"}
 
 
 def link_settings(link: str) -> tuple[Setting, ...]:

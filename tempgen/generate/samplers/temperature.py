@@ -25,3 +25,19 @@ def dynamic_temperature(logw: np.ndarray, t: float, span: float, exponent: float
         share = entropy / np.log(n)
         out = lo + (hi - lo) * share**exponent
     return np.where(n > 1, out, t)
+
+
+def smoothing(logw: np.ndarray, factor: float, curve: float) -> np.ndarray:
+    """Quadratic sampling (text-generation-webui's QuadraticSamplingLogitsWarper, whose
+    options these are): each allowed log-weight w becomes m - k f d^2 + s f d^3 with
+    d = w - m, m the row's largest, k = (3 - curve) / 2 and s = (curve - 1) / 2. curve 1
+    is the plain quadratic; a larger factor narrows the row. factor 0: off."""
+    if factor <= 0.0:
+        return logw
+    m = logw.max(axis=1, keepdims=True)
+    k, s = (3.0 - curve) / 2.0, (curve - 1.0) / 2.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = logw - m
+        out = -(k * factor * (d * d)) + (s * factor * (d * d * d)) + m
+    # (a distance whose square or cube overflows is -inf away: inf - inf there is nan)
+    return np.where(logw > -np.inf, np.where(np.isnan(out), -np.inf, out), logw)

@@ -168,3 +168,64 @@ def surprise_cut(logw: np.ndarray, mu: np.ndarray) -> np.ndarray:
     keep = surprise <= np.asarray(mu, dtype=np.float64)[:, None] + MARGIN
     keep |= logw == logw.max(axis=1, keepdims=True)
     return np.where(keep, logw, -np.inf)
+
+
+def _by_likelihood(logw: np.ndarray) -> np.ndarray:
+    """Each row's token ids, the most likely first (ties: the lower id first)."""
+    return np.argsort(-logw, axis=1, kind="stable")
+
+
+def _unsort(keep_sorted: np.ndarray, order: np.ndarray, width: int) -> np.ndarray:
+    keep = np.zeros((len(order), width), dtype=bool)
+    np.put_along_axis(keep, order, keep_sorted, axis=1)
+    return keep
+
+
+def tfs(logw: np.ndarray, z: float) -> np.ndarray:
+    """Tail-free sampling (Phillips 2019; llama.cpp's --tfs, llama_sample_tail_free, as
+    koboldcpp keeps it): with the allowed tokens' probabilities p sorted down, d the absolute
+    second differences normalised to sum 1 (uniform when they sum to at most 1e-6), keep the
+    tokens before the first place i >= 1 where the running sum of d passes z. A row of two
+    tokens or fewer, or z >= 1, is left as it is."""
+    if z >= 1.0:
+        return logw
+    n = (logw > -np.inf).sum(axis=1)
+    if logw.shape[1] <= 2 or (n <= 2).all():
+        return logw
+    order = _by_likelihood(logw)
+    p = np.take_along_axis(probs(logw), order, axis=1)
+    d2 = np.abs(p[:, :-2] - 2 * p[:, 1:-1] + p[:, 2:])  # (p0 - p1) - (p1 - p2)
+    valid = np.arange(d2.shape[1])[None, :] < (n - 2)[:, None]
+    d2 = np.where(valid, d2, 0.0)
+    total = d2.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 1e-6, d2 / total,
+                         np.where(valid, 1.0 / np.maximum(n - 2, 1)[:, None], 0.0))
+    over = (np.cumsum(share, axis=1) > z + MARGIN) & valid
+    over[:, 0] = False  # (i >= 1: the most likely token always stays)
+    last = np.where(over.any(axis=1), over.argmax(axis=1), n)
+    keep_sorted = np.arange(logw.shape[1])[None, :] < last[:, None]
+    keep = _unsort(keep_sorted, order, logw.shape[1]) | (n <= 2)[:, None]
+    return np.where(keep, logw, -np.inf)
+
+
+TOP_H_TOKENS = 100  # Top-H weighs the row's 100 most likely tokens (transformers' top_n)
+
+
+def top_h(logw: np.ndarray, h: float) -> np.ndarray:
+    """Top-H (Potraghloo et al. 2025; transformers' TopHLogitsWarper, whose option this is):
+    of the 100 most likely tokens, renormalised, keep the most likely while their running
+    entropy -sum p ln p stays within h times the entropy of all 100; the most likely always
+    stays, tokens outside the 100 go. h <= 0: off."""
+    if h <= 0.0:
+        return logw
+    m = min(TOP_H_TOKENS, logw.shape[1])
+    order = _by_likelihood(logw)[:, :m]
+    z, p, total = shifted(np.take_along_axis(logw, order, axis=1))
+    with np.errstate(invalid="ignore"):
+        terms = np.where(p > 0, -p * (z - np.log(total)), 0.0)
+    cum = np.cumsum(terms, axis=1)
+    keep_sorted = cum <= h * cum[:, -1:] + MARGIN
+    keep_sorted[:, 0] = True
+    keep = _unsort(keep_sorted, order, logw.shape[1])
+    return np.where(keep, logw, -np.inf)
