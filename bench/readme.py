@@ -37,6 +37,8 @@ def samplers_table() -> str:
     def option(s) -> str:
         if s.kind == "strings":
             return "`--dry-sequence-breaker` (repeatable)"
+        if s.kind == "biases":
+            return "`--logit-bias TOKEN=BIAS` (repeatable)"
         shown = f"{s.default:g}"
         if s.name in ("repeat_last_n", "dry_penalty_last_n"):
             shown += f"; -1 = {CONTEXT}"

@@ -1,6 +1,7 @@
 """Every link of the chain in the compiled loop: the same tokens (and figures) as the numpy
 path, on the bundled models and on any small model, stateful links included."""
 
+import math
 import random
 
 import numpy as np
@@ -29,6 +30,8 @@ LINKS = {
     "tail-free": {"tfs": 0.9, "temperature": 1.2},
     "top-h": {"top_h": 0.6, "temperature": 1.3},
     "smoothing": {"smoothing_factor": 0.7, "temperature": 1.5},
+    "logit-bias": {"logit_bias": (("e", -math.inf), ("a", 2.5), ("n", -1.5), ("e", 3.0)),
+                   "temperature": 1.1},
     "smoothing curve": {"smoothing_factor": 0.3, "smoothing_curve": 2.5, "temperature": 2.0},
     "xtc": {"xtc_probability": 0.6, "xtc_threshold": 0.17},
     "dynatemp": {"dynatemp_range": 0.6, "temperature": 0.9, "dynatemp_exponent": 1.7},
@@ -43,6 +46,9 @@ LINKS = {
                    "xtc_probability": 0.3, "xtc_threshold": 0.11, "dynatemp_range": 0.3,
                    "mirostat": 2, "mirostat_tau": 2.5},
 }
+
+WORD_LINKS = {"logit-bias": {"logit_bias": (("the", -math.inf), (",", 2.0), ("and", -1.0)),
+                             "temperature": 0.9}}
 
 
 def run(model, chains, rows, prompt_ids, steps, fast):
@@ -76,10 +82,11 @@ def test_each_link_draws_the_same_tokens_both_ways(name, link):
 
 
 @pytest.mark.parametrize("link", ["top-k", "top-p", "min-p", "xtc", "dry", "mirostat",
-                                  "tail-free", "top-h", "smoothing"])
+                                  "tail-free", "top-h", "smoothing", "logit-bias"])
 def test_the_word_model_and_a_back_off_model_too(link, tmp_path):
     word = store.load("shakespeare-word")
-    same(word, [build_chain(LINKS[link])], [0, 0], word.tokenizer.encode("KING"), 25)
+    words = WORD_LINKS.get(link, LINKS[link])
+    same(word, [build_chain(words)], [0, 0], word.tokenizer.encode("KING"), 25)
     text = "the cat sat on the mat\nthe dog sat on the log\n" * 4
     path = tmp_path / "m.arpa"
     path.write_text(to_arpa(train_model(Corpus(text, "t", "", len(text)), "char", 3, "t")))

@@ -401,3 +401,57 @@ def test_smoothing_keeps_the_order_and_the_top(z, factor, curve):
         not np.isfinite(s).all()
     if factor == 0:
         assert np.array_equal(out, z)
+
+
+# ------------------------------------------------------------------ logit bias
+def test_logit_bias_adds_each_bias_to_its_token_and_minus_inf_bans():
+    from tempgen.generate.samplers.bias import logit_bias
+
+    z = np.log([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+    out = logit_bias(z, ((1, 2.0), (2, -np.inf), (1, 0.5)))  # token 1 named twice: both
+    np.testing.assert_allclose(out[:, 0], z[:, 0])
+    np.testing.assert_allclose(out[:, 1], z[:, 1] + 2.5)
+    assert (out[:, 2] == -np.inf).all()
+    assert np.array_equal(logit_bias(z, ()), z)  # its neutral value: the row unchanged
+    every = logit_bias(z, ((0, -np.inf), (1, -np.inf), (2, -np.inf)))  # never empty
+    assert kept(every).tolist() == [[True, False, False], [False, False, True]]
+
+
+@given(logits, st.lists(st.tuples(st.integers(0, 29), st.floats(-50, 50)), max_size=6))
+def test_logit_bias_changes_only_the_named_tokens(z, pairs):
+    from tempgen.generate.samplers.bias import logit_bias
+
+    pairs = tuple((t, b) for t, b in pairs if t < z.shape[1])
+    out = logit_bias(z, pairs)
+    named = np.zeros(z.shape[1], dtype=bool)
+    for t, _ in pairs:
+        named[t] = True
+    assert np.array_equal(out[:, ~named], z[:, ~named])
+    want = z.copy()
+    for t, b in pairs:
+        want[:, t] += b
+    np.testing.assert_allclose(out, want)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("e=1", "list of TOKEN=BIAS"), (["e"], "not TOKEN=BIAS"), (["=1"], "not TOKEN=BIAS"),
+    (["e=x"], "must be a number"), (["e=nan"], "or -inf"), (["e=inf"], "or -inf"),
+    ([("e", 1, 2)], "TOKEN=BIAS"), ([(True, 1)], "TOKEN=BIAS"), ({"e": 1e7}, "or -inf")])
+def test_a_bad_logit_bias_is_named(value, message):
+    with pytest.raises(ValueError, match=message):
+        build_chain({"logit_bias": value})
+
+
+def test_logit_biases_name_one_token_of_the_model():
+    from tempgen.lm.tokenizer import CharTokenizer
+
+    tok = CharTokenizer.fit("abc\n")
+    chain = build_chain({"logit_bias": [("a", 1.0), ("\n", -np.inf)]})
+    bound = chain.for_model(tok)
+    assert bound.links[0].value == ((tok.encode("a")[0], 1.0), (tok.encode("\n")[0], -np.inf))
+    assert build_chain({"logit_bias": ["x==2"]}).links[0].value == (("x=", 2.0),)
+    for text, message in (("z", "not a token"), ("ab", "2 tokens"), ("", "no token")):
+        with pytest.raises(ValueError, match=message):
+            build_chain({"logit_bias": [(text, 1.0)]}).for_model(tok)
+    with pytest.raises(ValueError, match="bind"):
+        chain.apply(np.zeros((1, 4)))

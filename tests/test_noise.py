@@ -102,6 +102,7 @@ LINK_SETTINGS = {  # each link at a setting that changes a row of 6 tokens
     "epsilon_cutoff": {"epsilon_cutoff": 0.1}, "eta_cutoff": {"eta_cutoff": 0.1},
     "p_less": {"p_less": 1}, "tfs": {"tfs": 0.6}, "top_h": {"top_h": 0.5},
     "smoothing": {"smoothing_factor": 0.8, "smoothing_curve": 2.0},
+    "logit_bias": {"logit_bias": (("b", -math.inf), ("c", 1.0), ("f", -0.5))},
     "xtc": {"xtc_probability": 0.5, "xtc_threshold": 0.1},
     "temperature": {"dynatemp_range": 0.5}, "mirostat": {"mirostat": 2, "mirostat_tau": 2.0},
 }
@@ -113,8 +114,9 @@ def test_the_draw_is_exact_for_every_link_and_temperature(link, t):
     # 20,000 keys through one row: the tokens' frequencies against the chain's q (chi-square
     # at alpha 0.001, a fixed set of keys)
     row = np.log(np.array([[0.35, 0.25, 0.2, 0.12, 0.05, 0.03]]))
-    chain = build_chain({"temperature": t, **LINK_SETTINGS[link]})
-    states = chain.start(CharTokenizer.fit("abcdef"), [0, 2, 0, 2, 0], 1, mu=3.0)
+    tokenizer = CharTokenizer.fit("abcdef")
+    chain = build_chain({"temperature": t, **LINK_SETTINGS[link]}).for_model(tokenizer)
+    states = chain.start(tokenizer, [0, 2, 0, 2, 0], 1, mu=3.0)
     logq, _ = chain.apply(row, states)
     q = np.exp(logq[0])
     keys = Stream(11, 0).keys(20000)

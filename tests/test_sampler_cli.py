@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from tempgen.cli import cli
 from tempgen.generate.samplers.registry import SETTINGS
 
-NUMERIC = [s for s in SETTINGS.values() if s.kind != "strings" and s.name != "temperature"]
+NUMERIC = [s for s in SETTINGS.values() if s.numeric and s.name != "temperature"]
 
 
 def run(*args, code=0):
@@ -218,3 +218,41 @@ def test_dist_stages_refusals(extra, words, monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     result = run("dist", "--stages", *extra, code=2)
     assert all(w in result.stderr for w in words)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--logit-bias", "zq=-1"], "'zq' is 2 tokens of this model"),
+    (["--logit-bias", "\u00b5=-1"], "is not a token of this model"),
+    (["--logit-bias", "e"], "is not TOKEN=BIAS"),
+    (["--logit-bias", "e=x"], "must be a number"),
+    (["--logit-bias", "e=inf"], "or -inf"),
+    (["-m", "shakespeare-word", "--logit-bias", "thee thou=1"], "2 tokens"),
+])
+def test_a_bad_logit_bias_is_one_line_naming_the_option(args, words):
+    result = run("sample", "-n", "5", *args, code=2)
+    assert words in result.stderr and "--logit-bias" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_logit_bias_of_minus_inf_never_draws_its_token_and_the_web_says_the_same():
+    text = run("sample", "-n", "400", "--seed", "4", "-t", "1.3", "--logit-bias", "e=-inf",
+               "--logit-bias", "\\n=-inf", "--logit-bias", "a=3").stdout.rstrip("\n")
+    assert "e" not in text and "\n" not in text and text.count("a") > 30
+    from starlette.testclient import TestClient
+
+    from tempgen.lm import store
+    from tempgen.web.app import create_app
+
+    client = TestClient(create_app({"shakespeare-char": store.load("shakespeare-char")},
+                                   ["testserver"]))
+    body = {"model": "shakespeare-char", "seed": 4, "length": 400, "temperature": 1.3,
+            "samplers": {"logit_bias": {"e": "-inf", "\n": "-inf", "a": 3}}}
+    reply = client.post("/api/sample", json=body).json()
+    assert "".join(t["text"] for t in reply["tokens"]) == text
+    args = __import__("shlex").split(reply["command"])[1:]
+    assert run(*args).stdout.rstrip("\n") == text  # (its command names the biases too)
+    for value in ({"zz": 1}, {"e": "x"}, "e=1", {"e" * 41: 1}, {str(i): 1 for i in range(65)}):
+        bad = {**body, "samplers": {"logit_bias": value}}
+        reply = client.post("/api/sample", json=bad)
+        assert reply.status_code == 400, value
+        assert reply.json()["param"] == "samplers.logit_bias"

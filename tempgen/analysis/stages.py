@@ -25,7 +25,8 @@ def stage_table(model, prompt: str, chain: Chain, top: int) -> dict:
     for i, link in enumerate(chain.links):
         so_far = Chain(chain.links[:i + 1])
         logq, _ = so_far.apply(logp[None, :], states)
-        label = link.name if link.value is None else f"{link.name}={link.value:g}"
+        label = (link.name if link.value is None or isinstance(link.value, tuple)
+                 else f"{link.name}={link.value:g}")
         column = _column(label, chain.temperature, logq, logp, best)
         if link.name in ("penalties", "dry"):
             column["penalty"] = so_far.penalty(logp[None, :], states)[0][best].tolist()

@@ -106,6 +106,9 @@ def dist(model_spec, prompt, temperatures, top, stages, as_json, logprobs_file, 
             raise click.BadParameter("penalties, DRY and Mirostat need the text before, "
                                      "which a recorded completion does not give",
                                      param_hint="'--logprobs'")
+        if any(lk.name == "logit_bias" for chain in chains for lk in chain.links):
+            raise click.BadParameter("logit biases name a model's tokens, which a recorded "
+                                     "completion does not have", param_hint="'--logprobs'")
         data = position_table(read_recorded_file(logprobs_file, position), position, chains, top,
                               vocab_size)
     elif stages:

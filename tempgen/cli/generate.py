@@ -68,7 +68,9 @@ def sample(model_spec, temperature, prompt, length, num_samples, seed, stops, fm
     chain = chain_of(temperature, *sampler_settings(samplers))
     if output:
         check_output(output, model_spec)
-    model, prompt = model_and_prompt(model_spec, prompt, [chain], verbose)
+    chains = [chain]
+    model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
+    chain = chains[0]
     seed, stops = seed_and_stops(model, seed, stops)
     run = dict(model=model, prompt=prompt, chain=chain, length=length, seed=seed, stops=stops,
                chosen=choices_of(forced, model))

@@ -28,19 +28,37 @@ def sampler_settings(options: dict) -> tuple[dict, tuple[str, ...]]:
     if breakers:
         settings["dry_sequence_breakers"] = () if breakers == ("none",) else tuple(
             unescape(command_line_text(b, "'--dry-sequence-breaker'")) for b in breakers)
+    biases = settings.pop("logit_bias", ())
+    if biases:
+        settings["logit_bias"] = tuple(_bias(b) for b in biases)
     samplers = options.pop("samplers", None) or ""
     order = tuple(n for n in samplers.replace(";", ",").split(",") if n.strip())
     return settings, order
 
 
+def _bias(option: str) -> tuple[str, str]:
+    """One --logit-bias TOKEN=BIAS: the token's text (\\n and the like unescaped) and its
+    bias, as given."""
+    from tempgen.generate.textstream import unescape
+
+    token, eq, bias = command_line_text(option, "'--logit-bias'").rpartition("=")
+    if not eq or not token:
+        raise click.BadParameter(f"{option!r} is not TOKEN=BIAS (e.g. 'the=-2', '\\n=-inf')",
+                                 param_hint="'--logit-bias'")
+    return unescape(token), bias
+
+
 def chain_of(temperature: float, settings: dict, order: tuple[str, ...] = ()):
     """The sampler chain of the sampler options at one temperature."""
     from tempgen.generate.samplers.chain import build_chain
+    from tempgen.generate.samplers.registry import SETTINGS
 
     try:
         return build_chain({**settings, "temperature": temperature}, order)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--samplers'") from None
+        name = str(exc).split(":")[0].split(" ")[0]
+        hint = SETTINGS[name].option if name in SETTINGS else "--samplers"
+        raise click.BadParameter(str(exc), param_hint=f"'{hint}'") from None
 
 
 def load_model(spec: str):
@@ -67,15 +85,22 @@ def warn_unknown(tokens: list[str], level: str) -> None:
          f"{shown(tokens)}")
 
 
-def model_and_prompt(model_spec: str, prompt: str, chains=(), verbose: bool = False):
-    """Load the model and read the prompt; note the chains (with -v), the compiled loop's
-    absence (with -v) and the prompt's unknown tokens on stderr."""
+def model_and_prompt(model_spec: str, prompt: str, chains=None, verbose: bool = False):
+    """Load the model and read the prompt; bind the chains (a list, changed in place) to
+    the model's tokens; note the chains (with -v), the compiled loop's absence (with -v)
+    and the prompt's unknown tokens on stderr."""
+    chains = [] if chains is None else chains
     model = load_model(model_spec)
+    try:  # (logit biases name the model's tokens: checked against it once it is known)
+        bound = [c.for_model(model.tokenizer) for c in chains]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).removeprefix("logit bias: "),
+                                 param_hint="'--logit-bias'") from None
     prompt = read_prompt(prompt)
     if verbose:
         from tempgen.generate import compiled
 
-        for chain in chains:
+        for chain in chains:  # (as given: tokens by their text)
             note(f"chain: {chain}")
         if not compiled.AVAILABLE:
             why = "turned off by TEMPGEN_COMPILED=0" if compiled.BUILT else "not built"
@@ -83,6 +108,7 @@ def model_and_prompt(model_spec: str, prompt: str, chains=(), verbose: bool = Fa
     unknown = model.tokenizer.unknown_tokens(prompt)
     if unknown:
         warn_unknown(unknown, model.level)
+    chains[:] = bound
     return model, prompt
 
 
@@ -198,9 +224,8 @@ def columns_of(temperatures: str | None, span: str | None, over: str | None,
         raise click.UsageError("give --sweep-over, or --temperatures / --range, not both")
     name, sep, listed = over.partition("=")
     key = name.strip().lower().replace("-", "_")
-    if not sep or key not in SETTINGS or SETTINGS[key].kind == "strings":
-        choices = ", ".join(n.replace("_", "-") for n, s in SETTINGS.items()
-                            if s.kind != "strings")
+    if not sep or key not in SETTINGS or not SETTINGS[key].numeric:
+        choices = ", ".join(n.replace("_", "-") for n, s in SETTINGS.items() if s.numeric)
         raise click.BadParameter(f"{over!r} is not NAME=V1,V2,... with NAME one of: {choices}",
                                  param_hint=hint)
     if key == "temperature":

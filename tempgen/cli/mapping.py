@@ -93,7 +93,9 @@ def map_cmd(model_spec, prompt, length, seed, span, max_texts, fmt, save_svg, sa
     outputs = [o for o in (save_svg, save_html, output) if o]
     for i, out in enumerate(outputs):
         check_output(out, model_spec, *outputs[:i])
-    model, prompt = model_and_prompt(model_spec, prompt, [chain], verbose)
+    chains = [chain]
+    model, prompt = model_and_prompt(model_spec, prompt, chains, verbose)
+    chain = chains[0]
     with status(f"mapping T in [{lo:g}, {hi:g})"):
         found = text_map(model, prompt, chain, length, seed, lo, hi, max_texts)
     data = map_record(model, prompt, chain, seed, length, found)

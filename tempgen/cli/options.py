@@ -188,9 +188,10 @@ def _sampler_options() -> list:
     options = [click.option(s.option, s.name, type=SettingType(s), default=s.default,
                             help=f"{s.help}  [default: {shown(s.default)}]")
                for s in map(SETTINGS.get, names)
-               if s.name not in ("temperature", "dry_sequence_breakers")]
+               if s.name not in ("temperature", "dry_sequence_breakers", "logit_bias")]
     breakers = " ".join(b.replace("\n", "\\n") for b in DRY_BREAKERS)
-    return options + [
+    return [click.option("--logit-bias", "logit_bias", multiple=True, metavar="TOKEN=BIAS",
+                         help=SETTINGS["logit_bias"].help)] + options + [
         click.option("--dry-sequence-breaker", "dry_sequence_breakers", multiple=True,
                      metavar="TEXT", help="DRY: a repeat does not run across TEXT "
                      f"(repeatable; replaces the defaults {breakers}; none = no breaker)."),

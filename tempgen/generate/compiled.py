@@ -125,12 +125,12 @@ KINDS = {name: i for i, name in enumerate(LINKS)}  # (a link's kind: its place i
 
 
 def chain_spec(chain, tokenizer) -> tuple:
-    """A chain as the compiled loop reads it: (links, window, breaker starts, breakers);
-    a link is (kind, x0, x1, x2, n0, n1) (csrc/chain.h)."""
+    """A chain as the compiled loop reads it: (links, window, breaker starts, breakers,
+    logit bias tokens, their biases); a link is (kind, x0, x1, x2, n0, n1) (csrc/links.h)."""
     links = []
     for lk in chain.links:
         s = dict(lk.settings)
-        x, n = (s.get(lk.name, 0.0), 0.0, 0.0), (0, 0)
+        x, n = (s.get(lk.name, 0.0) if lk.name != "logit_bias" else 0.0, 0.0, 0.0), (0, 0)
         if lk.name == "penalties":
             x = (s["repeat_penalty"], s["frequency_penalty"], s["presence_penalty"])
             n = (window(s["repeat_last_n"]), 0)
@@ -149,7 +149,11 @@ def chain_spec(chain, tokenizer) -> tuple:
     seqs = chain.breakers(tokenizer)
     starts = np.cumsum([0] + [len(q) for q in seqs], dtype=np.int64)
     tokens = np.concatenate(seqs).astype(np.int64) if seqs else np.zeros(0, np.int64)
-    return tuple(links), chain.window, starts, tokens
+    biases = next((lk.value for lk in chain.for_model(tokenizer).links
+                   if lk.name == "logit_bias"), ())
+    bias_ids = np.array([t for t, _ in biases], dtype=np.int64)
+    bias_values = np.array([b for _, b in biases], dtype=np.float64)
+    return tuple(links), chain.window, starts, tokens, bias_ids, bias_values
 
 
 class Decoder:

@@ -53,8 +53,10 @@ def generate_blocks(model, contexts: np.ndarray, chains: Sequence[Chain],
     model: the model contract (lm/model.py); contexts: (batch, width), not changed.
     compiled_loop=False keeps to the numpy path even where the compiled loop could run.
     states: each row's RowState (samplers/state.py), needed by stateful chains, moved on.
+    A chain's logit biases may name tokens by text: they are bound to the model's here.
     """
     contexts = np.array(contexts, dtype=np.int64)
+    chains = [c.for_model(model.tokenizer) for c in chains]
     noise = _Noise(streams)
     if compiled_loop and compiled.fits(model):
         decoder = compiled.Decoder(model, [chains[c] for c in row_chain], states,

@@ -48,7 +48,7 @@ class Api:
                               "kind": st.kind, "low": _t(st.low), "high": _t(st.high),
                               "help": st.help}
                              for st in SETTINGS.values()
-                             if st.name != "temperature" and st.kind != "strings"]}
+                             if st.name != "temperature" and st.numeric]}
 
     # ------------------------------------------------------------------ one sample
     def _run(self, body: dict) -> tuple:
@@ -59,7 +59,7 @@ class Api:
         seed = params.integer(body, "seed", 0, 0, 2**63 - 1)
         length = params.integer(body, "length", 300, 1, LIMITS["length"])
         t = params.temperature(body.get("temperature", 1.0))
-        chain = params.chain(body, t)
+        chain = params.bound(params.chain(body, t), model)
         chosen = params.choices(body, model.vocab_size, length)
         return name, model, (name, prompt, seed, length, chain, tuple(sorted(chosen.items())))
 
@@ -123,7 +123,8 @@ class Api:
         prompt = params.text(body, "prompt", LIMITS["prompt"], "")
         seed = params.integer(body, "seed", 0, 0, 2**63 - 1)
         length = params.integer(body, "length", 300, 1, LIMITS["length"])
-        chains = [params.chain(body, t) for t in params.temperatures(body)]
+        chains = [params.bound(params.chain(body, t), model)
+                  for t in params.temperatures(body)]
         stops = ["\n"] if model.per_line else []
         result = sweep(model, prompt, chains, length, range(1), seed, stops)
         return {"model": name, "prompt": prompt, "seed": seed,
@@ -177,6 +178,9 @@ def command(name: str, prompt: str, seed: int, length: int, chain, chosen: dict,
             if SETTINGS[key].kind == "strings":
                 args += [a for v in (value or ("none",))
                          for a in ("--dry-sequence-breaker", _escape(v))]
+            elif SETTINGS[key].kind == "biases":  # (bound: tokens by id)
+                args += [a for t, b in value
+                         for a in ("--logit-bias", f"{_escape(vocab[t])}={b:g}")]
             else:
                 args += [SETTINGS[key].option, f"{value:g}"]
     names = [lk.name for lk in chain.links]

@@ -18,7 +18,8 @@ LIMITS = {
     "text": 1_000_000,  # characters of a text to calibrate on
     "body": 2_000_000,  # bytes of a request
     "breakers": 16,  # DRY sequence breakers
-    "breaker": 40,  # characters of one
+    "breaker": 40,  # characters of one (and of a logit bias's token)
+    "biases": 64,  # logit biases
 }
 
 
@@ -151,9 +152,30 @@ def chain(body: dict, t: float):
         raise BadRequest("samplers.order", str(exc)[:200]) from None
 
 
+def bound(chain, model):
+    """The chain with its logit biases naming the model's tokens (a 400 naming a text that
+    is not one of them)."""
+    try:
+        return chain.for_model(model.tokenizer)
+    except ValueError as exc:
+        raise BadRequest("samplers.logit_bias", str(exc).removeprefix("logit bias: ")[:200]
+                         ) from None
+
+
 def setting(key: str, value):
     """One sampler setting, checked by its own rule."""
     name = f"samplers.{key}"
+    if SETTINGS[key].kind == "biases":  # {token: bias}, or a list of "TOKEN=BIAS"
+        if not (isinstance(value, dict | list) and len(value) <= LIMITS["biases"]) or \
+                any(not isinstance(t, str) or not 0 < len(t) <= LIMITS["breaker"]
+                    for t in (value if isinstance(value, dict) else [])):
+            raise BadRequest(name, f"an object of at most {LIMITS['biases']} tokens (1 to "
+                                   f"{LIMITS['breaker']} characters) and their biases is "
+                                   "needed")
+        try:
+            return SETTINGS[key].check(value)
+        except ValueError as exc:
+            raise BadRequest(name, str(exc).removeprefix(f"{key}: ")[:200]) from None
     if SETTINGS[key].kind == "strings":
         if not (isinstance(value, list) and len(value) <= LIMITS["breakers"] and
                 all(isinstance(v, str) and 0 < len(v) <= LIMITS["breaker"] for v in value)):

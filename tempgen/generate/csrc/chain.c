@@ -152,6 +152,36 @@ static void p_less(Work *k, Cands *c) {
     keep_above(c, mx + log(squares) - log(total) - MARGIN);
 }
 
+/* Logit bias (samplers/bias.py): each bias added to its token's log-weight, in order; the
+ * candidates (ascending) found by binary search. Those at -inf leave, but a row it would
+ * empty keeps its likeliest token of before (the first of ties). */
+static void logit_bias(const Chain *ch, Work *k, Cands *c) {
+    int64_t n = c->n, best = 0;
+    if (n == 0 || ch->n_bias == 0) return;
+    for (int64_t i = 1; i < n; i++)
+        if (c->w[i] > c->w[best]) best = i;
+    double before = c->w[best];
+    for (int64_t b = 0; b < ch->n_bias; b++) {
+        int64_t lo = 0, hi = n, t = ch->bias_id[b];
+        while (lo < hi) {
+            int64_t mid = (lo + hi) / 2;
+            if (c->id[mid] < t) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo < n && c->id[lo] == t) c->w[lo] += ch->bias_w[b];
+    }
+    int any = 0;
+    for (int64_t i = 0; i < n; i++) {
+        k->flag[i] = c->w[i] > -INFINITY;
+        any |= k->flag[i];
+    }
+    if (!any) {
+        c->w[best] = before;
+        k->flag[best] = 1;
+    }
+    keep_marked(c, k->flag);
+}
+
 /* Tail-free sampling (samplers/truncation.py, tfs): with p sorted down (ties: the lower
  * id first), d the |second differences| normalised to sum 1 (uniform when they sum to at
  * most 1e-6), the tokens before the first place i >= 1 where the running sum passes z stay. */
@@ -278,6 +308,7 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
     for (int i = from; i < ch->n; i++) {
         const Link *lk = &ch->link[i];
         switch (lk->kind) {
+        case L_LOGIT_BIAS: logit_bias(ch, k, c); break;
         case L_PENALTIES:
         case L_DRY: penalise(ch, lk, k, c, st); break;
         case L_TOP_N_SIGMA: top_n_sigma(c, lk->x[0]); break;

@@ -13,10 +13,10 @@
 /* The links' kinds, in the order of generate/samplers/registry.py (a link's kind is its
  * place there); LINK_NAMES names them, and the module reports them (kinds()) so a test can
  * tie the two. */
-enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TFS, L_TYPICAL_P, L_TOP_P, L_MIN_P,
+enum { L_LOGIT_BIAS, L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TFS, L_TYPICAL_P, L_TOP_P, L_MIN_P,
        L_TOP_A, L_EPSILON_CUTOFF, L_ETA_CUTOFF, L_P_LESS, L_TOP_H, L_XTC, L_TEMPERATURE,
        L_SMOOTHING, L_MIROSTAT, L_KINDS };
-#define LINK_NAMES { "penalties", "dry", "top_n_sigma", "top_k", "tfs", "typical_p", "top_p", \
+#define LINK_NAMES { "logit_bias", "penalties", "dry", "top_n_sigma", "top_k", "tfs", "typical_p", "top_p", \
                      "min_p", "top_a", "epsilon_cutoff", "eta_cutoff", "p_less", "top_h", \
                      "xtc", "temperature", "smoothing", "mirostat" }
 #define MAX_LINKS 24
@@ -29,6 +29,7 @@ enum { L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TFS, L_TYPICAL_P, L_TOP_P, 
 #define XTC_SHARE_FLOOR 1e-200
 
 /* One link's settings (generate/compiled.py writes them):
+ *   LOGIT_BIAS the chain's bias_id and bias_w
  *   PENALTIES  x: repeat, frequency, presence     n: window
  *   DRY        x: multiplier, base                n: allowed length, window
  *   TOP_N_SIGMA, TOP_K, TFS, TYPICAL_P, TOP_P, MIN_P, TOP_A, EPSILON_CUTOFF,
@@ -49,6 +50,9 @@ typedef struct {
     int64_t window;     /* tokens of the past the chain reads (0: stateless) */
     int n_breakers;     /* DRY's sequence breakers: breaker i is tokens brk[start[i]..start[i+1]) */
     const int64_t *brk_start, *brk;
+    int64_t n_bias;     /* logit bias: bias_w[i] added to token bias_id[i], in order */
+    const int64_t *bias_id;
+    const double *bias_w;
     int dry;            /* whether it has DRY */
     int miro;           /* the Mirostat link's index + 1, or 0 */
     int pen;            /* the penalties' link index + 1, or 0 */

@@ -68,21 +68,23 @@ int parse_chains(PyObject *chains, Chain **out, int *n_out, int64_t **breakers) 
     *n_out = n;
     for (int i = 0; i < n; i++) { /* the breakers' room first */
         PyObject *spec = PyTuple_GET_ITEM(chains, i);
-        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 4) {
-            PyErr_SetString(PyExc_TypeError, "chain: (links, window, starts, tokens) needed");
+        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 6) {
+            PyErr_SetString(PyExc_TypeError, "chain: (links, window, starts, tokens, bias "
+                                             "tokens, biases) needed");
             return -1;
         }
         total += PyObject_Length(PyTuple_GET_ITEM(spec, 2)) +
-                 PyObject_Length(PyTuple_GET_ITEM(spec, 3));
+                 PyObject_Length(PyTuple_GET_ITEM(spec, 3)) +
+                 2 * PyObject_Length(PyTuple_GET_ITEM(spec, 4));
     }
     if (!(*breakers = malloc(sizeof(int64_t) * (total + 1)))) return -1;
     int64_t used = 0;
     for (int i = 0; i < n; i++) {
         Chain *ch = &(*out)[i];
-        PyObject *links, *starts, *tokens;
+        PyObject *links, *starts, *tokens, *bias_ids, *bias_ws;
         long long window;
-        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(chains, i), "OLOO", &links, &window, &starts,
-                              &tokens))
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(chains, i), "OLOOOO", &links, &window, &starts,
+                              &tokens, &bias_ids, &bias_ws))
             return -1;
         if (!PyTuple_Check(links) || PyTuple_GET_SIZE(links) > MAX_LINKS || window < 0) {
             PyErr_SetString(PyExc_ValueError, "chain: a tuple of at most 16 links needed");
@@ -127,6 +129,21 @@ int parse_chains(PyObject *chains, Chain **out, int *n_out, int64_t **breakers) 
         ch->brk_start = *breakers + used;
         ch->brk = *breakers + used + ns;
         used += ns + nt;
+        /* the logit biases: their tokens, then their values' bits, in the same block */
+        Py_ssize_t nb, nw;
+        int64_t *bi = int64s(&tmp, bias_ids, 0, &nb, "bias tokens");
+        double *bw = bi ? doubles(&tmp, bias_ws, 0, &nw, "biases") : NULL;
+        if (!bw || nb != nw) {
+            release(&tmp);
+            if (bw) PyErr_SetString(PyExc_ValueError, "chain: a bias for each bias token");
+            return -1;
+        }
+        memcpy(*breakers + used, bi, sizeof(int64_t) * nb);
+        memcpy(*breakers + used + nb, bw, sizeof(double) * nb);
+        ch->n_bias = nb;
+        ch->bias_id = *breakers + used;
+        ch->bias_w = (const double *)(*breakers + used + nb);
+        used += 2 * nb;
         release(&tmp);
     }
     return 0;

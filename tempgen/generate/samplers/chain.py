@@ -52,7 +52,7 @@ class Link:
         return dict(self.settings).get(self.name)
 
     def __str__(self) -> str:
-        own = f"={self.value:g}" if self.value is not None else ""
+        own = f"={_shown(self.value)}" if self.value is not None else ""
         rest = [f"{k.removeprefix(self.name + '_').removeprefix('dry_')}={_shown(v)}"
                 for k, v in self.settings if k != self.name]
         return self.name + own + (f"({', '.join(rest)})" if rest else "")
@@ -129,6 +129,16 @@ class Chain:
 
     def to_list(self) -> list[dict]:
         return [lk.to_dict() for lk in self.links]
+
+    def for_model(self, tokenizer) -> Chain:
+        """The chain with its logit biases naming the model's tokens by id (ValueError
+        naming a text that is not one token of it); the chain itself when it has none."""
+        from tempgen.generate.samplers.bias import resolve
+
+        if not any(lk.name == "logit_bias" for lk in self.links):
+            return self
+        return Chain(tuple(Link(lk.name, (("logit_bias", resolve(lk.value, tokenizer)),))
+                           if lk.name == "logit_bias" else lk for lk in self.links))
 
     def at_temperature(self, t: float) -> Chain:
         """The same chain with its temperature set to t."""

@@ -26,12 +26,17 @@ DRY_BREAKERS = ("\n", ":", '"', "*")
 class Setting:
     name: str
     default: object
-    kind: str = "float"  # "float", "int" or "strings"
+    kind: str = "float"  # "float", "int", "strings" or "biases" ((token, bias) pairs)
     low: float = -math.inf
     high: float = math.inf
     open_low: bool = False
     allow_inf: bool = False
     help: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        """Whether its value is one number (a control, a sweep, a figure)."""
+        return self.kind in ("float", "int")
 
     @property
     def option(self) -> str:
@@ -43,6 +48,8 @@ class Setting:
             if isinstance(value, str) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"{self.name} must be a list of strings")
             return tuple(value)
+        if self.kind == "biases":
+            return _biases(self.name, value)
         try:
             v = float(value)
         except (TypeError, ValueError):
@@ -66,6 +73,37 @@ class Setting:
         return f"{lo}{fmt(self.low)}, {fmt(self.high)}]"
 
 
+def _biases(name: str, value) -> tuple:
+    """Logit biases as (token, bias) pairs, from pairs, a {token: bias} mapping or
+    "TOKEN=BIAS" texts (the last "=" parts them); a token is its text, or its id once the
+    chain is bound to a model (Chain.for_model). A bias is a number of at most BIG either
+    way, or -inf (the token is never drawn)."""
+    if isinstance(value, dict):
+        value = list(value.items())
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise ValueError(f"{name} must be a list of TOKEN=BIAS")
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            token, eq, bias = item.rpartition("=")
+            if not eq or not token:
+                raise ValueError(f"{name}: {item!r} is not TOKEN=BIAS")
+            item = (token, bias)
+        if not isinstance(item, list | tuple) or len(item) != 2 or isinstance(item[0], bool) \
+                or not isinstance(item[0], str | int):
+            raise ValueError(f"{name} must be a list of TOKEN=BIAS")
+        try:
+            bias = float(item[1])
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: the bias of {item[0]!r} must be a number, got "
+                             f"{item[1]!r}") from None
+        if not (abs(bias) <= BIG or bias == -math.inf):
+            raise ValueError(f"{name}: the bias of {item[0]!r} must be in [-{BIG:g}, {BIG:g}] "
+                             f"or -inf, got {item[1]}")
+        out.append((item[0], bias))
+    return tuple(out)
+
+
 def _s(name, default, **kw) -> Setting:
     return Setting(name, default, **kw)
 
@@ -73,6 +111,12 @@ def _s(name, default, **kw) -> Setting:
 def window(n: int) -> int:
     """Tokens a look-back setting means: -1 is CONTEXT."""
     return CONTEXT if n < 0 else n
+
+
+def _logit_bias(logw, s, states):
+    from tempgen.generate.samplers.bias import logit_bias
+
+    return logit_bias(logw, s["logit_bias"]), None
 
 
 # Each link's numpy function: (log-weights (batch, vocab), its settings by name, each row's
@@ -148,6 +192,13 @@ class Link:
 
 
 REGISTRY = (
+    Link("logit_bias", (
+        _s("logit_bias", (), kind="biases",
+           help="Add BIAS to TOKEN's log-weight, TOKEN=BIAS (llama.cpp's --logit-bias, the "
+                "token as text; repeatable; -inf: never drawn, e.g. '\\n=-inf')."),
+    ), active=lambda v: len(v["logit_bias"]) > 0, apply=_logit_bias,
+        does="adds each named token's bias to its log-weight (−inf: never drawn), first as "
+             "llama.cpp applies it"),
     Link("penalties", (
         _s("repeat_penalty", 1.0, low=0.0, high=BIG, open_low=True,
            help="Divide the weight of a token used in the last N by this (1 = off)."),
