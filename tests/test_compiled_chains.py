@@ -30,6 +30,8 @@ LINKS = {
     "tail-free": {"tfs": 0.9, "temperature": 1.2},
     "top-h": {"top_h": 0.6, "temperature": 1.3},
     "smoothing": {"smoothing_factor": 0.7, "temperature": 1.5},
+    "no-repeat": {"no_repeat_ngram_size": 3, "temperature": 0.6},
+    "no-repeat 1": {"no_repeat_ngram_size": 1, "temperature": 1.0},
     "logit-bias": {"logit_bias": (("e", -math.inf), ("a", 2.5), ("n", -1.5), ("e", 3.0)),
                    "temperature": 1.1},
     "smoothing curve": {"smoothing_factor": 0.3, "smoothing_curve": 2.5, "temperature": 2.0},
@@ -82,7 +84,8 @@ def test_each_link_draws_the_same_tokens_both_ways(name, link):
 
 
 @pytest.mark.parametrize("link", ["top-k", "top-p", "min-p", "xtc", "dry", "mirostat",
-                                  "tail-free", "top-h", "smoothing", "logit-bias"])
+                                  "tail-free", "top-h", "smoothing", "logit-bias",
+                                  "no-repeat"])
 def test_the_word_model_and_a_back_off_model_too(link, tmp_path):
     word = store.load("shakespeare-word")
     words = WORD_LINKS.get(link, LINKS[link])
@@ -99,7 +102,12 @@ def test_the_word_model_and_a_back_off_model_too(link, tmp_path):
     {"frequency_penalty": 0.7, "repeat_last_n": 200, "temperature": 0.8},
     {"repeat_penalty": 3.0, "presence_penalty": 5.0, "temperature": 0.05},
     {"dry_multiplier": 1.0, "dry_allowed_length": 1, "temperature": 0.7},
-    {"repeat_penalty": 1.3, "dry_multiplier": 0.8, "temperature": float("inf")}])
+    {"repeat_penalty": 1.3, "dry_multiplier": 0.8, "temperature": float("inf")},
+    {"no_repeat_ngram_size": 2, "temperature": 0.3},
+    {"no_repeat_ngram_size": 1, "repeat_penalty": 1.2, "temperature": 0.9},
+    {"logit_bias": (("the", -math.inf), (",", 1.5), ("king", 4.0)), "temperature": 0.8},
+    {"logit_bias": (("and", -2.0),), "dry_multiplier": 0.5, "no_repeat_ngram_size": 3,
+     "temperature": 0.0}])
 def test_penalties_on_a_large_vocabulary_draw_the_same_without_the_whole_row(settings):
     # penalties and DRY change a word row at few tokens: the short way (csrc/draw.c,
     # sparse_draw), the likeliest token off them read from the ranked lists when the

@@ -403,6 +403,49 @@ def test_smoothing_keeps_the_order_and_the_top(z, factor, curve):
         assert np.array_equal(out, z)
 
 
+# ------------------------------------------------------------------ no-repeat-n-gram
+def banned_by_its_reference(history: list[int], n: int) -> set[int]:
+    """transformers' _get_ngrams / _get_generated_ngrams, plainly: the tokens that followed
+    the last n - 1 tokens anywhere before."""
+    if len(history) < n:
+        return set()
+    grams: dict[tuple, set] = {}
+    for j in range(len(history) - n + 1):
+        gram = tuple(history[j:j + n])
+        grams.setdefault(gram[:-1], set()).add(gram[-1])
+    return grams.get(tuple(history[len(history) - n + 1:]), set())
+
+
+@given(st.lists(st.integers(0, 5), max_size=60), st.integers(1, 5))
+def test_no_repeat_ngram_bans_what_its_reference_bans(history, n):
+    from tempgen.generate.samplers.penalties import no_repeat
+
+    z = np.log(np.full((1, 6), 1 / 6))
+    out = no_repeat(z, [history], n, 4096)
+    banned = banned_by_its_reference(history, n)
+    if len(banned) < 6:
+        assert set(np.flatnonzero(out[0] == -np.inf)) == banned
+    else:  # (every token: the likeliest stays, as no link empties a row)
+        assert kept(out).sum() == 1
+    assert np.array_equal(no_repeat(z, [history[-2:]], 3, 4096), z)  # too short: nothing
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_no_repeat_ngram_text_never_repeats_an_ngram(fast, monkeypatch):
+    from tempgen.generate import compiled
+    from tempgen.generate.samples import one_sample
+    from tempgen.lm import store
+
+    if not fast:
+        monkeypatch.setattr(compiled, "AVAILABLE", False)
+    model = store.load("shakespeare-char")
+    chain = build_chain({"no_repeat_ngram_size": 5, "temperature": 0.0})
+    sample = one_sample(model, "KING", chain, 400, 1, 0)
+    text = "KING" + "".join(sample.tokens)
+    grams = [text[i:i + 5] for i in range(len(text) - 4)]
+    assert len(set(grams)) == len(grams)  # (greedy text, which loops at once without it)
+
+
 # ------------------------------------------------------------------ logit bias
 def test_logit_bias_adds_each_bias_to_its_token_and_minus_inf_bans():
     from tempgen.generate.samplers.bias import logit_bias

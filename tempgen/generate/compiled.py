@@ -17,7 +17,7 @@ import weakref
 
 import numpy as np
 
-from tempgen.generate.samplers.registry import LINKS, window
+from tempgen.generate.samplers.registry import CONTEXT, LINKS, window
 
 try:
     from tempgen.generate import _compiled
@@ -113,10 +113,11 @@ def _listed(lv) -> float:
 
 
 def _penalties_then_t(chain) -> bool:
-    """Penalties and DRY, then a plain temperature."""
+    """Links that change a row at few tokens (penalties, DRY, no-repeat-n-gram, logit
+    bias), then a plain temperature (csrc/draw.c, sparse_fits)."""
     names = [lk.name for lk in chain.links]
     return len(names) >= 2 and names[-1] == "temperature" and not chain.varies_temperature \
-        and set(names[:-1]) <= {"penalties", "dry"}
+        and set(names[:-1]) <= {"penalties", "dry", "no_repeat_ngram", "logit_bias"}
 
 
 # The link kinds as csrc/chain.h numbers them.
@@ -137,6 +138,8 @@ def chain_spec(chain, tokenizer) -> tuple:
         elif lk.name == "dry":
             x = (s["dry_multiplier"], s["dry_base"], 0.0)
             n = (s["dry_allowed_length"], window(s["dry_penalty_last_n"]))
+        elif lk.name == "no_repeat_ngram":
+            x, n = (s["no_repeat_ngram_size"], 0.0, 0.0), (CONTEXT, 0)
         elif lk.name == "xtc":
             x = (s["xtc_probability"], s["xtc_threshold"], 0.0)
         elif lk.name == "temperature":

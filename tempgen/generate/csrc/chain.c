@@ -153,14 +153,9 @@ static void p_less(Work *k, Cands *c) {
 }
 
 /* Logit bias (samplers/bias.py): each bias added to its token's log-weight, in order; the
- * candidates (ascending) found by binary search. Those at -inf leave, but a row it would
- * empty keeps its likeliest token of before (the first of ties). */
-static void logit_bias(const Chain *ch, Work *k, Cands *c) {
-    int64_t n = c->n, best = 0;
-    if (n == 0 || ch->n_bias == 0) return;
-    for (int64_t i = 1; i < n; i++)
-        if (c->w[i] > c->w[best]) best = i;
-    double before = c->w[best];
+ * candidates (ascending) found by binary search. A token it removes weighs -inf. */
+static void add_biases(const Chain *ch, Cands *c) {
+    int64_t n = c->n;
     for (int64_t b = 0; b < ch->n_bias; b++) {
         int64_t lo = 0, hi = n, t = ch->bias_id[b];
         while (lo < hi) {
@@ -170,6 +165,25 @@ static void logit_bias(const Chain *ch, Work *k, Cands *c) {
         }
         if (lo < n && c->id[lo] == t) c->w[lo] += ch->bias_w[b];
     }
+}
+
+void touch(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st) {
+    if (lk->kind == L_LOGIT_BIAS) add_biases(ch, c);
+    else if (lk->kind == L_NO_REPEAT_NGRAM) ban_repeats(lk, k, c, st);
+    else penalise(ch, lk, k, c, st);
+}
+
+/* A link that may remove tokens by their weight (logit bias, no-repeat-n-gram): the
+ * candidates at -inf after it leave, but a row it would empty keeps its likeliest token of
+ * before (the first of ties). */
+static void touch_and_drop(const Chain *ch, const Link *lk, Work *k, Cands *c,
+                           const State *st) {
+    int64_t n = c->n, best = 0;
+    if (n == 0) return;
+    for (int64_t i = 1; i < n; i++)
+        if (c->w[i] > c->w[best]) best = i;
+    double before = c->w[best];
+    touch(ch, lk, k, c, st);
     int any = 0;
     for (int64_t i = 0; i < n; i++) {
         k->flag[i] = c->w[i] > -INFINITY;
@@ -308,7 +322,8 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
     for (int i = from; i < ch->n; i++) {
         const Link *lk = &ch->link[i];
         switch (lk->kind) {
-        case L_LOGIT_BIAS: logit_bias(ch, k, c); break;
+        case L_LOGIT_BIAS:
+        case L_NO_REPEAT_NGRAM: touch_and_drop(ch, lk, k, c, st); break;
         case L_PENALTIES:
         case L_DRY: penalise(ch, lk, k, c, st); break;
         case L_TOP_N_SIGMA: top_n_sigma(c, lk->x[0]); break;

@@ -22,6 +22,12 @@ void run_chain(const Chain *ch, int from, Work *k, State *st, double *t);
  * (xtc.c), the penalties and DRY (state.c). */
 void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t);
 void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st);
+/* No-repeat-n-gram (state.c): the candidates that would repeat an n-gram of the last
+ * lk->n[0] tokens weigh -inf. */
+void ban_repeats(const Link *lk, Work *k, Cands *c, const State *st);
+/* The links that change a row at few tokens (logit bias, the penalties, DRY, no-repeat-
+ * n-gram) on candidates c, none dropped: a token they remove weighs -inf. */
+void touch(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *st);
 /* order.c: order[0..n) sorted stably by key, descending (sign -1) or ascending (+1); tmp:
  * room. And the k-th largest of x[0..n) (x and y, room n each, are overwritten). */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp);

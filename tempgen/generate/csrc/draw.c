@@ -163,8 +163,12 @@ int sparse_fits(const Cache *s, const Chain *ch) {
     if (s->dense != 1 || ch->n < 2) return 0; /* (a large vocabulary: the root alone dense) */
     const Link *last = &ch->link[ch->n - 1];
     if (last->kind != L_TEMPERATURE || last->x[1] > 0 || !(last->x[0] > 0)) return 0;
-    for (int i = 0; i < ch->n - 1; i++)
-        if (ch->link[i].kind != L_PENALTIES && ch->link[i].kind != L_DRY) return 0;
+    for (int i = 0; i < ch->n - 1; i++) {
+        int kind = ch->link[i].kind;
+        if (kind != L_PENALTIES && kind != L_DRY && kind != L_NO_REPEAT_NGRAM &&
+            kind != L_LOGIT_BIAS)
+            return 0;
+    }
     return 1;
 }
 
@@ -185,7 +189,7 @@ int sparse_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ra
     logs(s->val, lz, ns);
     if (ch) {
         Cands c = {.n = ns, .id = (int32_t *)set, .w = lz}; /* (in token order already) */
-        for (int i = 0; i < ch->n - 1; i++) penalise(ch, &ch->link[i], k, &c, st);
+        for (int i = 0; i < ch->n - 1; i++) touch(ch, &ch->link[i], k, &c, st);
     }
     /* The row's maximum, exactly: no token off S exceeds out_p = G max p_K, and K's top,
      * when off S, has it. If K's top is in S (or unknown), the largest off S is read from

@@ -13,10 +13,10 @@
 /* The links' kinds, in the order of generate/samplers/registry.py (a link's kind is its
  * place there); LINK_NAMES names them, and the module reports them (kinds()) so a test can
  * tie the two. */
-enum { L_LOGIT_BIAS, L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TFS, L_TYPICAL_P, L_TOP_P, L_MIN_P,
+enum { L_LOGIT_BIAS, L_PENALTIES, L_DRY, L_NO_REPEAT_NGRAM, L_TOP_N_SIGMA, L_TOP_K, L_TFS, L_TYPICAL_P, L_TOP_P, L_MIN_P,
        L_TOP_A, L_EPSILON_CUTOFF, L_ETA_CUTOFF, L_P_LESS, L_TOP_H, L_XTC, L_TEMPERATURE,
        L_SMOOTHING, L_MIROSTAT, L_KINDS };
-#define LINK_NAMES { "logit_bias", "penalties", "dry", "top_n_sigma", "top_k", "tfs", "typical_p", "top_p", \
+#define LINK_NAMES { "logit_bias", "penalties", "dry", "no_repeat_ngram", "top_n_sigma", "top_k", "tfs", "typical_p", "top_p", \
                      "min_p", "top_a", "epsilon_cutoff", "eta_cutoff", "p_less", "top_h", \
                      "xtc", "temperature", "smoothing", "mirostat" }
 #define MAX_LINKS 24
@@ -32,6 +32,7 @@ enum { L_LOGIT_BIAS, L_PENALTIES, L_DRY, L_TOP_N_SIGMA, L_TOP_K, L_TFS, L_TYPICA
  *   LOGIT_BIAS the chain's bias_id and bias_w
  *   PENALTIES  x: repeat, frequency, presence     n: window
  *   DRY        x: multiplier, base                n: allowed length, window
+ *   NO_REPEAT_NGRAM x[0]: n                      n[0]: window
  *   TOP_N_SIGMA, TOP_K, TFS, TYPICAL_P, TOP_P, MIN_P, TOP_A, EPSILON_CUTOFF,
  *   ETA_CUTOFF, P_LESS, TOP_H   x[0]
  *   XTC        x: probability, threshold

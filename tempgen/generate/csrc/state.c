@@ -273,6 +273,41 @@ void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *s
     else dry(ch, lk, k, c, st);
 }
 
+/* The tokens of the vocabulary that would complete an n-gram of the last w tokens (n =
+ * lk->x[0], w = lk->n[0]), each once (by k->tally, left zero), into k->touched; returns
+ * how many. The n - 1 tokens before each place are compared only where its last one
+ * matches. */
+static int64_t repeated_ends(const Link *lk, Work *k, const State *st) {
+    int64_t n = (int64_t)lk->x[0], w = lk->n[0], len = st->len, m = 0;
+    int64_t from = len > w ? len - w : 0;
+    const int64_t *h = st->hist;
+    if (n < 1 || len - from < n) return 0;
+    for (int64_t j = from; j + n - 1 < len; j++) { /* the n-gram h[j .. j + n - 1] */
+        if (n > 1 && h[j + n - 2] != h[len - 1]) continue;
+        int64_t o = 0, t = h[j + n - 1];
+        while (o < n - 1 && h[j + o] == h[len - n + 1 + o]) o++;
+        if (o == n - 1 && t >= 0 && t < k->vocab && !k->tally[t]) {
+            k->tally[t] = 1;
+            k->touched[m++] = t;
+        }
+    }
+    for (int64_t j = 0; j < m; j++) k->tally[k->touched[j]] = 0;
+    return m;
+}
+
+void ban_repeats(const Link *lk, Work *k, Cands *c, const State *st) {
+    int64_t m = repeated_ends(lk, k, st);
+    for (int64_t j = 0; j < m; j++) {
+        int64_t t = k->touched[j], lo = 0, hi = c->n;
+        while (lo < hi) {
+            int64_t mid = (lo + hi) / 2;
+            if (c->id[mid] < t) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo < c->n && c->id[lo] == t) c->w[lo] = -INFINITY;
+    }
+}
+
 int64_t penalised_tokens(const Chain *ch, Work *k, const State *st, int32_t *out) {
     uint64_t *bits = k->bits;
     int64_t marked = 0;
@@ -295,6 +330,11 @@ int64_t penalised_tokens(const Chain *ch, Work *k, const State *st, int32_t *out
                 MARK(k->touched[j]);
                 k->tally[k->touched[j]] = 0;
             }
+        } else if (lk->kind == L_NO_REPEAT_NGRAM) {
+            int64_t m = repeated_ends(lk, k, st);
+            for (int64_t j = 0; j < m; j++) MARK(k->touched[j]);
+        } else if (lk->kind == L_LOGIT_BIAS) {
+            for (int64_t j = 0; j < ch->n_bias; j++) MARK(ch->bias_id[j]);
         }
     }
 #undef MARK

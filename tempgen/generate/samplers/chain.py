@@ -20,6 +20,7 @@ import numpy as np
 
 from tempgen.generate.samplers import penalties, truncation
 from tempgen.generate.samplers.registry import (
+    CONTEXT,
     LINKS,
     SETTINGS,
     SPECS,
@@ -166,7 +167,8 @@ class Chain:
         return max([window(lk.get("repeat_last_n")) for lk in self.links
                     if lk.name == "penalties"] +
                    [window(lk.get("dry_penalty_last_n")) for lk in self.links
-                    if lk.name == "dry"] + [0])
+                    if lk.name == "dry"] +
+                   [CONTEXT for lk in self.links if lk.name == "no_repeat_ngram"] + [0])
 
     def breakers(self, tokenizer) -> list[np.ndarray]:
         """DRY's sequence breakers as the model's token sequences (one that holds a token

@@ -98,3 +98,26 @@ def breaker_table(sequences: Sequence[Sequence[int]]) -> dict[int, list[tuple]]:
         if len(seq):
             table.setdefault(int(seq[0]), []).append(tuple(int(t) for t in seq[1:]))
     return table
+
+
+def no_repeat(logw: np.ndarray, histories: Sequence[Sequence[int]], n: int, last_n: int
+              ) -> np.ndarray:
+    """No-repeat-n-gram (transformers' NoRepeatNGramLogitsProcessor): a token that would
+    complete an n-gram already in a row's last `last_n` tokens (the prompt's included) is
+    never drawn. A row it would empty keeps its likeliest token of before."""
+    out = logw.copy()
+    vocab = logw.shape[1]
+    for r, history in enumerate(histories):
+        h = np.asarray(list(history)[-last_n:], dtype=np.int64)
+        if n < 1 or len(h) < n:
+            continue
+        grams = np.lib.stride_tricks.sliding_window_view(h, n)
+        seen = (grams[:, :-1] == h[len(h) - n + 1:]).all(axis=1) if n > 1 else \
+            np.ones(len(grams), dtype=bool)
+        banned = grams[seen, -1]
+        banned = banned[(banned >= 0) & (banned < vocab)]
+        out[r, banned] = -np.inf
+        if not (out[r] > -np.inf).any():
+            best = int(np.argmax(logw[r]))
+            out[r, best] = logw[r, best]
+    return out

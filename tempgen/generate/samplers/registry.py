@@ -19,6 +19,7 @@ from dataclasses import dataclass
 CONTEXT = 4096  # tokens a window of -1 means (llama.cpp's: its default context size)
 MAX_WINDOW = 1 << 16  # tokens a window may name
 BIG = 1e6  # bound of the penalties' strengths
+MAX_NGRAM = 64  # no-repeat-n-gram's n, at most
 DRY_BREAKERS = ("\n", ":", '"', "*")
 
 
@@ -139,6 +140,13 @@ def _dry(logw, s, states):
                          states[0].breakers), None
 
 
+def _no_repeat(logw, s, states):
+    from tempgen.generate.samplers import penalties
+
+    return penalties.no_repeat(logw, [st.history for st in states], s["no_repeat_ngram_size"],
+                               CONTEXT), None
+
+
 def _cut(name: str):
     """A cut of one setting, its link's namesake: truncation.<name>(logw, value)."""
     def apply(logw, s, states):
@@ -230,6 +238,14 @@ REGISTRY = (
         does="a token that would extend a repeat of n ≥ allowed tokens loses multiplier × "
              "base^(n − allowed); repeats do not run across a breaker (`\\n`, `:`, `\"`, "
              "`*` unless given; `none` for no breaker)"),
+    Link("no_repeat_ngram", (
+        _s("no_repeat_ngram_size", 0, kind="int", low=0, high=MAX_NGRAM,
+           help=f"No-repeat-n-gram (transformers' no_repeat_ngram_size): never draw a "
+                f"token that would repeat an n-gram of this size from the last {CONTEXT} "
+                "tokens (0 = off)."),
+    ), active=lambda v: v["no_repeat_ngram_size"] > 0, apply=_no_repeat, stateful=True,
+        does=f"removes every token that would repeat an n-gram of the last {CONTEXT} tokens "
+             "(transformers' no_repeat_ngram_size)"),
     Link("top_n_sigma", (
         _s("top_n_sigma", -1.0, low=-BIG, high=BIG,
            help="Keep tokens whose log-weight is within N standard deviations of the top "
