@@ -18,7 +18,7 @@ CHAR = [  # (label, settings): each link at a usual setting, after llama.cpp's d
     ("tail-free 0.95", {"tfs": 0.95}),
     ("top-h 0.4", {"top_h": 0.4}),
     ("smoothing 0.3", {"smoothing_factor": 0.3}),
-    ("logit-bias (3)", {"logit_bias": (("e", -1.0), ("the", 0.5), (",", -2.0))}),
+    ("logit-bias (2)", {"logit_bias": ((",", -1.0), (".", 0.5))}),
     ("no-repeat-ngram 4", {"no_repeat_ngram_size": 4}),
     ("xtc 0.5 / 0.1", {"xtc_probability": 0.5, "xtc_threshold": 0.1}),
     ("dynatemp 0.5", {"dynatemp_range": 0.5}),
