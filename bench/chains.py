@@ -20,6 +20,7 @@ CHAR = [  # (label, settings): each link at a usual setting, after llama.cpp's d
     ("smoothing 0.3", {"smoothing_factor": 0.3}),
     ("logit-bias (2)", {"logit_bias": ((",", -1.0), (".", 0.5))}),
     ("no-repeat-ngram 4", {"no_repeat_ngram_size": 4}),
+    ("adaptive-p 0.5", {"adaptive_target": 0.5, "min_p": 0.05}),
     ("xtc 0.5 / 0.1", {"xtc_probability": 0.5, "xtc_threshold": 0.1}),
     ("dynatemp 0.5", {"dynatemp_range": 0.5}),
     ("mirostat 2 (tau 5)", {"mirostat": 2}),

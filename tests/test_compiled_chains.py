@@ -31,6 +31,9 @@ LINKS = {
     "top-h": {"top_h": 0.6, "temperature": 1.3},
     "smoothing": {"smoothing_factor": 0.7, "temperature": 1.5},
     "no-repeat": {"no_repeat_ngram_size": 3, "temperature": 0.6},
+    "adaptive-p": {"adaptive_target": 0.4, "adaptive_decay": 0.8, "min_p": 0.05,
+                   "temperature": 1.1},
+    "adaptive-p alone": {"adaptive_target": 0.1, "temperature": 0.7},
     "no-repeat 1": {"no_repeat_ngram_size": 1, "temperature": 1.0},
     "logit-bias": {"logit_bias": (("e", -math.inf), ("a", 2.5), ("n", -1.5), ("e", 3.0)),
                    "temperature": 1.1},
@@ -72,6 +75,9 @@ def same(model, chains, rows, prompt_ids, steps):
         if a is not None:
             assert list(a.history) == list(b.history)
             assert a.mu == b.mu or abs(a.mu - b.mu) < 1e-9
+            assert (a.adapt is None) == (b.adapt is None)
+            if a.adapt is not None:
+                np.testing.assert_allclose(a.adapt, b.adapt, rtol=1e-12)
 
 
 @pytest.mark.parametrize("link", LINKS)

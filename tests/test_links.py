@@ -498,3 +498,76 @@ def test_logit_biases_name_one_token_of_the_model():
             build_chain({"logit_bias": [(text, 1.0)]}).for_model(tok)
     with pytest.raises(ValueError, match="bind"):
         chain.apply(np.zeros((1, 4)))
+
+
+# ------------------------------------------------------------------ adaptive-p
+def test_adaptive_p_by_hand():
+    # llama.cpp's transform: 5 - 10 d^2 / (1 + d), d = |p - t| / 0.3
+    from tempgen.generate.samplers import adaptive
+
+    p = np.array([[0.5, 0.3, 0.2, 0.0]])
+    state = RowState([], 0, adapt=adaptive.start(0.3, 0.9))  # (3, 10): average 0.3
+    with np.errstate(divide="ignore"):
+        out = adaptive.adaptive_p(np.log(p), 0.3, [state])
+    d = np.abs(p[0, :3] - 0.3) / 0.3
+    np.testing.assert_allclose(out[0, :3], 5 - 10 * d * d / (1 + d), rtol=1e-12)
+    assert out[0, 3] == -np.inf and state.drawn_p[0] == 0.5
+
+
+def test_adaptive_p_memory_moves_as_its_reference_says():
+    # llama_sampler_adaptive_p_accept: sum = p + decay sum, weight = 1 + decay weight,
+    # primed as if the target were met; the adapted target 2 target - sum / weight
+    from tempgen.generate.samplers import adaptive
+
+    target, decay = 0.4, 0.75
+    chain = build_chain({"adaptive_target": target, "adaptive_decay": decay})
+    states = chain.start(None, [], 1)
+    total, weight = target / (1 - decay), 1 / (1 - decay)
+    assert states[0].adapt == (total, weight)
+    rows = np.log(np.array([[0.7, 0.2, 0.1], [0.05, 0.9, 0.05], [0.6, 0.3, 0.1]]))
+    for row, token in zip(rows, [0, 1, 2], strict=True):
+        logq, _ = chain.apply(row[None, :], states)
+        p = float(np.exp(row[token]))
+        chain.update(states, [token], [logq[0, token]])
+        total, weight = p + decay * total, 1 + decay * weight
+        np.testing.assert_allclose(states[0].adapt, (total, weight), rtol=1e-12)
+    t = adaptive.adapted(target, states[0].adapt)
+    assert t == min(max(2 * target - total / weight, 0), 1)
+
+
+def test_adaptive_p_draws_toward_its_target():
+    # over a long text the drawn tokens' average probability comes near the target
+    from tempgen.generate.samples import one_sample
+    from tempgen.lm import store
+
+    model = store.load("shakespeare-char")
+    for target in (0.2, 0.6):
+        chain = build_chain({"adaptive_target": target, "min_p": 0.02})
+        sample = one_sample(model, "KING", chain, 1500, 3, 0)
+        ps = np.exp(sample.model_logprobs)
+        assert abs(ps.mean() - target) < 0.12, (target, ps.mean())
+
+
+def test_adaptive_p_after_xtc_is_refused():
+    with pytest.raises(ValueError, match="adaptive"):
+        build_chain({"adaptive_target": 0.5, "xtc_probability": 0.5})
+
+
+def test_the_explorer_replays_adaptive_p_memory_as_the_decode_moved_it():
+    from tempgen.analysis.explore import adaptive_memory
+    from tempgen.generate.decode import generate_blocks
+    from tempgen.generate.draw import streams
+    from tempgen.generate.samples import one_sample
+    from tempgen.lm import store
+
+    model = store.load("shakespeare-char")
+    chain = build_chain({"adaptive_target": 0.3, "min_p": 0.05})
+    ids = model.tokenizer.encode("KING")
+    sample = one_sample(model, "KING", chain, 300, 5, 0)
+    for k in (0, 1, 77, 300):
+        states = chain.start(model.tokenizer, ids, 1)
+        for _ in generate_blocks(model, model.contexts_after(ids, 1), [chain], [0],
+                                 streams(5, 1), [0], k, states=states):
+            pass
+        np.testing.assert_allclose(adaptive_memory(model, ids, sample, k, chain),
+                                   states[0].adapt, rtol=1e-9)

@@ -103,6 +103,7 @@ LINK_SETTINGS = {  # each link at a setting that changes a row of 6 tokens
     "p_less": {"p_less": 1}, "tfs": {"tfs": 0.6}, "top_h": {"top_h": 0.5},
     "smoothing": {"smoothing_factor": 0.8, "smoothing_curve": 2.0},
     "no_repeat_ngram": {"no_repeat_ngram_size": 2},
+    "adaptive_p": {"adaptive_target": 0.3},
     "logit_bias": {"logit_bias": (("b", -math.inf), ("c", 1.0), ("f", -0.5))},
     "xtc": {"xtc_probability": 0.5, "xtc_threshold": 0.1},
     "temperature": {"dynatemp_range": 0.5}, "mirostat": {"mirostat": 2, "mirostat_tau": 2.0},

@@ -28,7 +28,11 @@ def position(model, prompt: str, sample: Sample, k: int, chain: Chain, top: int 
     # (past the end, Mirostat's bound is taken afresh: the run keeps it for drawn tokens)
     mu = sample.mus[k] if k < len(sample.mus) and sample.mus[k] == sample.mus[k] else None
     chains = [chain, chain.at_temperature(1.0)]
-    rows = tempered(logp, chains, [c.start(model.tokenizer, ids, 1, mu) for c in chains])
+    states = [c.start(model.tokenizer, ids, 1, mu) for c in chains]
+    if chain.adaptive is not None:  # (its memory at k: the sample's draws replayed)
+        for st in states:
+            st[0].adapt = adaptive_memory(model, prompt_ids, sample, k, chain)
+    rows = tempered(logp, chains, states)
     at_t, at_one = rows["q"]
     removed = rows["removed"][0]
     h = rows["entropy_bits"]
@@ -55,3 +59,20 @@ def position(model, prompt: str, sample: Sample, k: int, chain: Chain, top: int 
         "curve": {"temperatures": c["temperatures"].tolist(),
                   "entropy_bits": c["entropy_bits"].tolist(), "top_p": c["top_p"].tolist()},
     }
+
+
+REPLAY_ROWS = 256  # model rows replayed at a time (bounded memory on a large vocabulary)
+
+
+def adaptive_memory(model, prompt_ids, sample: Sample, k: int, chain: Chain
+                    ) -> tuple[float, float]:
+    """Adaptive-p's memory after the sample's first k tokens: the chain applied to each of
+    their rows, in order, each drawn token remembered (as the decode moved it on)."""
+    states = chain.start(model.tokenizer, prompt_ids, 1)
+    contexts = model.generated_contexts(prompt_ids, [*sample.ids[:k], 0])
+    for lo in range(0, k, REPLAY_ROWS):
+        rows = model.logprobs(contexts[lo:min(k, lo + REPLAY_ROWS)])
+        for j, row in enumerate(rows, start=lo):
+            logq, _ = chain.apply(row[None, :], states)
+            chain.update(states, [sample.ids[j]], [logq[0, sample.ids[j]]])
+    return states[0].adapt

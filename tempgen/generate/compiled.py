@@ -148,6 +148,8 @@ def chain_spec(chain, tokenizer) -> tuple:
             x = (s["smoothing_factor"], s["smoothing_curve"], 0.0)
         elif lk.name == "mirostat":
             x = (s["mirostat_tau"], s["mirostat_eta"], 0.0)
+        elif lk.name == "adaptive_p":
+            x = (s["adaptive_target"], s["adaptive_decay"], 0.0)
         links.append((KINDS[lk.name], *map(float, x), *n))
     seqs = chain.breakers(tokenizer)
     starts = np.cumsum([0] + [len(q) for q in seqs], dtype=np.int64)
@@ -179,13 +181,16 @@ class Decoder:
         width = max([c.window for c in others] + [1])
         self.hist = np.zeros((len(row_chains), width), np.int64)
         self.hist_len = np.zeros(len(row_chains), np.int64)
-        self.mu = np.full(len(row_chains), np.nan)
+        # each row's memory: Mirostat's mu, adaptive-p's decaying sums (NaN: none)
+        self.memory = np.full((len(row_chains), 3), np.nan)
         for r, st in enumerate(self.states):
             if st is not None:
                 last = list(st.history)[-width:]
                 self.hist[r, :len(last)] = last
                 self.hist_len[r] = len(last)
-                self.mu[r] = np.nan if st.mu is None else st.mu
+                self.memory[r, 0] = np.nan if st.mu is None else st.mu
+                if st.adapt is not None:
+                    self.memory[r, 1:] = st.adapt
         tables, spec = _tables(model)
         dense, depth = levels(tables, len(plain))
         specs = tuple(chain_spec(c, model.tokenizer) for c in others)
@@ -202,13 +207,15 @@ class Decoder:
         tokens = np.empty((keys.shape[1], len(contexts)), dtype=np.int64)
         logp, logq, entropy, temps, mus = (np.empty(tokens.shape) for _ in range(5))
         _compiled.decode(self.run, contexts, keys, row_stream, self.row_temp,
-                         self.row_chain, self.hist, self.hist_len, self.mu, tokens, logp,
-                         logq, entropy, temps, mus)
+                         self.row_chain, self.hist, self.hist_len, self.memory, tokens,
+                         logp, logq, entropy, temps, mus)
         for r, st in enumerate(self.states):
             if st is not None:
                 st.history.clear()
                 st.history.extend(self.hist[r, :self.hist_len[r]].tolist())
-                st.mu = None if np.isnan(self.mu[r]) else float(self.mu[r])
+                st.mu = None if np.isnan(self.memory[r, 0]) else float(self.memory[r, 0])
+                if st.adapt is not None:
+                    st.adapt = (float(self.memory[r, 1]), float(self.memory[r, 2]))
         return tokens, logp, logq, entropy, temps, mus
 
 

@@ -30,12 +30,13 @@ int work_init(Work *k, int64_t vocab) {
     double *dbl = malloc(sizeof(double) * 9 * n);
     k->touched = malloc(sizeof(int64_t) * n);
     k->lp = malloc(sizeof(double) * n);
+    k->adapt_p = malloc(sizeof(double) * n);
     k->bits = calloc((n + 63) / 64, sizeof(uint64_t));
     k->leaves.pos = malloc(sizeof(int32_t) * n);
     k->leaves.w = malloc(sizeof(double) * 4 * n); /* w, tree (2n), by_leaf */
     k->cur.id = ints; /* (work_free frees what there is) */
     k->cur.w = dbl;
-    if (!ints || !dbl || !k->touched || !k->lp || !k->bits || !k->leaves.pos ||
+    if (!ints || !dbl || !k->touched || !k->lp || !k->adapt_p || !k->bits || !k->leaves.pos ||
         !k->leaves.w)
         return -1;
     k->leaves.tree = k->leaves.w + n;
@@ -61,6 +62,7 @@ void work_free(Work *k) {
     free(k->leaves.w);
     free(k->bits);
     free(k->lp);
+    free(k->adapt_p);
     free(k->keys);
     free(k->rows);
     free(k->cur.id);
@@ -256,6 +258,23 @@ static void smoothing(Cands *c, double f, double curve) {
     }
 }
 
+/* Adaptive-p (samplers/adaptive.py): w becomes PEAK - SHARPNESS d^2 / (1 + d),
+ * d = |p - t| / WIDTH, t the adapted target; p kept by token for the state's update. */
+#define ADAPT_WIDTH 0.3
+#define ADAPT_PEAK 5.0
+#define ADAPT_SHARPNESS 10.0
+static void adaptive_p(Work *k, Cands *c, const State *st, double target) {
+    double *p = k->p, t = target;
+    if (st->adapt_weight != 0.0) t = 2.0 * target - st->adapt_sum / st->adapt_weight;
+    t = t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t;
+    probs(c, p);
+    for (int64_t i = 0; i < c->n; i++) {
+        double d = fabs(p[i] - t) * (1.0 / ADAPT_WIDTH);
+        k->adapt_p[c->id[i]] = p[i];
+        c->w[i] = ADAPT_PEAK - ADAPT_SHARPNESS * (d * d) / (1.0 + d);
+    }
+}
+
 static void top_n_sigma(Cands *c, double n) {
     if (n <= 0 || c->n == 0) return;
     double sum = 0.0, var = 0.0;
@@ -344,6 +363,7 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
             break;
         case L_SMOOTHING: smoothing(c, lk->x[0], lk->x[1]); break;
         case L_MIROSTAT: mirostat_cut(k, c, st->mu); break;
+        case L_ADAPTIVE_P: adaptive_p(k, c, st, lk->x[0]); break;
         }
     }
     if (ch->n == 0 || ch->link[ch->n - 1].kind != L_TEMPERATURE) temper_at(k, c, 1.0);

@@ -40,13 +40,15 @@ double weighted_cut(double *key, double *w, double *key2, double *w2, int64_t n,
 
 /* The state of a row whose last tokens are hist[0..len) (room: 2 window + 1); 0, or -1
  * when out of memory. */
-int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len, double mu,
-               int64_t vocab);
+int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len,
+               const double *memory, int64_t vocab);
 void state_free(State *st);
 /* The tokens the chain's penalties and DRY may change at this step, ascending, each once,
  * into out (room for the vocabulary); returns how many. */
 int64_t penalised_tokens(const Chain *ch, Work *k, const State *st, int32_t *out);
-/* The state after `token` was drawn with ln q = logq. */
-void state_push(State *st, const Chain *ch, int64_t token, double logq, int64_t vocab);
+/* The state after `token` was drawn with ln q = logq (and p = adapt_p as adaptive-p
+ * received the row). */
+void state_push(State *st, const Chain *ch, int64_t token, double logq, double adapt_p,
+                int64_t vocab);
 
 #endif

@@ -126,6 +126,7 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
     d->logp = lp[d->token];
     d->logq = c->w[i];
     d->entropy = -zsum / M_LN2 + 0.0;
+    d->adapt_p = ch->adapt ? k->adapt_p[d->token] : NAN;
     return 0;
 }
 

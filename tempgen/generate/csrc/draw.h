@@ -9,6 +9,7 @@
 typedef struct {
     int64_t token;
     double logp, logq, entropy; /* ln p, ln q, and q's entropy in bits */
+    double adapt_p;             /* adaptive-p: p of the token as it received the row */
 } Drawn;
 
 /* The token drawn with step key `key` from the row of the context with matched ranks

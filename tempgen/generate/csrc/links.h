@@ -15,10 +15,10 @@
  * tie the two. */
 enum { L_LOGIT_BIAS, L_PENALTIES, L_DRY, L_NO_REPEAT_NGRAM, L_TOP_N_SIGMA, L_TOP_K, L_TFS, L_TYPICAL_P, L_TOP_P, L_MIN_P,
        L_TOP_A, L_EPSILON_CUTOFF, L_ETA_CUTOFF, L_P_LESS, L_TOP_H, L_XTC, L_TEMPERATURE,
-       L_SMOOTHING, L_MIROSTAT, L_KINDS };
+       L_SMOOTHING, L_MIROSTAT, L_ADAPTIVE_P, L_KINDS };
 #define LINK_NAMES { "logit_bias", "penalties", "dry", "no_repeat_ngram", "top_n_sigma", "top_k", "tfs", "typical_p", "top_p", \
                      "min_p", "top_a", "epsilon_cutoff", "eta_cutoff", "p_less", "top_h", \
-                     "xtc", "temperature", "smoothing", "mirostat" }
+                     "xtc", "temperature", "smoothing", "mirostat", "adaptive_p" }
 #define MAX_LINKS 24
 /* Top-H weighs the row's this many likeliest tokens (samplers/truncation.py, TOP_H_TOKENS) */
 #define TOP_H_TOKENS 100
@@ -38,7 +38,8 @@ enum { L_LOGIT_BIAS, L_PENALTIES, L_DRY, L_NO_REPEAT_NGRAM, L_TOP_N_SIGMA, L_TOP
  *   XTC        x: probability, threshold
  *   TEMPERATURE x: T, range, exponent (range 0: a plain temperature)
  *   SMOOTHING  x: factor, curve
- *   MIROSTAT   x: tau, eta */
+ *   MIROSTAT   x: tau, eta
+ *   ADAPTIVE_P x: target, decay */
 typedef struct {
     int kind;
     double x[3];
@@ -57,6 +58,7 @@ typedef struct {
     int dry;            /* whether it has DRY */
     int miro;           /* the Mirostat link's index + 1, or 0 */
     int pen;            /* the penalties' link index + 1, or 0 */
+    int adapt;          /* adaptive-p's link index + 1, or 0 */
 } Chain;
 
 /* A row's candidates: n tokens in ascending order and their log-weights. */
@@ -78,6 +80,7 @@ typedef struct {
     int32_t *match, *prev, *last, *alive, *count;
     int64_t len, n_alive, head, longest;
     double mu;
+    double adapt_sum, adapt_weight; /* adaptive-p's memory (samplers/adaptive.py) */
 } State;
 
 /* Scratch rows of one step (room for the vocabulary each), and the log-probability rows of
@@ -96,6 +99,7 @@ typedef struct {
     int64_t *touched;
     struct Ranking *root; /* ranked.h: the root row's tokens by p, or NULL until needed */
     double *lp;         /* a step's log p of its candidates, by token (ranked.c) */
+    double *adapt_p;    /* adaptive-p: the row's probabilities as it came, by token */
     uint64_t *bits;     /* (vocab bits): zero between uses (ranked.c, noise.c) */
     Leaves leaves;      /* a row's candidates in leaf order (room for the vocabulary) */
     double *by_leaf;    /* (vocab) */

@@ -155,7 +155,7 @@ static int call_arrays(Views *vs, Run *run, PyObject *const *o, Call *c) {
     c->steps = ub->ndim == 2 ? ub->shape[1] : -1;
     Py_ssize_t b = c->batch, out = c->steps * b, hw = hb->ndim == 2 ? hb->shape[1] : -1;
     int ok = c->steps >= 0 && hw >= 0 && n[0] == b * c->width && n[3] == b && n[4] == b &&
-             n[5] == b * hw && n[6] == b && n[7] == b && n[8] == out && n[9] == out &&
+             n[5] == b * hw && n[6] == b && n[7] == 3 * b && n[8] == out && n[9] == out &&
              n[10] == out && n[11] == out && n[12] == out && n[13] == out;
     for (Py_ssize_t r = 0; ok && r < b; r++) {
         ok = c->stream[r] >= 0 && c->stream[r] < ub->shape[0] && c->row_temp[r] >= -1 &&
@@ -166,7 +166,8 @@ static int call_arrays(Views *vs, Run *run, PyObject *const *o, Call *c) {
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "decode: contexts (rows, order-1), keys (streams, "
                                           "steps), row_stream, row_temp, row_chain, hist_len "
-                                          "and mu (rows,), hist (rows, window), and outputs "
+                                          "(rows,), memory (rows, 3), hist (rows, window), "
+                                          "and outputs "
                                           "(steps, rows) are needed");
         return -1;
     }
@@ -179,7 +180,7 @@ static int step(Run *run, Call *c, State *states, Py_ssize_t s, Py_ssize_t r) {
     int n = ranks(&run->m, ctx, rank);
     uint64_t key = c->keys[c->stream[r] * c->steps + s];
     double t, mu = NAN;
-    Drawn d;
+    Drawn d = {.adapt_p = NAN};
     int64_t ci = c->row_chain[r];
     if (ci < 0) {
         if (draw_row(&run->cache, &run->work, rank, n, (int)c->row_temp[r], key, &d) < 0)
@@ -198,7 +199,7 @@ static int step(Run *run, Call *c, State *states, Py_ssize_t s, Py_ssize_t r) {
         if (whole && chain_draw(&run->cache, &run->work, ch, &states[r], rank, n, key, &d,
                                 &t) < 0)
             return -1;
-        state_push(&states[r], ch, d.token, d.logq, run->m.vocab);
+        state_push(&states[r], ch, d.token, d.logq, d.adapt_p, run->m.vocab);
     }
     Py_ssize_t o = s * c->batch + r;
     c->tok[o] = d.token;
@@ -233,7 +234,7 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     for (Py_ssize_t r = 0; !failed && r < c.batch; r++)
         if (c.row_chain[r] >= 0)
             failed = state_init(&states[r], &run->chains[c.row_chain[r]], c.hist + r * hw,
-                                c.hist_len[r], c.mu[r], run->m.vocab) < 0;
+                                c.hist_len[r], c.mu + 3 * r, run->m.vocab) < 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t s = 0; s < c.steps && !failed; s++)
         for (Py_ssize_t r = 0; r < c.batch && !failed; r++) failed = step(run, &c, states, s, r) < 0;
@@ -244,7 +245,9 @@ static PyObject *decode(PyObject *self, PyObject *args) {
             int64_t keep = st->len < hw ? st->len : hw;
             memcpy(c.hist + r * hw, st->hist + st->len - keep, sizeof(int64_t) * keep);
             c.hist_len[r] = keep;
-            c.mu[r] = st->mu;
+            c.mu[3 * r] = st->mu;
+            c.mu[3 * r + 1] = st->adapt_sum;
+            c.mu[3 * r + 2] = st->adapt_weight;
         }
         state_free(st);
     }

@@ -90,10 +90,12 @@ static void find_alive(State *st, const Chain *ch, int known) {
     }
 }
 
-int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len, double mu,
-               int64_t vocab) {
+int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len,
+               const double *memory, int64_t vocab) {
     memset(st, 0, sizeof *st);
-    st->mu = mu;
+    st->mu = memory[0];
+    st->adapt_sum = memory[1];
+    st->adapt_weight = memory[2];
     st->head = -1;
     if (!ch->window) return 0;
     if (!(st->hist = malloc(sizeof(int64_t) * room(ch)))) return -1;
@@ -166,10 +168,16 @@ static void compact(State *st, const Chain *ch, int64_t vocab) {
         st->last[t] = st->last[t] >= drop + 1 ? (int32_t)(st->last[t] - drop) : -1;
 }
 
-void state_push(State *st, const Chain *ch, int64_t token, double logq, int64_t vocab) {
+void state_push(State *st, const Chain *ch, int64_t token, double logq, double adapt_p,
+                int64_t vocab) {
     if (ch->miro && logq > -INFINITY) { /* (a chosen token of q = 0 teaches nothing) */
         const Link *lk = &ch->link[ch->miro - 1];
         st->mu -= lk->x[1] * (-logq / M_LN2 - lk->x[0]);
+    }
+    if (ch->adapt && !isnan(adapt_p)) {
+        double decay = ch->link[ch->adapt - 1].x[1];
+        st->adapt_sum = adapt_p + decay * st->adapt_sum;
+        st->adapt_weight = 1.0 + decay * st->adapt_weight;
     }
     if (!ch->window) return;
     if (st->len + 1 > room(ch)) compact(st, ch, vocab);

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tempgen.generate.samplers import penalties, truncation
+from tempgen.generate.samplers import adaptive, penalties, truncation
 from tempgen.generate.samplers.registry import (
     CONTEXT,
     LINKS,
@@ -118,6 +118,10 @@ class Chain:
     def mirostat(self) -> Link | None:
         return next((lk for lk in self.links if lk.name == "mirostat"), None)
 
+    @property
+    def adaptive(self) -> Link | None:
+        return next((lk for lk in self.links if lk.name == "adaptive_p"), None)
+
     def penalty(self, logp: np.ndarray, states: Sequence[RowState] | None) -> np.ndarray:
         """What the penalties and DRY take off each token's log-probability (batch, vocab),
         0 where nothing (whatever else the chain does)."""
@@ -153,10 +157,12 @@ class Chain:
         Mirostat's mu starts at 2 tau, or at `mu` (a sample's at some step) when given."""
         if not self.stateful:
             return None
-        miro = self.mirostat
+        miro, ada = self.mirostat, self.adaptive
         mu = None if miro is None else 2.0 * miro.get("mirostat_tau") if mu is None else mu
+        memory = None if ada is None else adaptive.start(ada.get("adaptive_target"),
+                                                         ada.get("adaptive_decay"))
         table = penalties.breaker_table(self.breakers(tokenizer))
-        states = [RowState(prompt_ids, self.window, mu) for _ in range(rows)]
+        states = [RowState(prompt_ids, self.window, mu, memory) for _ in range(rows)]
         for s in states:
             s.breakers = table
         return states
@@ -184,10 +190,14 @@ class Chain:
         the row it was drawn from (Mirostat learns from its surprise)."""
         if not states:
             return
-        miro = self.mirostat
+        miro, ada = self.mirostat, self.adaptive
         for s, tok, lq in zip(states, np.asarray(tokens).tolist(),
                               np.asarray(logq_drawn).tolist(), strict=True):
             s.push(tok)
+            if ada is not None and s.drawn_p is not None:
+                s.adapt = adaptive.remember(s.adapt, float(s.drawn_p[tok]),
+                                            ada.get("adaptive_decay"))
+                s.drawn_p = None
             if miro is not None and lq > -math.inf:  # (a chosen token q = 0 teaches nothing)
                 s.mu -= miro.get("mirostat_eta") * (-lq / math.log(2) - miro.get("mirostat_tau"))
 
@@ -272,6 +282,9 @@ def build_chain(settings: dict, order: Sequence[str] | None = None) -> Chain:
         raise ValueError("a sampler is named twice in the order")
     names += [n for n in LINKS if n not in names]
     values = {k: st.check(settings.get(k, st.default)) for k, st in SETTINGS.items()}
+    if active("adaptive_p", values) and active("xtc", values):
+        raise ValueError("adaptive_target: adaptive-p learns from the row it drew from, and "
+                         "XTC here is the exact mixture of two rows; use one of them")
     links = []
     for name in names:
         if not active(name, values):

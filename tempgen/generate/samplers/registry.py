@@ -178,6 +178,12 @@ def _smoothing(logw, s, states):
     return smoothing(logw, s["smoothing_factor"], s["smoothing_curve"]), None
 
 
+def _adaptive_p(logw, s, states):
+    from tempgen.generate.samplers.adaptive import adaptive_p
+
+    return adaptive_p(logw, s["adaptive_target"], states), None
+
+
 def _mirostat(logw, s, states):
     import numpy as np
 
@@ -359,6 +365,17 @@ REGISTRY = (
     ), active=lambda v: v["mirostat"] == 2, apply=_mirostat, stateful=True,
         does="Mirostat 2.0: keeps tokens of surprise at most μ, and moves μ by η (τ − surprise) "
              "after each token"),
+    Link("adaptive_p", (
+        _s("adaptive_target", -1.0, low=-1.0, high=1.0,
+           help="Adaptive-p (llama.cpp's --adaptive-target): favour tokens of about this "
+                "probability, so that the drawn tokens' average comes to it, in [0, 1] "
+                "(negative = off)."),
+        _s("adaptive_decay", 0.9, low=0.0, high=0.99,
+           help="Adaptive-p: how slowly the average of the drawn tokens' probabilities "
+                "forgets, in [0, 0.99]."),
+    ), active=lambda v: v["adaptive_target"] >= 0.0, apply=_adaptive_p, stateful=True,
+        does="adaptive-p: log-weights 5 − 10 d²/(1 + d), d = |p − target′| / 0.3, the target "
+             "moved by the drawn tokens' decaying average of p (llama.cpp's; last, as there)"),
 )
 
 SPECS = {link.name: link for link in REGISTRY}
