@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "chain.h"
+#include "order.h"
+#include "state.h"
 #include "vmath.h"
 #include "xtc.h"
 

@@ -14,7 +14,9 @@
 
 #include "draw.h"
 #include "ranked.h"
+#include "ranking.h"
 #include "rowset.h"
+#include "state.h"
 #include "vmath.h"
 
 /* A bound's slack over rounding (K's weights worked out apart from the row's) */
@@ -178,7 +180,7 @@ int sparse_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ra
     const Model *m = s->m;
     int k0;
     /* (with penalties K is the root or a context over it, whose ranked lists say which
-     * token is likeliest off S: ranked.h) */
+     * token is likeliest off S: ranking.h) */
     Kept *K = kept_of(s, rank, ch && n > 2 ? 2 : n, &k0);
     if (!K) return -1;
     int64_t ns = build_set(s, K, rank, k0, n);

@@ -35,11 +35,4 @@ int model_row(Cache *s, const int64_t *rank, int n, double *row);
 int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
                uint64_t key, Drawn *d, double *t);
 
-/* Whether the chain's first link can cut the row without the whole row (ranked.c): a
- * large vocabulary, and top-k, top-p or min-p first. */
-int ranked_fits(const Cache *s, const Chain *ch);
-/* The row's tokens that the link keeps, in k->cur (token order) with their log p (also in
- * k->lp by token). Returns -1 when out of memory. */
-int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n);
-
 #endif

@@ -40,7 +40,7 @@ struct Kept {
      * where a non-member's a is phi times the parent's */
     Leaves *la;
     double *phi;
-    struct Ranking *ranking; /* its members by p_K (ranked.h), or NULL until needed */
+    struct Ranking *ranking; /* its members by p_K (ranking.h), or NULL until needed */
 };
 
 typedef struct Block Block; /* kept.c */

@@ -97,7 +97,7 @@ typedef struct {
     int32_t *tally;
     double *p, *tmp, *sel; /* sel: room for a selection's four rows (order.c) */
     int64_t *touched;
-    struct Ranking *root; /* ranked.h: the root row's tokens by p, or NULL until needed */
+    struct Ranking *root; /* ranking.h: the root row's tokens by p, or NULL until needed */
     double *lp;         /* a step's log p of its candidates, by token (ranked.c) */
     double *adapt_p;    /* adaptive-p: the row's probabilities as it came, by token */
     uint64_t *bits;     /* (vocab bits): zero between uses (ranked.c, noise.c) */

@@ -2,7 +2,7 @@
  * the shorter one's, found by a search among that parent's children. A level's children
  * are one run of the next level's contexts, so where their own children start is asked of
  * memory while the search goes on: a level waits for one read from memory, not two. */
-#include "tables.h"
+#include "lookup.h"
 
 /* The position of `tok` among first[lo..hi-1] (one parent's children, ascending), or -1. */
 static int64_t search(const Ints first, int64_t lo, int64_t hi, int64_t tok) {

@@ -20,9 +20,11 @@
 #include <string.h>
 
 #include "draw.h"
+#include "lookup.h"
 #include "moments.h"
 #include "noise.h"
 #include "spec.h"
+#include "state.h"
 
 /* A run: the model's tables (held by their views), the temperatures, and the cache of what
  * it keeps. Rows are not the run's: any call may bring any rows, and what the run keeps

@@ -1,11 +1,11 @@
-/* Orderings of a row's values (chain.h): a stable sort, the k-th largest, and the key at
+/* Orderings of a row's values (order.h): a stable sort, the k-th largest, and the key at
  * which a mass is reached, without branches on the values where it can (which no predictor
  * guesses in rows of near-random values).
  */
 #include <math.h>
 #include <string.h>
 
-#include "chain.h"
+#include "order.h"
 
 #define RUN 8 /* sort_by: runs this long are sorted by insertion, then merged */
 

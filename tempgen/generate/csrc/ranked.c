@@ -4,7 +4,7 @@
  * A row is G p_K off the set S (rowset.h), and K is the root (every token, by p) or a
  * context of level 2 over it, whose non-members have gamma_K times the root's p. So the
  * row from the top down is three lists: S (a step's; small), K's members by p_K and the
- * root's tokens by p (ranked.h: each sorted once), the last two without the tokens S (and
+ * root's tokens by p (ranking.h: each sorted once), the last two without the tokens S (and
  * K) hold. The tokens with p >= t are a prefix of each, read in one pass; a cut reads them
  * in bands, from the top down, until the tokens read hold the value where the link cuts
  * (the bands before the last did not), finds that value in the last band by selection
@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "draw.h"
+#include "order.h"
 #include "ranked.h"
+#include "ranking.h"
 #include "rowset.h"
 #include "vmath.h"
 

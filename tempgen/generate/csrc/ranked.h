@@ -1,6 +1,5 @@
-/* The lists a cut without the whole row reads (ranked.c), each sorted once: the root row's
- * tokens by p (once per run), and a sparse kept context's members by p_K (once per kept
- * context), with the members' places in the root's list.
+/* A first cut without the whole row (ranked.c): a large vocabulary's row read from its
+ * likeliest token down, through the lists of ranking.h, as far as the cut needs.
  */
 #ifndef TEMPGEN_RANKED_H
 #define TEMPGEN_RANKED_H
@@ -8,22 +7,12 @@
 #include "chain.h"
 #include "kept.h"
 
-typedef struct Ranking {
-    int64_t n;
-    double *p;          /* p by rank, most likely first (ties: by token) */
-    int32_t *token;     /* the token of each rank */
-    int32_t *place;     /* the root: each token's rank; a context K: its members' ranks in
-                           the root's list, ascending */
-} Ranking;
-
-/* The root row's ranking (k->root, made on first use), or NULL when out of memory. */
-const Ranking *root_ranking(Cache *s, Work *k, const Kept *R);
-/* A sparse kept context's (K->ranking, made on first use), or NULL when out of memory. */
-const Ranking *member_ranking(Cache *s, Work *k, Kept *K, const Ranking *root);
-
-/* The largest p_K of the tokens off the step's set S (in_set) and that token (the first of
- * equals), K the root or a sparse context over it, from their rankings; *token -1 when
- * every token is in S. Returns -1 when out of memory. */
-int top_off_set(Cache *s, Work *k, Kept *K, double *p, int64_t *token);
+/* Whether the chain's first link can cut the row without the whole row: a large
+ * vocabulary, and top-k, top-p, min-p, top-a, epsilon-cutoff or Top-H first. */
+int ranked_fits(const Cache *s, const Chain *ch);
+/* The row's tokens that the link keeps, in k->cur (token order) with their log p (also in
+ * k->lp by token); Top-H's, its TOP_H_TOKENS likeliest (the link then weighs them).
+ * Returns -1 when out of memory. */
+int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n);
 
 #endif

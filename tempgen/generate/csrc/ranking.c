@@ -1,5 +1,6 @@
-/* The lists of a ranked cut (ranked.h), each sorted once and kept for the run. */
-#include "ranked.h"
+/* The lists of a ranked cut (ranking.h), each sorted once and kept for the run. */
+#include "order.h"
+#include "ranking.h"
 #include "rowset.h"
 
 /* Room for a ranking of n, and its values p[0..n) (in k->tmp) sorted into it. */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "state.h"
 #include "tables.h"
 
 #define FLOAT_MAX_LOG 88.7228391 /* llama.cpp caps DRY's exponent so its penalty stays a float */

@@ -133,9 +133,4 @@ static inline void fetch_successors(const Model *m, const int64_t *rank, int lo,
     }
 }
 
-/* Ranks of the matched suffixes of one context (order-1 tokens, newest last) in the model's
- * suffix trie: rank[0] = 0 (the empty context), rank[j] that of the suffix of length j.
- * Returns how many (at least 1). lookup.c */
-int ranks(const Model *m, const int64_t *ctx, int64_t *rank);
-
 #endif
