@@ -18,6 +18,7 @@ rows are made at every step from the model row, and the state moves on after eac
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -68,8 +69,8 @@ def generate_blocks(model, contexts: np.ndarray, chains: Sequence[Chain],
         return
     if states is None:
         states = [None] * len(contexts)
-    yield from _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps,
-                             states)
+    yield from _numpy_blocks(model, contexts, _Plan.of(chains, row_chain, row_stream), noise,
+                             steps, states)
 
 
 class _RowCache:
@@ -151,16 +152,35 @@ class _Noise:
         return np.stack([s.keys(steps) for s in self.streams])
 
 
-def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps, states):
+@dataclass(frozen=True)
+class _Plan:
+    """What the numpy path decodes: the chains; each row's chain and noise stream; the rows
+    whose chain is stateful (their rows made afresh each step, `live`, in groups by chain)
+    and the others (their rows cached per chain and context, `cached`)."""
+
+    chains: Sequence[Chain]
+    row_chain: np.ndarray
+    row_stream: np.ndarray
+    live: list[int]
+    cached: list[int]
+    groups: dict[int, list[int]]
+
+    @classmethod
+    def of(cls, chains, row_chain, row_stream) -> _Plan:
+        row_chain = np.asarray([int(c) for c in row_chain], dtype=np.int64)
+        live = [r for r, c in enumerate(row_chain.tolist()) if chains[c].stateful]
+        cached = [r for r, c in enumerate(row_chain.tolist()) if not chains[c].stateful]
+        groups = {c: [r for r in live if row_chain[r] == c]
+                  for c in sorted(set(row_chain[live].tolist()))}
+        return cls(chains, row_chain, np.asarray(row_stream, dtype=np.int64), live, cached,
+                   groups)
+
+
+def _numpy_blocks(model, contexts, plan: _Plan, noise, steps, states):
     """The numpy path: a step at a time; rows of stateless chains cached per (chain,
     context), those of stateful ones made afresh from the model row."""
     batch = len(contexts)
-    row_chain_list = [int(c) for c in row_chain]
-    row_chain = np.asarray(row_chain_list)
-    row_stream = np.asarray(row_stream, dtype=np.int64)
-    live = [r for r in range(batch) if chains[row_chain_list[r]].stateful]
-    cached = [r for r in range(batch) if not chains[row_chain_list[r]].stateful]
-    groups = {c: [r for r in live if row_chain_list[r] == c] for c in set(row_chain[live].tolist())}
+    chains, live, cached, groups = plan.chains, plan.live, plan.cached, plan.groups
     cache = _RowCache(model.vocab_size, len(chains), batch)
     keys = _Keys(contexts, model.vocab_size + 2)
     memo = model.row_memo()
@@ -173,7 +193,7 @@ def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps, 
         if step % BLOCK == 0:
             block = noise.block(min(BLOCK, steps - step))
         if cached:
-            at = _cached_rows(cache, keys, memo, chains, row_chain, row_chain_list, cached)
+            at = _cached_rows(plan, cache, keys, memo)
             for r, i in zip(cached, at, strict=True):
                 logq[r], logp[r] = cache.logq[i], cache.logp[i]
                 entropy[r], temps[r] = cache.entropy[i], cache.temperature[i]
@@ -186,7 +206,7 @@ def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps, 
                 logq[members], temps[members] = chains[c].apply(logp[members], mine)
                 entropy[members] = entropy_bits(logq[members])
         g = token_gumbels(block[:, step % BLOCK], order)
-        tok = draw(logq, g[row_stream])
+        tok = draw(logq, g[plan.row_stream])
         drawn = logq[rows, tok]
         for c, members in groups.items():
             chains[c].update([states[r] for r in members], tok[members], drawn[members])
@@ -195,10 +215,12 @@ def _numpy_blocks(model, contexts, chains, row_chain, noise, row_stream, steps, 
         keys.push(tok)
 
 
-def _cached_rows(cache, keys, memo, chains, row_chain, row_chain_list, members) -> list[int]:
-    """Where the cache holds the rows of `members` at this step (making the missing)."""
-    key_list = keys.keys()
-    at = cache.lookup([row_chain_list[r] for r in members], [key_list[r] for r in members])
+def _cached_rows(plan: _Plan, cache: _RowCache, keys: _Keys, memo) -> list[int]:
+    """Where the cache holds the rows of the plan's cached rows at this step (making the
+    missing)."""
+    members, key_list = plan.cached, keys.keys()
+    at = cache.lookup([int(plan.row_chain[r]) for r in members],
+                      [key_list[r] for r in members])
     miss = [j for j, i in enumerate(at) if i < 0]
     if miss and cache.full(len(miss)):  # start afresh: every row of this step misses
         cache.clear()
@@ -207,10 +229,10 @@ def _cached_rows(cache, keys, memo, chains, row_chain, row_chain_list, members) 
         rows = [members[j] for j in miss]
         logp = np.log(memo.probs(keys.ctx[rows]))
         logq, temps = np.empty_like(logp), np.empty(len(rows))
-        rc = row_chain[rows]
+        rc = plan.row_chain[rows]
         for c in set(rc.tolist()):
             sel = rc == c
-            logq[sel], temps[sel] = chains[c].apply(logp[sel])
+            logq[sel], temps[sel] = plan.chains[c].apply(logp[sel])
         new = cache.add(rc.tolist(), [key_list[r] for r in rows], logq, logp, temps)
         for j, i in zip(miss, new, strict=True):
             at[j] = i
