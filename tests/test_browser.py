@@ -357,3 +357,30 @@ def test_the_sliders_marks_are_where_the_text_changes(page, server):
     page.click("#prev-change")
     settle(page)
     assert shown(page) == texts[1]
+
+
+def test_the_chain_link_by_link_is_dist_stages(page, server):
+    # the bars' fold: the same tokens after each link, as `tempgen dist --stages` gives them
+    page.goto(f"{server}?prompt=ROMEO.&seed=7&n=40&t=0.8&top_k=3&min_p=0.2")
+    settle(page)
+    page.click("#text span[data-pos='3']")
+    page.wait_for_selector("#inspect h2:has-text('position 3')")
+    page.click("#inspect details.stages summary")
+    heads = page.locator("#inspect .stage-table th").all_inner_texts()
+    assert heads == ["token", "model", "top_k=3", "min_p=0.2", "temperature=0.8"]
+    stages = json.loads(CliRunner().invoke(cli, [
+        "dist", "-p", "ROMEO." + shown(page)[6:9], "--stages", "--top-k", "3", "--min-p",
+        "0.2", "--temperatures", "0.8", "--json"]).stdout)["stages"]
+    rows = page.locator("#inspect .stage-table tr")
+    for i in range(1, 5):  # the four likeliest tokens: their figures at every stage
+        cells = rows.nth(i).locator("td")
+        for j, stage in enumerate(stages[1:], start=2):
+            text = cells.nth(j).inner_text()
+            struck = "removed" in cells.nth(j).get_attribute("class")
+            assert struck == stage["removed"][i - 1]
+            if not struck:
+                assert math.isclose(float(text.rstrip("%")), 100 * stage["q"][i - 1],
+                                    abs_tol=0.051)
+    page.click("#text span[data-pos='5']")  # (it stays open at the next position)
+    page.wait_for_selector("#inspect h2:has-text('position 5')")
+    assert page.locator("#inspect details.stages[open]").count() == 1

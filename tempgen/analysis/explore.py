@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tempgen.analysis.distribution import curve, log_spaced, tempered
+from tempgen.analysis.stages import stages
 from tempgen.generate.samplers.chain import Chain
 from tempgen.generate.samples import Sample
 from tempgen.generate.tempering import entropy_bits
@@ -46,6 +47,10 @@ def position(model, prompt: str, sample: Sample, k: int, chain: Chain, top: int 
     c = curve(logp, log_spaced())
     vocab = model.tokenizer.vocab
     p = np.exp(logp)
+    # the row after each link at the sample's T, for the same tokens (`dist --stages`)
+    steps = [{"label": label, "q": np.exp(logq[0][best]).tolist(),
+              "removed": ((logq[0] == -np.inf) & (logp > -np.inf))[best].tolist()}
+             for label, _, logq in stages(logp, chain, states[0])]
     return {
         "position": k, "token": None if token is None else vocab[token], "rank": rank,
         "entropy_bits": float(h[0]), "entropy_bits_at_1": float(h[1]),
@@ -56,6 +61,7 @@ def position(model, prompt: str, sample: Sample, k: int, chain: Chain, top: int 
         "other": {"q": float(max(0.0, 1.0 - at_t[best].sum())),
                   "q_at_1": float(max(0.0, 1.0 - at_one[best].sum())),
                   "p": float(max(0.0, 1.0 - p[best].sum()))},
+        "stages": steps,
         "curve": {"temperatures": c["temperatures"].tolist(),
                   "entropy_bits": c["entropy_bits"].tolist(), "top_p": c["top_p"].tolist()},
     }

@@ -22,19 +22,33 @@ def stage_table(model, prompt: str, chain: Chain, top: int) -> dict:
     best = np.argsort(-logp, kind="stable")[:top]
     vocab = model.tokenizer.vocab
     columns = [_column("model", chain.temperature, logp[None, :], logp, best)]
-    for i, link in enumerate(chain.links):
-        so_far = Chain(chain.links[:i + 1])
-        logq, _ = so_far.apply(logp[None, :], states)
-        label = (link.name if link.value is None or isinstance(link.value, tuple)
-                 else f"{link.name}={link.value:g}")
+    for label, so_far, logq in stages(logp, chain, states):
         column = _column(label, chain.temperature, logq, logp, best)
-        if link.name in ("penalties", "dry"):
+        if so_far.links[-1].name in ("penalties", "dry"):
             column["penalty"] = so_far.penalty(logp[None, :], states)[0][best].tolist()
         columns.append(column)
     return {"model": model.name, "prompt": prompt, "chain": chain.to_list(),
             "tokens": [{"token": vocab[i], "id": int(i), "p_model": float(np.exp(logp[i]))}
                        for i in best],
             "stages": columns}
+
+
+def stages(logp: np.ndarray, chain: Chain, states) -> list[tuple[str, Chain, np.ndarray]]:
+    """The row (log-probabilities, (vocab,)) after each link of the chain in turn: (the
+    link's label, the chain up to it, log q (1, vocab))."""
+    out = []
+    for i, link in enumerate(chain.links):
+        so_far = Chain(chain.links[:i + 1])
+        logq, _ = so_far.apply(logp[None, :], states)
+        out.append((label_of(link), so_far, logq))
+    return out
+
+
+def label_of(link) -> str:
+    """A link as a stage's heading: its name, and its value when it is one number."""
+    if link.value is None or isinstance(link.value, tuple):
+        return link.name
+    return f"{link.name}={link.value:g}"
 
 
 def _column(label: str, t: float, logq: np.ndarray, logp: np.ndarray, best) -> dict:

@@ -79,8 +79,38 @@ export function position(box, data, t, onChoose) {
   }
   table.append(el("span", "other", "other"), ...barCell(data.other.q), ...barCell(data.other.p, true));
   box.append(table);
+  if (data.stages?.length) box.append(stages(data, t));
   box.append(curve(data.curve, t));
 }
+
+// The chain link by link, as `tempgen dist --stages` shows it: the same tokens' q after each
+// link (struck through, with what it had before, where that link removed it), folded away
+// until asked for.
+function stages(data, t) {
+  const fold = el("details", "stages");
+  fold.open = stagesOpen;
+  fold.addEventListener("toggle", () => { stagesOpen = fold.open; });
+  fold.append(el("summary", "", `the chain link by link, at T = ${t}`));
+  const table = el("table", "stage-table");
+  const head = el("tr");
+  head.append(el("th", "", "token"), el("th", "", "model"));
+  for (const stage of data.stages) head.append(el("th", "", stage.label));
+  table.append(head);
+  data.bars.forEach((bar, i) => {
+    const row = el("tr");
+    row.append(el("td", "", shown(bar.token)), el("td", "num", pct(bar.p)));
+    let before = bar.p;
+    for (const stage of data.stages) {
+      row.append(stage.removed[i] ? el("td", "num removed", pct(before)) : el("td", "num", pct(stage.q[i])));
+      if (!stage.removed[i]) before = stage.q[i];
+    }
+    table.append(row);
+  });
+  fold.append(table);
+  return fold;
+}
+
+let stagesOpen = false; // (kept open from one position to the next once opened)
 
 function removedCell() {
   return [el("span", "bar-cell removed"), el("span", "pct removed", "removed")];
