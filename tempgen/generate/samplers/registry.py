@@ -270,8 +270,8 @@ REGISTRY = (
                 "the sorted probabilities' curvature has added up to this share, in [0, 1] "
                 "(1 = off)."),
     ), active=lambda v: v["tfs"] < 1.0, apply=_cut("tfs"),
-        does="tail-free: with p sorted down, cuts where the normalised |second differences| "
-             "add up past Z"),
+        does="tail-free: with p sorted down, cuts where the normalised absolute second "
+             "differences add up past Z"),
     Link("typical_p", (
         _s("typical_p", 1.0, low=0.0, high=1.0, open_low=True,
            help="Locally typical sampling mass, in (0, 1]."),
