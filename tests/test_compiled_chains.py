@@ -242,3 +242,11 @@ def test_p_less_on_the_tempered_row_draws_the_same_tokens_both_ways():
     chain = build_chain({"p_less": 1, "temperature": 1.8}, ("temperature", "p_less"))
     assert [lk.name for lk in chain.links] == ["temperature", "p_less"]
     same(model, [chain], [0, 0], model.tokenizer.encode("KING"), 200)
+
+
+def test_no_repeat_ngram_keeps_its_places_across_the_historys_compaction():
+    # the compiled loop keeps 2 windows of history and drops the older one when full
+    # (csrc/state.c, compact): past 8,194 tokens its chains of places must still be right
+    model = store.load("names-char")
+    chain = build_chain({"no_repeat_ngram_size": 3, "temperature": 1.0})
+    same(model, [chain], [0], [], 9000)

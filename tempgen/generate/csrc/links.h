@@ -59,6 +59,7 @@ typedef struct {
     int miro;           /* the Mirostat link's index + 1, or 0 */
     int pen;            /* the penalties' link index + 1, or 0 */
     int adapt;          /* adaptive-p's link index + 1, or 0 */
+    int norep;          /* no-repeat-n-gram's link index + 1, or 0 */
 } Chain;
 
 /* A row's candidates: n tokens in ascending order and their log-weights. */
@@ -78,6 +79,8 @@ typedef struct {
 typedef struct {
     int64_t *hist;
     int32_t *match, *prev, *last, *alive, *count;
+    int32_t *nr_prev, *nr_last; /* no-repeat-n-gram: each place's token's place before (-1:
+                                   none), and each token's newest place (vocab: outside it) */
     int64_t len, n_alive, head, longest;
     double mu;
     double adapt_sum, adapt_weight; /* adaptive-p's memory (samplers/adaptive.py) */

@@ -108,6 +108,7 @@ int parse_chains(PyObject *chains, Chain **out, int *n_out, int64_t **breakers) 
             if (lk->kind == L_MIROSTAT) ch->miro = j + 1;
             if (lk->kind == L_PENALTIES) ch->pen = j + 1;
             if (lk->kind == L_ADAPTIVE_P) ch->adapt = j + 1;
+            if (lk->kind == L_NO_REPEAT_NGRAM) ch->norep = j + 1;
         }
         Views tmp = {.n = 0};
         Py_ssize_t ns, nt;

@@ -91,6 +91,13 @@ static void find_alive(State *st, const Chain *ch, int known) {
     }
 }
 
+/* No-repeat-n-gram's chains: place i joins its token's. */
+static void nr_link(State *st, int64_t i, int64_t vocab) {
+    int64_t key = token_of(st->hist[i], vocab);
+    st->nr_prev[i] = st->nr_last[key];
+    st->nr_last[key] = (int32_t)i;
+}
+
 int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len,
                const double *memory, int64_t vocab) {
     memset(st, 0, sizeof *st);
@@ -110,6 +117,13 @@ int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len,
         int64_t w = ch->link[ch->pen - 1].n[0];
         if (!(st->count = calloc(vocab + 1, sizeof(int32_t)))) return -1;
         for (int64_t i = len > w ? len - w : 0; i < len; i++) st->count[token_of(hist[i], vocab)]++;
+    }
+    if (ch->norep) {
+        st->nr_prev = malloc(sizeof(int32_t) * room(ch));
+        st->nr_last = malloc(sizeof(int32_t) * (vocab + 1));
+        if (!st->nr_prev || !st->nr_last) return -1;
+        memset(st->nr_last, 0xff, sizeof(int32_t) * (vocab + 1));
+        for (int64_t i = 0; i < len; i++) nr_link(st, i, vocab);
     }
     if (!ch->dry) return 0;
     int64_t keys = by_pair(vocab) ? (vocab + 1) * (vocab + 1) : vocab + 1;
@@ -149,6 +163,8 @@ void state_free(State *st) {
     free(st->match);
     free(st->last);
     free(st->count);
+    free(st->nr_prev);
+    free(st->nr_last);
     memset(st, 0, sizeof *st);
 }
 
@@ -158,6 +174,14 @@ static void compact(State *st, const Chain *ch, int64_t vocab) {
     memmove(st->hist, st->hist + drop, sizeof(int64_t) * n);
     st->len = n;
     st->head = st->head >= drop ? st->head - drop : -1;
+    if (ch->norep) {
+        for (int64_t i = 0; i < n; i++) {
+            int32_t p = st->nr_prev[i + drop];
+            st->nr_prev[i] = p >= drop ? (int32_t)(p - drop) : -1;
+        }
+        for (int64_t t = 0; t <= vocab; t++)
+            st->nr_last[t] = st->nr_last[t] >= drop ? (int32_t)(st->nr_last[t] - drop) : -1;
+    }
     if (!ch->dry) return;
     memmove(st->match, st->match + drop, sizeof(int32_t) * n);
     for (int64_t i = 0; i < n; i++) {
@@ -190,6 +214,7 @@ void state_push(State *st, const Chain *ch, int64_t token, double logq, double a
         st->count[token_of(token, vocab)]++;
         if (n + 1 > w) st->count[token_of(st->hist[n - w], vocab)]--;
     }
+    if (ch->norep) nr_link(st, n, vocab);
     if (!ch->dry) return;
     link_place(st, n, vocab);
     find_alive(st, ch, 1);
@@ -284,22 +309,31 @@ void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *s
 
 /* The tokens of the vocabulary that would complete an n-gram of the last w tokens (n =
  * lk->x[0], w = lk->n[0]), each once (by k->tally, left zero), into k->touched; returns
- * how many. The n - 1 tokens before each place are compared only where its last one
- * matches. */
+ * how many. The n-grams whose first n - 1 tokens could be the text's last are those whose
+ * (n - 1)th is the newest token: its earlier places, along its chain (nr_prev). */
 static int64_t repeated_ends(const Link *lk, Work *k, const State *st) {
     int64_t n = (int64_t)lk->x[0], w = lk->n[0], len = st->len, m = 0;
     int64_t from = len > w ? len - w : 0;
     const int64_t *h = st->hist;
     if (n < 1 || len - from < n) return 0;
-    for (int64_t j = from; j + n - 1 < len; j++) { /* the n-gram h[j .. j + n - 1] */
-        if (n > 1 && h[j + n - 2] != h[len - 1]) continue;
-        int64_t o = 0, t = h[j + n - 1];
-        while (o < n - 1 && h[j + o] == h[len - n + 1 + o]) o++;
-        if (o == n - 1 && t >= 0 && t < k->vocab && !k->tally[t]) {
-            k->tally[t] = 1;
-            k->touched[m++] = t;
+#define BAN(t_)                                                       \
+    do {                                                              \
+        int64_t t = (t_);                                             \
+        if (t >= 0 && t < k->vocab && !k->tally[t]) {                 \
+            k->tally[t] = 1;                                          \
+            k->touched[m++] = t;                                      \
+        }                                                             \
+    } while (0)
+    if (n == 1) {
+        for (int64_t j = from; j < len; j++) BAN(h[j]);
+    } else {
+        for (int64_t p = st->nr_prev[len - 1]; p >= from + n - 2; p = st->nr_prev[p]) {
+            int64_t o = 0; /* the n-gram h[p - n + 2 .. p + 1] */
+            while (o < n - 1 && h[p - o] == h[len - 1 - o]) o++;
+            if (o == n - 1) BAN(h[p + 1]);
         }
     }
+#undef BAN
     for (int64_t j = 0; j < m; j++) k->tally[k->touched[j]] = 0;
     return m;
 }
