@@ -250,3 +250,19 @@ def test_no_repeat_ngram_keeps_its_places_across_the_historys_compaction():
     model = store.load("names-char")
     chain = build_chain({"no_repeat_ngram_size": 3, "temperature": 1.0})
     same(model, [chain], [0], [], 9000)
+
+
+@pytest.mark.parametrize("settings", [
+    {"repeat_penalty": 1.1, "dry_multiplier": 0.8, "top_k": 40, "typical_p": 0.95,
+     "top_p": 0.95, "min_p": 0.05, "temperature": 0.8},  # (llama.cpp's, penalties on)
+    {"presence_penalty": -3.0, "top_k": 5, "temperature": 1.0},  # (penalties that lift)
+    {"logit_bias": (("the", 6.0), (",", -math.inf)), "no_repeat_ngram_size": 2, "top_k": 3,
+     "temperature": 0.0},
+    {"repeat_penalty": 1.5, "repeat_last_n": 8, "top_k": 1, "temperature": 1.0}])
+def test_penalties_then_top_k_on_a_large_vocabulary_cut_from_the_top_down(settings):
+    # the changed tokens and the model's k + (their number) likeliest hold the top-k of the
+    # changed row (csrc/draw.c, touched_top_k): the same tokens as the whole row
+    word = store.load("shakespeare-word")
+    chain = build_chain(settings)
+    same(word, [chain, chain], [0, 1], word.tokenizer.encode("the king , the king and the"),
+         150)

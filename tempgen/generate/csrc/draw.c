@@ -100,15 +100,69 @@ static const double *log_row(Cache *s, Work *k, const int64_t *rank, int n) {
     return lp;
 }
 
+/* How many links at the chain's head change a row at few tokens (chain.h, touch). */
+static int touching(const Chain *ch) {
+    int i = 0;
+    while (i < ch->n && (ch->link[i].kind == L_LOGIT_BIAS || ch->link[i].kind == L_PENALTIES ||
+                         ch->link[i].kind == L_DRY || ch->link[i].kind == L_NO_REPEAT_NGRAM))
+        i++;
+    return i;
+}
+
+/* Links that change a row at few tokens, then top-k (llama.cpp's order), on a large
+ * vocabulary: the top-k of the changed row lies among the changed tokens and the k + (their
+ * number) likeliest of the model's row, whose order the others keep. Those, in k->cur in
+ * token order with their log p (also in k->lp). Returns 1 when the whole row is needed
+ * instead, -1 when out of memory. */
+static int touched_top_k(Cache *s, Work *k, const Chain *ch, int lead, State *st,
+                         const int64_t *rank, int n) {
+    int32_t *touched = k->flag; /* (free until the chain runs) */
+    int64_t m = penalised_tokens(ch, k, st, touched), i = 0, j = 0, o = 0;
+    Link wide = ch->link[lead];
+    wide.x[0] += (double)m;
+    if (wide.x[0] >= (double)s->m->vocab) return 1;
+    int k0;
+    if (ranked_cut(s, k, &wide, rank, n) < 0) return -1;
+    Kept *K = kept_of(s, rank, n, &k0);
+    if (!K) return -1;
+    build_set(s, K, rank, k0, n);
+    add_tokens(s, K, touched, m, rank, k0, n); /* (their p: s->val, by s->pos) */
+    Cands *c = &k->cur, *a = &k->a;
+    while (i < c->n || j < m) { /* the two lists merged, in token order */
+        int64_t x = i < c->n ? c->id[i] : INT64_MAX, y = j < m ? touched[j] : INT64_MAX;
+        if (x <= y) {
+            a->id[o] = c->id[i];
+            a->w[o++] = c->w[i++];
+            j += x == y;
+            continue;
+        }
+        double p = s->val[s->pos[y]];
+        j++;
+        if (!(p > 0.0)) continue; /* (impossible: not a candidate, as in the whole row) */
+        a->id[o] = (int32_t)y;
+        a->w[o] = k->lp[y] = log_of(p);
+        o++;
+    }
+    memcpy(c->id, a->id, sizeof(int32_t) * o);
+    memcpy(c->w, a->w, sizeof(double) * o);
+    c->n = o;
+    return 0;
+}
+
 int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
                uint64_t key, Drawn *d, double *t) {
     const double *lp = k->lp;
     Cands *c = &k->cur;
-    int from = 0;
+    int from = 0, lead = touching(ch), whole = 1;
     if (ranked_fits(s, ch)) { /* the first link's cut without the whole row */
         if (ranked_cut(s, k, &ch->link[0], rank, n) < 0) return -1;
         from = ch->link[0].kind == L_TOP_H ? 0 : 1; /* (Top-H weighs the 100 it was cut to) */
-    } else {
+        whole = 0;
+    } else if (lead > 0 && lead < ch->n && s->dense == 1 && ch->link[lead].kind == L_TOP_K) {
+        whole = touched_top_k(s, k, ch, lead, st, rank, n);
+        if (whole < 0) return -1;
+    }
+    if (whole) {
         if (!(lp = log_row(s, k, rank, n))) return -1;
         int64_t o = 0;
         for (int i = 0; i < s->m->vocab; i++) { /* (those possible; no branch on which) */
