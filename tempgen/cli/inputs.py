@@ -58,7 +58,8 @@ def chain_of(temperature: float, settings: dict, order: tuple[str, ...] = ()):
     except ValueError as exc:
         name = str(exc).split(":")[0].split(" ")[0]
         hint = SETTINGS[name].option if name in SETTINGS else "--samplers"
-        raise click.BadParameter(str(exc), param_hint=f"'{hint}'") from None
+        raise click.BadParameter(str(exc).removeprefix(f"{name}: "),
+                                 param_hint=f"'{hint}'") from None
 
 
 def load_model(spec: str):
