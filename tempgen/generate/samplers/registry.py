@@ -12,184 +12,33 @@ reads, the README's table and sweep's --sweep-over names.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-CONTEXT = 4096  # tokens a window of -1 means (llama.cpp's: its default context size)
-MAX_WINDOW = 1 << 16  # tokens a window may name
-BIG = 1e6  # bound of the penalties' strengths
-MAX_NGRAM = 64  # no-repeat-n-gram's n, at most
-DRY_BREAKERS = ("\n", ":", '"', "*")
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: object
-    kind: str = "float"  # "float", "int", "strings" or "biases" ((token, bias) pairs)
-    low: float = -math.inf
-    high: float = math.inf
-    open_low: bool = False
-    allow_inf: bool = False
-    help: str = ""
-
-    @property
-    def numeric(self) -> bool:
-        """Whether its value is one number (a control, a sweep, a figure)."""
-        return self.kind in ("float", "int")
-
-    @property
-    def option(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-    def check(self, value):
-        """The value, converted; ValueError naming the setting when it is not allowed."""
-        if self.kind == "strings":
-            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-                raise ValueError(f"{self.name} must be a list of strings")
-            return tuple(value)
-        if self.kind == "biases":
-            return _biases(self.name, value)
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name} must be a number, got {value!r}") from None
-        if math.isnan(v) or (math.isinf(v) and not self.allow_inf):
-            raise ValueError(f"{self.name} must be a finite number, got {value}")
-        if self.kind == "int" and v != int(v):
-            raise ValueError(f"{self.name} must be a whole number, got {value}")
-        low_ok = v > self.low if self.open_low else v >= self.low
-        if not low_ok or v > self.high:
-            raise ValueError(f"{self.name} must be in {self.span()}, got {value}")
-        if self.name == "mirostat" and v == 1:
-            raise ValueError("Mirostat 1 (the first version) is not provided; use 2")
-        return int(v) if self.kind == "int" else v
-
-    def span(self) -> str:
-        lo = "(" if self.open_low else "["
-        def fmt(x):
-            return "inf" if math.isinf(x) else str(int(x)) if self.kind == "int" else f"{x:g}"
-
-        return f"{lo}{fmt(self.low)}, {fmt(self.high)}]"
-
-
-def _biases(name: str, value) -> tuple:
-    """Logit biases as (token, bias) pairs, from pairs, a {token: bias} mapping or
-    "TOKEN=BIAS" texts (the last "=" parts them); a token is its text, or its id once the
-    chain is bound to a model (Chain.for_model). A bias is a number of at most BIG either
-    way, or -inf (the token is never drawn)."""
-    if isinstance(value, dict):
-        value = list(value.items())
-    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
-        raise ValueError(f"{name} must be a list of TOKEN=BIAS")
-    out = []
-    for item in value:
-        if isinstance(item, str):
-            token, eq, bias = item.rpartition("=")
-            if not eq or not token:
-                raise ValueError(f"{name}: {item!r} is not TOKEN=BIAS")
-            item = (token, bias)
-        if not isinstance(item, list | tuple) or len(item) != 2 or isinstance(item[0], bool) \
-                or not isinstance(item[0], str | int):
-            raise ValueError(f"{name} must be a list of TOKEN=BIAS")
-        try:
-            bias = float(item[1])
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}: the bias of {item[0]!r} must be a number, got "
-                             f"{item[1]!r}") from None
-        if not (abs(bias) <= BIG or bias == -math.inf):
-            raise ValueError(f"{name}: the bias of {item[0]!r} must be in [-{BIG:g}, {BIG:g}] "
-                             f"or -inf, got {item[1]}")
-        out.append((item[0], bias))
-    return tuple(out)
+from tempgen.generate.samplers.numpy_links import (
+    apply_adaptive_p,
+    apply_dry,
+    apply_logit_bias,
+    apply_mirostat,
+    apply_no_repeat,
+    apply_penalties,
+    apply_smoothing,
+    apply_temperature,
+    cut_named,
+)
+from tempgen.generate.samplers.setting import (  # noqa: F401  (names the rest import from here)
+    BIG,
+    CONTEXT,
+    DRY_BREAKERS,
+    MAX_NGRAM,
+    MAX_WINDOW,
+    Setting,
+    window,
+)
 
 
 def _s(name, default, **kw) -> Setting:
     return Setting(name, default, **kw)
-
-
-def window(n: int) -> int:
-    """Tokens a look-back setting means: -1 is CONTEXT."""
-    return CONTEXT if n < 0 else n
-
-
-def _logit_bias(logw, s, states):
-    from tempgen.generate.samplers.bias import logit_bias
-
-    return logit_bias(logw, s["logit_bias"]), None
-
-
-# Each link's numpy function: (log-weights (batch, vocab), its settings by name, each row's
-# RowState or None) -> (log-weights, each row's temperature or None). (Their modules are
-# imported when first used: the command line builds its options from this table, and starts
-# without numpy.)
-def _penalties(logw, s, states):
-    from tempgen.generate.samplers import penalties
-
-    return penalties.repetition(logw, [st.history for st in states], window(s["repeat_last_n"]),
-                                s["repeat_penalty"], s["frequency_penalty"],
-                                s["presence_penalty"]), None
-
-
-def _dry(logw, s, states):
-    from tempgen.generate.samplers import penalties
-
-    return penalties.dry(logw, [st.history for st in states], s["dry_multiplier"],
-                         s["dry_base"], s["dry_allowed_length"], window(s["dry_penalty_last_n"]),
-                         states[0].breakers), None
-
-
-def _no_repeat(logw, s, states):
-    from tempgen.generate.samplers import penalties
-
-    return penalties.no_repeat(logw, [st.history for st in states], s["no_repeat_ngram_size"],
-                               CONTEXT), None
-
-
-def _cut(name: str):
-    """A cut of one setting, its link's namesake: truncation.<name>(logw, value)."""
-    def apply(logw, s, states):
-        from tempgen.generate.samplers import truncation
-
-        return getattr(truncation, name)(logw, s[name]), None
-
-    return apply
-
-
-def _temperature(logw, s, states):
-    import numpy as np
-
-    from tempgen.generate.samplers.temperature import dynamic_temperature
-    from tempgen.generate.tempering import temperature as temper
-
-    if s.get("dynatemp_range", 0.0) > 0:
-        t = dynamic_temperature(logw, s["temperature"], s["dynatemp_range"],
-                                s["dynatemp_exponent"])
-    else:
-        t = np.full(len(logw), s["temperature"])
-    one = len(t) > 0 and bool((t == t[0]).all())
-    return temper(logw, t[0] if one else t), t
-
-
-def _smoothing(logw, s, states):
-    from tempgen.generate.samplers.temperature import smoothing
-
-    return smoothing(logw, s["smoothing_factor"], s["smoothing_curve"]), None
-
-
-def _adaptive_p(logw, s, states):
-    from tempgen.generate.samplers.adaptive import adaptive_p
-
-    return adaptive_p(logw, s["adaptive_target"], states), None
-
-
-def _mirostat(logw, s, states):
-    import numpy as np
-
-    from tempgen.generate.samplers import truncation
-
-    return truncation.surprise_cut(logw, np.array([st.mu for st in states])), None
 
 
 @dataclass(frozen=True)
@@ -210,7 +59,7 @@ REGISTRY = (
         _s("logit_bias", (), kind="biases",
            help="Add BIAS to TOKEN's log-weight, TOKEN=BIAS (llama.cpp's --logit-bias, the "
                 "token as text; repeatable; -inf: never drawn, e.g. '\\n=-inf')."),
-    ), active=lambda v: len(v["logit_bias"]) > 0, apply=_logit_bias,
+    ), active=lambda v: len(v["logit_bias"]) > 0, apply=apply_logit_bias,
         does="adds each named token's bias to its log-weight (−inf: never drawn), first as "
              "llama.cpp applies it"),
     Link("penalties", (
@@ -225,7 +74,7 @@ REGISTRY = (
     ), active=lambda v: v["repeat_last_n"] != 0 and (
         v["repeat_penalty"] != 1.0 or v["presence_penalty"] != 0.0
         or v["frequency_penalty"] != 0.0),
-        apply=_penalties, stateful=True,
+        apply=apply_penalties, stateful=True,
         does="a token used c times in the last N: its log-weight divided by the penalty "
              "(multiplied when negative), minus presence, minus c × frequency"),
     Link("dry", (
@@ -240,7 +89,7 @@ REGISTRY = (
         _s("dry_sequence_breakers", DRY_BREAKERS, kind="strings",
            help="DRY: a repeat does not run across these."),
     ), active=lambda v: v["dry_multiplier"] > 0 and v["dry_penalty_last_n"] != 0,
-        apply=_dry, stateful=True,
+        apply=apply_dry, stateful=True,
         does="a token that would extend a repeat of n ≥ allowed tokens loses multiplier × "
              "base^(n − allowed); repeats do not run across a breaker (`\\n`, `:`, `\"`, "
              "`*` unless given; `none` for no breaker)"),
@@ -249,50 +98,50 @@ REGISTRY = (
            help=f"No-repeat-n-gram (transformers' no_repeat_ngram_size): never draw a "
                 f"token that would repeat an n-gram of this size from the last {CONTEXT} "
                 "tokens (0 = off)."),
-    ), active=lambda v: v["no_repeat_ngram_size"] > 0, apply=_no_repeat, stateful=True,
+    ), active=lambda v: v["no_repeat_ngram_size"] > 0, apply=apply_no_repeat, stateful=True,
         does=f"removes every token that would repeat an n-gram of the last {CONTEXT} tokens "
              "(transformers' no_repeat_ngram_size)"),
     Link("top_n_sigma", (
         _s("top_n_sigma", -1.0, low=-BIG, high=BIG,
            help="Keep tokens whose log-weight is within N standard deviations of the top "
                 "one (<= 0 = off)."),
-    ), active=lambda v: v["top_n_sigma"] > 0, apply=_cut("top_n_sigma"),
+    ), active=lambda v: v["top_n_sigma"] > 0, apply=cut_named("top_n_sigma"),
         does="keeps tokens whose log-weight is within N standard deviations of the top one: "
              "the same tokens at every T"),
     Link("top_k", (
         _s("top_k", 0, kind="int", low=0, high=2**31 - 1,
            help="Keep only the K most likely tokens (0 = off)."),
-    ), active=lambda v: v["top_k"] > 0, apply=_cut("top_k"), does="keeps the K most likely",
+    ), active=lambda v: v["top_k"] > 0, apply=cut_named("top_k"), does="keeps the K most likely",
         at_hand=True),
     Link("tfs", (
         _s("tfs", 1.0, low=0.0, high=1.0,
            help="Tail-free sampling (llama.cpp's and koboldcpp's --tfs): cut the tail where "
                 "the sorted probabilities' curvature has added up to this share, in [0, 1] "
                 "(1 = off)."),
-    ), active=lambda v: v["tfs"] < 1.0, apply=_cut("tfs"),
+    ), active=lambda v: v["tfs"] < 1.0, apply=cut_named("tfs"),
         does="tail-free: with p sorted down, cuts where the normalised absolute second "
              "differences add up past Z"),
     Link("typical_p", (
         _s("typical_p", 1.0, low=0.0, high=1.0, open_low=True,
            help="Locally typical sampling mass, in (0, 1]."),
-    ), active=lambda v: v["typical_p"] < 1.0, apply=_cut("typical_p"),
+    ), active=lambda v: v["typical_p"] < 1.0, apply=cut_named("typical_p"),
         does="keeps the tokens whose surprise is nearest the row's entropy, up to mass P",
         at_hand=True),
     Link("top_p", (
         _s("top_p", 1.0, low=0.0, high=1.0, open_low=True,
            help="Nucleus: keep the most likely tokens up to this mass, in (0, 1]."),
-    ), active=lambda v: v["top_p"] < 1.0, apply=_cut("top_p"),
+    ), active=lambda v: v["top_p"] < 1.0, apply=cut_named("top_p"),
         does="nucleus: the most likely tokens up to mass P", at_hand=True),
     Link("min_p", (
         _s("min_p", 0.0, low=0.0, high=1.0,
            help="Keep tokens at least this fraction as likely as the top one, in [0, 1]."),
-    ), active=lambda v: v["min_p"] > 0.0, apply=_cut("min_p"),
+    ), active=lambda v: v["min_p"] > 0.0, apply=cut_named("min_p"),
         does="keeps tokens at least P times as likely as the top one", at_hand=True),
     Link("top_a", (
         _s("top_a", 0.0, low=0.0, high=1.0,
            help="Top-a (text-generation-webui's): keep tokens whose probability is at "
                 "least P times the top one's squared, in [0, 1] (0 = off)."),
-    ), active=lambda v: v["top_a"] > 0.0, apply=_cut("top_a"),
+    ), active=lambda v: v["top_a"] > 0.0, apply=cut_named("top_a"),
         does="keeps tokens at least A × the top one's probability squared as likely "
              "(text-generation-webui's top-a)"),
     Link("epsilon_cutoff", (
@@ -300,13 +149,13 @@ REGISTRY = (
            help="epsilon-cutoff (transformers'): remove tokens less likely than this "
                 "probability (text-generation-webui counts it in 1e-4s; here a probability; "
                 "0 = off)."),
-    ), active=lambda v: v["epsilon_cutoff"] > 0.0, apply=_cut("epsilon_cutoff"),
+    ), active=lambda v: v["epsilon_cutoff"] > 0.0, apply=cut_named("epsilon_cutoff"),
         does="removes tokens of probability below ε (transformers' epsilon_cutoff)"),
     Link("eta_cutoff", (
         _s("eta_cutoff", 0.0, low=0.0, high=1.0,
            help="eta-cutoff (transformers'): remove tokens less likely than min(E, "
                 "sqrt(E) e^-H), H the row's entropy in nats (0 = off)."),
-    ), active=lambda v: v["eta_cutoff"] > 0.0, apply=_cut("eta_cutoff"),
+    ), active=lambda v: v["eta_cutoff"] > 0.0, apply=cut_named("eta_cutoff"),
         does="removes tokens of probability below η = min(ε, √ε e^−H), H the row's entropy "
              "(transformers' eta_cutoff)"),
     Link("p_less", (
@@ -315,7 +164,7 @@ REGISTRY = (
                 "the row's sum of squared probabilities, no setting to tune; with "
                 "--samplers temperature,p_less it cuts the tempered row, as its paper does "
                 "(0 = off)."),
-    ), active=lambda v: v["p_less"] == 1, apply=_cut("p_less"),
+    ), active=lambda v: v["p_less"] == 1, apply=cut_named("p_less"),
         does="keeps the tokens at least as likely as the row's collision probability Σ p² "
              "(p-less; parameter-free)"),
     Link("top_h", (
@@ -323,7 +172,7 @@ REGISTRY = (
            help="Top-H (transformers'): of the 100 likeliest tokens, keep the likeliest "
                 "while their running entropy is within this share of the 100's, in [0, 1] "
                 "(0 = off)."),
-    ), active=lambda v: v["top_h"] > 0.0, apply=_cut("top_h"),
+    ), active=lambda v: v["top_h"] > 0.0, apply=cut_named("top_h"),
         does="of the 100 likeliest (renormalised), keeps the likeliest while their running "
              "entropy −Σ p ln p stays within H × the 100's (transformers' Top-H)"),
     Link("xtc", (
@@ -341,7 +190,7 @@ REGISTRY = (
            help="Dynamic temperature: T +- this, higher where the row's entropy is (0 = off)."),
         _s("dynatemp_exponent", 1.0, low=0.0, high=BIG,
            help="Dynamic temperature: the exponent of the entropy's share."),
-    ), active=lambda v: True, apply=_temperature,  # (always there)
+    ), active=lambda v: True, apply=apply_temperature,  # (always there)
         does="tempers at T; with a range R, at lo + (hi − lo) (H / H_max)^E, "
              "lo = max(0, T − R), hi = T + R, H the row's entropy and H_max its largest "
              "possible"),
@@ -353,7 +202,7 @@ REGISTRY = (
         _s("smoothing_curve", 1.0, low=1.0, high=BIG,
            help="Quadratic sampling's curve: 1 = the plain quadratic; larger flattens the "
                 "top and steepens the tail (a cubic term)."),
-    ), active=lambda v: v["smoothing_factor"] > 0.0, apply=_smoothing,
+    ), active=lambda v: v["smoothing_factor"] > 0.0, apply=apply_smoothing,
         does="quadratic sampling: w ↦ m − k f d² + s f d³, d = w − m, k = (3 − curve)/2, "
              "s = (curve − 1)/2 (text-generation-webui's smoothing factor and curve)"),
     Link("mirostat", (
@@ -362,7 +211,7 @@ REGISTRY = (
         _s("mirostat_tau", 5.0, low=0.0, high=BIG,
            help="Mirostat: the target surprise, in bits."),
         _s("mirostat_eta", 0.1, low=0.0, high=BIG, help="Mirostat: the learning rate."),
-    ), active=lambda v: v["mirostat"] == 2, apply=_mirostat, stateful=True,
+    ), active=lambda v: v["mirostat"] == 2, apply=apply_mirostat, stateful=True,
         does="Mirostat 2.0: keeps tokens of surprise at most μ, and moves μ by η (τ − surprise) "
              "after each token"),
     Link("adaptive_p", (
@@ -373,7 +222,7 @@ REGISTRY = (
         _s("adaptive_decay", 0.9, low=0.0, high=0.99,
            help="Adaptive-p: how slowly the average of the drawn tokens' probabilities "
                 "forgets, in [0, 0.99]."),
-    ), active=lambda v: v["adaptive_target"] >= 0.0, apply=_adaptive_p, stateful=True,
+    ), active=lambda v: v["adaptive_target"] >= 0.0, apply=apply_adaptive_p, stateful=True,
         does="adaptive-p: log-weights 5 − 10 d²/(1 + d), d = |p − target′| / 0.3, the target "
              "moved by the drawn tokens' decaying average of p (llama.cpp's; last, as there)"),
 )
