@@ -168,7 +168,10 @@ FIRST_CUTS = [{"top_k": 1}, {"top_k": 40, "temperature": 0.8}, {"top_p": 0.3},
               {"min_p": 0.05, "xtc_probability": 0.5, "xtc_threshold": 0.1},
               {"top_a": 0.2}, {"top_a": 0.02, "temperature": 1.3}, {"epsilon_cutoff": 3e-4},
               {"epsilon_cutoff": 0.02, "temperature": 0.7}, {"top_h": 0.4},
-              {"top_h": 0.95, "temperature": 1.6}, {"top_h": 0.05, "top_p": 0.9}]
+              {"top_h": 0.95, "temperature": 1.6}, {"top_h": 0.05, "top_p": 0.9},
+              {"eta_cutoff": 6e-4}, {"eta_cutoff": 0.02, "temperature": 0.7},
+              {"eta_cutoff": 0.3, "top_k": 5}, {"p_less": 1},
+              {"p_less": 1, "temperature": 1.4, "min_p": 0.01}]
 
 
 @pytest.mark.parametrize("cut", FIRST_CUTS, ids=str)
@@ -190,18 +193,22 @@ def same_from_the_top(model, settings_, listed, steps):
 
 @settings(deadline=None, max_examples=60)
 @given(st.text("abcdefgh \n", min_size=1, max_size=80), st.integers(1, 4),
-       st.sampled_from(["top_k", "top_p", "min_p"]), st.floats(0.01, 0.99),
-       st.integers(1, 12), st.sampled_from([0.0, 0.3, 1.0, 2.5]), st.integers(0, 40))
+       st.sampled_from(["top_k", "top_p", "min_p", "top_h", "eta_cutoff", "p_less"]),
+       st.floats(0.01, 0.99), st.integers(1, 12), st.sampled_from([0.0, 0.3, 1.0, 2.5]),
+       st.integers(0, 40))
 def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x, k, t, listed):
     text += "\n"
     model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t")
-    same_from_the_top(model, {link: k if link == "top_k" else x, "temperature": t}, listed, 60)
+    value = k if link == "top_k" else 1 if link == "p_less" else x
+    same_from_the_top(model, {link: value, "temperature": t}, listed, 60)
 
 
 @settings(deadline=None, max_examples=40)
 @given(st.integers(100, 900), st.floats(0.5, 1.5), st.integers(0, 2**32),
-       st.integers(1, 3), st.sampled_from(["top_k", "top_p", "min_p"]), st.floats(0.01, 0.999),
-       st.integers(1, 700), st.sampled_from([0.0, 0.3, 1.0, 2.5]), st.integers(0, 40))
+       st.integers(1, 3),
+       st.sampled_from(["top_k", "top_p", "min_p", "top_h", "eta_cutoff", "p_less"]),
+       st.floats(0.01, 0.999), st.integers(1, 700), st.sampled_from([0.0, 0.3, 1.0, 2.5]),
+       st.integers(0, 40))
 def test_a_cut_read_in_bands_keeps_what_the_whole_row_keeps(vocab, zipf, seed, order, link, x, k,
                                                             t, listed):
     # hundreds of words, by Zipf's law (p at every depth, and ties among the rare ones): a
@@ -211,7 +218,8 @@ def test_a_cut_read_in_bands_keeps_what_the_whole_row_keeps(vocab, zipf, seed, o
     random.Random(seed).shuffle(words)
     text = " ".join(words) + "\n"
     model = train_model(Corpus(text, "t", "", len(text)), "word", order, "t")
-    same_from_the_top(model, {link: k if link == "top_k" else x, "temperature": t}, listed, 40)
+    value = k if link == "top_k" else 1 if link == "p_less" else x
+    same_from_the_top(model, {link: value, "temperature": t}, listed, 40)
 
 
 @pytest.mark.parametrize("t", [0.8, 1e-3, 2.5])

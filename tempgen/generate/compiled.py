@@ -173,6 +173,13 @@ class Decoder:
                     c.temperature > 0 else None for c in row_chains]
         plain = list(dict.fromkeys(t for t in tempered if t is not None))
         others = list(dict.fromkeys(c for c in row_chains if not c.temperature_only))
+        # a first eta-cutoff or p-less on a large vocabulary takes its bound from the row's
+        # moments at T = 1 or 1/2 (csrc/ranked.c, bound_of): the run keeps those too
+        for c in others:
+            first = c.links[0].name if c.links else None
+            t = {"eta_cutoff": 1.0, "p_less": 0.5}.get(first)
+            if t is not None and t not in plain:
+                plain.append(t)
         self.row_temp = np.array([plain.index(t) if t is not None else -1 for t in tempered],
                                  np.int64)
         self.row_chain = np.array([others.index(c) if not c.temperature_only else -1

@@ -11,8 +11,22 @@
 #include "rowset.h"
 #include "vmath.h"
 
+static int moments_over(Cache *s, const int64_t *rank, int n, int64_t target, int t0, int t1,
+                        double *out, double *logp);
+
 int row_moments(Cache *s, const int64_t *rank, int n, int64_t target, double *out,
                 double *logp) {
+    return moments_over(s, rank, n, target, 0, s->n_temps, out, logp);
+}
+
+int row_moments_at(Cache *s, const int64_t *rank, int n, int64_t target, int ti, double *out,
+                   double *logp) {
+    return moments_over(s, rank, n, target, ti, ti + 1, out, logp);
+}
+
+/* row_moments over the run's temperatures t0..t1 - 1 (into out from 0). */
+static int moments_over(Cache *s, const int64_t *rank, int n, int64_t target, int t0, int t1,
+                        double *out, double *logp) {
     const Model *m = s->m;
     int k0;
     const Kept *K = kept_of(s, rank, n, &k0);
@@ -32,7 +46,7 @@ int row_moments(Cache *s, const int64_t *rank, int n, int64_t target, double *ou
         for (int64_t i = 0; i < ns; i++) kl[i] = K->lnp[s->set[i]];
     else
         logs(s->kval, kl, ns);
-    for (int ti = 0; ti < s->n_temps; ti++) {
+    for (int ti = t0; ti < t1; ti++) {
         double t = s->temps[ti], za = 0.0, z1 = 0.0, z2 = 0.0;
         temper(lz, z, w, ns, t, ref); /* (z, a of S's members) */
         for (int64_t i = 0; i < ns; i++) {
@@ -61,9 +75,10 @@ int row_moments(Cache *s, const int64_t *rank, int n, int64_t target, double *ou
             z2 += f * (lf * lf * r + 2.0 * lf * rz + rzz);
         }
         double mean = z1 / za, var = z2 / za - mean * mean;
-        out[3 * ti] += ref / t + log(za);
-        out[3 * ti + 1] += ref + mean * t;
-        out[3 * ti + 2] += (var > 0.0 ? var : 0.0) * t * t;
+        double *o = out + 3 * (ti - t0);
+        o[0] += ref / t + log(za);
+        o[1] += ref + mean * t;
+        o[2] += (var > 0.0 ? var : 0.0) * t * t;
     }
     return 0;
 }

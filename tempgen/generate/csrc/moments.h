@@ -11,5 +11,9 @@
  * Returns -1 when out of memory. */
 int row_moments(Cache *s, const int64_t *rank, int n, int64_t target, double *out,
                 double *logp);
+/* row_moments at the run's temperature ti alone, into out[0..3). */
+int row_moments_at(Cache *s, const int64_t *rank, int n, int64_t target, int ti, double *out,
+                   double *logp);
+#define MAX_TEMPS_MOMENTS 1 /* (row_moments_at: one temperature) */
 
 #endif

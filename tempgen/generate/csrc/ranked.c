@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "moments.h"
 #include "order.h"
 #include "ranked.h"
 #include "ranking.h"
@@ -135,12 +136,32 @@ static int row_lists(Row *r, Cache *s, Work *k, Kept *K, const int64_t *rank, in
     return 0;
 }
 
+/* The run's temperature index of t exactly, or -1. */
+static int temp_index(const Cache *s, double t) {
+    for (int ti = 0; ti < s->n_temps; ti++)
+        if (s->temps[ti] == t) return ti;
+    return -1;
+}
+
+/* Eta-cutoff's and p-less's bound on p, from the row's log-partition at b = 1 (its entropy,
+ * L - L') or at b = 2 (ln sum p^2), without the row (moments.h); -1 when out of memory. */
+static double bound_of(Cache *s, const Link *lk, const int64_t *rank, int n) {
+    int ti = temp_index(s, lk->kind == L_ETA_CUTOFF ? 1.0 : 0.5);
+    double out[3 * MAX_TEMPS_MOMENTS] = {0}, logp = 0.0;
+    if (row_moments_at(s, rank, n, 0, ti, out, &logp) < 0) return -1.0;
+    if (lk->kind == L_P_LESS) return exp(out[0]);
+    double eps = lk->x[0], h = out[0] - out[1];
+    return fmin(eps, sqrt(eps) * exp(-h));
+}
+
 int ranked_fits(const Cache *s, const Chain *ch) {
     if (s->dense != 1 || ch->n < 1) return 0;
     const Link *lk = &ch->link[0];
     return lk->kind == L_TOP_P || lk->kind == L_MIN_P || lk->kind == L_TOP_A ||
            lk->kind == L_EPSILON_CUTOFF || (lk->kind == L_TOP_K && lk->x[0] < s->m->vocab) ||
-           (lk->kind == L_TOP_H && TOP_H_TOKENS < s->m->vocab);
+           (lk->kind == L_TOP_H && TOP_H_TOKENS < s->m->vocab) ||
+           (lk->kind == L_ETA_CUTOFF && lk->x[0] > 0 && temp_index(s, 1.0) >= 0) ||
+           (lk->kind == L_P_LESS && lk->x[0] > 0 && temp_index(s, 0.5) >= 0);
 }
 
 /* Of the tokens in c (their p in c->w), into c in token order: those with p >= floor, but
@@ -178,6 +199,14 @@ static void keep_by_token(Work *k, Cands *c, double floor, double v, double abov
 }
 
 int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
+    Link as_eps;
+    if (lk->kind == L_ETA_CUTOFF || lk->kind == L_P_LESS) { /* an epsilon-cutoff, its bound
+                                                             * from the row's moments */
+        double bound = bound_of(s, lk, rank, n);
+        if (bound < 0) return -1;
+        as_eps = (Link){.kind = L_EPSILON_CUTOFF, .x = {bound, 0.0, 0.0}};
+        lk = &as_eps;
+    }
     int k0;
     Kept *K = kept_of(s, rank, n < 2 ? n : 2, &k0);
     Row r = {.ng = 0};
