@@ -288,4 +288,9 @@ def packaging() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["chains"]:  # (the chains' report alone: python bench/run.py chains)
+        import chains
+
+        chains.report(child, mark)
+    else:
+        main()
