@@ -332,3 +332,22 @@ def test_calibrate_memory_does_not_grow_with_the_text(tmp_path):
         (tmp_path / f"{n}.txt").write_text(text[:n])
         sizes.append(peak_mb("calibrate", tmp_path / f"{n}.txt"))
     assert sizes[1] < sizes[0] + 60, sizes
+
+
+def test_a_signal_whose_exception_was_lost_still_stops_the_next_write():
+    # a signal's exception lands wherever the interpreter is, and in a finaliser it is only
+    # reported: the next write to stdout raises it again
+    import contextlib
+    import io
+
+    from tempgen.cli import output
+
+    out = output.Stdout(io.StringIO())
+    for handler, signum, kind in ((output.on_interrupt, signal.SIGINT, KeyboardInterrupt),
+                                  (output.on_terminate, signal.SIGTERM, output.Terminated)):
+        with contextlib.suppress(BaseException):  # (lost, as in a finaliser)
+            handler(signum, None)
+        with pytest.raises(kind):
+            out.write("more text")
+        output.forget_signal()  # (the run ends: nothing is raised again)
+        out.write("after")

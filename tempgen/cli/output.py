@@ -41,6 +41,7 @@ class Stdout:
             stream.reconfigure(errors="backslashreplace")
 
     def _call(self, name, *args):
+        stop_if_signalled()
         if self.stream is None:
             raise OutputFailed("stdout is closed")
         try:
@@ -70,12 +71,41 @@ def install() -> None:
     """Guard stdout and make SIGTERM and SIGHUP end the run as Ctrl-C does."""
     if not isinstance(sys.stdout, Stdout):
         sys.stdout = Stdout(sys.stdout)
+    signal.signal(signal.SIGINT, on_interrupt)
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _terminate)
+        signal.signal(signum, on_terminate)
 
 
-def _terminate(signum, frame):
+# The signal that ended the run, once one arrived. A signal's exception is raised wherever
+# the interpreter happens to be, which may be where it can only be reported and is lost (a
+# finaliser, a callback); the next write raises it again, so a run that writes always stops.
+_signalled: int | None = None
+
+
+def on_interrupt(signum, frame):
+    global _signalled
+    _signalled = signum
+    raise KeyboardInterrupt
+
+
+def on_terminate(signum, frame):
+    global _signalled
+    _signalled = signum
     raise Terminated(signum)
+
+
+def forget_signal() -> None:
+    """The run is ending: a signal that arrived is not to be raised again."""
+    global _signalled
+    _signalled = None
+
+
+def stop_if_signalled() -> None:
+    """Raise again the exception of a signal that arrived, if one did."""
+    if _signalled == signal.SIGINT:
+        raise KeyboardInterrupt
+    if _signalled is not None:
+        raise Terminated(_signalled)
 
 
 @contextlib.contextmanager
@@ -93,7 +123,9 @@ def destination(path: str | None):
 
 def silence() -> None:
     """After a failed or abandoned output: send what is left to /dev/null, so the
-    interpreter's last flush at exit has nothing to complain about."""
+    interpreter's last flush at exit has nothing to complain about (nor a signal to raise
+    again: the run is ending)."""
+    forget_signal()
     stream = getattr(sys.stdout, "stream", sys.stdout)
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
