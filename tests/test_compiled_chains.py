@@ -171,7 +171,9 @@ FIRST_CUTS = [{"top_k": 1}, {"top_k": 40, "temperature": 0.8}, {"top_p": 0.3},
               {"top_h": 0.95, "temperature": 1.6}, {"top_h": 0.05, "top_p": 0.9},
               {"eta_cutoff": 6e-4}, {"eta_cutoff": 0.02, "temperature": 0.7},
               {"eta_cutoff": 0.3, "top_k": 5}, {"p_less": 1},
-              {"p_less": 1, "temperature": 1.4, "min_p": 0.01}]
+              {"p_less": 1, "temperature": 1.4, "min_p": 0.01}, {"top_n_sigma": 1.0},
+              {"top_n_sigma": 0.3, "temperature": 1.8}, {"top_n_sigma": 4.0, "top_k": 50},
+              {"top_n_sigma": 200.0}]
 
 
 @pytest.mark.parametrize("cut", FIRST_CUTS, ids=str)
@@ -193,7 +195,8 @@ def same_from_the_top(model, settings_, listed, steps):
 
 @settings(deadline=None, max_examples=60)
 @given(st.text("abcdefgh \n", min_size=1, max_size=80), st.integers(1, 4),
-       st.sampled_from(["top_k", "top_p", "min_p", "top_h", "eta_cutoff", "p_less"]),
+       st.sampled_from(["top_k", "top_p", "min_p", "top_h", "eta_cutoff", "p_less",
+                        "top_n_sigma"]),
        st.floats(0.01, 0.99), st.integers(1, 12), st.sampled_from([0.0, 0.3, 1.0, 2.5]),
        st.integers(0, 40))
 def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x, k, t, listed):
@@ -206,7 +209,8 @@ def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x
 @settings(deadline=None, max_examples=40)
 @given(st.integers(100, 900), st.floats(0.5, 1.5), st.integers(0, 2**32),
        st.integers(1, 3),
-       st.sampled_from(["top_k", "top_p", "min_p", "top_h", "eta_cutoff", "p_less"]),
+       st.sampled_from(["top_k", "top_p", "min_p", "top_h", "eta_cutoff", "p_less",
+                        "top_n_sigma"]),
        st.floats(0.01, 0.999), st.integers(1, 700), st.sampled_from([0.0, 0.3, 1.0, 2.5]),
        st.integers(0, 40))
 def test_a_cut_read_in_bands_keeps_what_the_whole_row_keeps(vocab, zipf, seed, order, link, x, k,

@@ -155,9 +155,10 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
     Cands *c = &k->cur;
     int from = 0, lead = touching(ch), whole = 1;
     if (ranked_fits(s, ch)) { /* the first link's cut without the whole row */
-        if (ranked_cut(s, k, &ch->link[0], rank, n) < 0) return -1;
-        from = ch->link[0].kind == L_TOP_H ? 0 : 1; /* (Top-H weighs the 100 it was cut to) */
-        whole = 0;
+        whole = ranked_cut(s, k, &ch->link[0], rank, n);
+        if (whole < 0) return -1;
+        if (!whole) /* (Top-H weighs the 100 it was cut to) */
+            from = ch->link[0].kind == L_TOP_H ? 0 : 1;
     } else if (lead > 0 && lead < ch->n && s->dense == 1 && ch->link[lead].kind == L_TOP_K) {
         whole = touched_top_k(s, k, ch, lead, st, rank, n);
         if (whole < 0) return -1;

@@ -187,6 +187,11 @@ static Kept *build_dense(Cache *s, const int64_t *rank, int k, const Kept *P) {
     K->arow = K->tot + 3 * nt;
     K->amax = K->arow + (size_t)nt * v;
     logs(p, K->lnp, v);
+    for (int i = 0; i < v; i++) {
+        K->sl += K->lnp[i];
+        K->sll += K->lnp[i] * K->lnp[i];
+    }
+    if (!isfinite(K->sl)) K->sl = K->sll = NAN;
     for (int ti = 0; ti < nt; ti++) {
         totals(s, p, v, K->log_max, s->temps[ti], K->tot + 3 * ti, K->arow + (size_t)ti * v);
         node_maxima(s, K->arow + (size_t)ti * v, K->amax + (size_t)ti * s->tree_ids, 1, 0, v);
@@ -241,6 +246,17 @@ static Kept *build_sparse(Cache *s, const int64_t *rank, int k, const Kept *P) {
     memcpy(kp, p, sizeof(double) * (size_t)n);
     K->pmax = best_p > out ? best_p : out;
     K->log_max = log_of(K->pmax);
+    /* the sums of ln p_K and its square: the members' own, and at the other tokens the
+     * parent's, each ln gamma more */
+    double a1 = 0.0, a2 = 0.0, b1 = 0.0, b2 = 0.0, lg = log_of(c->gamma), *lz = s->z;
+    logs(p, lz, n);
+    for (int64_t j = 0; j < n; j++) a1 += lz[j], a2 += lz[j] * lz[j];
+    logs(pp, lz, n);
+    for (int64_t j = 0; j < n; j++) b1 += lz[j], b2 += lz[j] * lz[j];
+    double rest = (double)(s->m->vocab - n), r1 = P->sl - b1, r2 = P->sll - b2;
+    K->sl = a1 + (rest > 0 ? rest * lg + r1 : 0.0);
+    K->sll = a2 + (rest > 0 ? rest * lg * lg + 2.0 * lg * r1 + r2 : 0.0);
+    if (!isfinite(K->sl) || !isfinite(K->sll)) K->sl = K->sll = NAN;
     /* per temperature: the members' a in leaf order; their sums, and phi times the parent's
      * at the other tokens */
     for (int64_t j = 0; j < n; j++) s->buf[j] = (int32_t)at(lv->token, lo + j);

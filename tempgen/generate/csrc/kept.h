@@ -33,6 +33,8 @@ struct Kept {
     double *p;            /* p_K of each member, in member (token) order */
     double *tot;          /* per temperature ti: tot[3 ti] the sum of a, tot[3 ti + 1] of a ln a,
                              tot[3 ti + 2] of a (ln a)^2 */
+    double sl, sll;       /* the sums over the vocabulary of ln p_K and of its square (NaN
+                             when some p_K is 0): top-n-sigma's mean and spread */
     /* dense, per temperature ti: a of each token (arow + ti vocab), and the largest a of each
      * node of the noise tree, by node id (amax + ti tree_ids); ln p_K of each token (lnp) */
     double *arow, *amax, *lnp;

@@ -154,6 +154,29 @@ static double bound_of(Cache *s, const Link *lk, const int64_t *rank, int n) {
     return fmin(eps, sqrt(eps) * exp(-h));
 }
 
+/* The spread of the row's log-probabilities over the vocabulary (top-n-sigma's sigma), from
+ * K's sums: S's members' own, G p_K at the other tokens; NaN when some p is 0. */
+static double log_spread(Cache *s, const int64_t *rank, int n, int *failed) {
+    int k0;
+    const Kept *K = kept_of(s, rank, n, &k0);
+    *failed = !K;
+    if (!K) return NAN;
+    int64_t ns = build_set(s, K, rank, k0, n), v = s->m->vocab;
+    double lg = log_of(outside(s->m, 1.0, rank, k0, n)), s1 = 0.0, s2 = 0.0, k1 = 0.0,
+           k2 = 0.0, *lz = s->z;
+    logs(s->val, lz, ns);
+    for (int64_t i = 0; i < ns; i++) s1 += lz[i], s2 += lz[i] * lz[i];
+    logs(s->kval, lz, ns);
+    for (int64_t i = 0; i < ns; i++) k1 += lz[i], k2 += lz[i] * lz[i];
+    double rest = (double)(v - ns), r1 = K->sl - k1, r2 = K->sll - k2;
+    if (rest > 0) {
+        s1 += rest * lg + r1;
+        s2 += rest * lg * lg + 2.0 * lg * r1 + r2;
+    }
+    double mean = s1 / (double)v, var = s2 / (double)v - mean * mean;
+    return sqrt(var > 0.0 ? var : 0.0);
+}
+
 int ranked_fits(const Cache *s, const Chain *ch) {
     if (s->dense != 1 || ch->n < 1) return 0;
     const Link *lk = &ch->link[0];
@@ -161,7 +184,8 @@ int ranked_fits(const Cache *s, const Chain *ch) {
            lk->kind == L_EPSILON_CUTOFF || (lk->kind == L_TOP_K && lk->x[0] < s->m->vocab) ||
            (lk->kind == L_TOP_H && TOP_H_TOKENS < s->m->vocab) ||
            (lk->kind == L_ETA_CUTOFF && lk->x[0] > 0 && temp_index(s, 1.0) >= 0) ||
-           (lk->kind == L_P_LESS && lk->x[0] > 0 && temp_index(s, 0.5) >= 0);
+           (lk->kind == L_P_LESS && lk->x[0] > 0 && temp_index(s, 0.5) >= 0) ||
+           (lk->kind == L_TOP_N_SIGMA && lk->x[0] > 0);
 }
 
 /* Of the tokens in c (their p in c->w), into c in token order: those with p >= floor, but
@@ -200,7 +224,16 @@ static void keep_by_token(Work *k, Cands *c, double floor, double v, double abov
 
 int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n) {
     Link as_eps;
-    if (lk->kind == L_ETA_CUTOFF || lk->kind == L_P_LESS) { /* an epsilon-cutoff, its bound
+    double sigma_floor = NAN; /* top-n-sigma: its floor on ln p below the row's largest */
+    if (lk->kind == L_TOP_N_SIGMA) {
+        int failed;
+        double sd = log_spread(s, rank, n, &failed);
+        if (failed) return -1;
+        if (isnan(sd)) return 1; /* (a p of 0: the whole row decides) */
+        sigma_floor = lk->x[0] * sd;
+        as_eps = (Link){.kind = L_MIN_P, .x = {exp(-sigma_floor), 0.0, 0.0}};
+        lk = &as_eps;
+    } else if (lk->kind == L_ETA_CUTOFF || lk->kind == L_P_LESS) { /* an epsilon-cutoff, its bound
                                                              * from the row's moments */
         double bound = bound_of(s, lk, rank, n);
         if (bound < 0) return -1;

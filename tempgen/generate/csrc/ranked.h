@@ -8,11 +8,12 @@
 #include "kept.h"
 
 /* Whether the chain's first link can cut the row without the whole row: a large
- * vocabulary, and top-k, top-p, min-p, top-a, epsilon-cutoff or Top-H first. */
+ * vocabulary, and top-k, top-p, min-p, top-a, epsilon-cutoff, eta-cutoff, p-less, Top-H or
+ * top-n-sigma first. */
 int ranked_fits(const Cache *s, const Chain *ch);
 /* The row's tokens that the link keeps, in k->cur (token order) with their log p (also in
  * k->lp by token); Top-H's, its TOP_H_TOKENS likeliest (the link then weighs them).
- * Returns -1 when out of memory. */
+ * Returns 1 when the whole row must decide instead, -1 when out of memory. */
 int ranked_cut(Cache *s, Work *k, const Link *lk, const int64_t *rank, int n);
 
 #endif
