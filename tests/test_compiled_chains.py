@@ -196,14 +196,15 @@ def same_from_the_top(model, settings_, listed, steps):
 @settings(deadline=None, max_examples=60)
 @given(st.text("abcdefgh \n", min_size=1, max_size=80), st.integers(1, 4),
        st.sampled_from(["top_k", "top_p", "min_p", "top_h", "eta_cutoff", "p_less",
-                        "top_n_sigma"]),
+                        "top_n_sigma", "mirostat"]),
        st.floats(0.01, 0.99), st.integers(1, 12), st.sampled_from([0.0, 0.3, 1.0, 2.5]),
        st.integers(0, 40))
 def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x, k, t, listed):
     text += "\n"
     model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t")
-    value = k if link == "top_k" else 1 if link == "p_less" else x
-    same_from_the_top(model, {link: value, "temperature": t}, listed, 60)
+    value = k if link == "top_k" else 1 if link == "p_less" else 2 if link == "mirostat" else x
+    extra = {"mirostat_tau": 4 * x} if link == "mirostat" else {}
+    same_from_the_top(model, {link: value, "temperature": t, **extra}, listed, 60)
 
 
 @settings(deadline=None, max_examples=40)
@@ -278,3 +279,15 @@ def test_penalties_then_top_k_on_a_large_vocabulary_cut_from_the_top_down(settin
     chain = build_chain(settings)
     same(word, [chain, chain], [0, 1], word.tokenizer.encode("the king , the king and the"),
          150)
+
+
+@pytest.mark.parametrize("settings", [
+    {"mirostat": 2, "mirostat_tau": 1.0, "temperature": 0.8},
+    {"mirostat": 2, "mirostat_tau": 3.0, "mirostat_eta": 0.5, "temperature": 1.3},
+    {"mirostat": 2, "temperature": 0.8}])
+def test_mirostat_after_a_temperature_on_a_large_vocabulary_cuts_from_the_top_down(settings):
+    # its bound from the tempered row's log-partition (csrc/draw.c, mirostat_top): the same
+    # tokens and the same mu as the whole row, step after step
+    word = store.load("shakespeare-word")
+    chain = build_chain(settings)
+    same(word, [chain, chain], [0, 1], word.tokenizer.encode("KING"), 120)

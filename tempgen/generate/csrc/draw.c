@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "moments.h"
 #include "ranked.h"
 #include "ranking.h"
 #include "rowset.h"
@@ -149,11 +150,65 @@ static int touched_top_k(Cache *s, Work *k, const Chain *ch, int lead, State *st
     return 0;
 }
 
+/* Whether every token of the row has p >= floor_p (1; 0 when not known; -1 when out of
+ * memory): of an interpolated model (p = gamma p' + u, u >= 0 at every level) each p is at
+ * least the gammas' product times the least p of the empty context's row (the last of its
+ * ranking). */
+static int keeps_all(Cache *s, Work *k, const int64_t *rank, int n, double floor_p) {
+    for (int lv = 1; lv <= n; lv++)
+        if (s->m->lv[lv].u) return 0; /* (a back-off model may list p below gamma p') */
+    int k0;
+    const Kept *R = kept_of(s, rank, 1, &k0);
+    const Ranking *root = R ? root_ranking(s, k, R) : NULL;
+    if (!root) return -1;
+    double least = outside(s->m, root->p[root->n - 1], rank, 1, n);
+    return floor_p <= least * (1 - 1e-9);
+}
+
+/* A plain temperature then Mirostat 2, on a large vocabulary: the tokens of surprise at most
+ * mu under the tempered row, q = p^b / e^L(b) with L the row's log-partition (moments.h),
+ * are those of p >= e^((L - mu ln 2) / b); read from the top down, kept by Mirostat's own
+ * rule on that q (chain.c, mirostat_cut) and renormalised, as the whole row gives them.
+ * Into k->cur with their log q; 1: the whole row instead; 2: every token stays (the
+ * tempered row, drawn as T alone); -1: out of memory. */
+static int mirostat_top(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank,
+                        int n, double *t) {
+    const Link *temp = &ch->link[0];
+    double b = 1.0 / temp->x[0], mu = st->mu, out[3] = {0.0, 0.0, 0.0}, lp = 0.0;
+    int ti = temp_index(s, temp->x[0]);
+    if (ti < 0 || isnan(mu)) return 1;
+    if (row_moments_at(s, rank, n, 0, ti, out, &lp) < 0) return -1;
+    double floor = exp2(-(mu + MARGIN));
+    Link wide = {.kind = L_EPSILON_CUTOFF,
+                 .x = {exp((out[0] + log(floor)) / b) * (1 - 1e-6), 0.0, 0.0}};
+    int keeps = keeps_all(s, k, rank, n, wide.x[0]);
+    if (keeps) return keeps < 0 ? -1 : 2; /* (the tempered row itself: as T alone) */
+    int r = ranked_cut(s, k, &wide, rank, n);
+    if (r) return r;
+    Cands *c = &k->cur;
+    double mx = largest(c);
+    for (int64_t i = 0; i < c->n; i++) {
+        double q = exp(b * c->w[i] - out[0]);
+        k->flag[i] = q > floor * (1 + 1e-9) || (q >= floor * (1 - 1e-9) && -log2(q) <= mu + MARGIN) ||
+                     c->w[i] == mx;
+    }
+    keep_marked(c, k->flag);
+    Chain tempered = {.n = 1, .link = {*temp}};
+    run_from(&tempered, 0, k, c, st, t); /* (renormalised on the tokens kept) */
+    return 0;
+}
+
+static int mirostat_fits(const Cache *s, const Chain *ch) {
+    return s->dense == 1 && ch->n == 2 && ch->link[0].kind == L_TEMPERATURE &&
+           ch->link[0].x[1] == 0 && ch->link[0].x[0] > 0 && isfinite(ch->link[0].x[0]) &&
+           ch->link[1].kind == L_MIROSTAT;
+}
+
 int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
                uint64_t key, Drawn *d, double *t) {
     const double *lp = k->lp;
     Cands *c = &k->cur;
-    int from = 0, lead = touching(ch), whole = 1;
+    int from = 0, lead = touching(ch), whole = 1, done = 0;
     if (ranked_fits(s, ch)) { /* the first link's cut without the whole row */
         whole = ranked_cut(s, k, &ch->link[0], rank, n);
         if (whole < 0) return -1;
@@ -162,6 +217,14 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
     } else if (lead > 0 && lead < ch->n && s->dense == 1 && ch->link[lead].kind == L_TOP_K) {
         whole = touched_top_k(s, k, ch, lead, st, rank, n);
         if (whole < 0) return -1;
+    } else if (mirostat_fits(s, ch)) {
+        whole = mirostat_top(s, k, ch, st, rank, n, t);
+        if (whole < 0) return -1;
+        if (whole == 2) { /* (nothing cut: the row tempered, drawn without the row) */
+            *t = ch->link[0].x[0];
+            return sparse_draw(s, k, NULL, NULL, rank, n, temp_index(s, *t), key, d);
+        }
+        done = !whole; /* (its chain run, and *t set) */
     }
     if (whole) {
         if (!(lp = log_row(s, k, rank, n))) return -1;
@@ -173,7 +236,7 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
         }
         c->n = o;
     }
-    run_chain(ch, from, k, st, t);
+    if (!done) run_chain(ch, from, k, st, t);
     /* the draw (generate/draw.py), and q's entropy (tempering.py): q is log q's exp */
     double zsum = 0.0, *q = k->p;
     exps(c->w, q, c->n);

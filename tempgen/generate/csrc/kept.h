@@ -104,6 +104,13 @@ static inline double value(const Kept *K, int64_t w, int64_t *place) {
     return K->p[w];
 }
 
+/* The run's temperature index of t exactly, or -1. */
+static inline int temp_index(const Cache *s, double t) {
+    for (int ti = 0; ti < s->n_temps; ti++)
+        if (s->temps[ti] == t) return ti;
+    return -1;
+}
+
 /* value(K, w, place) for ascending w: *from (0 at first) is where the last one was. */
 double value_after(const Kept *K, int64_t w, int64_t *from, int64_t *place);
 

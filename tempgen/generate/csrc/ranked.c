@@ -136,13 +136,6 @@ static int row_lists(Row *r, Cache *s, Work *k, Kept *K, const int64_t *rank, in
     return 0;
 }
 
-/* The run's temperature index of t exactly, or -1. */
-static int temp_index(const Cache *s, double t) {
-    for (int ti = 0; ti < s->n_temps; ti++)
-        if (s->temps[ti] == t) return ti;
-    return -1;
-}
-
 /* Eta-cutoff's and p-less's bound on p, from the row's log-partition at b = 1 (its entropy,
  * L - L') or at b = 2 (ln sum p^2), without the row (moments.h); -1 when out of memory. */
 static double bound_of(Cache *s, const Link *lk, const int64_t *rank, int n) {
