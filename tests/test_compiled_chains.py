@@ -196,15 +196,19 @@ def same_from_the_top(model, settings_, listed, steps):
 @settings(deadline=None, max_examples=60)
 @given(st.text("abcdefgh \n", min_size=1, max_size=80), st.integers(1, 4),
        st.sampled_from(["top_k", "top_p", "min_p", "top_h", "eta_cutoff", "p_less",
-                        "top_n_sigma", "mirostat"]),
+                        "top_n_sigma", "mirostat", "xtc"]),
        st.floats(0.01, 0.99), st.integers(1, 12), st.sampled_from([0.0, 0.3, 1.0, 2.5]),
        st.integers(0, 40))
 def test_any_model_cut_from_the_top_down_the_same_both_ways(text, order, link, x, k, t, listed):
     text += "\n"
     model = train_model(Corpus(text, "t", "", len(text)), "char", order, "t")
-    value = k if link == "top_k" else 1 if link == "p_less" else 2 if link == "mirostat" else x
-    extra = {"mirostat_tau": 4 * x} if link == "mirostat" else {}
-    same_from_the_top(model, {link: value, "temperature": t, **extra}, listed, 60)
+    if link == "xtc":  # (XTC then T: the tempered row changed at its top tokens)
+        settings_ = {"xtc_probability": x, "xtc_threshold": x / 2}
+    else:
+        value = k if link == "top_k" else 1 if link == "p_less" else 2 if link == "mirostat" \
+            else x
+        settings_ = {link: value, **({"mirostat_tau": 4 * x} if link == "mirostat" else {})}
+    same_from_the_top(model, {**settings_, "temperature": t}, listed, 60)
 
 
 @settings(deadline=None, max_examples=40)
@@ -291,3 +295,16 @@ def test_mirostat_after_a_temperature_on_a_large_vocabulary_cuts_from_the_top_do
     word = store.load("shakespeare-word")
     chain = build_chain(settings)
     same(word, [chain, chain], [0, 1], word.tokenizer.encode("KING"), 120)
+
+
+@pytest.mark.parametrize("settings", [
+    {"xtc_probability": 0.5, "xtc_threshold": 0.1, "temperature": 0.8},
+    {"xtc_probability": 1.0, "xtc_threshold": 0.05, "temperature": 1.2},
+    {"xtc_probability": 0.2, "xtc_threshold": 0.01, "temperature": 0.3},
+    {"xtc_probability": 0.9, "xtc_threshold": 0.2, "temperature": 2.0}])
+def test_xtc_then_a_temperature_on_a_large_vocabulary_draws_the_short_way(settings):
+    # the mixture is the tempered row with its excluded tokens' weights scaled (csrc/draw.c,
+    # xtc_short): the same tokens and figures as the whole row
+    word = store.load("shakespeare-word")
+    chain = build_chain(settings)
+    same(word, [chain, chain], [0, 1], word.tokenizer.encode("the king , the"), 120)

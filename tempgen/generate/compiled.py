@@ -179,9 +179,12 @@ class Decoder:
         for c in others:
             first = c.links[0].name if c.links else None
             t = {"eta_cutoff": 1.0, "p_less": 0.5}.get(first)
-            if [lk.name for lk in c.links] == ["temperature", "mirostat"] and \
-                    len(c.links[0].settings) == 1 and 0 < c.temperature < math.inf:
-                t = c.temperature  # (Mirostat's bound: the tempered row's log-partition)
+            names = [lk.name for lk in c.links]
+            if names in (["temperature", "mirostat"], ["xtc", "temperature"]) and \
+                    len(c.links[names.index("temperature")].settings) == 1 and \
+                    0 < c.temperature < math.inf:
+                t = c.temperature  # (Mirostat's bound, XTC's share: the tempered row's
+                # log-partition; the draw at T as T alone's)
             if t is not None and t not in plain:
                 plain.append(t)
         self.row_temp = np.array([plain.index(t) if t is not None else -1 for t in tempered],

@@ -198,6 +198,59 @@ static int mirostat_top(Cache *s, Work *k, const Chain *ch, State *st, const int
     return 0;
 }
 
+/* XTC then a plain temperature, on a large vocabulary: the mixture of its two outcomes is
+ * the tempered row with its excluded tokens' weights times (1 - P) / ((1 - P) + P / s), s the
+ * kept tokens' share of the tempered row (xtc.c, xtc_tempered): a row changed at the few top
+ * tokens, drawn the short way as a logit bias of T ln that factor (sparse_draw). The top
+ * tokens (p >= threshold) are read from the top down; s comes from the row's log-partition.
+ * 1: the whole row instead; -1: out of memory. */
+static int xtc_short(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank,
+                     int n, uint64_t key, Drawn *d, double *t) {
+    double prob = ch->link[0].x[0], thr = ch->link[0].x[1] * (1 - MARGIN), T = ch->link[1].x[0];
+    double b = 1.0 / T, out[3] = {0.0, 0.0, 0.0}, lp = 0.0;
+    int ti = temp_index(s, T);
+    if (ti < 0) return 1;
+    Link top = {.kind = L_EPSILON_CUTOFF, .x = {thr * (1 - 1e-6), 0.0, 0.0}};
+    int r = ranked_cut(s, k, &top, rank, n);
+    if (r) return r;
+    Cands *c = &k->cur;
+    int64_t count = 0, least = -1;
+    double low = INFINITY;
+    for (int64_t i = 0; i < c->n; i++) { /* (as xtc.c's xtc_cut chooses them) */
+        double p = exp(c->w[i]);
+        if (p >= thr) {
+            count++;
+            if (p < low) low = p;
+        }
+    }
+    *t = T;
+    if (count < 2) /* (nothing excluded: the row tempered) */
+        return sparse_draw(s, k, NULL, NULL, rank, n, ti, key, d);
+    for (int64_t i = 0; i < c->n; i++)
+        if (exp(c->w[i]) >= thr && exp(c->w[i]) <= low * (1 + MARGIN)) least = i;
+    if (row_moments_at(s, rank, n, 0, ti, out, &lp) < 0) return -1;
+    int64_t *ids = k->touched, m = 0; /* (free: no link of this chain uses them) */
+    double gone = 0.0, *bias = k->sel;
+    for (int64_t i = 0; i < c->n; i++)
+        if (exp(c->w[i]) >= thr && i != least) {
+            ids[m++] = c->id[i];
+            gone += exp(b * c->w[i] - out[0]);
+        }
+    double share = 1.0 - gone;
+    if (!(share > XTC_SHARE_FLOOR)) return 1;
+    double factor = log1p(-prob) - log((1 - prob) + prob / share);
+    for (int64_t j = 0; j < m; j++) bias[j] = T * factor;
+    Chain biased = {.n = 2, .link = {{.kind = L_LOGIT_BIAS}, ch->link[1]}, .n_bias = m,
+                    .bias_id = ids, .bias_w = bias};
+    return sparse_draw(s, k, &biased, st, rank, n, ti, key, d);
+}
+
+static int xtc_fits(const Cache *s, const Chain *ch) {
+    return s->dense == 1 && ch->n == 2 && ch->link[0].kind == L_XTC &&
+           ch->link[0].x[0] > 0 && ch->link[0].x[1] <= 0.5 && ch->link[1].kind == L_TEMPERATURE &&
+           ch->link[1].x[1] == 0 && ch->link[1].x[0] > 0 && isfinite(ch->link[1].x[0]);
+}
+
 static int mirostat_fits(const Cache *s, const Chain *ch) {
     return s->dense == 1 && ch->n == 2 && ch->link[0].kind == L_TEMPERATURE &&
            ch->link[0].x[1] == 0 && ch->link[0].x[0] > 0 && isfinite(ch->link[0].x[0]) &&
@@ -217,6 +270,9 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
     } else if (lead > 0 && lead < ch->n && s->dense == 1 && ch->link[lead].kind == L_TOP_K) {
         whole = touched_top_k(s, k, ch, lead, st, rank, n);
         if (whole < 0) return -1;
+    } else if (xtc_fits(s, ch)) {
+        whole = xtc_short(s, k, ch, st, rank, n, key, d, t);
+        if (whole <= 0) return whole;
     } else if (mirostat_fits(s, ch)) {
         whole = mirostat_top(s, k, ch, st, rank, n, t);
         if (whole < 0) return -1;
