@@ -231,6 +231,26 @@ static void tfs(Work *k, Cands *c, double z) {
 static void top_h(Work *k, Cands *c, double h) {
     int64_t n = c->n, m = n < TOP_H_TOKENS ? n : TOP_H_TOKENS;
     if (h <= 0 || n == 0) return;
+    if (n <= TOP_H_TOKENS) { /* all of them weigh: no sort, the likeliest taken in turn */
+        double *z = k->tmp, *p = k->p, lt = log(shifted(c, z, p)), *terms = k->sel;
+        double all = 0.0, cum = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            terms[i] = p[i] > 0 ? -p[i] * (z[i] - lt) : 0.0;
+            all += terms[i];
+            k->flag[i] = 0;
+        }
+        for (int64_t taken = 0; taken < n; taken++) { /* (the terms are >= 0: once past
+                                                       * the bound, every later one is) */
+            int64_t best = -1;
+            for (int64_t i = 0; i < n; i++) /* the likeliest not yet taken (the first of ties) */
+                if (!k->flag[i] && (best < 0 || c->w[i] > c->w[best])) best = i;
+            cum += terms[best];
+            if (taken > 0 && !(cum <= h * all + MARGIN)) break;
+            k->flag[best] = 1;
+        }
+        keep_marked(c, k->flag);
+        return;
+    }
     int32_t *order = k->order;
     sort_by(c->w, n, -1, order, k->order2);
     Cands top = {.n = m, .id = NULL, .w = k->sel}; /* (shifted reads the weights alone) */
