@@ -22,25 +22,9 @@ def status(message: str):
 def reading_bar(total: int | None, label: str):
     """A bar of bytes read out of `total` (None: not known beforehand), with the time left,
     on stderr (terminals only). Yields update(done, label=None)."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import DownloadColumn, TimeRemainingColumn
 
-    console = Console(stderr=True)
-    with Progress(TextColumn("{task.description:<22}"), BarColumn(), DownloadColumn(),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
-                  transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task(label, total=total)
-
-        def update(done: int, label: str | None = None) -> None:
-            bar.update(task, completed=done, **({"description": label} if label else {}))
-
+    with _bar(total, label, DownloadColumn(), TimeRemainingColumn()) as update:
         yield update
 
 
@@ -48,18 +32,22 @@ def reading_bar(total: int | None, label: str):
 def parts_bar(total: int, label: str):
     """A bar of parts done out of `total`, on stderr (terminals only). Yields
     update(done, label=None)."""
+    from rich.progress import MofNCompleteColumn
+
+    with _bar(total, label, MofNCompleteColumn()) as update:
+        yield update
+
+
+@contextmanager
+def _bar(total: int | None, label: str, *columns):
+    """A labelled bar with `columns` (the first after the bar) and the time elapsed."""
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True,
+    first, rest = columns[0], columns[1:]
+    with Progress(TextColumn("{task.description:<22}"), BarColumn(), first,
+                  TimeElapsedColumn(), *rest, console=console, transient=True,
                   disable=not console.is_terminal) as bar:
         task = bar.add_task(label, total=total)
 
