@@ -306,6 +306,10 @@ def test_the_t_box_and_the_slider_agree_and_the_sweep_follows(page, server):
     settle(page)
     column = page.locator("#columns .column").nth(0).locator(".text").inner_text()
     assert column == cli_sample("-t", 0.5, "-n", 25, "--seed", 4)
+    page.evaluate("document.querySelector('#columns .column').dataset.drawn = 'before'")
+    page.dispatch_event("#length", "change")  # (as on blur: a change to what it holds already)
+    settle(page)  # redraws nothing, so a click that blurs the box lands where it pressed
+    assert page.locator("#columns .column").nth(0).get_attribute("data-drawn") == "before"
     page.locator("#columns .column").nth(1).locator(".tok").nth(4).click()  # a sweep token
     settle(page)
     assert page.input_value("#t-box") == "1"

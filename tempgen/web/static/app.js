@@ -10,7 +10,9 @@ async function track(promise) {
   try {
     return await promise;
   } finally {
-    document.body.dataset.busy = --busy;
+    // (a task later: a call its caller starts next counts first, so the page never reads
+    // as idle between a call and the one it leads to)
+    setTimeout(() => { document.body.dataset.busy = --busy; });
   }
 }
 let state = read();
@@ -254,7 +256,10 @@ function wire() {
     }
     setT(t);
   });
+  // (a change the state already holds, as when the box loses focus, redraws nothing: a
+  // click that blurred it still lands on the token it pressed)
   const edit = (id, key, parse = (v) => v) => $(id).addEventListener("change", () => {
+    if (parse($(id).value) === state[key]) return;
     state[key] = parse($(id).value);
     state.choices = [];
     refresh();
@@ -267,7 +272,9 @@ function wire() {
   for (const input of document.querySelectorAll("[data-setting]")) {
     input.addEventListener("change", () => {
       const value = input.value.trim();
-      if (value === "" || Number(value) === Number(input.dataset.default)) {
+      const neutral = value === "" || Number(value) === Number(input.dataset.default);
+      if ((neutral ? undefined : Number(value)) === state.samplers[input.id]) return;
+      if (neutral) {
         delete state.samplers[input.id];
       } else {
         state.samplers[input.id] = Number(value);
@@ -285,6 +292,7 @@ function wire() {
     runSweep();
   });
   $("temps").addEventListener("change", () => {
+    if ($("temps").value === state.temps) return;
     state.temps = $("temps").value;
     write(state);
     runSweep();
