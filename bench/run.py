@@ -217,6 +217,10 @@ def main() -> None:
 
     chains.report(child, mark)
     print()
+    import calibrating
+
+    calibrating.report(mark)
+    print()
     import coupling
 
     coupling.report(mark)
@@ -292,5 +296,9 @@ if __name__ == "__main__":
         import chains
 
         chains.report(child, mark)
+    elif sys.argv[1:] == ["calibrate"]:  # (python bench/run.py calibrate)
+        import calibrating
+
+        calibrating.report(mark)
     else:
         main()

@@ -13,7 +13,6 @@ from tempgen.cli import cli
 from tempgen.generate.draw import streams
 from tempgen.generate.samplers.chain import build_chain
 from tempgen.generate.tempering import entropy_bits, tempered_moments
-from tempgen.io.spool import IdSpool
 from tempgen.lm import store
 
 
@@ -90,15 +89,35 @@ def test_the_moments_are_the_direct_ones(name, fast, monkeypatch):
     ids = model.tokenizer.encode("JULIET.\nO Romeo, Romeo! wherefore art thou Romeo?\n")
     ids = ids[ids >= 0]
     temps = [0.3, 1.0, 2.5]
-    with IdSpool() as spool:
-        spool.append(ids)
-        text = calibration.TextMoments(model, spool, fast)
+    with calibration.text_moments(model, fast) as text:
+        assert isinstance(text, calibration.Tallied) == fast
+        for lo in range(0, len(ids), 5):  # (a few ids at a time: contexts across them)
+            text.add(ids[lo:lo + 5], ids[max(0, lo - model.width):lo])
         sums = text.at(temps)
+        assert text.n == len(ids)
     ctx = model.stream_contexts(ids)
     logp = model.logprobs(ctx)
     want = np.array([[m.sum() for m in tempered_moments(logp, t)] for t in temps])
     np.testing.assert_allclose(sums, want, rtol=1e-9, atol=1e-9)  # (at T = 1 sum L is 0)
     assert text.total_logp == pytest.approx(model.score(ctx, ids).sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("room", [1 << 14, 1 << 24])  # (a small room: renewed often)
+def test_the_rows_sums_are_the_direct_ones_however_often_the_room_runs_out(room, monkeypatch):
+    from tempgen.generate import compiled
+
+    monkeypatch.setattr(compiled, "SPARSE_BYTES", room)
+    model = store.load("shakespeare-word")
+    ids = sampled(model, 1.2, 3000)  # (many rows, many parents kept in turn)
+    temps = [0.25, 1.0, 4.0]
+    counts = np.zeros(model.ngram.n_contexts, dtype=np.int64)
+    logp = model.score(model.stream_contexts(ids), ids, counts)
+    assert counts.sum() == len(ids) and np.count_nonzero(counts) > 1000
+    sums = compiled.rows_moments(model, temps, counts)
+    rows = model.logprobs(model.stream_contexts(ids))
+    want = np.array([[m.sum() for m in tempered_moments(rows, t)] for t in temps])
+    np.testing.assert_allclose(sums, want, rtol=1e-9, atol=1e-7)
+    assert logp.sum() == pytest.approx(rows[np.arange(len(ids)), ids].sum(), rel=1e-12)
 
 
 def ternary_min(f, lo: float, hi: float) -> float:
@@ -122,9 +141,8 @@ def test_t_star_is_the_least_cross_entropy(name, t, fast):
     model = store.load(name)
     ids = sampled(model, t, 3000 if model.level == "char" else 300)
     result = calibrate_ids(model, [ids], compiled_loop=fast)
-    with IdSpool() as spool:  # (one pass a point: the moments are the direct ones, above)
-        spool.append(ids)
-        text = calibration.TextMoments(model, spool)
+    with calibration.text_moments(model, False) as text:  # (the moments are the direct ones)
+        text.add(ids, ids[:0])
         sum_l = lambda x: float(text.at([x])[0, 0])  # noqa: E731
         want = ternary_min(lambda x: sum_l(x) - text.total_logp / x, 0.05, 20.0)
     assert result.t_star == pytest.approx(want, rel=1e-6)

@@ -6,32 +6,37 @@ So, over N scored tokens, N ln2 CE = sum_c L_c(b) - b A, with A the log-likeliho
 convex in b, its derivative sum_c L'_c(b) - A (L' = E_q[z]) and second derivative
 sum_c L''_c(b) >= 0 (L'' = Var_q[z]).
 
-Two passes over the text find the minimum. The first computes the sums of L, L' and L'' at
-the curve's temperatures and the ends of the range: the curve itself, and the two of them
-between which the derivative turns positive, where a cubic through its values and slopes
-places the minimum to about 1e-4. The second computes them there, and one step of Newton's
-method takes the minimum to about 1e-8 (the cross-entropy there to the last bits). The
-text's ids wait on disk between passes (io/spool.py); each pass reads them a chunk at a
-time: the compiled loop sums a chunk's rows without building them (csrc/moments.c), numpy
-builds the rows of a chunk's distinct contexts.
+Two rounds of sums find the minimum. The first computes the sums of L, L' and L'' at the
+curve's temperatures and the ends of the range: the curve itself, and the two of them between
+which the derivative turns positive, where a cubic through its values and slopes places the
+minimum to about 1e-4. The second computes them there, and one step of Newton's method takes
+the minimum to about 1e-8 (the cross-entropy there to the last bits).
+
+The compiled loop reads the text once: it counts the positions of each row of the model (a
+row is named by the deepest context of the model its context matches, so there are at most
+as many as the model has contexts, whatever the text's length), and each round sums over
+those rows without building them (csrc/moments.c). Without it the text's ids wait on disk
+(io/spool.py) and each round is a pass over them, numpy building the rows of a chunk's
+distinct contexts.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from tempgen.analysis.scoring import known_pieces
+from tempgen.analysis.scoring import known_pieces, stream_logprobs
 from tempgen.generate import compiled
 from tempgen.generate.tempering import tempered_moments, weighted_sums
 from tempgen.io.spool import IdSpool
 from tempgen.lm.tokenizer import UNKNOWN
 
 CHUNK_BYTES = 16 << 20  # rows of one chunk of a pass (numpy)
-CHUNK = 1 << 17  # positions per chunk of a pass, at most
+CHUNK = 1 << 17  # positions per chunk of a pass (numpy), at most
 POINTS = (0.25, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 4.0)  # the curve's temperatures
 
 
@@ -51,34 +56,52 @@ class Calibration:
                 "curve": [{"temperature": t, "bits": b} for t, b in self.curve]}
 
 
-class TextMoments:
-    """A text's positions (their ids spooled), and per pass the sums over them of L, L' and
-    L'' at the temperatures asked, with the number of positions and A."""
+class Tallied:
+    """A text read once, as `eval` reads it: ln p of its tokens summed, and how many of its
+    positions each row of the model has (memory one count a context of the model). `at`
+    then sums L, L' and L'' over those rows in the compiled loop, each once, times its
+    count."""
 
-    def __init__(self, model, spool: IdSpool, compiled_loop: bool = True):
-        self.model, self.spool = model, spool
-        self.fast = compiled_loop and compiled.fits(model)
-        self.chunk = CHUNK if self.fast else max(1, min(CHUNK, CHUNK_BYTES //
-                                                        (8 * model.vocab_size)))
+    def __init__(self, model):
+        self.model = model
+        self.counts = np.zeros(model.ngram.n_contexts, dtype=np.int64)
         self.n, self.total_logp = 0, 0.0
+
+    def add(self, ids: np.ndarray, before: np.ndarray) -> None:
+        """The next ids of the text, `before` the ids before them (at most the width)."""
+        logp = stream_logprobs(self.model, ids, before, self.counts)
+        self.total_logp += float(logp.sum())
+        self.n += len(logp)
+
+    def at(self, temps: Sequence[float]) -> np.ndarray:
+        """(len(temps), 3), the sums of L, L' and L'' at each temperature."""
+        return compiled.rows_moments(self.model, temps, self.counts)
+
+
+class Spooled:
+    """A text's ids on disk (io/spool.py), and per pass over them (numpy: the rows of a
+    chunk's distinct contexts) the sums of L, L' and L'' at the temperatures asked, with the
+    number of positions and A."""
+
+    def __init__(self, model, spool: IdSpool):
+        self.model, self.spool = model, spool
+        self.chunk = max(1, min(CHUNK, CHUNK_BYTES // (8 * model.vocab_size)))
+        self.n, self.total_logp = 0, 0.0
+
+    def add(self, ids: np.ndarray, before: np.ndarray) -> None:
+        self.spool.append(ids)
 
     def at(self, temps: Sequence[float]) -> np.ndarray:
         """One pass: (len(temps), 3), the sums of L, L' and L'' at each temperature."""
         sums, n, logp = np.zeros((len(temps), 3)), 0, 0.0
-        moments = compiled.Moments(self.model, temps) if self.fast else None
         for contexts, targets in self._positions():
             n += len(targets)
-            if moments is not None:
-                moments.add(contexts, targets)
-                continue
             unique, order, which = self.model.distinct(contexts)
             counts = np.bincount(which, minlength=len(unique)).astype(np.float64)
             rows = self.model.logprobs(unique)
             logp += float(rows[which, targets[order]].sum())
             for i, t in enumerate(temps):
                 sums[i] += [float(weighted_sums(m, counts)) for m in tempered_moments(rows, t)]
-        if moments is not None:
-            sums, logp = moments.result(), moments.logp
         self.n, self.total_logp = n, logp
         return sums
 
@@ -91,6 +114,17 @@ class TextMoments:
             yield self.model.stream_contexts(ids, before)[known], ids[known]
             if width:
                 before = np.concatenate([before, ids])[-width:]
+
+
+@contextmanager
+def text_moments(model, compiled_loop: bool = True) -> Iterator[Tallied | Spooled]:
+    """Where a text's ids go to be summed: the compiled loop's tally when it takes the
+    model, else a spool that numpy passes over."""
+    if compiled_loop and compiled.fits(model):
+        yield Tallied(model)
+        return
+    with IdSpool() as spool:
+        yield Spooled(model, spool)
 
 
 def calibrate(model, chunks: Iterable[str], label: str = "<text>", lo: float = 0.05,
@@ -107,10 +141,9 @@ def calibrate_ids(model, id_chunks: Iterable[np.ndarray], label: str = "<text>",
                   compiled_loop: bool = True) -> Calibration:
     """`calibrate` for a text's token ids, in chunks of any size."""
     unknown = {} if unknown is None else unknown
-    with IdSpool() as spool:
-        for part, _ in known_pieces(model, id_chunks, label, unknown):
-            spool.append(part)
-        text = TextMoments(model, spool, compiled_loop)
+    with text_moments(model, compiled_loop) as text:
+        for part, before in known_pieces(model, id_chunks, label, unknown):
+            text.add(part, before)
         anchors = sorted({lo, hi, 1.0, *POINTS})
         first = text.at(anchors)
         n, logp = text.n, text.total_logp

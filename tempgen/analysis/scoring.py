@@ -27,16 +27,16 @@ class Evaluation:
         return asdict(self)
 
 
-def stream_logprobs(model, ids: np.ndarray, before=()) -> np.ndarray:
+def stream_logprobs(model, ids: np.ndarray, before=(), row_counts=None) -> np.ndarray:
     """ln p of every known token of `ids`, the text so far being `before` (from the begin
     symbol): (n_known,). An unknown token is not scored, and later contexts back off past
-    it."""
+    it. row_counts: as the model's `score` takes it."""
     ids = np.asarray(ids, dtype=np.int64)
     contexts = model.stream_contexts(ids, before)
     known = ids != UNKNOWN
     if known.all():
-        return model.score(contexts, ids)
-    return model.score(contexts[known], ids[known])
+        return model.score(contexts, ids, row_counts)
+    return model.score(contexts[known], ids[known], row_counts)
 
 
 def known_pieces(model, id_chunks: Iterable[np.ndarray], label: str, unknown: dict):

@@ -233,25 +233,16 @@ class Decoder:
         return tokens, logp, logq, entropy, temps, mus
 
 
-class Moments:
-    """Sums over rows of the log-partition L(b) = ln sum_w p_w^b at temperatures 1/b and its
-    first two derivatives in b (csrc/moments.c), with what the run keeps of the model kept
-    from one call to the next."""
-
-    def __init__(self, model, temperatures):
-        tables, spec = _tables(model)
-        self.temps = np.ascontiguousarray(temperatures, dtype=np.float64)
-        dense, depth = levels(tables, len(self.temps))
-        self.run = _compiled.start(spec, self.temps, (), dense, depth, SPARSE_BYTES,
-                                   np.arange(model.vocab_size, dtype=np.int32))
-        self.sums = np.zeros(3 * len(self.temps))
-        self.logp = 0.0
-
-    def add(self, contexts: np.ndarray, targets: np.ndarray) -> None:
-        """Rows: their contexts (n, width) and the tokens that followed (n,)."""
-        self.logp += _compiled.moments(self.run, np.ascontiguousarray(contexts, np.int64),
-                                       np.ascontiguousarray(targets, np.int64), self.sums)
-
-    def result(self) -> np.ndarray:
-        """(temperatures, 3): sum of L, of L' and of L''."""
-        return self.sums.reshape(-1, 3)
+def rows_moments(model, temperatures, counts: np.ndarray) -> np.ndarray:
+    """(temperatures, 3): the sums of `Moments` over the model's rows, row k counts[k] times
+    (k: the row's number, lm/ngram.py's row_keys), each row worked out once. The rows are
+    taken in their numbers' order: those of one parent context together, so the contexts
+    the run keeps for one are there for the next (csrc/kept.h)."""
+    tables, spec = _tables(model)
+    dense, depth = levels(tables, len(temperatures))
+    run = _compiled.start(spec, np.asarray(temperatures, dtype=np.float64), (), dense, depth,
+                          SPARSE_BYTES, np.arange(tables.vocab_size, dtype=np.int32))
+    keys = np.flatnonzero(counts)
+    out = np.zeros(3 * len(temperatures))
+    _compiled.rows_moments(run, keys, counts[keys].astype(np.float64), out)
+    return out.reshape(-1, 3)

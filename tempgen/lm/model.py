@@ -115,8 +115,9 @@ class Model:
         """p of the next token with no context at all (every position a wall): (vocab,)."""
         return self.ngram.probs(np.full((1, self.width), -1, dtype=np.int64))[0]
 
-    def score(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        return self.ngram.score(contexts, targets)
+    def score(self, contexts: np.ndarray, targets: np.ndarray,
+              row_counts: np.ndarray | None = None) -> np.ndarray:
+        return self.ngram.score(contexts, targets, row_counts)
 
     def distinct(self, contexts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Contexts (n, width) grouped by the row they give: (distinct contexts (d, width),

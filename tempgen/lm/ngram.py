@@ -180,6 +180,18 @@ class NGramModel:
             ranks.append(find(self.ctx_keys[k], ranks[-1] * self.key_base + walled[:, -k]))
         return ranks
 
+    @property
+    def n_contexts(self) -> int:
+        """Contexts of every length, the empty one included: the bound of `row_keys`."""
+        return 1 + sum(len(keys) for keys in self.ctx_keys.values())
+
+    def row_keys(self, ranks: list[np.ndarray]) -> np.ndarray:
+        """Each context's row by number among the model's contexts, length by length: its
+        longest matched suffix's, which names the row (csrc/lookup.h: key_ranks)."""
+        starts = np.cumsum([0, 1] + [len(self.ctx_keys[k]) for k in range(1, self.order - 1)])
+        depth = sum(r >= 0 for r in ranks[1:])  # (-1 past the first suffix not matched)
+        return starts[depth] + np.stack(ranks)[depth, np.arange(len(ranks[0]))]
+
     def context_ranks(self, contexts: np.ndarray) -> list[np.ndarray]:
         """`ranks` of raw contexts (walls applied first)."""
         return self.ranks(self.walls(contexts))
@@ -194,11 +206,9 @@ class NGramModel:
                            (which, self.succ_token[m][entry]), self.u(m, entry, ranks[which]))
 
     def probs(self, contexts: np.ndarray) -> np.ndarray:
-        """Next-token probabilities, (batch, order-1) int contexts -> (batch, vocab) float64.
-
-        Each row starts from the dense row of its longest short suffix (`_dense`), then
-        `extend` adds the longer matched contexts.
-        """
+        """Next-token probabilities, (batch, order-1) int contexts -> (batch, vocab) float64:
+        each row from the dense row of its longest short suffix (`_dense`), then `extend`
+        adds the longer matched contexts."""
         contexts = _as_contexts(contexts, self.order)
         ranks = self.context_ranks(contexts)
         dense = self._dense()
@@ -235,12 +245,13 @@ class NGramModel:
         with np.errstate(divide="ignore"):
             return np.log(self.probs(contexts))
 
-    def score(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    def score(self, contexts: np.ndarray, targets: np.ndarray,
+              row_counts: np.ndarray | None = None) -> np.ndarray:
         """ln p(target | context) for each row: (batch, order-1), (batch,) -> (batch,).
 
         Targets must be vocabulary ids. Only the asked entries are looked up, so this is far
-        cheaper than `logprobs` when the whole row is not needed (evaluation).
-        """
+        cheaper than `logprobs` when the whole row is not needed (evaluation). row_counts
+        (int64, `n_contexts`): if given, one more at each row's `row_keys`."""
         contexts = _as_contexts(contexts, self.order)
         targets = np.asarray(targets, dtype=np.int64)
         ctx = self.walls(contexts)
@@ -255,6 +266,8 @@ class NGramModel:
         ctx_start = run_starts(key[first] >> bits) if exact else np.ones(len(first), bool)
         ctx_of = np.cumsum(ctx_start) - 1  # n-gram -> its distinct context
         ranks = self.ranks(ctx[order[first[ctx_start]]])
+        if row_counts is not None:  # (each distinct context as many times as it is there)
+            np.add.at(row_counts, self.row_keys(ranks), np.diff([*first[ctx_start], len(key)]))
         t = targets[order[first]]
         p = np.full(len(first), 1.0 / self.vocab_size)
         for m in range(1, self.order + 1):
@@ -272,10 +285,7 @@ class NGramModel:
 
     def ngram_seen(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Whether each full top-order n-gram (context + target) occurred in training: (batch,).
-
-        A row whose context is cut short (by the text start or an unknown token) holds no
-        top-order n-gram and is False.
-        """
+        A row whose context is cut short (by the text start or an unknown token) is False."""
         contexts = _as_contexts(contexts, self.order)
         c = self.context_ranks(contexts)[-1]
         want = c * self.vocab_size + np.asarray(targets, dtype=np.int64)

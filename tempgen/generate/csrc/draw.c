@@ -174,10 +174,10 @@ static int keeps_all(Cache *s, Work *k, const int64_t *rank, int n, double floor
 static int mirostat_top(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank,
                         int n, double *t) {
     const Link *temp = &ch->link[0];
-    double b = 1.0 / temp->x[0], mu = st->mu, out[3] = {0.0, 0.0, 0.0}, lp = 0.0;
+    double b = 1.0 / temp->x[0], mu = st->mu, out[3] = {0.0, 0.0, 0.0};
     int ti = temp_index(s, temp->x[0]);
     if (ti < 0 || isnan(mu)) return 1;
-    if (row_moments_at(s, rank, n, 0, ti, out, &lp) < 0) return -1;
+    if (row_moments_at(s, rank, n, ti, out) < 0) return -1;
     double floor = exp2(-(mu + MARGIN));
     Link wide = {.kind = L_EPSILON_CUTOFF,
                  .x = {exp((out[0] + log(floor)) / b) * (1 - 1e-6), 0.0, 0.0}};
@@ -207,7 +207,7 @@ static int mirostat_top(Cache *s, Work *k, const Chain *ch, State *st, const int
 static int xtc_short(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank,
                      int n, uint64_t key, Drawn *d, double *t) {
     double prob = ch->link[0].x[0], thr = ch->link[0].x[1] * (1 - MARGIN), T = ch->link[1].x[0];
-    double b = 1.0 / T, out[3] = {0.0, 0.0, 0.0}, lp = 0.0;
+    double b = 1.0 / T, out[3] = {0.0, 0.0, 0.0};
     int ti = temp_index(s, T);
     if (ti < 0) return 1;
     Link top = {.kind = L_EPSILON_CUTOFF, .x = {thr * (1 - 1e-6), 0.0, 0.0}};
@@ -228,7 +228,7 @@ static int xtc_short(Cache *s, Work *k, const Chain *ch, State *st, const int64_
         return sparse_draw(s, k, NULL, NULL, rank, n, ti, key, d);
     for (int64_t i = 0; i < c->n; i++)
         if (exp(c->w[i]) >= thr && exp(c->w[i]) <= low * (1 + MARGIN)) least = i;
-    if (row_moments_at(s, rank, n, 0, ti, out, &lp) < 0) return -1;
+    if (row_moments_at(s, rank, n, ti, out) < 0) return -1;
     int64_t *ids = k->touched, m = 0; /* (free: no link of this chain uses them) */
     double gone = 0.0, *bias = k->sel;
     for (int64_t i = 0; i < c->n; i++)

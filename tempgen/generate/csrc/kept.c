@@ -23,7 +23,7 @@ int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
     s->m = m;
     s->dense = dense;
     s->depth = depth;
-    s->room = room;
+    s->room = s->room_all = room;
     s->temps = temps;
     s->n_temps = n_temps;
     s->leaf_token = leaf_token;
@@ -102,6 +102,15 @@ void cache_free(Cache *s) {
     free(s->ints);
     free(s->doubles);
     memset(s, 0, sizeof *s);
+}
+
+int cache_renew(Cache *s) {
+    Cache was = *s;
+    cache_free(s);
+    int ok = cache_init(s, was.m, was.dense, was.depth, was.room_all, was.temps, was.n_temps,
+                        was.leaf_token);
+    s->sums_only = was.sums_only;
+    return ok;
 }
 
 double value_of(const Kept *K, int64_t w, int64_t i, int64_t *place) {
@@ -194,7 +203,9 @@ static Kept *build_dense(Cache *s, const int64_t *rank, int k, const Kept *P) {
     if (!isfinite(K->sl)) K->sl = K->sll = NAN;
     for (int ti = 0; ti < nt; ti++) {
         totals(s, p, v, K->log_max, s->temps[ti], K->tot + 3 * ti, K->arow + (size_t)ti * v);
-        node_maxima(s, K->arow + (size_t)ti * v, K->amax + (size_t)ti * s->tree_ids, 1, 0, v);
+        if (!s->sums_only)
+            node_maxima(s, K->arow + (size_t)ti * v, K->amax + (size_t)ti * s->tree_ids, 1, 0,
+                        v);
     }
     return K;
 }
@@ -277,9 +288,16 @@ static Kept *build_sparse(Cache *s, const int64_t *rank, int k, const Kept *P) {
         }
         double *w = kp + m + 5 * nt + 3 * m * ti; /* (after p, tot and phi) */
         la[ti] = (Leaves){.pos = lp, .w = w, .tree = w + m};
-        leaves_of(&la[ti], s->buf, a, n, s->token_leaf, s->bits, s->kbuf);
+        if (!s->sums_only) leaves_of(&la[ti], s->buf, a, n, s->token_leaf, s->bits, s->kbuf);
     }
     return K;
+}
+
+int64_t kept_need(const Cache *s, const int64_t *rank, int k) {
+    int64_t need = 0;
+    for (int j = k < s->depth ? k : s->depth; j > s->dense && !s->kept[j][rank[j - 1]]; j--)
+        need += sparse_bytes(s, s->m->lv[j].ctx[rank[j - 1]].n_succ);
+    return need;
 }
 
 Kept *kept_of(Cache *s, const int64_t *rank, int k, int *level) {

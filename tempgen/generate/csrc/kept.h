@@ -64,6 +64,10 @@ typedef struct {
     int64_t tree_ids;     /* node ids of the noise tree are below this */
     Kept **kept[MAX_ORDER + 1]; /* per level <= depth: (n_ctx,), NULL until built */
     int64_t room;         /* bytes sparse contexts may still take */
+    int64_t room_all;     /* and at the start (cache_renew) */
+    int sums_only;        /* a run that draws nothing (module.c, rows_moments): its kept
+                             contexts hold their totals, not the noise tree's maxima and
+                             leaves (amax and la left unset) */
     /* scratch: the set S in token order (ns members), p of its members in the same order
      * (val) and p_K (kval), where each member is (pos[w]) and which tokens are members
      * (in_s, a bit a token: it stays in the processor's nearest cache); buf, pbuf, vbuf,
@@ -83,6 +87,12 @@ typedef struct {
 int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
                const double *temps, int n_temps, const int32_t *leaf_token);
 void cache_free(Cache *s);
+/* The cache emptied, as cache_init left it: for rows met in an order where the contexts
+ * kept so far are not needed again (rows of one parent together: moments.h). */
+int cache_renew(Cache *s);
+/* The bytes kept_of(s, rank, k, ...) would take to keep its context and its parents (0
+ * when kept already, or known not to be). */
+int64_t kept_need(const Cache *s, const int64_t *rank, int k);
 /* Room for `bytes` for the run's whole life, or NULL when out of memory. */
 void *cache_keep(Cache *s, size_t bytes);
 

@@ -35,3 +35,18 @@ int ranks(const Model *m, const int64_t *ctx, int64_t *rank) {
     }
     return n;
 }
+
+int key_ranks(const Model *m, int64_t key, int64_t *rank) {
+    int n = 1;
+    while (n < m->order && key >= m->lv[n].n_ctx) key -= m->lv[n++].n_ctx;
+    rank[n - 1] = key;
+    for (int j = n - 1; j >= 1; j--) /* the parent: the context whose run of children holds it */
+        rank[j - 1] = lower(m->lv[j].kids, 0, m->lv[j].n_ctx + 1, rank[j] + 1) - 1;
+    return n;
+}
+
+int64_t rows(const Model *m) {
+    int64_t total = 0;
+    for (int j = 1; j <= m->order; j++) total += m->lv[j].n_ctx;
+    return total;
+}

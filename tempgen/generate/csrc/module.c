@@ -224,6 +224,10 @@ static PyObject *decode(PyObject *self, PyObject *args) {
         return NULL;
     Run *run = PyCapsule_GetPointer(o[0], "tempgen.run");
     if (!run) return NULL;
+    if (run->cache.sums_only) {
+        PyErr_SetString(PyExc_ValueError, "decode: the run was given to rows_moments");
+        return NULL;
+    }
     Views vs = {.n = 0};
     Call c;
     if (call_arrays(&vs, run, o + 1, &c) < 0) {
@@ -259,49 +263,50 @@ static PyObject *decode(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* moments(run, contexts, targets, out): over rows (contexts (rows, order-1) int64, targets
- * (rows,) int64 tokens), the sums of each row's log-partition and its first two derivatives
- * in 1/T at each of the run's temperatures, added to out (3 a temperature); returns the sum
- * of ln p of the targets. */
-static PyObject *moments_py(PyObject *self, PyObject *args) {
-    PyObject *run_o, *ctx_o, *tgt_o, *out_o;
-    if (!PyArg_ParseTuple(args, "OOOO", &run_o, &ctx_o, &tgt_o, &out_o)) return NULL;
+/* rows_moments(run, keys, weights, out): over the rows named by keys (int64, ascending:
+ * lm/ngram.py's row_keys, lookup.h), each weights[i] times, the sums of each row's
+ * log-partition and its first two derivatives in 1/T at each of the run's temperatures,
+ * added to out (3 a temperature). */
+static PyObject *rows_moments_py(PyObject *self, PyObject *args) {
+    PyObject *run_o, *keys_o, *w_o, *out_o;
+    if (!PyArg_ParseTuple(args, "OOOO", &run_o, &keys_o, &w_o, &out_o)) return NULL;
     Run *run = PyCapsule_GetPointer(run_o, "tempgen.run");
     if (!run) return NULL;
     Views vs = {.n = 0};
-    Py_ssize_t nc, nt, no;
-    int64_t *ctx = int64s(&vs, ctx_o, 0, &nc, "contexts");
-    int64_t *tgt = ctx ? int64s(&vs, tgt_o, 0, &nt, "targets") : NULL;
-    double *out = tgt ? doubles(&vs, out_o, 1, &no, "out") : NULL;
+    Py_ssize_t nk, nw, no;
+    int64_t *keys = int64s(&vs, keys_o, 0, &nk, "keys");
+    double *w = keys ? doubles(&vs, w_o, 0, &nw, "weights") : NULL;
+    double *out = w ? doubles(&vs, out_o, 1, &no, "out") : NULL;
     if (!out) {
         release(&vs);
         return NULL;
     }
-    int width = run->m.order - 1, failed = 0;
-    if (nc != nt * width || no != 3 * run->cache.n_temps) {
-        release(&vs);
-        PyErr_SetString(PyExc_ValueError, "moments: contexts (rows, order-1), targets (rows,) "
-                                          "and out (3 temperatures) are needed");
-        return NULL;
-    }
-    for (Py_ssize_t r = 0; r < nt; r++)
-        if (tgt[r] < 0 || tgt[r] >= run->m.vocab) failed = 1;
+    int failed = nw != nk || no != 3 * run->cache.n_temps;
+    for (Py_ssize_t i = 0; i < nk && !failed; i++) failed = keys[i] < 0 || keys[i] >= rows(&run->m);
     if (failed) {
         release(&vs);
-        PyErr_SetString(PyExc_ValueError, "moments: targets must be tokens of the model");
+        PyErr_SetString(PyExc_ValueError, "rows_moments: keys of the model's rows, a weight "
+                                          "each and out (3 a temperature) are needed");
         return NULL;
     }
-    double logp = 0.0;
+    run->cache.sums_only = 1; /* (the run draws nothing from now on: decode refuses it) */
     Py_BEGIN_ALLOW_THREADS
     int64_t rank[MAX_ORDER];
-    for (Py_ssize_t r = 0; r < nt && !failed; r++) {
-        int n = ranks(&run->m, ctx + r * width, rank);
-        failed = row_moments(&run->cache, rank, n, tgt[r], out, &logp) < 0;
+    for (Py_ssize_t i = 0; i < nk && !failed; i++) {
+        int n = key_ranks(&run->m, keys[i], rank);
+        /* (keys ascending: the rows of one parent come together, so the room the contexts
+         * kept so far take is given to the next ones when it runs out) */
+        int64_t need = kept_need(&run->cache, rank, n);
+        if (need > run->cache.room && need <= run->cache.room_all &&
+            cache_renew(&run->cache) < 0)
+            failed = 1;
+        else
+            failed = row_moments(&run->cache, rank, n, w[i], out) < 0;
     }
     Py_END_ALLOW_THREADS
     release(&vs);
     if (failed) return PyErr_NoMemory();
-    return PyFloat_FromDouble(logp);
+    Py_RETURN_NONE;
 }
 
 /* gumbel_min(key, w): the search alone, on a row of weights by leaf (w: float64, 0 where no
@@ -355,10 +360,11 @@ static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"kinds", kinds_py, METH_NOARGS,
      "kinds(): the links' names, in the order of their kinds (csrc/chain.h)."},
-    {"moments", moments_py, METH_VARARGS,
-     "moments(run, contexts, targets, out): the sums over rows of each row's log-partition "
-     "ln sum p^(1/T) and its first two derivatives in 1/T at the run's temperatures, added "
-     "to out (3 a temperature); returns the sum of ln p of the targets."},
+    {"rows_moments", rows_moments_py, METH_VARARGS,
+     "rows_moments(run, keys, weights, out): over the rows named by keys (ascending: their "
+     "numbers over all the model's contexts), each weights[i] times, the sums of each row's "
+     "log-partition ln sum p^(1/T) and its first two derivatives in 1/T at the run's "
+     "temperatures, added to out (3 a temperature). The run draws nothing after."},
     {"gumbel_min", gumbel_min_py, METH_VARARGS,
      "gumbel_min(key, w): the draw's search alone on a row of weights by leaf of the noise "
      "tree (0: not a candidate): (the leaf drawn, its least exponential E; its g is -ln E)."},

@@ -11,22 +11,20 @@
 #include "rowset.h"
 #include "vmath.h"
 
-static int moments_over(Cache *s, const int64_t *rank, int n, int64_t target, int t0, int t1,
-                        double *out, double *logp);
+static int moments_over(Cache *s, const int64_t *rank, int n, int t0, int t1, double weight,
+                        double *out);
 
-int row_moments(Cache *s, const int64_t *rank, int n, int64_t target, double *out,
-                double *logp) {
-    return moments_over(s, rank, n, target, 0, s->n_temps, out, logp);
+int row_moments(Cache *s, const int64_t *rank, int n, double weight, double *out) {
+    return moments_over(s, rank, n, 0, s->n_temps, weight, out);
 }
 
-int row_moments_at(Cache *s, const int64_t *rank, int n, int64_t target, int ti, double *out,
-                   double *logp) {
-    return moments_over(s, rank, n, target, ti, ti + 1, out, logp);
+int row_moments_at(Cache *s, const int64_t *rank, int n, int ti, double *out) {
+    return moments_over(s, rank, n, ti, ti + 1, 1.0, out);
 }
 
-/* row_moments over the run's temperatures t0..t1 - 1 (into out from 0). */
-static int moments_over(Cache *s, const int64_t *rank, int n, int64_t target, int t0, int t1,
-                        double *out, double *logp) {
+/* row_moments over the run's temperatures t0..t1 - 1 (into out from 0), `weight` times. */
+static int moments_over(Cache *s, const int64_t *rank, int n, int t0, int t1, double weight,
+                        double *out) {
     const Model *m = s->m;
     int k0;
     const Kept *K = kept_of(s, rank, n, &k0);
@@ -34,12 +32,9 @@ static int moments_over(Cache *s, const int64_t *rank, int n, int64_t target, in
     int64_t ns = build_set(s, K, rank, k0, n);
     double best = 0.0, out_p = outside(m, K->pmax, rank, k0, n);
     for (int64_t i = 0; i < ns; i++) best = s->val[i] > best ? s->val[i] : best;
-    double three[3] = {in_set(s, target) ? s->val[s->pos[target]]
-                                         : outside(m, value(K, target, NULL), rank, k0, n),
-                       best > out_p ? best : out_p, out_p};
-    logs(three, three, 3);
-    double ref = three[1], lout = three[2];
-    *logp += three[0];
+    double two[2] = {best > out_p ? best : out_p, out_p};
+    logs(two, two, 2);
+    double ref = two[0], lout = two[1];
     double *lz = s->row, *kl = s->vbuf, *z = s->z, *w = s->w, *kz = s->kbuf;
     logs(s->val, lz, ns); /* ln p at S's members */
     if (!K->tok.p) /* ln p_K there: a dense K's own logs */
@@ -76,9 +71,9 @@ static int moments_over(Cache *s, const int64_t *rank, int n, int64_t target, in
         }
         double mean = z1 / za, var = z2 / za - mean * mean;
         double *o = out + 3 * (ti - t0);
-        o[0] += ref / t + log(za);
-        o[1] += ref + mean * t;
-        o[2] += (var > 0.0 ? var : 0.0) * t * t;
+        o[0] += weight * (ref / t + log(za));
+        o[1] += weight * (ref + mean * t);
+        o[2] += weight * (var > 0.0 ? var : 0.0) * t * t;
     }
     return 0;
 }

@@ -7,13 +7,10 @@
 #include "kept.h"
 
 /* For the row of the context with matched ranks rank[0..n-1]: L, L' and L'' at each of the
- * run's temperatures added to out[3 ti..3 ti + 3), and ln p of `target` added to *logp.
- * Returns -1 when out of memory. */
-int row_moments(Cache *s, const int64_t *rank, int n, int64_t target, double *out,
-                double *logp);
-/* row_moments at the run's temperature ti alone, into out[0..3). */
-int row_moments_at(Cache *s, const int64_t *rank, int n, int64_t target, int ti, double *out,
-                   double *logp);
-#define MAX_TEMPS_MOMENTS 1 /* (row_moments_at: one temperature) */
+ * run's temperatures, `weight` times (a row that many positions of a text share), added to
+ * out[3 ti..3 ti + 3). Returns -1 when out of memory. */
+int row_moments(Cache *s, const int64_t *rank, int n, double weight, double *out);
+/* row_moments at the run's temperature ti alone, once, into out[0..3). */
+int row_moments_at(Cache *s, const int64_t *rank, int n, int ti, double *out);
 
 #endif

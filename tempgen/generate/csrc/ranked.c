@@ -140,8 +140,8 @@ static int row_lists(Row *r, Cache *s, Work *k, Kept *K, const int64_t *rank, in
  * L - L') or at b = 2 (ln sum p^2), without the row (moments.h); -1 when out of memory. */
 static double bound_of(Cache *s, const Link *lk, const int64_t *rank, int n) {
     int ti = temp_index(s, lk->kind == L_ETA_CUTOFF ? 1.0 : 0.5);
-    double out[3 * MAX_TEMPS_MOMENTS] = {0}, logp = 0.0;
-    if (row_moments_at(s, rank, n, 0, ti, out, &logp) < 0) return -1.0;
+    double out[3] = {0.0, 0.0, 0.0};
+    if (row_moments_at(s, rank, n, ti, out) < 0) return -1.0;
     if (lk->kind == L_P_LESS) return exp(out[0]);
     double eps = lk->x[0], h = out[0] - out[1];
     return fmin(eps, sqrt(eps) * exp(-h));
