@@ -110,7 +110,7 @@ def test_the_rows_sums_are_the_direct_ones_however_often_the_room_runs_out(room,
     model = store.load("shakespeare-word")
     ids = sampled(model, 1.2, 3000)  # (many rows, many parents kept in turn)
     temps = [0.25, 1.0, 4.0]
-    counts = np.zeros(model.ngram.n_contexts, dtype=np.int64)
+    counts = np.zeros(model.n_contexts, dtype=np.int64)
     logp = model.score(model.stream_contexts(ids), ids, counts)
     assert counts.sum() == len(ids) and np.count_nonzero(counts) > 1000
     sums = compiled.rows_moments(model, temps, counts)

@@ -64,7 +64,7 @@ class Tallied:
 
     def __init__(self, model):
         self.model = model
-        self.counts = np.zeros(model.ngram.n_contexts, dtype=np.int64)
+        self.counts = np.zeros(model.n_contexts, dtype=np.int64)
         self.n, self.total_logp = 0, 0.0
 
     def add(self, ids: np.ndarray, before: np.ndarray) -> None:

@@ -117,7 +117,13 @@ class Model:
 
     def score(self, contexts: np.ndarray, targets: np.ndarray,
               row_counts: np.ndarray | None = None) -> np.ndarray:
+        """ln p of each target; row_counts (n_contexts,): one more at each one's row."""
         return self.ngram.score(contexts, targets, row_counts)
+
+    @property
+    def n_contexts(self) -> int:
+        """How many rows the model has: one a context of every length (lm/ngram.py)."""
+        return self.ngram.n_contexts
 
     def distinct(self, contexts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Contexts (n, width) grouped by the row they give: (distinct contexts (d, width),
