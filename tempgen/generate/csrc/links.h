@@ -79,8 +79,9 @@ typedef struct {
 typedef struct {
     int64_t *hist;
     int32_t *match, *prev, *last, *alive, *count;
-    int32_t *nr_prev, *nr_last; /* no-repeat-n-gram: each place's token's place before (-1:
-                                   none), and each token's newest place (vocab: outside it) */
+    int32_t *nr_prev, *nr_last; /* no-repeat-n-gram: the place before each place with its
+                                   (n - 1)-gram's hash (-1: none), and each hash's newest
+                                   place (state.c, nr_link) */
     int64_t len, n_alive, head, longest;
     double mu;
     double adapt_sum, adapt_weight; /* adaptive-p's memory (samplers/adaptive.py) */

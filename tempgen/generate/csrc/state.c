@@ -91,9 +91,21 @@ static void find_alive(State *st, const Chain *ch, int known) {
     }
 }
 
-/* No-repeat-n-gram's chains: place i joins its token's. */
-static void nr_link(State *st, int64_t i, int64_t vocab) {
-    int64_t key = token_of(st->hist[i], vocab);
+/* No-repeat-n-gram's chains: by a hash of the n - 1 tokens that end at a place (those that
+ * the next token would make an n-gram of), into nr_keys(ch) chains. */
+static int64_t nr_keys(const Chain *ch) {
+    int64_t keys = 2;
+    while (keys < room(ch)) keys *= 2;
+    return keys;
+}
+
+/* Place i joins the chain of the (n - 1)-gram ending there (fewer tokens at the start). */
+static void nr_link(State *st, const Chain *ch, int64_t i) {
+    int64_t n = (int64_t)ch->link[ch->norep - 1].x[0];
+    uint64_t hash = 0;
+    for (int64_t j = i; j >= 0 && j > i - (n - 1); j--)
+        hash = (hash ^ (uint64_t)st->hist[j]) * 0x9E3779B97F4A7C15ull;
+    int64_t key = (int64_t)((hash >> 32) & (uint64_t)(nr_keys(ch) - 1));
     st->nr_prev[i] = st->nr_last[key];
     st->nr_last[key] = (int32_t)i;
 }
@@ -120,10 +132,10 @@ int state_init(State *st, const Chain *ch, const int64_t *hist, int64_t len,
     }
     if (ch->norep) {
         st->nr_prev = malloc(sizeof(int32_t) * room(ch));
-        st->nr_last = malloc(sizeof(int32_t) * (vocab + 1));
+        st->nr_last = malloc(sizeof(int32_t) * nr_keys(ch));
         if (!st->nr_prev || !st->nr_last) return -1;
-        memset(st->nr_last, 0xff, sizeof(int32_t) * (vocab + 1));
-        for (int64_t i = 0; i < len; i++) nr_link(st, i, vocab);
+        memset(st->nr_last, 0xff, sizeof(int32_t) * nr_keys(ch));
+        for (int64_t i = 0; i < len; i++) nr_link(st, ch, i);
     }
     if (!ch->dry) return 0;
     int64_t keys = by_pair(vocab) ? (vocab + 1) * (vocab + 1) : vocab + 1;
@@ -179,7 +191,7 @@ static void compact(State *st, const Chain *ch, int64_t vocab) {
             int32_t p = st->nr_prev[i + drop];
             st->nr_prev[i] = p >= drop ? (int32_t)(p - drop) : -1;
         }
-        for (int64_t t = 0; t <= vocab; t++)
+        for (int64_t t = 0; t < nr_keys(ch); t++)
             st->nr_last[t] = st->nr_last[t] >= drop ? (int32_t)(st->nr_last[t] - drop) : -1;
     }
     if (!ch->dry) return;
@@ -214,7 +226,7 @@ void state_push(State *st, const Chain *ch, int64_t token, double logq, double a
         st->count[token_of(token, vocab)]++;
         if (n + 1 > w) st->count[token_of(st->hist[n - w], vocab)]--;
     }
-    if (ch->norep) nr_link(st, n, vocab);
+    if (ch->norep) nr_link(st, ch, n);
     if (!ch->dry) return;
     link_place(st, n, vocab);
     find_alive(st, ch, 1);
@@ -309,8 +321,9 @@ void penalise(const Chain *ch, const Link *lk, Work *k, Cands *c, const State *s
 
 /* The tokens of the vocabulary that would complete an n-gram of the last w tokens (n =
  * lk->x[0], w = lk->n[0]), each once (by k->tally, left zero), into k->touched; returns
- * how many. The n-grams whose first n - 1 tokens could be the text's last are those whose
- * (n - 1)th is the newest token: its earlier places, along its chain (nr_prev). */
+ * how many. The n-grams whose first n - 1 tokens could be the text's last end at the
+ * earlier places of the chain of the newest place's (n - 1)-gram (nr_prev; a hash's
+ * chain, so each is checked). */
 static int64_t repeated_ends(const Link *lk, Work *k, const State *st) {
     int64_t n = (int64_t)lk->x[0], w = lk->n[0], len = st->len, m = 0;
     int64_t from = len > w ? len - w : 0;
