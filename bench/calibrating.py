@@ -1,7 +1,8 @@
 """make bench: `tempgen calibrate` against `tempgen eval` on the same text, whole commands
 (start-up included), wall time and peak memory, on texts of 2 MB and 20 MB cut from the
-bundled corpus repeated, for the char and the word model and an ARPA file (the word model
-exported). Target: calibrate within 3 x eval's time, its memory the same at both sizes.
+bundled corpora repeated (each model's own), for every model kind: char, word, per line
+(names-char) and an ARPA file (the word model exported). Target: calibrate within 3 x
+eval's time, its memory the same at both sizes.
 `python bench/run.py calibrate` runs it alone."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "sample_models" / "corpora" / "shakespeare.txt"
+CORPORA = ROOT / "sample_models" / "corpora"
 SIZES = (2_000_000, 20_000_000)
 
 
@@ -37,21 +38,22 @@ def best(args: list[str], runs: int) -> tuple[float, float]:
 def report(mark) -> None:
     print("calibrate against eval, whole commands on the same text (best of 3 at 2 MB, "
           "1 at 20 MB; target: calibrate <= 3 x eval):")
-    corpus = CORPUS.read_text()
     with tempfile.TemporaryDirectory() as tmp:
         arpa = Path(tmp, "word.arpa")
         subprocess.run([sys.executable, "-m", "tempgen", "export", "shakespeare-word",
                         str(arpa)], cwd=ROOT, check=True, capture_output=True)
-        texts = {}
-        for size in SIZES:
-            texts[size] = Path(tmp, f"{size}.txt")
-            texts[size].write_text((corpus * (size // len(corpus) + 1))[:size])
-        for model in ("shakespeare-char", "shakespeare-word", str(arpa)):
-            name = "word model as ARPA" if model == str(arpa) else model
+        for model, name, corpus in (("shakespeare-char", "shakespeare-char", "shakespeare"),
+                                    ("shakespeare-word", "shakespeare-word", "shakespeare"),
+                                    ("names-char", "names-char (lines)", "names"),
+                                    (str(arpa), "word model as ARPA", "shakespeare")):
+            text = (CORPORA / f"{corpus}.txt").read_text()
             for size in SIZES:
+                path = Path(tmp, f"{corpus}-{size}.txt")
+                if not path.exists():
+                    path.write_text((text * (size // len(text) + 1))[:size])
                 runs = 3 if size < 10_000_000 else 1
-                ev, ev_mb = best(["eval", "-m", model, str(texts[size])], runs)
-                cal, cal_mb = best(["calibrate", "-m", model, str(texts[size])], runs)
+                ev, ev_mb = best(["eval", "-m", model, str(path)], runs)
+                cal, cal_mb = best(["calibrate", "-m", model, str(path)], runs)
                 ratio = cal / ev
                 print(f"  {name:<18} {size / 1e6:4g} MB  eval {ev:6.2f} s {ev_mb:5.0f} MB  "
                       f"calibrate {cal:6.2f} s {cal_mb:5.0f} MB  = {ratio:.1f} x (<= 3 x) "

@@ -51,12 +51,12 @@ def test_the_scale_bench_measures_a_run(monkeypatch, tmp_path):
     assert wall > 0 and 0 < rss < 2 and disk > 0  # (it spilled: some disk was used)
 
 
-def test_the_calibrate_bench_times_both_commands_on_every_model(monkeypatch, capsys):
+def test_the_calibrate_bench_times_both_commands_on_every_model_kind(monkeypatch, capsys):
     import calibrating
 
     monkeypatch.setattr(calibrating, "SIZES", (20_000,))
     monkeypatch.setattr(calibrating, "best", lambda args, runs: calibrating.whole(args))
     calibrating.report(run.mark)
     lines = [line for line in capsys.readouterr().out.splitlines() if " MB  eval " in line]
-    assert len(lines) == 3 and all(" x (<= 3 x) " in line for line in lines)
+    assert len(lines) == 4 and all(" x (<= 3 x) " in line for line in lines)
     assert "ARPA" in lines[-1] and "0.02 MB" in lines[0]

@@ -234,10 +234,11 @@ class Decoder:
 
 
 def rows_moments(model, temperatures, counts: np.ndarray) -> np.ndarray:
-    """(temperatures, 3): the sums of `Moments` over the model's rows, row k counts[k] times
-    (k: the row's number, lm/ngram.py's row_keys), each row worked out once. The rows are
-    taken in their numbers' order: those of one parent context together, so the contexts
-    the run keeps for one are there for the next (csrc/kept.h)."""
+    """(temperatures, 3): the sums of each row's log-partition L(b) = ln sum_w p_w^b at
+    b = 1/T and its first two derivatives in b (csrc/moments.c) over the model's rows, row k
+    counts[k] times (k: the row's number, lm/ngram.py's row_keys), each row worked out once.
+    The rows are taken in their numbers' order: those of one parent context together, so
+    the contexts the run keeps for one are there for the next (csrc/kept.h)."""
     tables, spec = _tables(model)
     dense, depth = levels(tables, len(temperatures))
     run = _compiled.start(spec, np.asarray(temperatures, dtype=np.float64), (), dense, depth,

@@ -281,8 +281,9 @@ static PyObject *rows_moments_py(PyObject *self, PyObject *args) {
         release(&vs);
         return NULL;
     }
+    int64_t bound = rows(&run->m);
     int failed = nw != nk || no != 3 * run->cache.n_temps;
-    for (Py_ssize_t i = 0; i < nk && !failed; i++) failed = keys[i] < 0 || keys[i] >= rows(&run->m);
+    for (Py_ssize_t i = 0; i < nk && !failed; i++) failed = keys[i] < 0 || keys[i] >= bound;
     if (failed) {
         release(&vs);
         PyErr_SetString(PyExc_ValueError, "rows_moments: keys of the model's rows, a weight "
