@@ -3,6 +3,7 @@
  * guesses in rows of near-random values).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "order.h"
@@ -19,10 +20,11 @@ typedef struct {
     int32_t at;
 } Pair;
 
-/* sort_by on a short row (n <= PAIRS), descending: each key beside its position, so no
- * step reads a key through the order (three times faster on a row of 82). */
-static void sort_pairs(const double *key, int64_t n, int sign, int32_t *order) {
-    Pair one[PAIRS], two[PAIRS], *a = one, *b = two;
+/* sort_by with each key beside its position, so no step reads a key through the order
+ * (three times faster on a row of 82); one and two: room for n pairs each. */
+static void sort_pairs(const double *key, int64_t n, int sign, int32_t *order, Pair *one,
+                       Pair *two) {
+    Pair *a = one, *b = two;
     for (int64_t i = 0; i < n; i++) a[i] = (Pair){sign < 0 ? key[i] : -key[i], (int32_t)i};
     for (int64_t lo = 0; lo < n; lo += RUN) {
         int64_t hi = lo + RUN < n ? lo + RUN : n;
@@ -51,8 +53,15 @@ static void sort_pairs(const double *key, int64_t n, int sign, int32_t *order) {
 /* order[0..n) sorted stably by key: descending (sign -1) or ascending (+1); numpy's stable
  * argsort, which orders ties by position. Runs of RUN by insertion, then merged. */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp) {
-    if (n <= PAIRS) {
-        sort_pairs(key, n, sign, order);
+    if (n <= PAIRS) { /* (a short row's pairs on the stack, a longer one's on the heap) */
+        Pair one[PAIRS], two[PAIRS];
+        sort_pairs(key, n, sign, order, one, two);
+        return;
+    }
+    Pair *room = malloc(sizeof(Pair) * 2 * (size_t)n);
+    if (room) {
+        sort_pairs(key, n, sign, order, room, room + n);
+        free(room);
         return;
     }
     for (int64_t lo = 0; lo < n; lo += RUN) {
