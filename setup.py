@@ -31,11 +31,11 @@ setup(cmdclass={"build_py": build_py_with_models}, ext_modules=[Extension(
     [f"tempgen/generate/csrc/{name}.c"
      for name in ("module", "views", "spec", "lookup", "vmath", "noise", "kept", "rowset",
                   "draw", "moments", "ranking", "ranked", "cands", "chain", "xtc", "order",
-                  "state")],
+                  "state", "distinct")],
     depends=[f"tempgen/generate/csrc/{name}.h"
              for name in ("tables", "views", "spec", "vmath", "noise", "kept", "rowset", "draw",
                           "moments", "ranked", "ranking", "links", "cands", "chain", "xtc",
-                          "order", "state", "lookup")],
+                          "order", "state", "lookup", "distinct")],
     # no fused multiply-adds: rows round as numpy's separate operations do
     extra_compile_args=["-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden"],
     define_macros=[("TEMPGEN_MVEC", "1")] if mvec else [],

@@ -3,6 +3,7 @@ path, on the bundled models and on any small model, stateful links included."""
 
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -308,3 +309,43 @@ def test_xtc_then_a_temperature_on_a_large_vocabulary_draws_the_short_way(settin
     word = store.load("shakespeare-word")
     chain = build_chain(settings)
     same(word, [chain, chain], [0, 1], word.tokenizer.encode("the king , the"), 120)
+
+
+VALUE_CHAINS = [
+    {"typical_p": 0.9, "temperature": 0.8}, {"typical_p": 0.3, "temperature": 1.3},
+    {"typical_p": 0.2, "temperature": 0.0}, {"typical_p": 0.99, "temperature": float("inf")},
+    {"tfs": 0.95, "temperature": 0.8}, {"tfs": 0.3, "temperature": 2.0},
+    {"dynatemp_range": 0.5, "temperature": 0.8},
+    {"dynatemp_range": 1.0, "dynatemp_exponent": 2.0, "temperature": 0.6},
+    {"smoothing_factor": 0.3, "temperature": 0.8},
+    {"smoothing_factor": 0.3, "smoothing_curve": 4.0, "temperature": 1.3},
+    {"tfs": 0.5, "typical_p": 0.5, "dynatemp_range": 1.0, "temperature": 0.9,
+     "smoothing_factor": 1.0}]
+
+
+@pytest.mark.parametrize("settings", VALUE_CHAINS)
+def test_chains_that_weigh_a_row_by_its_values_draw_the_same_from_its_distinct_values(settings):
+    # tail-free, typical-p, a dynamic temperature and smoothing on a large vocabulary: the
+    # row as its distinct values, each weighed by its number of tokens, a cut through a value
+    # keeping its first tokens by id (csrc/distinct.c); the same tokens and figures as the
+    # whole row, and the row at T = 0.7 beside it
+    word = store.load("shakespeare-word")
+    chains = [build_chain(settings), build_chain({**settings, "temperature": 0.7})]
+    same(word, chains, [0, 0, 1], word.tokenizer.encode("the king , the"), 150)
+
+
+@pytest.fixture(scope="module")
+def word_arpa(tmp_path_factory):
+    """A back-off word model of 8,000 words (its rows drawn the short ways, as the bundled
+    word model's)."""
+    text = (Path(__file__).parent.parent / "sample_models/corpora/shakespeare.txt").read_text()
+    path = tmp_path_factory.mktemp("arpa") / "words.arpa"
+    path.write_text(to_arpa(train_model(Corpus(text[:400000], "t", "", 400000), "word", 3,
+                                        "t")))
+    return store.load(str(path))
+
+
+@pytest.mark.parametrize("settings", VALUE_CHAINS[::2])
+def test_a_back_off_word_model_draws_the_same_from_its_distinct_values(settings, word_arpa):
+    same(word_arpa, [build_chain(settings)], [0, 0], word_arpa.tokenizer.encode("the king"),
+         120)

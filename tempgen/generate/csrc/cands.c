@@ -19,7 +19,10 @@ double shifted(const Cands *c, double *z, double *p) {
     double mx = largest(c), total = 0.0;
     for (int64_t i = 0; i < c->n; i++) z[i] = c->w[i] - mx;
     exps(z, p, c->n);
-    for (int64_t i = 0; i < c->n; i++) total += p[i];
+    if (c->m)
+        for (int64_t i = 0; i < c->n; i++) total += c->m[i] * p[i];
+    else
+        for (int64_t i = 0; i < c->n; i++) total += p[i];
     for (int64_t i = 0; i < c->n; i++) p[i] /= total;
     return total;
 }
@@ -35,6 +38,7 @@ void keep_marked(Cands *c, const int32_t *keep) {
     for (int64_t i = 0; i < c->n; i++) {
         c->id[o] = c->id[i];
         c->w[o] = c->w[i];
+        if (c->m) c->m[o] = c->m[i];
         o += keep[i] != 0;
     }
     c->n = o;
@@ -45,7 +49,15 @@ void keep_above(Cands *c, double floor) {
     for (int64_t i = 0; i < c->n; i++) {
         c->id[o] = c->id[i];
         c->w[o] = c->w[i];
+        if (c->m) c->m[o] = c->m[i];
         o += c->w[i] >= floor;
     }
     c->n = o;
+}
+
+double tokens(const Cands *c) {
+    if (!c->m) return (double)c->n;
+    double n = 0.0;
+    for (int64_t i = 0; i < c->n; i++) n += c->m[i];
+    return n;
 }

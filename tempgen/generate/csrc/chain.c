@@ -29,7 +29,7 @@ int work_init(Work *k, int64_t vocab) {
         memset(k->keys, 0xff, sizeof(int64_t) * k->slots);
     }
     int32_t *ints = malloc(sizeof(int32_t) * 7 * n);
-    double *dbl = malloc(sizeof(double) * 9 * n);
+    double *dbl = malloc(sizeof(double) * 10 * n);
     k->touched = malloc(sizeof(int64_t) * n);
     k->lp = malloc(sizeof(double) * n);
     k->adapt_p = malloc(sizeof(double) * n);
@@ -56,6 +56,7 @@ int work_init(Work *k, int64_t vocab) {
     k->p = dbl + 3 * n;
     k->tmp = dbl + 4 * n;
     k->sel = dbl + 5 * n;
+    k->mult = dbl + 9 * n;
     return 0;
 }
 
@@ -77,21 +78,33 @@ void work_free(Work *k) {
  * (ascending, ties in token order) whose mass p before each member is below `mass`, without
  * sorting them. A selection finds the key at which the mass reaches the cut (order.c,
  * weighted_cut); the candidates before it stay, and of those at it, in token order, each
- * while the mass before it is below the cut. */
+ * while the mass before it is below the cut. A candidate of m tokens weighs m p, and at the
+ * cut keeps as many of its tokens as the mass allows (its first by id, as the whole row's
+ * ties go); two such at the cut would interleave by id: k->bail. */
 static void keep_prefix(Work *k, Cands *c, const double *key, const double *p, double mass) {
-    double reach = mass * (1 - MARGIN), cum = 0.0, *room = k->sel;
-    int64_t n = c->n, o = 0;
+    double reach = mass * (1 - MARGIN), cum = 0.0, *room = k->sel, *m = c->m;
+    int64_t n = c->n, o = 0, ties = 0;
     memcpy(room, key, sizeof(double) * n);
-    memcpy(room + n, p, sizeof(double) * n);
+    for (int64_t i = 0; i < n; i++) room[n + i] = m ? m[i] * p[i] : p[i];
     double v = weighted_cut(room, room + n, room + 2 * n, room + 3 * n, n, reach, &cum);
     for (int64_t i = 0; i < n; i++) {
         int tie = key[i] == v, take = (key[i] < v) | (tie & (cum < reach));
-        cum += tie & take ? p[i] : 0.0; /* (ties are few: the branch is guessed) */
+        if (m && tie) { /* (its tokens in turn, as the whole row takes them) */
+            double j = 0.0;
+            for (; j < m[i] && cum < reach; j++) cum += p[i];
+            m[o] = j;
+            ties++;
+        } else if (m) {
+            m[o] = m[i];
+        } else {
+            cum += tie & take ? p[i] : 0.0; /* (ties are few: the branch is guessed) */
+        }
         c->id[o] = c->id[i];
         c->w[o] = c->w[i];
         o += take;
     }
     c->n = o;
+    k->bail |= ties > 1;
 }
 
 static void top_k(Work *k, Cands *c, int64_t kk) {
@@ -113,7 +126,7 @@ static void typical_p(Work *k, Cands *c, double mass) {
     double *q = k->p, *dist = k->tmp, entropy = 0.0, lt = log(shifted(c, dist, q));
     for (int64_t i = 0; i < c->n; i++) { /* (dist holds ln q meanwhile) */
         dist[i] = q[i] > 0 ? dist[i] - lt : 0.0;
-        entropy += q[i] * dist[i];
+        entropy += c->m ? c->m[i] * (q[i] * dist[i]) : q[i] * dist[i];
     }
     entropy = -entropy;
     for (int64_t i = 0; i < c->n; i++) dist[i] = q[i] > 0 ? fabs(-dist[i] - entropy) : INFINITY;
@@ -203,8 +216,13 @@ static void touch_and_drop(const Chain *ch, const Link *lk, Work *k, Cands *c,
 /* Tail-free sampling (samplers/truncation.py, tfs): with p sorted down (ties: the lower
  * id first), d the |second differences| normalised to sum 1 (uniform when they sum to at
  * most 1e-6), the tokens before the first place i >= 1 where the running sum passes z stay. */
+static void tfs_runs(Work *k, Cands *c, double z);
 static void tfs(Work *k, Cands *c, double z) {
     int64_t n = c->n, last = n;
+    if (c->m) {
+        tfs_runs(k, c, z);
+        return;
+    }
     if (z >= 1.0 || n <= 2) return;
     int32_t *order = k->order;
     double *p = k->p, *d = k->tmp, total = 0.0, cum = 0.0;
@@ -222,6 +240,80 @@ static void tfs(Work *k, Cands *c, double z) {
         }
     }
     for (int64_t i = 0; i < n; i++) k->flag[order[i]] = i < last;
+    keep_marked(c, k->flag);
+}
+
+/* The value `ahead` places after place o of the e-th candidate by p (of m tokens each). */
+static double ahead_of(const Cands *c, const int32_t *order, const double *p, int64_t e,
+                       double o, int ahead) {
+    double r = o + ahead;
+    while (r >= c->m[order[e]]) r -= c->m[order[e++]];
+    return p[order[e]];
+}
+
+/* tfs on candidates of m tokens each, of distinct values (the row by its values): the
+ * second differences are 0 within a candidate, so the sums visit the places where one
+ * candidate gives way to the next, and add the same terms in the same order as the row's
+ * tokens would (a 0 added changes no sum). A candidate that the cut passes through keeps
+ * its first tokens. */
+static void tfs_runs(Work *k, Cands *c, double z) {
+    double n = tokens(c), total = 0.0, cum = 0.0, last = n, *p = k->p, *m = c->m;
+    if (z >= 1.0 || n <= 2) return;
+    int32_t *order = k->order;
+    probs(c, p);
+    sort_by(c->w, c->n, -1, order, k->order2);
+    for (int pass = 0; pass < 2 && (pass == 0 || total > 1e-6); pass++) {
+        int64_t e = 0;
+        double o = 0.0;
+        for (double i = 0.0; i < n - 2;) {
+            double me = m[order[e]];
+            if (o + 2 < me) { /* (places inside one candidate: d = 0) */
+                if (pass == 1 && cum > z + MARGIN && i + (me - 2 - o) > 1.0) {
+                    last = i >= 1.0 ? i : 1.0;
+                    break;
+                }
+                i += me - 2 - o;
+                o = me - 2;
+                continue;
+            }
+            double d = fabs(p[order[e]] - 2 * ahead_of(c, order, p, e, o, 1) +
+                            ahead_of(c, order, p, e, o, 2));
+            if (pass == 0) {
+                total += d;
+            } else {
+                cum += d / total;
+                if (i >= 1.0 && cum > z + MARGIN) {
+                    last = i;
+                    break;
+                }
+            }
+            i++;
+            if (++o >= me) e++, o = 0.0;
+        }
+    }
+    if (!(total > 1e-6)) /* (uniform: each place adds 1 / (n - 2)) */
+        for (double i = 0.0; i < n - 2; i++) {
+            cum += 1.0 / (n - 2);
+            if (i >= 1.0 && cum > z + MARGIN) {
+                last = i;
+                break;
+            }
+        }
+    double at = 0.0; /* the first `last` tokens by p stay */
+    for (int64_t e = 0, f; e < c->n; e = f) { /* (tokens of one value from several
+                                               * candidates interleave by id: k->bail) */
+        double span = 0.0;
+        for (f = e; f < c->n && c->w[order[f]] == c->w[order[e]]; f++) span += m[order[f]];
+        k->bail |= f - e > 1 && at < last && last < at + span;
+        at += span;
+    }
+    at = 0.0;
+    for (int64_t e = 0; e < c->n; e++) {
+        double me = m[order[e]];
+        m[order[e]] = at + me <= last ? me : at < last ? last - at : 0.0;
+        k->flag[order[e]] = m[order[e]] > 0.0;
+        at += me;
+    }
     keep_marked(c, k->flag);
 }
 
@@ -316,21 +408,26 @@ static void temper_at(Work *k, Cands *c, double t) {
         c->id[0] = c->id[best];
         c->w[0] = 0.0;
         c->n = 1;
+        if (c->m) c->m[0] = 1.0;
         return;
     }
     if (isinf(t)) {
-        double lz = log((double)c->n);
+        double lz = log(tokens(c));
         for (int64_t i = 0; i < c->n; i++) c->w[i] = 0.0 - lz;
         return;
     }
     double total = 0.0, *e = k->tmp;
     temper(c->w, c->w, e, c->n, t, mx);
-    for (int64_t i = 0; i < c->n; i++) total += e[i];
+    if (c->m)
+        for (int64_t i = 0; i < c->n; i++) total += c->m[i] * e[i];
+    else
+        for (int64_t i = 0; i < c->n; i++) total += e[i];
     double lt = log(total);
     int64_t o = 0; /* (those now impossible leave) */
     for (int64_t i = 0; i < c->n; i++)
         if (c->w[i] > -INFINITY) {
             c->id[o] = c->id[i];
+            if (c->m) c->m[o] = c->m[i];
             c->w[o++] = c->w[i] - lt;
         }
     c->n = o;
@@ -339,13 +436,15 @@ static void temper_at(Work *k, Cands *c, double t) {
 /* Dynamic temperature (samplers/temperature.py): from the candidates' entropy. */
 static double dynamic(Work *k, const Cands *c, double t, double span, double exponent) {
     if (isinf(t)) return t;
-    if (c->n <= 1) return t;
+    double n = tokens(c);
+    if (n <= 1) return t;
     double lo = t - span > 0.0 ? t - span : 0.0, hi = t + span, entropy = 0.0;
     probs(c, k->p);
     for (int64_t i = 0; i < c->n; i++)
-        if (k->p[i] > 0) entropy += k->p[i] * log(k->p[i]);
+        if (k->p[i] > 0) entropy += c->m ? c->m[i] * (k->p[i] * log(k->p[i]))
+                                         : k->p[i] * log(k->p[i]);
     entropy = -entropy;
-    return lo + (hi - lo) * pow(entropy / log((double)c->n), exponent);
+    return lo + (hi - lo) * pow(entropy / log(n), exponent);
 }
 
 static void mirostat_cut(Work *k, Cands *c, double mu) {

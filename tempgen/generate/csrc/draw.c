@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "distinct.h"
 #include "draw.h"
 #include "moments.h"
 #include "ranked.h"
@@ -272,6 +273,9 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
         if (whole < 0) return -1;
     } else if (xtc_fits(s, ch)) {
         whole = xtc_short(s, k, ch, st, rank, n, key, d, t);
+        if (whole <= 0) return whole;
+    } else if (distinct_fits(s, ch)) { /* (links that weigh a row by its values alone) */
+        whole = distinct_draw(s, k, ch, st, rank, n, key, d, t);
         if (whole <= 0) return whole;
     } else if (mirostat_fits(s, ch)) {
         whole = mirostat_top(s, k, ch, st, rank, n, t);

@@ -43,6 +43,7 @@ struct Kept {
     Leaves *la;
     double *phi;
     struct Ranking *ranking; /* its members by p_K (ranking.h), or NULL until needed */
+    struct Members *values;  /* its members by value (distinct.h), or NULL until needed */
 };
 
 typedef struct Block Block; /* kept.c */

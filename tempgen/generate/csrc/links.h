@@ -62,11 +62,15 @@ typedef struct {
     int norep;          /* no-repeat-n-gram's link index + 1, or 0 */
 } Chain;
 
-/* A row's candidates: n tokens in ascending order and their log-weights. */
+/* A row's candidates: n tokens in ascending order and their log-weights. With m set, each
+ * candidate stands for m[i] tokens of one value (distinct.h: a large vocabulary's row by its
+ * values; id < 0 names a run of the root's tokens), and the links that take them weigh
+ * each by its number. */
 typedef struct {
     int64_t n;
     int32_t *id;
     double *w;
+    double *m; /* NULL: one token each */
 } Cands;
 
 /* What a sample remembers while a call decodes it: its last tokens (hist[0..len), room for
@@ -100,6 +104,10 @@ typedef struct {
     int32_t *order, *order2, *flag; /* flag: scratch; tally: zero between uses */
     int32_t *tally;
     double *p, *tmp, *sel; /* sel: room for a selection's four rows (order.c) */
+    double *mult;       /* room for Cands.m (distinct.c) */
+    int bail;           /* set by a link that cannot weigh candidates of several tokens as
+                           the whole row would (a tie between two of them at its cut) */
+    struct Runs *runs;  /* distinct.h: the root's runs of equal p, or NULL until needed */
     int64_t *touched;
     struct Ranking *root; /* ranking.h: the root row's tokens by p, or NULL until needed */
     double *lp;         /* a step's log p of its candidates, by token (ranked.c) */

@@ -1,0 +1,321 @@
+/* A large vocabulary's row by its distinct values (distinct.h).
+ *
+ * Off S (rowset.h) a row is G p_K, and K here is the root or a context of level 2 over it,
+ * whose non-members have gamma_K times the root's p. The root's p takes few values (one per
+ * count: 277 on the bundled word model), and its tokens of one value are one run of the
+ * noise tree's leaves (the root's order, ties by id). So a row is S's members and K's, each
+ * a value of its own, and the root's runs less those, each one value for all its tokens.
+ * The chain runs on those values, each weighed by its number of tokens (links.h, Cands.m),
+ * as chain.c runs it on the whole row: tokens of one value, listed or of a run, are one
+ * candidate, and a cut that keeps some of them keeps their first by id, as the whole row's
+ * ties go. K's members are kept by value once (Members); the draw searches the
+ * noise tree (noise.h) with S's members listed, any other token's weight its value's, and
+ * a node bounded by the largest weight of any value up to its largest p (K's members' by
+ * their max tree, the root's by its order). A step costs S, K's values and the runs
+ * (hundreds), not the vocabulary or K's members.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distinct.h"
+#include "order.h"
+#include "ranking.h"
+#include "rowset.h"
+#include "vmath.h"
+
+/* The room of runs_of: doubles, then ints, for a vocabulary of v in n runs. */
+#define RUN_DOUBLES(v, n) (3 * ((size_t)(v) + (size_t)(n)))
+#define RUN_INTS(v, n) (2 * (size_t)(n) + 1 + 4 * ((size_t)(v) + (size_t)(n)) + 3 * (size_t)(v))
+
+/* The root's runs (k->runs, made on first use from its ranking), or NULL when out of
+ * memory; n = 0 when the noise tree's leaves are not in the root's order. */
+static Runs *runs_of(Cache *s, Work *k, const Ranking *root) {
+    if (k->runs) return k->runs;
+    int64_t v = root->n, n = 0, o = 0;
+    int same = v == s->m->vocab;
+    for (int64_t i = 0; same && i < v; i++) same = root->token[i] == s->leaf_token[i];
+    for (int64_t i = 0; i < v; i++) n += i == 0 || root->p[i] != root->p[i - 1];
+    Runs *r = cache_keep(s, sizeof(Runs) + sizeof(double) * RUN_DOUBLES(v, n) +
+                                sizeof(int32_t) * RUN_INTS(v, n));
+    if (!r) return NULL;
+    r->n = same ? n : 0;
+    r->value = (double *)(r + 1);
+    r->w = r->value + v + n;
+    r->wmax = r->w + v + n;
+    r->start = (int32_t *)(r->wmax + v + n);
+    r->left = r->start + n + 1;
+    r->upto = r->left + n;
+    r->run = r->upto + v + n;
+    r->kv0 = r->run + v + n;
+    r->kv1 = r->kv0 + v + n;
+    r->sgroup = r->kv1 + v + n;
+    r->ids = r->sgroup + v;
+    r->of = r->ids + v;
+    for (int64_t i = 0; i < v; i++) {
+        if (i == 0 || root->p[i] != root->p[i - 1]) r->start[o++] = (int32_t)i;
+        r->of[root->token[i]] = (int32_t)(o - 1);
+    }
+    r->start[n] = (int32_t)v;
+    return k->runs = r;
+}
+
+/* The run holding leaf pos. */
+static int64_t run_at(const Runs *r, int64_t pos) {
+    int64_t lo = 0, hi = r->n;
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (r->start[mid] <= pos) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* K's members by value (K->values, made on first use), or NULL when out of memory. */
+static const Members *members_of(Cache *s, Work *k, Kept *K, const Ranking *mine,
+                                 const Runs *runs) {
+    if (K->values) return K->values;
+    int64_t m = mine->n, n = 0, o = 0;
+    for (int64_t i = 0; i < m; i++) n += i == 0 || mine->p[i] != mine->p[i - 1];
+    Members *v = cache_keep(s, sizeof(Members) + sizeof(double) * (size_t)(n + 3 * m) +
+                                   sizeof(int32_t) * (size_t)(n + 1 + runs->n + 2 * m));
+    if (!v) return NULL;
+    v->n = n;
+    v->p = (double *)(v + 1);
+    v->byleaf = (Leaves){.w = v->p + n, .tree = v->p + n + m};
+    v->from = (int32_t *)(v->p + n + 3 * m);
+    v->inrun = v->from + n + 1;
+    v->byleaf.pos = v->inrun + runs->n;
+    v->vof = v->byleaf.pos + m;
+    memset(v->inrun, 0, sizeof(int32_t) * runs->n);
+    for (int64_t i = 0; i < m; i++) {
+        if (i == 0 || mine->p[i] != mine->p[i - 1]) {
+            v->p[o] = mine->p[i];
+            v->from[o++] = (int32_t)i;
+        }
+        v->inrun[runs->of[mine->token[i]]]++;
+        v->vof[lower(K->tok, K->lo, K->n, mine->token[i])] = (int32_t)(o - 1);
+    }
+    v->from[n] = (int32_t)m;
+    leaves_of(&v->byleaf, mine->token, mine->p, m, s->token_leaf, k->bits, k->by_leaf);
+    return K->values = v;
+}
+
+/* A step's row: K, its lists, and the gammas that take p_K to p off S. */
+typedef struct {
+    Cache *s;
+    const Kept *K;
+    const Ranking *root, *mine;
+    const Members *mv;
+    Runs *runs;
+    double g[MAX_ORDER], gamma; /* gamma: K's (1 for the root) */
+    int ng;
+    int64_t groups, all; /* K's values' and the runs' groups (by value), and S's after */
+} Row;
+
+/* outside() of rowset.h, from the gammas read once. */
+static inline double scaled(const Row *r, double p) {
+    for (int i = 0; i < r->ng; i++) p *= r->g[i];
+    return p;
+}
+
+/* The first group of value <= p (groups, by value, most first). */
+static int64_t group_at(const Row *r, double p) {
+    int64_t lo = 0, hi = r->groups;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (r->runs->value[mid] > p) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* The group of a token off S, by its value. */
+static int64_t group_of(const Row *r, int64_t token) {
+    return group_at(r, scaled(r, value(r->K, token, NULL)));
+}
+
+/* The most a token off S weighs over leaves [lo, hi): that of any group up to the largest
+ * p there (K's members' by their max tree, the root's others' at leaf lo). */
+static double bound(void *ctx, uint64_t id, int64_t lo, int64_t hi) {
+    const Row *r = ctx;
+    (void)id;
+    double p = scaled(r, r->root->p[lo] * r->gamma);
+    if (r->mv) {
+        double pm = leaves_max(&r->mv->byleaf, lo, hi);
+        pm = pm > 0.0 ? scaled(r, pm) : 0.0;
+        p = pm > p ? pm : p;
+    }
+    int64_t g = group_at(r, p);
+    return g < r->groups ? r->runs->wmax[g] : 0.0;
+}
+
+/* A token off S (a leaf the list does not hold): its group's weight, if it stays. */
+static double leaf(void *ctx, int64_t pos) {
+    const Row *r = ctx;
+    int64_t token = r->s->leaf_token[pos], g = group_of(r, token);
+    return g < r->groups && token <= r->runs->upto[g] ? r->runs->w[g] : 0.0;
+}
+
+int distinct_fits(const Cache *s, const Chain *ch) {
+    if (s->dense != 1) return 0;
+    int more = 0;
+    for (int i = 0; i < ch->n; i++) {
+        int kind = ch->link[i].kind;
+        if (kind == L_TEMPERATURE) {
+            more |= ch->link[i].x[1] > 0; /* (dynamic) */
+            continue;
+        }
+        if (kind != L_TFS && kind != L_TYPICAL_P && kind != L_SMOOTHING) return 0;
+        more = 1;
+    }
+    return more;
+}
+
+/* The row's groups into c, one candidate each, its number of tokens in c->m and in
+ * runs->wmax (for now): K's values and the runs' by value, most first (r->groups of them),
+ * then each of S's members alone (two candidates of one value are told apart where it
+ * matters: chain.c bails). Returns 1 when two runs share a value. */
+static int values(Row *r, Work *k, int64_t ns) {
+    Cache *s = r->s;
+    Runs *runs = r->runs;
+    const Members *mv = r->mv;
+    int32_t *left = runs->left, *mcount = k->flag;
+    for (int64_t i = 0; i < runs->n; i++)
+        left[i] = runs->start[i + 1] - runs->start[i] - (mv ? mv->inrun[i] : 0);
+    for (int64_t v = 0; mv && v < mv->n; v++) mcount[v] = mv->from[v + 1] - mv->from[v];
+    for (int64_t i = 0; i < ns; i++) { /* S's members leave K's values or their runs */
+        if (mv && (s->place[i] & 1)) mcount[mv->vof[s->place[i] >> 1]]--;
+        else left[runs->of[s->set[i]]]--;
+    }
+    Cands *c = &k->cur;
+    int64_t b = 0, j = 0, g = 0, nv = mv ? mv->n : 0;
+    for (;;) { /* (the larger of the next of K's values and the runs') */
+        while (b < nv && mcount[b] == 0) b++;
+        while (j < runs->n && left[j] == 0) j++;
+        double vb = b < nv ? scaled(r, mv->p[b]) : -1.0;
+        double vr = j < runs->n ? scaled(r, r->root->p[runs->start[j]] * r->gamma) : -1.0;
+        double v = vb > vr ? vb : vr, count = 0.0;
+        if (!(v > 0.0)) break; /* (the rest are impossible: no candidates) */
+        runs->kv0[g] = (int32_t)b;
+        for (; b < nv && (vb == v || scaled(r, mv->p[b]) == v); b++, vb = -1.0)
+            count += mcount[b];
+        runs->kv1[g] = (int32_t)b;
+        runs->run[g] = -1;
+        if (vr == v) {
+            count += left[j];
+            runs->run[g] = (int32_t)j++;
+            while (j < runs->n && left[j] == 0) j++;
+            if (j < runs->n && scaled(r, r->root->p[runs->start[j]] * r->gamma) == v) return 1;
+        }
+        runs->value[g] = v;
+        runs->wmax[g] = count;
+        c->id[g] = (int32_t)g;
+        c->w[g] = v;
+        k->mult[g++] = count;
+    }
+    r->groups = g;
+    for (int64_t i = 0; i < ns; i++) {
+        runs->sgroup[i] = -1;
+        if (!(s->val[i] > 0.0)) continue;
+        runs->kv0[g] = runs->kv1[g] = 0;
+        runs->run[g] = -1;
+        runs->value[g] = s->val[i];
+        runs->wmax[g] = 1.0;
+        runs->sgroup[i] = (int32_t)g;
+        c->id[g] = (int32_t)g;
+        c->w[g] = s->val[i];
+        k->mult[g++] = 1.0;
+    }
+    logs(c->w, c->w, g);
+    c->n = r->all = g;
+    c->m = k->mult;
+    return 0;
+}
+
+static int by_id(const void *x, const void *y) {
+    return *(const int32_t *)x - *(const int32_t *)y;
+}
+
+/* The largest id among the first `kept` tokens by id of group g (of K's values and a run):
+ * K's members of its values (gathered and sorted) and its run's others (by leaf: by id). */
+static int32_t kept_upto(const Row *r, int64_t g, double kept) {
+    const Cache *s = r->s;
+    const Runs *runs = r->runs;
+    const Members *mv = r->mv;
+    int32_t *ids = runs->ids, upto = -1;
+    int64_t n = 0, x = 0, j = runs->run[g];
+    for (int64_t v = runs->kv0[g]; v < runs->kv1[g]; v++)
+        for (int64_t i = mv->from[v]; i < mv->from[v + 1]; i++)
+            if (!in_set(s, r->mine->token[i])) ids[n++] = r->mine->token[i];
+    qsort(ids, (size_t)n, sizeof *ids, by_id);
+    int64_t pos = j >= 0 ? runs->start[j] : 0, end = j >= 0 ? runs->start[j + 1] : 0, m = 0;
+    const int32_t *mpos = mv ? mv->byleaf.pos : NULL;
+    int64_t nm = mv ? mv->byleaf.n : 0;
+    while (m < nm && mpos[m] < pos) m++;
+    for (double taken = 0.0; taken < kept; taken++) {
+        for (; pos < end; pos++) { /* (K's members and S's are listed: passed over) */
+            while (m < nm && mpos[m] < pos) m++;
+            if (!(m < nm && mpos[m] == pos) && !in_set(s, s->leaf_token[pos])) break;
+        }
+        int32_t tx = x < n ? ids[x] : INT32_MAX, tr = pos < end ? s->leaf_token[pos] : INT32_MAX;
+        upto = tx < tr ? tx : tr;
+        if (tx < tr) x++;
+        else pos++;
+    }
+    return upto;
+}
+
+int distinct_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
+                  uint64_t key, Drawn *d, double *t) {
+    int k0;
+    Kept *K = kept_of(s, rank, n < 2 ? n : 2, &k0);
+    if (!K) return -1;
+    Row r = {.s = s, .K = K, .gamma = K->tok.p ? K->gamma : 1.0};
+    r.root = root_ranking(s, k, K->tok.p ? K->parent : K);
+    if (!r.root || (K->tok.p && !(r.mine = member_ranking(s, k, K, r.root)))) return -1;
+    if (!(r.runs = runs_of(s, k, r.root))) return -1;
+    if (r.runs->n == 0) return 1;
+    if (r.mine && !(r.mv = members_of(s, k, K, r.mine, r.runs))) return -1;
+    for (int j = k0 + 1; j <= n; j++) r.g[r.ng++] = s->m->lv[j].ctx[rank[j - 1]].gamma;
+    int64_t ns = build_set(s, K, rank, k0, n);
+    Runs *runs = r.runs;
+    Cands *c = &k->cur;
+    if (values(&r, k, ns)) return 1;
+    k->bail = 0;
+    run_chain(ch, 0, k, st, t);
+    double *mm = c->m;
+    c->m = NULL;
+    if (k->bail) return 1;
+    /* each group's weight, and how far its tokens by id stay */
+    double zsum = 0.0, *q = k->p, *lw = k->tmp;
+    exps(c->w, q, c->n);
+    for (int64_t g = 0; g < r.all; g++) runs->upto[g] = -1;
+    for (int64_t i = 0; i < c->n; i++) {
+        int64_t g = c->id[i];
+        zsum += q[i] > 0.0 ? mm[i] * (q[i] * c->w[i]) : 0.0;
+        runs->upto[g] = mm[i] < runs->wmax[g] ? kept_upto(&r, g, mm[i]) : INT32_MAX;
+    }
+    for (int64_t g = 0; g < r.all; g++) runs->w[g] = 0.0;
+    for (int64_t i = 0; i < c->n; i++) runs->w[c->id[i]] = q[i];
+    for (int64_t g = r.groups - 1; g >= 0; g--) {
+        double after = g + 1 < r.groups ? runs->wmax[g + 1] : 0.0;
+        runs->wmax[g] = runs->w[g] > after ? runs->w[g] : after;
+    }
+    for (int64_t i = 0; i < ns; i++) {
+        int32_t g = runs->sgroup[i];
+        lw[i] = g >= 0 && s->set[i] <= runs->upto[g] ? runs->w[g] : 0.0;
+    }
+    leaves_of(&k->leaves, s->set, lw, ns, s->token_leaf, k->bits, k->by_leaf);
+    double e;
+    Scores sc = {.list = &k->leaves, .bound = bound, .leaf = leaf, .ctx = &r};
+    int64_t at = gumbel_min(&sc, key, s->m->vocab, &e), tok = s->leaf_token[at];
+    int64_t g = in_set(s, tok) ? runs->sgroup[s->pos[tok]] : group_of(&r, tok);
+    for (int64_t i = 0; i < c->n; i++)
+        if (c->id[i] == g) d->logq = c->w[i];
+    d->token = tok;
+    d->logp = log_of(in_set(s, tok) ? s->val[s->pos[tok]] : scaled(&r, value(K, tok, NULL)));
+    d->entropy = -zsum / M_LN2 + 0.0;
+    d->adapt_p = NAN;
+    return 0;
+}
