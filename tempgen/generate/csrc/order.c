@@ -50,6 +50,36 @@ static void sort_pairs(const double *key, int64_t n, int sign, int32_t *order, P
     for (int64_t i = 0; i < n; i++) order[i] = a[i].at;
 }
 
+/* sort_by on a long row: by the keys' bits, a byte at a time from the last (each pass
+ * stable, so ties keep their order), a pass skipped where every key has the same byte; no
+ * comparison, so no branch on the keys. a and b: room for n keys each. */
+static void sort_radix(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp,
+                       uint64_t *a, uint64_t *b) {
+    for (int64_t i = 0; i < n; i++) { /* (the bits of a double, made to sort as it does) */
+        double x = key[i] == 0.0 ? 0.0 : key[i]; /* (-0 ties with 0, as compared) */
+        uint64_t u;
+        memcpy(&u, &x, sizeof u);
+        u = u >> 63 ? ~u : u | (uint64_t)1 << 63;
+        a[i] = sign < 0 ? ~u : u;
+        order[i] = (int32_t)i;
+    }
+    for (int shift = 0; shift < 64; shift += 8) {
+        int64_t count[257] = {0};
+        for (int64_t i = 0; i < n; i++) count[((a[i] >> shift) & 255) + 1]++;
+        if (count[((a[0] >> shift) & 255) + 1] == n) continue;
+        for (int d = 0; d < 256; d++) count[d + 1] += count[d];
+        for (int64_t i = 0; i < n; i++) {
+            int64_t at = count[(a[i] >> shift) & 255]++;
+            b[at] = a[i];
+            tmp[at] = order[i];
+        }
+        uint64_t *t = a;
+        a = b;
+        b = t;
+        memcpy(order, tmp, sizeof(int32_t) * n);
+    }
+}
+
 /* order[0..n) sorted stably by key: descending (sign -1) or ascending (+1); numpy's stable
  * argsort, which orders ties by position. Runs of RUN by insertion, then merged. */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp) {
@@ -58,9 +88,9 @@ void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tm
         sort_pairs(key, n, sign, order, one, two);
         return;
     }
-    Pair *room = malloc(sizeof(Pair) * 2 * (size_t)n);
+    uint64_t *room = malloc(sizeof(uint64_t) * 2 * (size_t)n);
     if (room) {
-        sort_pairs(key, n, sign, order, room, room + n);
+        sort_radix(key, n, sign, order, tmp, room, room + n);
         free(room);
         return;
     }
