@@ -261,7 +261,11 @@ static void tfs_runs(Work *k, Cands *c, double z) {
     if (z >= 1.0 || n <= 2) return;
     int32_t *order = k->order;
     probs(c, p);
-    sort_by(c->w, c->n, -1, order, k->order2);
+    int64_t e = 1;
+    while (e < c->n && c->w[e] <= c->w[e - 1]) e++;
+    if (e < c->n) sort_by(c->w, c->n, -1, order, k->order2);
+    else /* (in order already: distinct.c) */
+        for (e = 0; e < c->n; e++) order[e] = (int32_t)e;
     for (int pass = 0; pass < 2 && (pass == 0 || total > 1e-6); pass++) {
         int64_t e = 0;
         double o = 0.0;

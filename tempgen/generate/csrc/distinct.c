@@ -111,7 +111,36 @@ typedef struct {
     double g[MAX_ORDER], gamma; /* gamma: K's (1 for the root) */
     int ng;
     int64_t groups, all; /* K's values' and the runs' groups (by value), and S's after */
+    int64_t at[64], below[64]; /* how many of K's members lie below a leaf: leaf at[i & 63]'s
+                                * (a node's children share its ends and their middle) */
 } Row;
+
+/* How many of K's members (in leaf order) lie below leaf x, remembered. */
+static int64_t members_below(Row *r, int64_t x) {
+    int slot = (int)(x & 63);
+    if (r->at[slot] == x) return r->below[slot];
+    const int32_t *pos = r->mv->byleaf.pos;
+    int64_t lo = 0, hi = r->mv->byleaf.n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (pos[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    r->at[slot] = x;
+    return r->below[slot] = lo;
+}
+
+/* The largest p_K of K's members at leaves [lo, hi) (0: none), from their max tree. */
+static double members_max(Row *r, int64_t lo, int64_t hi) {
+    const Leaves *l = &r->mv->byleaf;
+    int64_t a = members_below(r, lo) + l->n, b = members_below(r, hi) + l->n;
+    double m = 0.0;
+    for (; a < b; a >>= 1, b >>= 1) {
+        if (a & 1) m = l->tree[a] > m ? l->tree[a] : m, a++;
+        if (b & 1) b--, m = l->tree[b] > m ? l->tree[b] : m;
+    }
+    return m;
+}
 
 /* outside() of rowset.h, from the gammas read once. */
 static inline double scaled(const Row *r, double p) {
@@ -138,11 +167,11 @@ static int64_t group_of(const Row *r, int64_t token) {
 /* The most a token off S weighs over leaves [lo, hi): that of any group up to the largest
  * p there (K's members' by their max tree, the root's others' at leaf lo). */
 static double bound(void *ctx, uint64_t id, int64_t lo, int64_t hi) {
-    const Row *r = ctx;
+    Row *r = ctx;
     (void)id;
     double p = scaled(r, r->root->p[lo] * r->gamma);
     if (r->mv) {
-        double pm = leaves_max(&r->mv->byleaf, lo, hi);
+        double pm = members_max(r, lo, hi);
         pm = pm > 0.0 ? scaled(r, pm) : 0.0;
         p = pm > p ? pm : p;
     }
@@ -175,8 +204,9 @@ int distinct_fits(const Cache *s, const Chain *ch) {
 /* The row's groups into c, one candidate each, its number of tokens in c->m and in
  * runs->wmax (for now): K's values and the runs' by value, most first (r->groups of them),
  * then each of S's members alone (two candidates of one value are told apart where it
- * matters: chain.c bails). Returns 1 when two runs share a value. */
-static int values(Row *r, Work *k, int64_t ns) {
+ * matters: chain.c bails); `sorted`: the candidates by value (tail-free's order, which it
+ * then need not sort). Returns 1 when two runs share a value. */
+static int values(Row *r, Work *k, int64_t ns, int sorted) {
     Cache *s = r->s;
     Runs *runs = r->runs;
     const Members *mv = r->mv;
@@ -227,8 +257,24 @@ static int values(Row *r, Work *k, int64_t ns) {
         c->w[g] = s->val[i];
         k->mult[g++] = 1.0;
     }
-    logs(c->w, c->w, g);
     c->n = r->all = g;
+    if (sorted && g > r->groups) { /* (S's in among the others, by value) */
+        int64_t ns1 = g - r->groups, x = 0, y = 0, o = 0;
+        int32_t *order = k->order;
+        sort_by(runs->value + r->groups, ns1, -1, order, k->order2);
+        while (x < r->groups || y < ns1) {
+            int64_t from = y >= ns1 || (x < r->groups &&
+                                        runs->value[x] >= runs->value[r->groups + order[y]])
+                               ? x++ : r->groups + order[y++];
+            k->a.id[o] = (int32_t)from;
+            k->a.w[o] = runs->value[from];
+            k->tmp[o++] = runs->wmax[from];
+        }
+        memcpy(c->id, k->a.id, sizeof(int32_t) * g);
+        memcpy(c->w, k->a.w, sizeof(double) * g);
+        memcpy(k->mult, k->tmp, sizeof(double) * g);
+    }
+    logs(c->w, c->w, g);
     c->m = k->mult;
     return 0;
 }
@@ -272,6 +318,7 @@ int distinct_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *
     Kept *K = kept_of(s, rank, n < 2 ? n : 2, &k0);
     if (!K) return -1;
     Row r = {.s = s, .K = K, .gamma = K->tok.p ? K->gamma : 1.0};
+    memset(r.at, 0xff, sizeof r.at);
     r.root = root_ranking(s, k, K->tok.p ? K->parent : K);
     if (!r.root || (K->tok.p && !(r.mine = member_ranking(s, k, K, r.root)))) return -1;
     if (!(r.runs = runs_of(s, k, r.root))) return -1;
@@ -281,7 +328,9 @@ int distinct_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *
     int64_t ns = build_set(s, K, rank, k0, n);
     Runs *runs = r.runs;
     Cands *c = &k->cur;
-    if (values(&r, k, ns)) return 1;
+    int sorted = 0;
+    for (int i = 0; i < ch->n; i++) sorted |= ch->link[i].kind == L_TFS;
+    if (values(&r, k, ns, sorted)) return 1;
     k->bail = 0;
     run_chain(ch, 0, k, st, t);
     double *mm = c->m;
