@@ -35,23 +35,37 @@ void probs(const Cands *c, double *p) {
  * no branch on which stay, which no predictor guesses.) */
 void keep_marked(Cands *c, const int32_t *keep) {
     int64_t o = 0;
-    for (int64_t i = 0; i < c->n; i++) {
-        c->id[o] = c->id[i];
-        c->w[o] = c->w[i];
-        if (c->m) c->m[o] = c->m[i];
-        o += keep[i] != 0;
-    }
+    if (c->m)
+        for (int64_t i = 0; i < c->n; i++) {
+            c->id[o] = c->id[i];
+            c->w[o] = c->w[i];
+            c->m[o] = c->m[i];
+            o += keep[i] != 0;
+        }
+    else
+        for (int64_t i = 0; i < c->n; i++) {
+            c->id[o] = c->id[i];
+            c->w[o] = c->w[i];
+            o += keep[i] != 0;
+        }
     c->n = o;
 }
 
 void keep_above(Cands *c, double floor) {
     int64_t o = 0;
-    for (int64_t i = 0; i < c->n; i++) {
-        c->id[o] = c->id[i];
-        c->w[o] = c->w[i];
-        if (c->m) c->m[o] = c->m[i];
-        o += c->w[i] >= floor;
-    }
+    if (c->m)
+        for (int64_t i = 0; i < c->n; i++) {
+            c->id[o] = c->id[i];
+            c->w[o] = c->w[i];
+            c->m[o] = c->m[i];
+            o += c->w[i] >= floor;
+        }
+    else
+        for (int64_t i = 0; i < c->n; i++) {
+            c->id[o] = c->id[i];
+            c->w[o] = c->w[i];
+            o += c->w[i] >= floor;
+        }
     c->n = o;
 }
 

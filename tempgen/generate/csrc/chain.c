@@ -25,7 +25,9 @@ int work_init(Work *k, int64_t vocab) {
         while (k->slots * 2 <= ROW_FLOATS / vocab) k->slots *= 2;
         k->keys = malloc(sizeof(int64_t) * k->slots);
         k->rows = malloc(sizeof(double) * k->slots * vocab);
-        if (!k->keys || !k->rows) return -1;
+        k->orders = malloc(sizeof(int32_t) * k->slots * vocab);
+        k->ordered = calloc((size_t)k->slots, 1);
+        if (!k->keys || !k->rows || !k->orders || !k->ordered) return -1;
         memset(k->keys, 0xff, sizeof(int64_t) * k->slots);
     }
     int32_t *ints = malloc(sizeof(int32_t) * 7 * n);
@@ -68,6 +70,8 @@ void work_free(Work *k) {
     free(k->adapt_p);
     free(k->keys);
     free(k->rows);
+    free(k->orders);
+    free(k->ordered);
     free(k->cur.id);
     free(k->cur.w);
     free(k->touched);
@@ -85,26 +89,33 @@ static void keep_prefix(Work *k, Cands *c, const double *key, const double *p, d
     double reach = mass * (1 - MARGIN), cum = 0.0, *room = k->sel, *m = c->m;
     int64_t n = c->n, o = 0, ties = 0;
     memcpy(room, key, sizeof(double) * n);
-    for (int64_t i = 0; i < n; i++) room[n + i] = m ? m[i] * p[i] : p[i];
+    if (m)
+        for (int64_t i = 0; i < n; i++) room[n + i] = m[i] * p[i];
+    else
+        memcpy(room + n, p, sizeof(double) * n);
     double v = weighted_cut(room, room + n, room + 2 * n, room + 3 * n, n, reach, &cum);
-    for (int64_t i = 0; i < n; i++) {
-        int tie = key[i] == v, take = (key[i] < v) | (tie & (cum < reach));
-        if (m && tie) { /* (its tokens in turn, as the whole row takes them) */
-            double j = 0.0;
-            for (; j < m[i] && cum < reach; j++) cum += p[i];
+    if (m) {
+        for (int64_t i = 0; i < n; i++) {
+            int tie = key[i] == v, take = (key[i] < v) | (tie & (cum < reach));
+            double j = m[i];
+            if (tie) /* (its tokens in turn, as the whole row takes them) */
+                for (j = 0.0, ties++; j < m[i] && cum < reach; j++) cum += p[i];
+            c->id[o] = c->id[i];
+            c->w[o] = c->w[i];
             m[o] = j;
-            ties++;
-        } else if (m) {
-            m[o] = m[i];
-        } else {
-            cum += tie & take ? p[i] : 0.0; /* (ties are few: the branch is guessed) */
+            o += take;
         }
-        c->id[o] = c->id[i];
-        c->w[o] = c->w[i];
-        o += take;
+        k->bail |= ties > 1;
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            int tie = key[i] == v, take = (key[i] < v) | (tie & (cum < reach));
+            cum += tie & take ? p[i] : 0.0; /* (ties are few: the branch is guessed) */
+            c->id[o] = c->id[i];
+            c->w[o] = c->w[i];
+            o += take;
+        }
     }
     c->n = o;
-    k->bail |= ties > 1;
 }
 
 static void top_k(Work *k, Cands *c, int64_t kk) {
@@ -126,7 +137,7 @@ static void typical_p(Work *k, Cands *c, double mass) {
     double *q = k->p, *dist = k->tmp, entropy = 0.0, lt = log(shifted(c, dist, q));
     for (int64_t i = 0; i < c->n; i++) { /* (dist holds ln q meanwhile) */
         dist[i] = q[i] > 0 ? dist[i] - lt : 0.0;
-        entropy += c->m ? c->m[i] * (q[i] * dist[i]) : q[i] * dist[i];
+        entropy += q[i] * dist[i] * (c->m ? c->m[i] : 1.0);
     }
     entropy = -entropy;
     for (int64_t i = 0; i < c->n; i++) dist[i] = q[i] > 0 ? fabs(-dist[i] - entropy) : INFINITY;
@@ -213,6 +224,21 @@ static void touch_and_drop(const Chain *ch, const Link *lk, Work *k, Cands *c,
     keep_marked(c, k->flag);
 }
 
+/* The candidates' order by weight, most first (ties: the first first), into *order: when
+ * they are a whole kept row as it came (the chain's first link), its order kept with it
+ * (sorted the first time), else sorted here. */
+static void row_sorted(Work *k, const Cands *c, int32_t **order) {
+    int32_t *kept = k->row_order;
+    k->row_order = NULL;
+    if (kept && c->n == k->vocab) {
+        *order = kept;
+        if (!k->ordered[k->row_slot]) sort_by(c->w, c->n, -1, kept, k->order2);
+        k->ordered[k->row_slot] = 1;
+        return;
+    }
+    sort_by(c->w, c->n, -1, *order, k->order2);
+}
+
 /* Tail-free sampling (samplers/truncation.py, tfs): with p sorted down (ties: the lower
  * id first), d the |second differences| normalised to sum 1 (uniform when they sum to at
  * most 1e-6), the tokens before the first place i >= 1 where the running sum passes z stay. */
@@ -227,7 +253,7 @@ static void tfs(Work *k, Cands *c, double z) {
     int32_t *order = k->order;
     double *p = k->p, *d = k->tmp, total = 0.0, cum = 0.0;
     probs(c, p);
-    sort_by(c->w, n, -1, order, k->order2);
+    row_sorted(k, c, &order);
     for (int64_t i = 0; i < n - 2; i++) {
         d[i] = fabs(p[order[i]] - 2 * p[order[i + 1]] + p[order[i + 2]]);
         total += d[i];
@@ -348,7 +374,7 @@ static void top_h(Work *k, Cands *c, double h) {
         return;
     }
     int32_t *order = k->order;
-    sort_by(c->w, n, -1, order, k->order2);
+    row_sorted(k, c, &order);
     Cands top = {.n = m, .id = NULL, .w = k->sel}; /* (shifted reads the weights alone) */
     for (int64_t i = 0; i < m; i++) top.w[i] = c->w[order[i]];
     double *z = k->tmp, *p = k->p, lt = log(shifted(&top, z, p)), *terms = k->sel + m;
@@ -428,12 +454,20 @@ static void temper_at(Work *k, Cands *c, double t) {
         for (int64_t i = 0; i < c->n; i++) total += e[i];
     double lt = log(total);
     int64_t o = 0; /* (those now impossible leave) */
-    for (int64_t i = 0; i < c->n; i++)
-        if (c->w[i] > -INFINITY) {
-            c->id[o] = c->id[i];
-            if (c->m) c->m[o] = c->m[i];
-            c->w[o++] = c->w[i] - lt;
-        }
+    if (c->m) {
+        for (int64_t i = 0; i < c->n; i++)
+            if (c->w[i] > -INFINITY) {
+                c->id[o] = c->id[i];
+                c->m[o] = c->m[i];
+                c->w[o++] = c->w[i] - lt;
+            }
+    } else {
+        for (int64_t i = 0; i < c->n; i++)
+            if (c->w[i] > -INFINITY) {
+                c->id[o] = c->id[i];
+                c->w[o++] = c->w[i] - lt;
+            }
+    }
     c->n = o;
 }
 
@@ -490,6 +524,7 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
         case L_MIROSTAT: mirostat_cut(k, c, st->mu); break;
         case L_ADAPTIVE_P: adaptive_p(k, c, st, lk->x[0]); break;
         }
+        k->row_order = NULL; /* (the row's kept order: for the first link alone) */
     }
     if (ch->n == 0 || ch->link[ch->n - 1].kind != L_TEMPERATURE) temper_at(k, c, 1.0);
 }

@@ -92,13 +92,20 @@ static const double *log_row(Cache *s, Work *k, const int64_t *rank, int n) {
     int64_t key = ((int64_t)n << 40) + rank[n - 1], slot = 0;
     if (k->slots) {
         slot = (int64_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> (64 - __builtin_ctzll(k->slots)));
-        if (k->keys[slot] == (key | ROW_HELD)) return k->rows + slot * v;
+        if (k->keys[slot] == (key | ROW_HELD)) {
+            k->row_slot = slot;
+            return k->rows + slot * v;
+        }
     }
     if (model_row(s, rank, n, s->row) < 0) return NULL;
     int keep = k->slots && k->keys[slot] == key; /* met once before */
     double *lp = keep ? k->rows + slot * v : s->z;
     logs(s->row, lp, v);
     if (k->slots) k->keys[slot] = keep ? key | ROW_HELD : key;
+    if (keep) { /* (a new row in the slot: its order is not yet known) */
+        k->ordered[slot] = 0;
+        k->row_slot = slot;
+    }
     return lp;
 }
 
@@ -287,6 +294,7 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
         done = !whole; /* (its chain run, and *t set) */
     }
     if (whole) {
+        k->row_slot = -1;
         if (!(lp = log_row(s, k, rank, n))) return -1;
         int64_t o = 0;
         for (int i = 0; i < s->m->vocab; i++) { /* (those possible; no branch on which) */
@@ -296,7 +304,12 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
         }
         c->n = o;
     }
+    /* (a kept row's order serves a first link that sorts it: tail-free, Top-H) */
+    k->row_order = whole && k->row_slot >= 0 && from < ch->n &&
+                   (ch->link[from].kind == L_TFS || ch->link[from].kind == L_TOP_H)
+                       ? k->orders + k->row_slot * s->m->vocab : NULL;
     if (!done) run_chain(ch, from, k, st, t);
+    k->row_order = NULL;
     /* the draw (generate/draw.py), and q's entropy (tempering.py): q is log q's exp */
     double zsum = 0.0, *q = k->p;
     exps(c->w, q, c->n);

@@ -100,6 +100,12 @@ typedef struct {
     int64_t slots;      /* a power of two, or 0: no rows kept (a large vocabulary) */
     int64_t *keys;      /* (slots,): level * 2^40 + rank (+ ROW_HELD), or -1 */
     double *rows;       /* (slots, vocab) */
+    int32_t *orders;    /* (slots, vocab): each kept row's tokens by p (tail-free's and Top-H's
+                           sort), once sorted; ordered[slot] says so */
+    uint8_t *ordered;
+    int64_t row_slot;   /* the step's row's slot when the slots keep it, else -1; and while
+                           the chain's first link may read its kept order, that order */
+    int32_t *row_order;
     Cands cur, a, b;
     int32_t *order, *order2, *flag; /* flag: scratch; tally: zero between uses */
     int32_t *tally;
