@@ -125,10 +125,13 @@ def test_penalties_on_a_large_vocabulary_draw_the_same_without_the_whole_row(set
 
 
 @pytest.mark.parametrize("settings", [{"top_p": 0.5, "temperature": 0.1},
-                                      {"top_k": 5, "typical_p": 0.9, "temperature": 0.2}])
+                                      {"top_k": 5, "typical_p": 0.9, "temperature": 0.2},
+                                      {"tfs": 0.7, "temperature": 0.1},
+                                      {"tfs": 0.95, "top_h": 0.3, "temperature": 0.15}])
 def test_rows_kept_for_contexts_met_again_are_the_rows(settings):
     # at a low temperature the text comes round again: from its second visit, a context's
-    # row is served from what the run keeps (csrc/draw.c, log_row), and must be the same
+    # row is served from what the run keeps (csrc/draw.c, log_row), and must be the same,
+    # its order by p too (kept with it for tail-free, the first link that sorts it)
     model = store.load("shakespeare-char")
     (fast, _), (slow, _) = (run(model, [build_chain(settings)], [0, 0], [], 1500, f)
                             for f in (1, 0))
