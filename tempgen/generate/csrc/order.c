@@ -50,20 +50,11 @@ static void sort_pairs(const double *key, int64_t n, int sign, int32_t *order, P
     for (int64_t i = 0; i < n; i++) order[i] = a[i].at;
 }
 
-/* sort_by on a long row: by the keys' bits, a byte at a time from the last (each pass
- * stable, so ties keep their order), a pass skipped where every key has the same byte; no
- * comparison, so no branch on the keys. a and b: room for n keys each. */
-static void sort_radix(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp,
-                       uint64_t *a, uint64_t *b) {
-    for (int64_t i = 0; i < n; i++) { /* (the bits of a double, made to sort as it does) */
-        double x = key[i] == 0.0 ? 0.0 : key[i]; /* (-0 ties with 0, as compared) */
-        uint64_t u;
-        memcpy(&u, &x, sizeof u);
-        u = u >> 63 ? ~u : u | (uint64_t)1 << 63;
-        a[i] = sign < 0 ? ~u : u;
-        order[i] = (int32_t)i;
-    }
-    for (int shift = 0; shift < 64; shift += 8) {
+/* LSD radix passes over the keys' bytes from `shift` up (each stable, so ties keep their
+ * order; a pass skipped where every key has the same byte). Returns the keys' array. */
+static uint64_t *radix(uint64_t *a, uint64_t *b, int32_t *order, int32_t *tmp, int64_t n,
+                       int shift) {
+    for (; shift < 64; shift += 8) {
         int64_t count[257] = {0};
         for (int64_t i = 0; i < n; i++) count[((a[i] >> shift) & 255) + 1]++;
         if (count[((a[0] >> shift) & 255) + 1] == n) continue;
@@ -77,6 +68,47 @@ static void sort_radix(const double *key, int64_t n, int sign, int32_t *order, i
         a = b;
         b = t;
         memcpy(order, tmp, sizeof(int32_t) * n);
+    }
+    return a;
+}
+
+/* The keys' bits, made to sort as the keys do (descending: sign -1), into a; order the
+ * identity. */
+static void radix_keys(const double *key, int64_t n, int sign, uint64_t *a, int32_t *order) {
+    for (int64_t i = 0; i < n; i++) {
+        double x = key[i] == 0.0 ? 0.0 : key[i]; /* (-0 ties with 0, as compared) */
+        uint64_t u;
+        memcpy(&u, &x, sizeof u);
+        u = u >> 63 ? ~u : u | (uint64_t)1 << 63;
+        a[i] = sign < 0 ? ~u : u;
+        order[i] = (int32_t)i;
+    }
+}
+
+/* sort_by on a long row, without a branch on the keys: by the top half of their bits, then
+ * by insertion on the whole keys, which moves only keys alike in their top half (next to
+ * each other already; where they are many, by the low half's bytes too). a and b: room for
+ * n keys each. */
+static void sort_radix(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp,
+                       uint64_t *a, uint64_t *b) {
+    radix_keys(key, n, sign, a, order);
+    uint64_t *s = radix(a, b, order, tmp, n, 32);
+    int64_t moves = 0;
+    for (int64_t i = 1; i < n; i++) { /* (stable: strict comparisons) */
+        uint64_t x = s[i];
+        int32_t at = order[i];
+        int64_t j = i;
+        for (; j > 0 && s[j - 1] > x; j--) {
+            s[j] = s[j - 1];
+            order[j] = order[j - 1];
+        }
+        s[j] = x;
+        order[j] = at;
+        if ((moves += i - j) > 8 * n) { /* (many alike: every byte instead) */
+            radix_keys(key, n, sign, a, order);
+            radix(a, b, order, tmp, n, 0);
+            return;
+        }
     }
 }
 
