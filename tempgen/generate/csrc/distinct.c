@@ -88,13 +88,15 @@ static const Members *members_of(Cache *s, Work *k, Kept *K, const Ranking *mine
     v->byleaf.pos = v->inrun + runs->n;
     v->vof = v->byleaf.pos + m;
     memset(v->inrun, 0, sizeof(int32_t) * runs->n);
+    int32_t *member = k->flag; /* (scratch: each member token's place in K's token order) */
+    for (int64_t j = 0; j < m; j++) member[at(K->tok, K->lo + j)] = (int32_t)j;
     for (int64_t i = 0; i < m; i++) {
         if (i == 0 || mine->p[i] != mine->p[i - 1]) {
             v->p[o] = mine->p[i];
             v->from[o++] = (int32_t)i;
         }
         v->inrun[runs->of[mine->token[i]]]++;
-        v->vof[lower(K->tok, K->lo, K->n, mine->token[i])] = (int32_t)(o - 1);
+        v->vof[member[mine->token[i]]] = (int32_t)(o - 1);
     }
     v->from[n] = (int32_t)m;
     leaves_of(&v->byleaf, mine->token, mine->p, m, s->token_leaf, k->bits, k->by_leaf);
