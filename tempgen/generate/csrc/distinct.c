@@ -25,7 +25,8 @@
 #include "vmath.h"
 
 /* The room of runs_of: doubles, then ints, for a vocabulary of v in n runs. */
-#define RUN_DOUBLES(v, n) (3 * ((size_t)(v) + (size_t)(n)))
+#define RUN_DOUBLES(v, n) (3 * ((size_t)(v) + (size_t)(n)) + BANDS)
+#define BANDS 2048 /* a node's bound reads the largest weight up to its p from bands of p */
 #define RUN_INTS(v, n) (2 * (size_t)(n) + 1 + 4 * ((size_t)(v) + (size_t)(n)) + 3 * (size_t)(v))
 
 /* The root's runs (k->runs, made on first use from its ranking), or NULL when out of
@@ -42,8 +43,9 @@ static Runs *runs_of(Cache *s, Work *k, const Ranking *root) {
     r->n = same ? n : 0;
     r->value = (double *)(r + 1);
     r->w = r->value + v + n;
-    r->wmax = r->w + v + n;
-    r->start = (int32_t *)(r->wmax + v + n);
+    r->count = r->w + v + n;
+    r->table = r->count + v + n;
+    r->start = (int32_t *)(r->table + BANDS);
     r->left = r->start + n + 1;
     r->upto = r->left + n;
     r->run = r->upto + v + n;
@@ -113,6 +115,9 @@ typedef struct {
     double g[MAX_ORDER], gamma; /* gamma: K's (1 for the root) */
     int ng;
     int64_t groups, all; /* K's values' and the runs' groups (by value), and S's after */
+    uint64_t band_lo;    /* the bands of p: a value's band is (its bits - band_lo) >> band_shift */
+    int band_shift;
+    int64_t bands;
     int64_t at[64], below[64]; /* how many of K's members lie below a leaf: leaf at[i & 63]'s
                                 * (a node's children share its ends and their middle) */
 } Row;
@@ -166,8 +171,44 @@ static int64_t group_of(const Row *r, int64_t token) {
     return group_at(r, scaled(r, value(r->K, token, NULL)));
 }
 
+/* The bits of a p > 0, which order as p does. */
+static inline uint64_t bits_of(double p) {
+    uint64_t b;
+    memcpy(&b, &p, sizeof b);
+    return b;
+}
+
+/* The band of p, or -1 below the least group's. */
+static inline int64_t band_of(const Row *r, double p) {
+    uint64_t b = bits_of(p);
+    if (b < r->band_lo) return -1;
+    int64_t i = (int64_t)((b - r->band_lo) >> r->band_shift);
+    return i < r->bands ? i : r->bands - 1;
+}
+
+/* The bands of p over the groups' values, each with the largest weight of any group in it
+ * or a lower one (so at least that of any group up to a p in it): runs->table. */
+static void make_bands(Row *r) {
+    Runs *runs = r->runs;
+    r->bands = 0;
+    if (r->groups == 0) return;
+    uint64_t lo = bits_of(runs->value[r->groups - 1]), hi = bits_of(runs->value[0]);
+    r->band_lo = lo;
+    r->band_shift = 0;
+    while (((hi - lo) >> r->band_shift) >= BANDS) r->band_shift++;
+    r->bands = (int64_t)((hi - lo) >> r->band_shift) + 1;
+    memset(runs->table, 0, sizeof(double) * r->bands);
+    for (int64_t g = 0; g < r->groups; g++) {
+        double *t = &runs->table[band_of(r, runs->value[g])];
+        *t = runs->w[g] > *t ? runs->w[g] : *t;
+    }
+    for (int64_t i = 1; i < r->bands; i++)
+        runs->table[i] = runs->table[i] > runs->table[i - 1] ? runs->table[i] : runs->table[i - 1];
+}
+
 /* The most a token off S weighs over leaves [lo, hi): that of any group up to the largest
- * p there (K's members' by their max tree, the root's others' at leaf lo). */
+ * p there (K's members' by their max tree, the root's others' at leaf lo), read from the
+ * bands of p (a little more, as a band's weight is its top's). */
 static double bound(void *ctx, uint64_t id, int64_t lo, int64_t hi) {
     Row *r = ctx;
     (void)id;
@@ -177,8 +218,8 @@ static double bound(void *ctx, uint64_t id, int64_t lo, int64_t hi) {
         pm = pm > 0.0 ? scaled(r, pm) : 0.0;
         p = pm > p ? pm : p;
     }
-    int64_t g = group_at(r, p);
-    return g < r->groups ? r->runs->wmax[g] : 0.0;
+    int64_t b = band_of(r, p);
+    return b >= 0 ? r->runs->table[b] : 0.0;
 }
 
 /* A token off S (a leaf the list does not hold): its group's weight, if it stays. */
@@ -204,7 +245,7 @@ int distinct_fits(const Cache *s, const Chain *ch) {
 }
 
 /* The row's groups into c, one candidate each, its number of tokens in c->m and in
- * runs->wmax (for now): K's values and the runs' by value, most first (r->groups of them),
+ * runs->count: K's values and the runs' by value, most first (r->groups of them),
  * then each of S's members alone (two candidates of one value are told apart where it
  * matters: chain.c bails); `sorted`: the candidates by value (tail-free's order, which it
  * then need not sort). Returns 1 when two runs share a value. */
@@ -241,7 +282,7 @@ static int values(Row *r, Work *k, int64_t ns, int sorted) {
             if (j < runs->n && scaled(r, r->root->p[runs->start[j]] * r->gamma) == v) return 1;
         }
         runs->value[g] = v;
-        runs->wmax[g] = count;
+        runs->count[g] = count;
         c->id[g] = (int32_t)g;
         c->w[g] = v;
         k->mult[g++] = count;
@@ -253,7 +294,7 @@ static int values(Row *r, Work *k, int64_t ns, int sorted) {
         runs->kv0[g] = runs->kv1[g] = 0;
         runs->run[g] = -1;
         runs->value[g] = s->val[i];
-        runs->wmax[g] = 1.0;
+        runs->count[g] = 1.0;
         runs->sgroup[i] = (int32_t)g;
         c->id[g] = (int32_t)g;
         c->w[g] = s->val[i];
@@ -270,7 +311,7 @@ static int values(Row *r, Work *k, int64_t ns, int sorted) {
                                ? x++ : r->groups + order[y++];
             k->a.id[o] = (int32_t)from;
             k->a.w[o] = runs->value[from];
-            k->tmp[o++] = runs->wmax[from];
+            k->tmp[o++] = runs->count[from];
         }
         memcpy(c->id, k->a.id, sizeof(int32_t) * g);
         memcpy(c->w, k->a.w, sizeof(double) * g);
@@ -345,14 +386,11 @@ int distinct_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *
     for (int64_t i = 0; i < c->n; i++) {
         int64_t g = c->id[i];
         zsum += q[i] > 0.0 ? mm[i] * (q[i] * c->w[i]) : 0.0;
-        runs->upto[g] = mm[i] < runs->wmax[g] ? kept_upto(&r, g, mm[i]) : INT32_MAX;
+        runs->upto[g] = mm[i] < runs->count[g] ? kept_upto(&r, g, mm[i]) : INT32_MAX;
     }
     for (int64_t g = 0; g < r.all; g++) runs->w[g] = 0.0;
     for (int64_t i = 0; i < c->n; i++) runs->w[c->id[i]] = q[i];
-    for (int64_t g = r.groups - 1; g >= 0; g--) {
-        double after = g + 1 < r.groups ? runs->wmax[g + 1] : 0.0;
-        runs->wmax[g] = runs->w[g] > after ? runs->w[g] : after;
-    }
+    make_bands(&r);
     for (int64_t i = 0; i < ns; i++) {
         int32_t g = runs->sgroup[i];
         lw[i] = g >= 0 && s->set[i] <= runs->upto[g] ? runs->w[g] : 0.0;

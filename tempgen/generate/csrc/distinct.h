@@ -14,11 +14,13 @@ typedef struct Runs {
     int32_t *of;    /* each token's run */
     int32_t *left;  /* a step's: how many of run r's tokens neither S nor K lists */
     /* a step's groups, by value (most first): the value, the weight of each of its tokens,
-     * the largest weight of it and every later group, the largest id that stays (its first
-     * tokens by id stay), its run (or -1) and its range of K's values */
-    double *value, *w, *wmax;
+     * its number of tokens, the largest id that stays (its first tokens by id stay), its run
+     * (or -1) and its range of K's values */
+    double *value, *w, *count;
     int32_t *upto, *run, *kv0, *kv1;
     int32_t *sgroup; /* a step's: the group of each member of S, in S's order */
+    double *table;   /* a step's: by bands of p (BANDS at most), the largest weight of any
+                        group up to the band's top (distinct.c, band_of) */
     int32_t *ids;    /* room: a group's tokens */
 } Runs;
 
