@@ -269,12 +269,14 @@ static void tfs(Work *k, Cands *c, double z) {
     keep_marked(c, k->flag);
 }
 
-/* The value `ahead` places after place o of the e-th candidate by p (of m tokens each). */
-static double ahead_of(const Cands *c, const int32_t *order, const double *p, int64_t e,
-                       double o, int ahead) {
-    double r = o + ahead;
-    while (r >= c->m[order[e]]) r -= c->m[order[e++]];
-    return p[order[e]];
+/* A place in the row by p: its candidate (in order) and how far into its m tokens. */
+typedef struct {
+    int64_t e;
+    double o;
+} Place;
+
+static inline void next_place(const double *m, const int32_t *order, Place *x) {
+    if (++x->o >= m[order[x->e]]) x->e++, x->o = 0.0;
 }
 
 /* tfs on candidates of m tokens each, of distinct values (the row by its values): the
@@ -293,21 +295,24 @@ static void tfs_runs(Work *k, Cands *c, double z) {
     else /* (in order already: distinct.c) */
         for (e = 0; e < c->n; e++) order[e] = (int32_t)e;
     for (int pass = 0; pass < 2 && (pass == 0 || total > 1e-6); pass++) {
-        int64_t e = 0;
-        double o = 0.0;
+        Place a = {0, 0.0}, b = a, f = a; /* (places i, i + 1 and i + 2) */
+        next_place(m, order, &b);
+        next_place(m, order, &f);
+        next_place(m, order, &f);
         for (double i = 0.0; i < n - 2;) {
-            double me = m[order[e]];
-            if (o + 2 < me) { /* (places inside one candidate: d = 0) */
-                if (pass == 1 && cum > z + MARGIN && i + (me - 2 - o) > 1.0) {
+            double me = m[order[a.e]];
+            if (a.o + 2 < me) { /* (places inside one candidate: d = 0) */
+                if (pass == 1 && cum > z + MARGIN && i + (me - 2 - a.o) > 1.0) {
                     last = i >= 1.0 ? i : 1.0;
                     break;
                 }
-                i += me - 2 - o;
-                o = me - 2;
+                i += me - 2 - a.o;
+                a.o = me - 2;
+                b = (Place){a.e, me - 1};
+                f = (Place){a.e + 1, 0.0};
                 continue;
             }
-            double d = fabs(p[order[e]] - 2 * ahead_of(c, order, p, e, o, 1) +
-                            ahead_of(c, order, p, e, o, 2));
+            double d = fabs(p[order[a.e]] - 2 * p[order[b.e]] + p[order[f.e]]);
             if (pass == 0) {
                 total += d;
             } else {
@@ -318,7 +323,9 @@ static void tfs_runs(Work *k, Cands *c, double z) {
                 }
             }
             i++;
-            if (++o >= me) e++, o = 0.0;
+            next_place(m, order, &a);
+            next_place(m, order, &b);
+            next_place(m, order, &f);
         }
     }
     if (!(total > 1e-6)) /* (uniform: each place adds 1 / (n - 2)) */
