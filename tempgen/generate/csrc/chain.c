@@ -279,7 +279,7 @@ static inline void next_place(const double *m, const int32_t *order, Place *x) {
     if (++x->o >= m[order[x->e]]) x->e++, x->o = 0.0;
 }
 
-/* tfs on candidates of m tokens each, of distinct values (the row by its values): the
+/* tfs on candidates of m tokens each, one value each (the row by its values): the
  * second differences are 0 within a candidate, so the sums visit the places where one
  * candidate gives way to the next, and add the same terms in the same order as the row's
  * tokens would (a 0 added changes no sum). A candidate that the cut passes through keeps

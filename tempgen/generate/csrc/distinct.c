@@ -3,16 +3,16 @@
  * Off S (rowset.h) a row is G p_K, and K here is the root or a context of level 2 over it,
  * whose non-members have gamma_K times the root's p. The root's p takes few values (one per
  * count: 277 on the bundled word model), and its tokens of one value are one run of the
- * noise tree's leaves (the root's order, ties by id). So a row is S's members and K's, each
- * a value of its own, and the root's runs less those, each one value for all its tokens.
- * The chain runs on those values, each weighed by its number of tokens (links.h, Cands.m),
- * as chain.c runs it on the whole row: tokens of one value, listed or of a run, are one
- * candidate, and a cut that keeps some of them keeps their first by id, as the whole row's
- * ties go. K's members are kept by value once (Members); the draw searches the
- * noise tree (noise.h) with S's members listed, any other token's weight its value's, and
- * a node bounded by the largest weight of any value up to its largest p (K's members' by
- * their max tree, the root's by its order). A step costs S, K's values and the runs
- * (hundreds), not the vocabulary or K's members.
+ * noise tree's leaves (the root's order, ties by id); K's members take a few hundred (kept
+ * once per K, Members). So a row is its groups of one value: K's values and the root's
+ * runs, each less the tokens S lists, and S's members, each alone. The chain runs on the
+ * groups, each weighed by its number of tokens (links.h, Cands.m), as chain.c runs it on
+ * the whole row; a cut that keeps some of a group's tokens keeps their first by id, as the
+ * whole row's ties go (where two groups of one value meet a cut, the whole row decides).
+ * The draw searches the noise tree (noise.h) with S's members listed, any other token
+ * weighing its group's weight, and a node bounded by the largest weight of any group up to
+ * its largest p (K's members' by their max tree, the root's by its order). A step costs S,
+ * K's values and the runs (hundreds), not the vocabulary or K's members.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -24,9 +24,9 @@
 #include "rowset.h"
 #include "vmath.h"
 
+#define BANDS 2048 /* a node's bound reads the largest weight up to its p from bands of p */
 /* The room of runs_of: doubles, then ints, for a vocabulary of v in n runs. */
 #define RUN_DOUBLES(v, n) (3 * ((size_t)(v) + (size_t)(n)) + BANDS)
-#define BANDS 2048 /* a node's bound reads the largest weight up to its p from bands of p */
 #define RUN_INTS(v, n) (2 * (size_t)(n) + 1 + 4 * ((size_t)(v) + (size_t)(n)) + 3 * (size_t)(v))
 
 /* The root's runs (k->runs, made on first use from its ranking), or NULL when out of

@@ -20,11 +20,10 @@ typedef struct {
     int32_t at;
 } Pair;
 
-/* sort_by with each key beside its position, so no step reads a key through the order
- * (three times faster on a row of 82); one and two: room for n pairs each. */
-static void sort_pairs(const double *key, int64_t n, int sign, int32_t *order, Pair *one,
-                       Pair *two) {
-    Pair *a = one, *b = two;
+/* sort_by on a short row (n <= PAIRS): each key beside its position, so no step reads a
+ * key through the order (three times faster on a row of 82). */
+static void sort_pairs(const double *key, int64_t n, int sign, int32_t *order) {
+    Pair one[PAIRS], two[PAIRS], *a = one, *b = two;
     for (int64_t i = 0; i < n; i++) a[i] = (Pair){sign < 0 ? key[i] : -key[i], (int32_t)i};
     for (int64_t lo = 0; lo < n; lo += RUN) {
         int64_t hi = lo + RUN < n ? lo + RUN : n;
@@ -115,9 +114,8 @@ static void sort_radix(const double *key, int64_t n, int sign, int32_t *order, i
 /* order[0..n) sorted stably by key: descending (sign -1) or ascending (+1); numpy's stable
  * argsort, which orders ties by position. Runs of RUN by insertion, then merged. */
 void sort_by(const double *key, int64_t n, int sign, int32_t *order, int32_t *tmp) {
-    if (n <= PAIRS) { /* (a short row's pairs on the stack, a longer one's on the heap) */
-        Pair one[PAIRS], two[PAIRS];
-        sort_pairs(key, n, sign, order, one, two);
+    if (n <= PAIRS) {
+        sort_pairs(key, n, sign, order);
         return;
     }
     uint64_t *room = malloc(sizeof(uint64_t) * 2 * (size_t)n);
