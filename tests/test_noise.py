@@ -70,13 +70,16 @@ def test_the_compiled_search_makes_the_same_g_bit_for_bit(vocab):
         for leaf in rng.choice(vocab, min(vocab, 8), replace=False):
             w = np.zeros(vocab)
             w[leaf] = 1.0
-            at, e = _compiled.gumbel_min(key, w)
-            assert at == leaf and -noise.ln(np.array([e]))[0] == g[r, leaf]
+            for every in (False, True):  # (candidates listed, or every leaf given)
+                at, e = _compiled.gumbel_min(key, w, every)
+                assert at == leaf and -noise.ln(np.array([e]))[0] == g[r, leaf]
         w = np.exp(rng.normal(size=vocab) * rng.choice([0.1, 3.0, 30.0]))
         w[rng.random(vocab) < 0.3] = 0.0
         w[rng.integers(vocab)] = 1.0
         with np.errstate(divide="ignore"):
-            assert _compiled.gumbel_min(key, w)[0] == np.argmax(np.log(w) + g[r])
+            best = np.argmax(np.log(w) + g[r])
+        assert _compiled.gumbel_min(key, w)[0] == best
+        assert _compiled.gumbel_min(key, w, True) == _compiled.gumbel_min(key, w)
 
 
 def chi_square(tokens, q):

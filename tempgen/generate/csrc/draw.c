@@ -29,7 +29,7 @@ int model_row(Cache *s, const int64_t *rank, int n, double *row) {
     const Kept *D = kept_of(s, rank, n < s->whole ? n : s->whole, &k);
     if (!D) return -1;
     fetch_successors(s->m, rank, k + 1, n);
-    for (int i = 0; i < v; i++) row[i] = D->p[i];
+    memcpy(row, D->p, sizeof(double) * v);
     for (k++; k <= n; k++) interpolate(&s->m->lv[k], rank[k - 1], row, row, v, s->iota);
     return 0;
 }
@@ -38,9 +38,14 @@ int model_row(Cache *s, const int64_t *rank, int n, double *row) {
  * the index in c of the token of the Gumbel-max draw with step key `key`. */
 static int64_t draw_among(const Cache *s, Work *k, const Cands *c, const double *w,
                           uint64_t key) {
-    leaves_of(&k->leaves, c->id, w, c->n, s->token_leaf, k->bits, k->by_leaf);
+    int64_t v = s->m->vocab;
+    Leaves every = {.w = k->leaves.w, .tree = k->leaves.tree};
+    if (v <= 4 * c->n) /* (most of a small vocabulary: every leaf, 0 where no candidate) */
+        leaves_all(&every, c->id, w, c->n, v, s->token_leaf);
+    else
+        leaves_of(&k->leaves, c->id, w, c->n, s->token_leaf, k->bits, k->by_leaf);
     double e;
-    int64_t at = gumbel_min(&(Scores){.list = &k->leaves}, key, s->m->vocab, &e);
+    int64_t at = gumbel_min(&(Scores){.list = v <= 4 * c->n ? &every : &k->leaves}, key, v, &e);
     int64_t tok = s->leaf_token[at];
     return lower((Ints){.p = (const char *)c->id, .size = sizeof *c->id}, 0, c->n, tok);
 }

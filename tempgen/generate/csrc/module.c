@@ -310,8 +310,6 @@ static PyObject *rows_moments_py(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* gumbel_min(key, w): the search alone, on a row of weights by leaf (w: float64, 0 where no
- * candidate): (the leaf drawn, its E), as the decode loop's draws find it. */
 static PyObject *kinds_py(PyObject *self, PyObject *noargs) {
     static const char *names[L_KINDS] = LINK_NAMES;
     PyObject *out = PyTuple_New(L_KINDS);
@@ -324,10 +322,14 @@ static PyObject *kinds_py(PyObject *self, PyObject *noargs) {
     return out;
 }
 
+/* gumbel_min(key, w, every=False): the search alone, on a row of weights by leaf (w: float64,
+ * 0 where no candidate): (the leaf drawn, its E), as the decode loop's draws find it; the
+ * candidates listed (those of w > 0) or, with `every`, every leaf (noise.h, leaves_all). */
 static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
     unsigned long long key;
     PyObject *w_o;
-    if (!PyArg_ParseTuple(args, "KO", &key, &w_o)) return NULL;
+    int every = 0;
+    if (!PyArg_ParseTuple(args, "KO|p", &key, &w_o, &every)) return NULL;
     Views vs = {.n = 0};
     Py_ssize_t n;
     const double *w = doubles(&vs, w_o, 0, &n, "w");
@@ -337,7 +339,13 @@ static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
     int64_t at = -1;
     double e = INFINITY;
     int ok = n > 0 && n < INT32_MAX && l.pos && l.w;
-    if (ok) {
+    int32_t *ids = l.pos; /* (leaves_all leaves l.pos NULL) */
+    if (ok && every) {
+        for (Py_ssize_t i = 0; i < n; i++) ids[i] = (int32_t)i; /* (leaf i: token i) */
+        l.tree = l.w + n;
+        leaves_all(&l, ids, w, n, n, ids);
+        at = gumbel_min(&(Scores){.list = &l}, key, n, &e);
+    } else if (ok) {
         for (Py_ssize_t i = 0; i < n; i++)
             if (w[i] > 0.0) {
                 l.pos[l.n] = (int32_t)i;
@@ -347,7 +355,7 @@ static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
         leaves_tree(&l);
         at = gumbel_min(&(Scores){.list = &l}, key, n, &e);
     }
-    free(l.pos);
+    free(ids);
     free(l.w);
     release(&vs);
     if (!ok) {
@@ -367,8 +375,9 @@ static PyMethodDef methods[] = {
      "log-partition ln sum p^(1/T) and its first two derivatives in 1/T at the run's "
      "temperatures, added to out (3 a temperature). The run draws nothing after."},
     {"gumbel_min", gumbel_min_py, METH_VARARGS,
-     "gumbel_min(key, w): the draw's search alone on a row of weights by leaf of the noise "
-     "tree (0: not a candidate): (the leaf drawn, its least exponential E; its g is -ln E)."},
+     "gumbel_min(key, w, every=False): the draw's search alone on a row of weights by leaf "
+     "of the noise tree (0: not a candidate), its candidates listed or (every) every leaf "
+     "given: (the leaf drawn, its least exponential E; its g is -ln E)."},
     {"start", start, METH_VARARGS,
      "start(model, temperatures, chains, dense, depth, room, leaf_token): a run for rows at "
      "these temperatures (all > 0) or chains; contexts of levels 1..dense are kept whole, "

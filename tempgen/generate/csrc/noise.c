@@ -68,6 +68,7 @@ static int32_t split(const int32_t *pos, int32_t lo, int32_t hi, int64_t x) {
 }
 
 double leaves_max(const Leaves *l, int64_t lo, int64_t hi) {
+    if (!l->pos) return lo < hi ? range_max(l, lo, hi) : 0.0;
     int32_t a = split(l->pos, 0, (int32_t)l->n, lo), b = split(l->pos, a, (int32_t)l->n, hi);
     return a < b ? range_max(l, a, b) : 0.0;
 }
@@ -90,6 +91,15 @@ void leaves_of(Leaves *l, const int32_t *id, const double *w, int64_t n,
         }
     }
     l->n = n;
+    leaves_tree(l);
+}
+
+void leaves_all(Leaves *l, const int32_t *id, const double *w, int64_t n, int64_t vocab,
+                const int32_t *token_leaf) {
+    memset(l->w, 0, sizeof(double) * vocab);
+    for (int64_t i = 0; i < n; i++) l->w[token_leaf[id[i]]] = w[i];
+    l->pos = NULL;
+    l->n = vocab;
     leaves_tree(l);
 }
 
@@ -134,6 +144,7 @@ static int resolve(const Walk *k, Node *nd) {
 int64_t gumbel_min(const Scores *sc, uint64_t key, int64_t vocab, double *e) {
     int32_t n_list = sc->list ? (int32_t)sc->list->n : 0;
     const int32_t *pos = sc->list ? sc->list->pos : NULL;
+    int every = sc->list && !pos; /* (every leaf listed: a node's candidates are its leaves) */
     Walk k = {.sc = sc, .key = key, .best = INFINITY, .best_pos = -1};
     Node stack[STACK], cur = {.e = -nlog(uniform(mix(key + 1))) / (double)vocab, .id = 1,
                                   .lo = 0, .hi = (int32_t)vocab, .clo = 0, .chi = n_list};
@@ -157,12 +168,12 @@ int64_t gumbel_min(const Scores *sc, uint64_t key, int64_t vocab, double *e) {
             continue;
         }
         int32_t n = cur.hi - cur.lo, mid = cur.lo + n / 2;
-        int32_t cmid = pos ? split(pos, cur.clo, cur.chi, mid) : 0;
+        int32_t cmid = every ? mid : pos ? split(pos, cur.clo, cur.chi, mid) : 0;
         int left = uniform(mix(key + 2 * cur.id)) * (double)n < (double)(mid - cur.lo);
         Node a = {.e = cur.e, .id = 2 * cur.id, .lo = cur.lo, .hi = mid, .clo = cur.clo,
                   .chi = cmid, .lazy = !left};
         Node b = {.e = cur.e, .id = 2 * cur.id + 1, .lo = mid, .hi = cur.hi, .clo = cmid,
-                  .chi = pos ? cur.chi : 0, .lazy = left};
+                  .chi = pos || every ? cur.chi : 0, .lazy = left};
         bound(&k, &a);
         bound(&k, &b);
         if (b.key < a.key) { /* (a's key is its E's bound: its own may be more) */

@@ -29,7 +29,8 @@ static inline double uniform(uint64_t h) { return ((double)(h >> 12) + 0.5) * 0x
 double nlog(double x);
 
 /* Candidates in leaf order: leaf positions pos[0..n) ascending, their weights w, and a max
- * tree over w (tree[n + i] = w[i], tree[i] the larger of tree[2i] and tree[2i + 1]). */
+ * tree over w (tree[n + i] = w[i], tree[i] the larger of tree[2i] and tree[2i + 1]). pos
+ * NULL: every leaf of the vocabulary, n of them, leaf i at i (w 0 where no candidate is). */
 typedef struct {
     int64_t n;
     int32_t *pos;
@@ -69,6 +70,12 @@ double leaves_max(const Leaves *l, int64_t lo, int64_t hi);
  * room for vocab values. l's arrays: room for n (tree: 2n). */
 void leaves_of(Leaves *l, const int32_t *id, const double *w, int64_t n,
                const int32_t *token_leaf, uint64_t *bits, double *by_leaf);
+
+/* The same, as every leaf of a vocabulary of `vocab` tokens (pos NULL; w: room for vocab,
+ * tree for 2 vocab): for candidates that are most of a small vocabulary, cheaper than
+ * listing them in leaf order. A leaf of w 0 is never drawn, as one not listed. */
+void leaves_all(Leaves *l, const int32_t *id, const double *w, int64_t n, int64_t vocab,
+                const int32_t *token_leaf);
 
 /* The leaf position of the row's draw with step key `key` over `vocab` leaves (the least
  * E / w), and that E in *e; -1 when no candidate has w > 0. */
