@@ -337,6 +337,20 @@ def test_chains_that_weigh_a_row_by_its_values_draw_the_same_from_its_distinct_v
     same(word, chains, [0, 0, 1], word.tokenizer.encode("the king , the"), 150)
 
 
+@pytest.mark.parametrize("settings, prompt", [
+    ({"typical_p": 0.5}, "A room in the land that too;\nOr with my affection.\nBy"),
+    ({"tfs": 0.9}, "[Exeunt.]\n\nFIRST GENTLEMAN.\n\n[Enter ANTONY and")])
+def test_a_cut_through_a_value_keeps_its_first_tokens_by_id_whichever_lists_hold_them(
+        settings, prompt):
+    # at these contexts the cut falls among the tokens of one value, some of them S's
+    # members (listed apart) and some not (csrc/distinct.c: one candidate, kept_upto); at
+    # T = inf every token the cut keeps is drawn as often as any, so 240 draws find a token
+    # one path keeps and the other does not
+    word = store.load("shakespeare-word")
+    chain = build_chain({**settings, "temperature": float("inf")})
+    same(word, [chain], [0] * 240, word.tokenizer.encode(prompt), 1)
+
+
 @pytest.fixture(scope="module")
 def word_arpa(tmp_path_factory):
     """A back-off word model of 8,000 words (its rows drawn the short ways, as the bundled

@@ -5,10 +5,11 @@
  * count: 277 on the bundled word model), and its tokens of one value are one run of the
  * noise tree's leaves (the root's order, ties by id); K's members take a few hundred (kept
  * once per K, Members). So a row is its groups of one value: K's values and the root's
- * runs, each less the tokens S lists, and S's members, each alone. The chain runs on the
- * groups, each weighed by its number of tokens (links.h, Cands.m), as chain.c runs it on
- * the whole row; a cut that keeps some of a group's tokens keeps their first by id, as the
- * whole row's ties go (where two groups of one value meet a cut, the whole row decides).
+ * runs, each less the tokens S lists, with S's members of its value, and S's members of
+ * the values no other group has (S's order by value is kept by context). The chain runs on
+ * the groups, each weighed by its number of tokens (links.h, Cands.m), as chain.c runs it
+ * on the whole row; a cut that keeps some of a group's tokens keeps their first by id, as
+ * the whole row's ties go (no two groups share a value, so no cut falls between two).
  * The draw searches the noise tree (noise.h) with S's members listed, any other token
  * weighing its group's weight, and a node bounded by the largest weight of any group up to
  * its largest p (K's members' by their max tree, the root's by its order). A step costs S,
@@ -59,6 +60,7 @@ static Runs *runs_of(Cache *s, Work *k, const Ranking *root) {
         r->of[root->token[i]] = (int32_t)(o - 1);
     }
     r->start[n] = (int32_t)v;
+    r->orders = NULL;
     return k->runs = r;
 }
 
@@ -112,6 +114,7 @@ typedef struct {
     const Ranking *root, *mine;
     const Members *mv;
     Runs *runs;
+    int64_t ctx;                /* the context's key: K's level, the row's, its rank */
     double g[MAX_ORDER], gamma; /* gamma: K's (1 for the root) */
     int ng;
     int64_t groups, all; /* K's values' and the runs' groups (by value), and S's after */
@@ -244,12 +247,50 @@ int distinct_fits(const Cache *s, const Chain *ch) {
     return more;
 }
 
-/* The row's groups into c, one candidate each, its number of tokens in c->m and in
- * runs->count: K's values and the runs' by value, most first (r->groups of them),
- * then each of S's members alone (two candidates of one value are told apart where it
- * matters: chain.c bails); `sorted`: the candidates by value (tail-free's order, which it
- * then need not sort). Returns 1 when two runs share a value. */
-static int values(Row *r, Work *k, int64_t ns, int sorted) {
+/* S's members by value, kept by context: a context's S and their
+ * values are the same whenever it is met, and text comes round to the same contexts (a
+ * common phrase, a loop at a low temperature). A table of ORDER_SLOTS by the context's
+ * hash, the orders in one arena of ORDER_INTS, all let go when it is full. */
+#define ORDER_SLOTS 4096
+#define ORDER_INTS ((int64_t)1 << 20)
+typedef struct Orders {
+    int64_t key[ORDER_SLOTS], used;
+    int32_t off[ORDER_SLOTS], len[ORDER_SLOTS];
+    int32_t arena[];
+} Orders;
+
+/* order[0..n): S's n values by value, most first (ties: the first first), as sort_by. */
+static void s_order(Row *r, Work *k, const double *value, int64_t n, int32_t *order) {
+    Orders *o = r->runs->orders;
+    if (!o && (o = cache_keep(r->s, sizeof(Orders) + sizeof(int32_t) * ORDER_INTS))) {
+        for (int i = 0; i < ORDER_SLOTS; i++) o->key[i] = -1;
+        o->used = 0;
+        r->runs->orders = o;
+    }
+    size_t slot = (size_t)(((uint64_t)r->ctx * 0x9E3779B97F4A7C15u) >> 52);
+    if (o && o->key[slot] == r->ctx && o->len[slot] == n) {
+        memcpy(order, o->arena + o->off[slot], sizeof(int32_t) * n);
+        return;
+    }
+    sort_by(value, n, -1, order, k->order2);
+    if (!o || n > ORDER_INTS / 16) return;
+    if (o->used + n > ORDER_INTS) { /* (full: every order let go) */
+        for (int i = 0; i < ORDER_SLOTS; i++) o->key[i] = -1;
+        o->used = 0;
+    }
+    o->key[slot] = r->ctx;
+    o->off[slot] = (int32_t)o->used;
+    o->len[slot] = (int32_t)n;
+    memcpy(o->arena + o->used, order, sizeof(int32_t) * n);
+    o->used += n;
+}
+
+/* The row's groups into c, one candidate each, by value (most first), its number of tokens
+ * in c->m and in runs->count: K's values and the runs' (r->groups of them, the first ids),
+ * each with S's members of its value, then groups of S's members alone, one a value: no
+ * two candidates share a value, so a cut through a value keeps its first tokens by id
+ * whichever lists hold them (kept_upto). Returns 1 when two runs share a value. */
+static int values(Row *r, Work *k, int64_t ns) {
     Cache *s = r->s;
     Runs *runs = r->runs;
     const Members *mv = r->mv;
@@ -261,7 +302,6 @@ static int values(Row *r, Work *k, int64_t ns, int sorted) {
         if (mv && (s->place[i] & 1)) mcount[mv->vof[s->place[i] >> 1]]--;
         else left[runs->of[s->set[i]]]--;
     }
-    Cands *c = &k->cur;
     int64_t b = 0, j = 0, g = 0, nv = mv ? mv->n : 0;
     for (;;) { /* (the larger of the next of K's values and the runs') */
         while (b < nv && mcount[b] == 0) b++;
@@ -282,41 +322,37 @@ static int values(Row *r, Work *k, int64_t ns, int sorted) {
             if (j < runs->n && scaled(r, r->root->p[runs->start[j]] * r->gamma) == v) return 1;
         }
         runs->value[g] = v;
-        runs->count[g] = count;
-        c->id[g] = (int32_t)g;
-        c->w[g] = v;
-        k->mult[g++] = count;
+        runs->count[g++] = count;
     }
     r->groups = g;
+    /* S's possible members by value, merged in among the groups */
+    double *sv = k->sel;
+    int32_t *si = k->b.id, *order = k->order;
+    int64_t n1 = 0, x = 0, y = 0, o = 0;
     for (int64_t i = 0; i < ns; i++) {
         runs->sgroup[i] = -1;
-        if (!(s->val[i] > 0.0)) continue;
-        runs->kv0[g] = runs->kv1[g] = 0;
-        runs->run[g] = -1;
-        runs->value[g] = s->val[i];
-        runs->count[g] = 1.0;
-        runs->sgroup[i] = (int32_t)g;
-        c->id[g] = (int32_t)g;
-        c->w[g] = s->val[i];
-        k->mult[g++] = 1.0;
+        if (s->val[i] > 0.0) si[n1] = (int32_t)i, sv[n1++] = s->val[i];
+    }
+    s_order(r, k, sv, n1, order);
+    Cands *c = &k->cur;
+    while (x < r->groups || y < n1) {
+        double v = y < n1 ? sv[order[y]] : -1.0;
+        int64_t at = x < r->groups && runs->value[x] >= v ? x++ : g++;
+        if (at >= r->groups) { /* (S's members of a value no other group has) */
+            runs->kv0[at] = runs->kv1[at] = 0;
+            runs->run[at] = -1;
+            runs->value[at] = v;
+            runs->count[at] = 0.0;
+        }
+        for (v = runs->value[at]; y < n1 && sv[order[y]] == v; y++) {
+            runs->sgroup[si[order[y]]] = (int32_t)at;
+            runs->count[at] += 1.0;
+        }
+        c->id[o] = (int32_t)at;
+        c->w[o] = v;
+        k->mult[o++] = runs->count[at];
     }
     c->n = r->all = g;
-    if (sorted && g > r->groups) { /* (S's in among the others, by value) */
-        int64_t ns1 = g - r->groups, x = 0, y = 0, o = 0;
-        int32_t *order = k->order;
-        sort_by(runs->value + r->groups, ns1, -1, order, k->order2);
-        while (x < r->groups || y < ns1) {
-            int64_t from = y >= ns1 || (x < r->groups &&
-                                        runs->value[x] >= runs->value[r->groups + order[y]])
-                               ? x++ : r->groups + order[y++];
-            k->a.id[o] = (int32_t)from;
-            k->a.w[o] = runs->value[from];
-            k->tmp[o++] = runs->count[from];
-        }
-        memcpy(c->id, k->a.id, sizeof(int32_t) * g);
-        memcpy(c->w, k->a.w, sizeof(double) * g);
-        memcpy(k->mult, k->tmp, sizeof(double) * g);
-    }
     logs(c->w, c->w, g);
     c->m = k->mult;
     return 0;
@@ -326,8 +362,8 @@ static int by_id(const void *x, const void *y) {
     return *(const int32_t *)x - *(const int32_t *)y;
 }
 
-/* The largest id among the first `kept` tokens by id of group g (of K's values and a run):
- * K's members of its values (gathered and sorted) and its run's others (by leaf: by id). */
+/* The largest id among the first `kept` tokens by id of group g: K's members of its values
+ * and S's of its value (gathered and sorted), and its run's others (by leaf: by id). */
 static int32_t kept_upto(const Row *r, int64_t g, double kept) {
     const Cache *s = r->s;
     const Runs *runs = r->runs;
@@ -337,6 +373,8 @@ static int32_t kept_upto(const Row *r, int64_t g, double kept) {
     for (int64_t v = runs->kv0[g]; v < runs->kv1[g]; v++)
         for (int64_t i = mv->from[v]; i < mv->from[v + 1]; i++)
             if (!in_set(s, r->mine->token[i])) ids[n++] = r->mine->token[i];
+    for (int64_t i = 0; i < s->ns; i++)
+        if (runs->sgroup[i] == g) ids[n++] = s->set[i];
     qsort(ids, (size_t)n, sizeof *ids, by_id);
     int64_t pos = j >= 0 ? runs->start[j] : 0, end = j >= 0 ? runs->start[j + 1] : 0, m = 0;
     const int32_t *mpos = mv ? mv->byleaf.pos : NULL;
@@ -360,7 +398,8 @@ int distinct_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *
     int k0;
     Kept *K = kept_of(s, rank, n < 2 ? n : 2, &k0);
     if (!K) return -1;
-    Row r = {.s = s, .K = K, .gamma = K->tok.p ? K->gamma : 1.0};
+    Row r = {.s = s, .K = K, .gamma = K->tok.p ? K->gamma : 1.0,
+             .ctx = ((int64_t)k0 << 56) + ((int64_t)n << 48) + rank[n - 1]};
     memset(r.at, 0xff, sizeof r.at);
     r.root = root_ranking(s, k, K->tok.p ? K->parent : K);
     if (!r.root || (K->tok.p && !(r.mine = member_ranking(s, k, K, r.root)))) return -1;
@@ -371,9 +410,7 @@ int distinct_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *
     int64_t ns = build_set(s, K, rank, k0, n);
     Runs *runs = r.runs;
     Cands *c = &k->cur;
-    int sorted = 0;
-    for (int i = 0; i < ch->n; i++) sorted |= ch->link[i].kind == L_TFS;
-    if (values(&r, k, ns, sorted)) return 1;
+    if (values(&r, k, ns)) return 1;
     k->bail = 0;
     run_chain(ch, 0, k, st, t);
     double *mm = c->m;

@@ -22,6 +22,7 @@ typedef struct Runs {
     double *table;   /* a step's: by bands of p (BANDS at most), the largest weight of any
                         group up to the band's top (distinct.c, band_of) */
     int32_t *ids;    /* room: a group's tokens */
+    struct Orders *orders; /* S's members by value, kept by context (distinct.c), or NULL */
 } Runs;
 
 /* A sparse kept context's members by value: its distinct p_K, most first, each with the
@@ -41,7 +42,8 @@ typedef struct Members {
 int distinct_fits(const Cache *s, const Chain *ch);
 /* The token drawn with step key `key` under the chain, as chain_draw draws it from the
  * whole row; *t: the temperature. Returns 1 when the whole row must decide instead (the
- * noise tree's leaves are not in the root's order, or two values tie where a cut falls), -1
+ * noise tree's leaves are not in the root's order, two of the root's runs scale to one
+ * value, or a cut falls between two candidates of one key), -1
  * when out of memory. */
 int distinct_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *rank, int n,
                   uint64_t key, Drawn *d, double *t);
