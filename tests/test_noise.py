@@ -70,8 +70,8 @@ def test_the_compiled_search_makes_the_same_g_bit_for_bit(vocab):
         for leaf in rng.choice(vocab, min(vocab, 8), replace=False):
             w = np.zeros(vocab)
             w[leaf] = 1.0
-            for every in (False, True):  # (candidates listed, or every leaf given)
-                at, e = _compiled.gumbel_min(key, w, every)
+            for nodes in (False, True):  # (candidates listed, or every node's weight given)
+                at, e = _compiled.gumbel_min(key, w, nodes)
                 assert at == leaf and -noise.ln(np.array([e]))[0] == g[r, leaf]
         w = np.exp(rng.normal(size=vocab) * rng.choice([0.1, 3.0, 30.0]))
         w[rng.random(vocab) < 0.3] = 0.0

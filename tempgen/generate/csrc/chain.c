@@ -468,12 +468,14 @@ static void temper_at(Work *k, Cands *c, double t) {
                 c->m[o] = c->m[i];
                 c->w[o++] = c->w[i] - lt;
             }
-    } else {
+    } else { /* (and q itself for the draw: e / total, no exp of the log again) */
         for (int64_t i = 0; i < c->n; i++)
             if (c->w[i] > -INFINITY) {
                 c->id[o] = c->id[i];
+                k->p[o] = e[i] / total;
                 c->w[o++] = c->w[i] - lt;
             }
+        k->q_ready = 1;
     }
     c->n = o;
 }
@@ -506,6 +508,7 @@ static void mirostat_cut(Work *k, Cands *c, double mu) {
 void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t) {
     for (int i = from; i < ch->n; i++) {
         const Link *lk = &ch->link[i];
+        k->q_ready = 0;
         switch (lk->kind) {
         case L_LOGIT_BIAS:
         case L_NO_REPEAT_NGRAM: touch_and_drop(ch, lk, k, c, st); break;
@@ -522,7 +525,10 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
         case L_ETA_CUTOFF: cutoff(k, c, lk->x[0], 1); break;
         case L_P_LESS: if (lk->x[0] > 0) p_less(k, c); break;
         case L_TOP_H: top_h(k, c, lk->x[0]); break;
-        case L_XTC: xtc(ch, i, k, c, st, t, run_from); return;
+        case L_XTC: /* (the rest runs within, and its mixture is no one tempering's q) */
+            xtc(ch, i, k, c, st, t, run_from);
+            k->q_ready = 0;
+            return;
         case L_TEMPERATURE:
             *t = lk->x[1] > 0 ? dynamic(k, c, lk->x[0], lk->x[1], lk->x[2]) : lk->x[0];
             temper_at(k, c, *t);
@@ -533,7 +539,10 @@ void run_from(const Chain *ch, int from, Work *k, Cands *c, State *st, double *t
         }
         k->row_order = NULL; /* (the row's kept order: for the first link alone) */
     }
-    if (ch->n == 0 || ch->link[ch->n - 1].kind != L_TEMPERATURE) temper_at(k, c, 1.0);
+    if (ch->n == 0 || ch->link[ch->n - 1].kind != L_TEMPERATURE) {
+        k->q_ready = 0;
+        temper_at(k, c, 1.0);
+    }
 }
 
 void run_chain(const Chain *ch, int from, Work *k, State *st, double *t) {

@@ -38,14 +38,16 @@ int model_row(Cache *s, const int64_t *rank, int n, double *row) {
  * the index in c of the token of the Gumbel-max draw with step key `key`. */
 static int64_t draw_among(const Cache *s, Work *k, const Cands *c, const double *w,
                           uint64_t key) {
-    int64_t v = s->m->vocab;
-    Leaves every = {.w = k->leaves.w, .tree = k->leaves.tree};
-    if (v <= 4 * c->n) /* (most of a small vocabulary: every leaf, 0 where no candidate) */
-        leaves_all(&every, c->id, w, c->n, v, s->token_leaf);
-    else
-        leaves_of(&k->leaves, c->id, w, c->n, s->token_leaf, k->bits, k->by_leaf);
+    int64_t v = s->m->vocab, at;
     double e;
-    int64_t at = gumbel_min(&(Scores){.list = v <= 4 * c->n ? &every : &k->leaves}, key, v, &e);
+    if (v <= 4 * c->n) { /* (most of a small vocabulary: every node's weight, in the room of
+                            the leaves' arrays, which hold 4 (vocab + 1) > tree_ids) */
+        node_weights(c->id, w, c->n, v, s->token_node, s->inner, k->leaves.w);
+        at = gumbel_min(&(Scores){.exact = k->leaves.w}, key, v, &e);
+    } else {
+        leaves_of(&k->leaves, c->id, w, c->n, s->token_leaf, k->bits, k->by_leaf);
+        at = gumbel_min(&(Scores){.list = &k->leaves}, key, v, &e);
+    }
     int64_t tok = s->leaf_token[at];
     return lower((Ints){.p = (const char *)c->id, .size = sizeof *c->id}, 0, c->n, tok);
 }
@@ -275,6 +277,7 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
     const double *lp = k->lp;
     Cands *c = &k->cur;
     int from = 0, lead = touching(ch), whole = 1, done = 0;
+    k->q_ready = 0;
     if (ranked_fits(s, ch)) { /* the first link's cut without the whole row */
         whole = ranked_cut(s, k, &ch->link[0], rank, n);
         if (whole < 0) return -1;
@@ -317,7 +320,7 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
     k->row_order = NULL;
     /* the draw (generate/draw.py), and q's entropy (tempering.py): q is log q's exp */
     double zsum = 0.0, *q = k->p;
-    exps(c->w, q, c->n);
+    if (!k->q_ready) exps(c->w, q, c->n);
     for (int64_t i = 0; i < c->n; i++) zsum += q[i] > 0.0 ? q[i] * c->w[i] : 0.0;
     int64_t i = draw_among(s, k, c, q, key);
     d->token = c->id[i];

@@ -38,7 +38,7 @@ int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
     }
     for (int k = 1; k <= depth; k++)
         if (!(s->kept[k] = calloc(m->lv[k].n_ctx, sizeof(Kept *)))) return -1;
-    s->pos = calloc(4 * v, sizeof(int32_t)); /* pos, set, buf, token_leaf */
+    s->pos = calloc(6 * v, sizeof(int32_t)); /* pos, set, buf, token_leaf, token_node, inner */
     s->in_s = calloc((v + 63) / 64, sizeof(uint64_t));
     s->bits = calloc((v + 63) / 64, sizeof(uint64_t));
     s->iota = malloc(sizeof(int32_t) * v);
@@ -49,10 +49,13 @@ int cache_init(Cache *s, const Model *m, int dense, int depth, int64_t room,
     s->set = s->pos + v;
     s->buf = s->set + v;
     s->token_leaf = s->buf + v;
+    s->token_node = s->token_leaf + v;
+    s->inner = s->token_node + v;
     for (size_t i = 0; i < v; i++) {
         s->iota[i] = (int32_t)i;
         s->token_leaf[leaf_token[i]] = (int32_t)i;
     }
+    tree_layout(leaf_token, (int64_t)v, s->token_node, s->inner);
     s->place = s->ints;
     s->pbuf = s->place + v;
     s->val = s->doubles;

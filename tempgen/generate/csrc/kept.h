@@ -62,6 +62,7 @@ typedef struct {
     const double *temps;  /* the distinct temperatures > 0 of the rows */
     const int32_t *leaf_token; /* the token at each leaf of the noise tree (noise.py) */
     int32_t *token_leaf;  /* and each token's leaf */
+    int32_t *token_node, *inner; /* the tree's layout for node weights (noise.h, tree_layout) */
     int64_t tree_ids;     /* node ids of the noise tree are below this */
     Kept **kept[MAX_ORDER + 1]; /* per level <= depth: (n_ctx,), NULL until built */
     int64_t room;         /* bytes sparse contexts may still take */

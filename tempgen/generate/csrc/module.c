@@ -322,29 +322,31 @@ static PyObject *kinds_py(PyObject *self, PyObject *noargs) {
     return out;
 }
 
-/* gumbel_min(key, w, every=False): the search alone, on a row of weights by leaf (w: float64,
+/* gumbel_min(key, w, nodes=False): the search alone, on a row of weights by leaf (w: float64,
  * 0 where no candidate): (the leaf drawn, its E), as the decode loop's draws find it; the
- * candidates listed (those of w > 0) or, with `every`, every leaf (noise.h, leaves_all). */
+ * candidates listed (those of w > 0) or, with `nodes`, every node's weight given (noise.h,
+ * node_weights). */
 static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
     unsigned long long key;
     PyObject *w_o;
-    int every = 0;
-    if (!PyArg_ParseTuple(args, "KO|p", &key, &w_o, &every)) return NULL;
+    int nodes = 0;
+    if (!PyArg_ParseTuple(args, "KO|p", &key, &w_o, &nodes)) return NULL;
     Views vs = {.n = 0};
     Py_ssize_t n;
     const double *w = doubles(&vs, w_o, 0, &n, "w");
     if (!w) return NULL;
-    Leaves l = {.pos = malloc(sizeof(int32_t) * (n ? n : 1)),
-                .w = malloc(sizeof(double) * 3 * (n ? n : 1))};
+    size_t room = n > 0 ? (size_t)n : 1;
+    int32_t *ints = malloc(sizeof(int32_t) * 3 * room); /* leaf positions (the tokens: leaf
+                                                           i holds token i), node layout */
+    Leaves l = {.pos = ints, .w = malloc(sizeof(double) * 4 * room)};
     int64_t at = -1;
     double e = INFINITY;
-    int ok = n > 0 && n < INT32_MAX && l.pos && l.w;
-    int32_t *ids = l.pos; /* (leaves_all leaves l.pos NULL) */
-    if (ok && every) {
-        for (Py_ssize_t i = 0; i < n; i++) ids[i] = (int32_t)i; /* (leaf i: token i) */
-        l.tree = l.w + n;
-        leaves_all(&l, ids, w, n, n, ids);
-        at = gumbel_min(&(Scores){.list = &l}, key, n, &e);
+    int ok = n > 0 && n < INT32_MAX && ints && l.w;
+    if (ok && nodes) {
+        for (Py_ssize_t i = 0; i < n; i++) ints[i] = (int32_t)i;
+        tree_layout(ints, n, ints + n, ints + 2 * n);
+        node_weights(ints, w, n, n, ints + n, ints + 2 * n, l.w); /* (4n > the tree's ids) */
+        at = gumbel_min(&(Scores){.exact = l.w}, key, n, &e);
     } else if (ok) {
         for (Py_ssize_t i = 0; i < n; i++)
             if (w[i] > 0.0) {
@@ -355,7 +357,7 @@ static PyObject *gumbel_min_py(PyObject *self, PyObject *args) {
         leaves_tree(&l);
         at = gumbel_min(&(Scores){.list = &l}, key, n, &e);
     }
-    free(ids);
+    free(ints);
     free(l.w);
     release(&vs);
     if (!ok) {
@@ -375,9 +377,9 @@ static PyMethodDef methods[] = {
      "log-partition ln sum p^(1/T) and its first two derivatives in 1/T at the run's "
      "temperatures, added to out (3 a temperature). The run draws nothing after."},
     {"gumbel_min", gumbel_min_py, METH_VARARGS,
-     "gumbel_min(key, w, every=False): the draw's search alone on a row of weights by leaf "
-     "of the noise tree (0: not a candidate), its candidates listed or (every) every leaf "
-     "given: (the leaf drawn, its least exponential E; its g is -ln E)."},
+     "gumbel_min(key, w, nodes=False): the draw's search alone on a row of weights by leaf "
+     "of the noise tree (0: not a candidate), its candidates listed or (nodes) every node's "
+     "weight given: (the leaf drawn, its least exponential E; its g is -ln E)."},
     {"start", start, METH_VARARGS,
      "start(model, temperatures, chains, dense, depth, room, leaf_token): a run for rows at "
      "these temperatures (all > 0) or chains; contexts of levels 1..dense are kept whole, "

@@ -68,7 +68,6 @@ static int32_t split(const int32_t *pos, int32_t lo, int32_t hi, int64_t x) {
 }
 
 double leaves_max(const Leaves *l, int64_t lo, int64_t hi) {
-    if (!l->pos) return lo < hi ? range_max(l, lo, hi) : 0.0;
     int32_t a = split(l->pos, 0, (int32_t)l->n, lo), b = split(l->pos, a, (int32_t)l->n, hi);
     return a < b ? range_max(l, a, b) : 0.0;
 }
@@ -94,13 +93,37 @@ void leaves_of(Leaves *l, const int32_t *id, const double *w, int64_t n,
     leaves_tree(l);
 }
 
-void leaves_all(Leaves *l, const int32_t *id, const double *w, int64_t n, int64_t vocab,
-                const int32_t *token_leaf) {
-    memset(l->w, 0, sizeof(double) * vocab);
-    for (int64_t i = 0; i < n; i++) l->w[token_leaf[id[i]]] = w[i];
-    l->pos = NULL;
-    l->n = vocab;
-    leaves_tree(l);
+static void layout(const int32_t *leaf_token, int32_t *token_node, int32_t *inner,
+                   int64_t *n_inner, int64_t id, int64_t lo, int64_t hi) {
+    if (hi - lo == 1) {
+        token_node[leaf_token[lo]] = (int32_t)id;
+        return;
+    }
+    int64_t mid = lo + (hi - lo) / 2; /* (gumbel_min's split) */
+    inner[(*n_inner)++] = (int32_t)id;
+    layout(leaf_token, token_node, inner, n_inner, 2 * id, lo, mid);
+    layout(leaf_token, token_node, inner, n_inner, 2 * id + 1, mid, hi);
+}
+
+static int larger_first(const void *x, const void *y) {
+    return *(const int32_t *)y - *(const int32_t *)x;
+}
+
+void tree_layout(const int32_t *leaf_token, int64_t vocab, int32_t *token_node, int32_t *inner) {
+    int64_t n = 0;
+    layout(leaf_token, token_node, inner, &n, 1, 0, vocab);
+    qsort(inner, (size_t)n, sizeof *inner, larger_first); /* (a child's id exceeds its parent's) */
+}
+
+void node_weights(const int32_t *id, const double *w, int64_t n, int64_t vocab,
+                  const int32_t *token_node, const int32_t *inner, double *nw) {
+    for (int64_t t = 0; t < vocab; t++) nw[token_node[t]] = 0.0;
+    for (int64_t i = 0; i < n; i++) nw[token_node[id[i]]] = w[i];
+    for (int64_t i = 0; i < vocab - 1; i++) {
+        int64_t x = inner[i];
+        double a = nw[2 * x], b = nw[2 * x + 1];
+        nw[x] = a > b ? a : b;
+    }
 }
 
 /* The search: depth first, the more promising child first, its sibling waiting on a stack
@@ -117,10 +140,12 @@ typedef struct {
 static inline __attribute__((always_inline)) double bound(const Walk *k, Node *nd) {
     const Scores *sc = k->sc;
     double w = 0.0;
-    if (nd->clo < nd->chi) w = nd->hi - nd->lo == 1 ? sc->list->w[nd->clo]
+    if (sc->exact)
+        w = sc->exact[nd->id];
+    else if (nd->clo < nd->chi) w = nd->hi - nd->lo == 1 ? sc->list->w[nd->clo]
                                                   : range_max(sc->list, nd->clo, nd->chi);
     else if (nd->hi - nd->lo == 1 && sc->leaf) w = sc->leaf(sc->ctx, nd->lo);
-    if (sc->leaf && nd->hi - nd->lo > 1) {
+    if (sc->leaf && !sc->exact && nd->hi - nd->lo > 1) {
         double b = sc->node_w ? sc->scale * sc->node_w[nd->id]
                               : sc->bound(sc->ctx, nd->id, nd->lo, nd->hi);
         w = b > w ? b : w;
@@ -144,13 +169,12 @@ static int resolve(const Walk *k, Node *nd) {
 int64_t gumbel_min(const Scores *sc, uint64_t key, int64_t vocab, double *e) {
     int32_t n_list = sc->list ? (int32_t)sc->list->n : 0;
     const int32_t *pos = sc->list ? sc->list->pos : NULL;
-    int every = sc->list && !pos; /* (every leaf listed: a node's candidates are its leaves) */
     Walk k = {.sc = sc, .key = key, .best = INFINITY, .best_pos = -1};
     Node stack[STACK], cur = {.e = -nlog(uniform(mix(key + 1))) / (double)vocab, .id = 1,
                                   .lo = 0, .hi = (int32_t)vocab, .clo = 0, .chi = n_list};
     int64_t depth = 0;
     *e = INFINITY;
-    if (!sc->leaf && n_list == 0) return -1;
+    if (!sc->leaf && !sc->exact && n_list == 0) return -1;
     int live = bound(&k, &cur) > 0.0;
     for (;;) {
         if (live && cur.hi - cur.lo == 1) { /* (a leaf's key is exact: its w is its own) */
@@ -168,12 +192,12 @@ int64_t gumbel_min(const Scores *sc, uint64_t key, int64_t vocab, double *e) {
             continue;
         }
         int32_t n = cur.hi - cur.lo, mid = cur.lo + n / 2;
-        int32_t cmid = every ? mid : pos ? split(pos, cur.clo, cur.chi, mid) : 0;
+        int32_t cmid = pos ? split(pos, cur.clo, cur.chi, mid) : 0;
         int left = uniform(mix(key + 2 * cur.id)) * (double)n < (double)(mid - cur.lo);
         Node a = {.e = cur.e, .id = 2 * cur.id, .lo = cur.lo, .hi = mid, .clo = cur.clo,
                   .chi = cmid, .lazy = !left};
         Node b = {.e = cur.e, .id = 2 * cur.id + 1, .lo = mid, .hi = cur.hi, .clo = cmid,
-                  .chi = pos || every ? cur.chi : 0, .lazy = left};
+                  .chi = pos ? cur.chi : 0, .lazy = left};
         bound(&k, &a);
         bound(&k, &b);
         if (b.key < a.key) { /* (a's key is its E's bound: its own may be more) */

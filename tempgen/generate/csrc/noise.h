@@ -29,8 +29,7 @@ static inline double uniform(uint64_t h) { return ((double)(h >> 12) + 0.5) * 0x
 double nlog(double x);
 
 /* Candidates in leaf order: leaf positions pos[0..n) ascending, their weights w, and a max
- * tree over w (tree[n + i] = w[i], tree[i] the larger of tree[2i] and tree[2i + 1]). pos
- * NULL: every leaf of the vocabulary, n of them, leaf i at i (w 0 where no candidate is). */
+ * tree over w (tree[n + i] = w[i], tree[i] the larger of tree[2i] and tree[2i + 1]). */
 typedef struct {
     int64_t n;
     int32_t *pos;
@@ -48,6 +47,8 @@ typedef struct {
     double (*bound)(void *ctx, uint64_t id, int64_t lo, int64_t hi);
     double (*leaf)(void *ctx, int64_t pos);
     void *ctx;
+    const double *exact; /* or every node's largest w by id, exactly (node_weights): then
+                            nothing else is asked */
 } Scores;
 
 /* A node of the tree met by the search: its least E over its bound of w (key: less is
@@ -71,11 +72,14 @@ double leaves_max(const Leaves *l, int64_t lo, int64_t hi);
 void leaves_of(Leaves *l, const int32_t *id, const double *w, int64_t n,
                const int32_t *token_leaf, uint64_t *bits, double *by_leaf);
 
-/* The same, as every leaf of a vocabulary of `vocab` tokens (pos NULL; w: room for vocab,
- * tree for 2 vocab): for candidates that are most of a small vocabulary, cheaper than
- * listing them in leaf order. A leaf of w 0 is never drawn, as one not listed. */
-void leaves_all(Leaves *l, const int32_t *id, const double *w, int64_t n, int64_t vocab,
-                const int32_t *token_leaf);
+/* The noise tree's nodes for a vocabulary whose leaf i holds token leaf_token[i]: each
+ * token's leaf node id (token_node) and the inner nodes' ids, largest first (inner: vocab
+ * - 1 of them, each after its children), so that a row's node maxima take one pass. */
+void tree_layout(const int32_t *leaf_token, int64_t vocab, int32_t *token_node, int32_t *inner);
+/* Every node's largest w (nw by id: room for the tree's ids) of the candidates id[0..n) with
+ * weights w, 0 where none is: for candidates that are most of a small vocabulary. */
+void node_weights(const int32_t *id, const double *w, int64_t n, int64_t vocab,
+                  const int32_t *token_node, const int32_t *inner, double *nw);
 
 /* The leaf position of the row's draw with step key `key` over `vocab` leaves (the least
  * E / w), and that E in *e; -1 when no candidate has w > 0. */
