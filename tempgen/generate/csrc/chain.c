@@ -460,36 +460,38 @@ static void temper_at(Work *k, Cands *c, double t) {
     else
         for (int64_t i = 0; i < c->n; i++) total += e[i];
     double lt = log(total);
-    int64_t o = 0; /* (those now impossible leave) */
+    int64_t o = 0; /* (those now impossible leave; and q itself for the draw, e / total: no
+                      exp of the log again) */
     if (c->m) {
         for (int64_t i = 0; i < c->n; i++)
             if (c->w[i] > -INFINITY) {
                 c->id[o] = c->id[i];
                 c->m[o] = c->m[i];
+                k->p[o] = e[i] / total;
                 c->w[o++] = c->w[i] - lt;
             }
-    } else { /* (and q itself for the draw: e / total, no exp of the log again) */
+    } else {
         for (int64_t i = 0; i < c->n; i++)
             if (c->w[i] > -INFINITY) {
                 c->id[o] = c->id[i];
                 k->p[o] = e[i] / total;
                 c->w[o++] = c->w[i] - lt;
             }
-        k->q_ready = 1;
     }
+    k->q_ready = 1;
     c->n = o;
 }
 
-/* Dynamic temperature (samplers/temperature.py): from the candidates' entropy. */
+/* Dynamic temperature (samplers/temperature.py): from the candidates' entropy, with
+ * ln p = (w - max) - ln(sum) as probs() makes p (no log per token). */
 static double dynamic(Work *k, const Cands *c, double t, double span, double exponent) {
     if (isinf(t)) return t;
     double n = tokens(c);
     if (n <= 1) return t;
-    double lo = t - span > 0.0 ? t - span : 0.0, hi = t + span, entropy = 0.0;
-    probs(c, k->p);
+    double lo = t - span > 0.0 ? t - span : 0.0, hi = t + span, entropy = 0.0, *z = k->tmp;
+    double lt = log(shifted(c, z, k->p)), *p = k->p;
     for (int64_t i = 0; i < c->n; i++)
-        if (k->p[i] > 0) entropy += c->m ? c->m[i] * (k->p[i] * log(k->p[i]))
-                                         : k->p[i] * log(k->p[i]);
+        if (p[i] > 0) entropy += c->m ? c->m[i] * (p[i] * (z[i] - lt)) : p[i] * (z[i] - lt);
     entropy = -entropy;
     return lo + (hi - lo) * pow(entropy / log(n), exponent);
 }

@@ -411,14 +411,14 @@ int distinct_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *
     Runs *runs = r.runs;
     Cands *c = &k->cur;
     if (values(&r, k, ns)) return 1;
-    k->bail = 0;
+    k->bail = k->q_ready = 0;
     run_chain(ch, 0, k, st, t);
     double *mm = c->m;
     c->m = NULL;
     if (k->bail) return 1;
     /* each group's weight, and how far its tokens by id stay */
     double zsum = 0.0, *q = k->p, *lw = k->tmp;
-    exps(c->w, q, c->n);
+    if (!k->q_ready) exps(c->w, q, c->n);
     for (int64_t g = 0; g < r.all; g++) runs->upto[g] = -1;
     for (int64_t i = 0; i < c->n; i++) {
         int64_t g = c->id[i];

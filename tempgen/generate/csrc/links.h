@@ -111,8 +111,8 @@ typedef struct {
     int32_t *tally;
     double *p, *tmp, *sel; /* sel: room for a selection's four rows (order.c) */
     double *mult;       /* room for Cands.m (distinct.c) */
-    int q_ready;        /* k->p holds q of the candidates (their e^w), as the last link,
-                           a temperature, made it (chain.c, temper_at) */
+    int q_ready;        /* k->p holds q of the candidates (their e^w, a token's), as the
+                           last link, a temperature, made it (chain.c, temper_at) */
     int bail;           /* set by a link that cannot weigh candidates of several tokens as
                            the whole row would (a tie between two of them at its cut) */
     struct Runs *runs;  /* distinct.h: the root's runs of equal p, or NULL until needed */
