@@ -318,7 +318,8 @@ int chain_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *ran
                        ? k->orders + k->row_slot * s->m->vocab : NULL;
     if (!done) run_chain(ch, from, k, st, t);
     k->row_order = NULL;
-    /* the draw (generate/draw.py), and q's entropy (tempering.py): q is log q's exp */
+    /* the draw (generate/draw.py), and q's entropy (tempering.py): q is log q's exp, or as
+     * the last tempering left it (Work.q_ready) */
     double zsum = 0.0, *q = k->p;
     if (!k->q_ready) exps(c->w, q, c->n);
     for (int64_t i = 0; i < c->n; i++) zsum += q[i] > 0.0 ? q[i] * c->w[i] : 0.0;
