@@ -459,7 +459,7 @@ static void temper_at(Work *k, Cands *c, double t) {
         for (int64_t i = 0; i < c->n; i++) total += c->m[i] * e[i];
     else
         for (int64_t i = 0; i < c->n; i++) total += e[i];
-    double lt = log(total);
+    double lt = log(total), inv = 1.0 / total;
     int64_t o = 0; /* (those now impossible leave; and q itself for the draw, e / total: no
                       exp of the log again) */
     if (c->m) {
@@ -467,14 +467,14 @@ static void temper_at(Work *k, Cands *c, double t) {
             if (c->w[i] > -INFINITY) {
                 c->id[o] = c->id[i];
                 c->m[o] = c->m[i];
-                k->p[o] = e[i] / total;
+                k->p[o] = e[i] * inv;
                 c->w[o++] = c->w[i] - lt;
             }
     } else {
         for (int64_t i = 0; i < c->n; i++)
             if (c->w[i] > -INFINITY) {
                 c->id[o] = c->id[i];
-                k->p[o] = e[i] / total;
+                k->p[o] = e[i] * inv;
                 c->w[o++] = c->w[i] - lt;
             }
     }

@@ -225,10 +225,13 @@ static double bound(void *ctx, uint64_t id, int64_t lo, int64_t hi) {
     return b >= 0 ? r->runs->table[b] : 0.0;
 }
 
-/* A token off S (a leaf the list does not hold): its group's weight, if it stays. */
+/* A token the list does not hold: off S, its group's weight, if it stays; S's members the
+ * list leaves out are cut. */
 static double leaf(void *ctx, int64_t pos) {
     const Row *r = ctx;
-    int64_t token = r->s->leaf_token[pos], g = group_of(r, token);
+    int64_t token = r->s->leaf_token[pos];
+    if (in_set(r->s, token)) return 0.0;
+    int64_t g = group_of(r, token);
     return g < r->groups && token <= r->runs->upto[g] ? r->runs->w[g] : 0.0;
 }
 
@@ -428,11 +431,16 @@ int distinct_draw(Cache *s, Work *k, const Chain *ch, State *st, const int64_t *
     for (int64_t g = 0; g < r.all; g++) runs->w[g] = 0.0;
     for (int64_t i = 0; i < c->n; i++) runs->w[c->id[i]] = q[i];
     make_bands(&r);
+    int32_t *listed = k->order; /* (S's members that stay, with their weights) */
+    int64_t nl = 0;
     for (int64_t i = 0; i < ns; i++) {
         int32_t g = runs->sgroup[i];
-        lw[i] = g >= 0 && s->set[i] <= runs->upto[g] ? runs->w[g] : 0.0;
+        if (g >= 0 && s->set[i] <= runs->upto[g] && runs->w[g] > 0.0) {
+            listed[nl] = s->set[i];
+            lw[nl++] = runs->w[g];
+        }
     }
-    leaves_of(&k->leaves, s->set, lw, ns, s->token_leaf, k->bits, k->by_leaf);
+    leaves_of(&k->leaves, listed, lw, nl, s->token_leaf, k->bits, k->by_leaf);
     double e;
     Scores sc = {.list = &k->leaves, .bound = bound, .leaf = leaf, .ctx = &r};
     int64_t at = gumbel_min(&sc, key, s->m->vocab, &e), tok = s->leaf_token[at];
