@@ -250,10 +250,10 @@ int distinct_fits(const Cache *s, const Chain *ch) {
     return more;
 }
 
-/* S's members by value, kept by context: a context's S and their
- * values are the same whenever it is met, and text comes round to the same contexts (a
- * common phrase, a loop at a low temperature). A table of ORDER_SLOTS by the context's
- * hash, the orders in one arena of ORDER_INTS, all let go when it is full. */
+/* S's members by value, kept by context: a context's S and their values are the same
+ * whenever it is met, and text comes round to the same contexts (a common phrase, a loop
+ * at a low temperature). A table of ORDER_SLOTS by the context's hash, the orders in one
+ * arena of ORDER_INTS, all let go when it is full. */
 #define ORDER_SLOTS 4096
 #define ORDER_INTS ((int64_t)1 << 20)
 typedef struct Orders {
