@@ -336,17 +336,14 @@ static void tfs_runs(Work *k, Cands *c, double z) {
                 break;
             }
         }
-    double at = 0.0; /* the first `last` tokens by p stay */
-    for (int64_t e = 0, f; e < c->n; e = f) { /* (tokens of one value from several
-                                               * candidates interleave by id: k->bail) */
-        double span = 0.0;
-        for (f = e; f < c->n && c->w[order[f]] == c->w[order[e]]; f++) span += m[order[f]];
-        k->bail |= f - e > 1 && at < last && last < at + span;
-        at += span;
-    }
-    at = 0.0;
+    double at = 0.0; /* the first `last` tokens by p stay (tokens of one value from several
+                      * candidates would interleave by id: a cut among them, k->bail) */
     for (int64_t e = 0; e < c->n; e++) {
         double me = m[order[e]];
+        int tie_before = e > 0 && c->w[order[e]] == c->w[order[e - 1]];
+        int tie_after = e + 1 < c->n && c->w[order[e + 1]] == c->w[order[e]];
+        k->bail |= ((tie_before | tie_after) & (at < last) & (last < at + me)) |
+                   (tie_before & (at == last));
         m[order[e]] = at + me <= last ? me : at < last ? last - at : 0.0;
         k->flag[order[e]] = m[order[e]] > 0.0;
         at += me;
